@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@portico/auth';
+import { AppConfig, CoreModule } from '@portico/core';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { UsersModule } from '@portico/users';
+import { WebModule } from '@portico/web';
+import { ALL_MIGRATIONS } from '../../../migrations';
+import { ALL_ENTITIES } from './entities';
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS }),
+        TenantsModule,
+        OrganizationsModule,
+        UsersModule,
+        AuthModule,
+        WebModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { ValidationPipe, BadRequestException, type ValidationError } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
+import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
+import { configureViews, csrfMiddleware, securityHeaders } from '@portico/web';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import { Logger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+
+/** Everything around the Nest app that both `main.ts` and the tests need, in one place. */
+export function configureApp(app: NestExpressApplication, config: AppConfig): { close(): Promise<void> } {
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
+  app.use(securityHeaders());
+
+  let redis: Redis | null = null;
+  let backend: SessionBackend;
+  if (config.redisUrl) {
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+    backend = new RedisSessionBackend(redis);
+  } else {
+    backend = new DatabaseSessionBackend(app.get(DataSource));
+  }
+  const idleMs = config.sessionIdleMinutes * 60_000;
+  app.use(
+    session({
+      name: 'portico.sid',
+      secret: config.secretKey,
+      store: new PorticoSessionStore(backend, idleMs),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      proxy: config.trustProxy,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
+    }),
+  );
+  app.use(csrfMiddleware());
+  configureViews(app);
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ')),
+    }),
+  );
+  app.useGlobalFilters(new HttpExceptionFilter());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Portico API')
+      .setDescription('Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Platform-admin API token' }, BEARER_SCHEME)
+      .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Tenant API key: keyId as user name, secret as password' }, BASIC_SCHEME)
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Portico API' });
+  app.enableShutdownHooks();
+  return { close: async () => void (await redis?.quit()) };
+}
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) && parent ? `${parent}.${m}` : m));
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}

@@ -1,0 +1,19 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig } from '@portico/core';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { configureApp } from './configure-app';
+
+/** Builds the HTTP app: migrations applied first when configured, then Nest, then the middleware. */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { bufferLogs: true, bodyParser: false });
+  if (config.migrateOnStart) await app.get(DataSource).runMigrations({ transaction: 'each' });
+  const extras = configureApp(app, config);
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await close();
+    await extras.close();
+  };
+  return app;
+}

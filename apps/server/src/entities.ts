@@ -1,0 +1,8 @@
+import { AuditEvent, Counter } from '@portico/core';
+import { AdminApiToken, HttpSession } from '@portico/auth';
+import { Organization } from '@portico/organizations';
+import { Tenant, TenantApiKey } from '@portico/tenants';
+import { Membership, User } from '@portico/users';
+
+/** Every entity of every module: the one list the data source is built from. */
+export const ALL_ENTITIES = [AuditEvent, Counter, Tenant, TenantApiKey, Organization, User, Membership, AdminApiToken, HttpSession];

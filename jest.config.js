@@ -1,0 +1,16 @@
+/** One Jest run for unit specs (beside the code), e2e and browser tests (under test/). */
+module.exports = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  moduleNameMapper: {
+    '^@portico/core/(.*)$': '<rootDir>/libs/core/src/$1',
+    '^@portico/server$': '<rootDir>/apps/server/src',
+    '^@portico/(.*)$': '<rootDir>/libs/$1/src',
+  },
+  testTimeout: 60_000,
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+};

@@ -1,0 +1,57 @@
+import { Injectable, OnApplicationBootstrap, Logger } from '@nestjs/common';
+import { AppConfig, CryptoService, RequestContext } from '@portico/core';
+import { LoginAccount, UserCredentialsService } from '@portico/users';
+import { ApiTokensService } from './api-tokens.service';
+
+/**
+ * Platform-admin sign-in for the console, and what a fresh instance needs at start: its first
+ * admin and the ADMIN_API_TOKEN.
+ */
+@Injectable()
+export class ConsoleAuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Bootstrap');
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly crypto: CryptoService,
+    private readonly credentials: UserCredentialsService,
+    private readonly tokens: ApiTokensService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.adminApiToken) await this.tokens.ensure('ADMIN_API_TOKEN', this.config.adminApiToken);
+    if ((await this.credentials.countPlatformAdmins()) > 0) return;
+    const ctx = RequestContext.system('bootstrap');
+    const email = this.config.adminEmail ?? 'admin@localhost';
+    if (this.config.adminPassword) {
+      await this.credentials.createPlatformAdmin(ctx, email, this.config.adminPassword);
+      this.logger.log(`Created the first platform administrator ${email}`);
+      return;
+    }
+    const password = this.crypto.randomToken(12);
+    await this.credentials.createPlatformAdmin(ctx, email, password);
+    // Printed once, on purpose, to the terminal of whoever started a fresh instance.
+    process.stdout.write(
+      `\n  First platform administrator created.\n  Sign in at ${this.config.publicUrl}/console/login\n  email:    ${email}\n  password: ${password}\n  (shown once; set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n\n`,
+    );
+  }
+
+  /** The account when the email and password are right and it is an active platform admin. */
+  async signIn(email: string, password: string): Promise<LoginAccount | null> {
+    const account = await this.credentials.findByLogin(null, email);
+    if (!account || !account.passwordHash) {
+      // Spend the same time as a real check, so unknown emails cannot be told apart by timing.
+      await this.crypto.verifyPassword(await this.getDummyHash(), password);
+      return null;
+    }
+    const ok = await this.crypto.verifyPassword(account.passwordHash, password);
+    if (!ok || !account.isPlatformAdmin || account.status !== 'active') return null;
+    return account;
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= this.crypto.hashPassword(this.crypto.randomToken(16));
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,17 @@
+import { BaseEntity } from '@portico/core';
+import { Column, Entity, Index } from 'typeorm';
+
+/** A browser session, when sessions live in the database (no REDIS_URL). */
+@Entity('http_sessions')
+export class HttpSession extends BaseEntity {
+  @Index({ unique: true })
+  @Column({ type: 'varchar', length: 128 })
+  sid: string;
+
+  @Column({ type: 'text' })
+  data: string;
+
+  @Index()
+  @Column({ type: Date })
+  expiresAt: Date;
+}

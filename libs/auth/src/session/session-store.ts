@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+import { Store, type SessionData } from 'express-session';
+import { LessThan, type DataSource } from 'typeorm';
+import { HttpSession } from '../entities/http-session.entity';
+
+/** Where session data lives: the database on the embedded default, Redis when REDIS_URL is set. */
+export interface SessionBackend {
+  get(sid: string): Promise<string | null>;
+  set(sid: string, data: string, expiresAt: Date): Promise<void>;
+  touch(sid: string, expiresAt: Date): Promise<void>;
+  destroy(sid: string): Promise<void>;
+}
+
+export class DatabaseSessionBackend implements SessionBackend {
+  private lastSweep = 0;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get(sid: string): Promise<string | null> {
+    const row = await this.dataSource.manager.findOneBy(HttpSession, { sid });
+    if (!row) return null;
+    if (row.expiresAt.getTime() <= Date.now()) {
+      await this.destroy(sid);
+      return null;
+    }
+    return row.data;
+  }
+
+  async set(sid: string, data: string, expiresAt: Date): Promise<void> {
+    const repo = this.dataSource.getRepository(HttpSession);
+    const existing = await repo.findOneBy({ sid });
+    if (existing) await repo.update({ sid }, { data, expiresAt });
+    else await repo.insert(repo.create({ sid, data, expiresAt }));
+    await this.sweep();
+  }
+
+  async touch(sid: string, expiresAt: Date): Promise<void> {
+    await this.dataSource.manager.update(HttpSession, { sid }, { expiresAt });
+  }
+
+  async destroy(sid: string): Promise<void> {
+    await this.dataSource.manager.delete(HttpSession, { sid });
+  }
+
+  // Expired rows are removed now and then, on a write, rather than by a separate timer.
+  private async sweep(): Promise<void> {
+    if (Date.now() - this.lastSweep < 60_000) return;
+    this.lastSweep = Date.now();
+    await this.dataSource.manager.delete(HttpSession, { expiresAt: LessThan(new Date()) });
+  }
+}
+
+export class RedisSessionBackend implements SessionBackend {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'portico:sess:',
+  ) {}
+
+  get(sid: string): Promise<string | null> {
+    return this.redis.get(this.prefix + sid);
+  }
+
+  async set(sid: string, data: string, expiresAt: Date): Promise<void> {
+    await this.redis.set(this.prefix + sid, data, 'PX', ttl(expiresAt));
+  }
+
+  async touch(sid: string, expiresAt: Date): Promise<void> {
+    await this.redis.pexpire(this.prefix + sid, ttl(expiresAt));
+  }
+
+  async destroy(sid: string): Promise<void> {
+    await this.redis.del(this.prefix + sid);
+  }
+}
+
+function ttl(expiresAt: Date): number {
+  return Math.max(1, expiresAt.getTime() - Date.now());
+}
+
+/** express-session's Store over either backend. */
+export class PorticoSessionStore extends Store {
+  constructor(
+    private readonly backend: SessionBackend,
+    private readonly idleMs: number,
+  ) {
+    super();
+  }
+
+  private expiry(session: SessionData): Date {
+    return session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + this.idleMs);
+  }
+
+  override get(sid: string, cb: (err: unknown, session?: SessionData | null) => void): void {
+    this.backend.get(sid).then(
+      (raw) => {
+        if (!raw) return cb(null, null);
+        try {
+          cb(null, JSON.parse(raw) as SessionData);
+        } catch {
+          cb(null, null);
+        }
+      },
+      (err) => cb(err),
+    );
+  }
+
+  override set(sid: string, session: SessionData, cb?: (err?: unknown) => void): void {
+    this.backend.set(sid, JSON.stringify(session), this.expiry(session)).then(() => cb?.(), (err) => cb?.(err));
+  }
+
+  override touch(sid: string, session: SessionData, cb?: (err?: unknown) => void): void {
+    this.backend.touch(sid, this.expiry(session)).then(() => cb?.(), (err) => cb?.(err));
+  }
+
+  override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    this.backend.destroy(sid).then(() => cb?.(), (err) => cb?.(err));
+  }
+}

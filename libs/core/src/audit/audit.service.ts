@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, MoreThanOrEqual } from 'typeorm';
+import { RequestContext } from '../context/request-context';
+import { TransactionService } from '../database/transaction.service';
+import { Page, PageQueryDto, pageWindow, toPage } from '../pagination/pagination';
+import { AuditEvent } from './audit-event.entity';
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  tenant?: { id: string; key: string } | null;
+  /** Never a secret: callers pass names and flags, not values. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditFilter extends PageQueryDto {
+  tenantKey?: string;
+  action?: string;
+  since?: Date;
+}
+
+export interface AuditEventView {
+  id: string;
+  at: Date;
+  actor: { kind: string; id: string; label: string };
+  tenantKey: string | null;
+  action: string;
+  target: { type: string; id: string | null };
+  ip: string | null;
+  details: Record<string, unknown> | null;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly tx: TransactionService) {}
+
+  /** Records an event inside the caller's transaction, so the change and its audit land together. */
+  async record(manager: EntityManager, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+    const event = manager.create(AuditEvent, {
+      actorKind: ctx.actor.kind,
+      actorId: ctx.actor.id,
+      actorLabel: ctx.actor.label.slice(0, 320),
+      tenantId: entry.tenant?.id ?? (ctx.isPlatformAdmin ? null : ctx.tenantId),
+      tenantKey: entry.tenant?.key ?? (ctx.actor.kind === 'tenant' ? ctx.actor.tenantKey : null),
+      action: entry.action,
+      targetType: entry.targetType,
+      targetId: entry.targetId ?? null,
+      ip: ctx.ip,
+      details: entry.details ?? null,
+    });
+    await manager.save(event);
+  }
+
+  async list(filter: AuditFilter): Promise<Page<AuditEventView>> {
+    const where: Record<string, unknown> = {};
+    if (filter.tenantKey) where.tenantKey = filter.tenantKey;
+    if (filter.action) where.action = filter.action;
+    if (filter.since) where.at = MoreThanOrEqual(filter.since);
+    const result = await this.tx.manager.findAndCount(AuditEvent, {
+      where,
+      order: { at: 'DESC', id: 'DESC' },
+      ...pageWindow(filter),
+    });
+    return toPage(result, filter, toView);
+  }
+}
+
+function toView(e: AuditEvent): AuditEventView {
+  return {
+    id: e.id,
+    at: e.at,
+    actor: { kind: e.actorKind, id: e.actorId, label: e.actorLabel },
+    tenantKey: e.tenantKey,
+    action: e.action,
+    target: { type: e.targetType, id: e.targetId },
+    ip: e.ip,
+    details: e.details,
+  };
+}

@@ -1,0 +1,135 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface DatabaseConfig {
+  kind: DatabaseKind;
+  /** SQLite file path (or ':memory:') or the PostgreSQL connection URL. */
+  location: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The validated environment. Read once at boot; every problem is reported at once.
+ * Variables marked secret are never printed (see describe()).
+ */
+export class AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly database: DatabaseConfig;
+  readonly migrateOnStart: boolean;
+  readonly secretKey: string;
+  readonly redisUrl: string | null;
+  readonly adminEmail: string | null;
+  readonly adminPassword: string | null;
+  readonly adminApiToken: string | null;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+  readonly bodyLimit: string;
+  readonly sessionIdleMinutes: number;
+  readonly sessionAbsoluteHours: number;
+
+  static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
+
+  constructor(env: Env = process.env) {
+    const problems: string[] = [];
+    const nodeEnv = env.NODE_ENV ?? 'development';
+    if (!['development', 'production', 'test'].includes(nodeEnv)) {
+      problems.push(`NODE_ENV must be development, production or test (got "${nodeEnv}")`);
+    }
+    this.nodeEnv = nodeEnv as AppConfig['nodeEnv'];
+    this.port = int(env, 'PORT', 3000, problems, 0, 65535);
+    this.publicUrl = (env.PUBLIC_URL ?? `http://localhost:${this.port}`).replace(/\/+$/, '');
+    if (!/^https?:\/\/[^\s/]+/.test(this.publicUrl)) problems.push('PUBLIC_URL must be an http(s) URL');
+    this.database = parseDatabaseUrl(env.DATABASE_URL ?? 'sqlite:./data/portico.sqlite', problems);
+    this.migrateOnStart = bool(env, 'MIGRATE_ON_START', this.database.kind === 'sqlite', problems);
+    this.redisUrl = env.REDIS_URL?.trim() || null;
+    if (this.redisUrl && !/^rediss?:\/\//.test(this.redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+    this.adminEmail = env.ADMIN_EMAIL?.trim() || null;
+    this.adminPassword = env.ADMIN_PASSWORD || null;
+    if (this.adminPassword && this.adminPassword.length < 8) problems.push('ADMIN_PASSWORD must be at least 8 characters');
+    if (this.adminPassword && !this.adminEmail) problems.push('ADMIN_PASSWORD is set but ADMIN_EMAIL is not');
+    this.adminApiToken = env.ADMIN_API_TOKEN || null;
+    if (this.adminApiToken && this.adminApiToken.length < 24) problems.push('ADMIN_API_TOKEN must be at least 24 characters');
+    this.logLevel = env.LOG_LEVEL ?? (this.nodeEnv === 'test' ? 'silent' : 'info');
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(this.logLevel)) {
+      problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+    }
+    this.trustProxy = bool(env, 'TRUST_PROXY', false, problems);
+    this.bodyLimit = env.BODY_LIMIT ?? '100kb';
+    if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
+    this.sessionIdleMinutes = int(env, 'SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60);
+    this.sessionAbsoluteHours = int(env, 'SESSION_ABSOLUTE_HOURS', 12, problems, 1, 24 * 30);
+    this.secretKey = resolveSecretKey(env, this.nodeEnv, this.database, problems);
+    if (problems.length) throw new ConfigError(problems);
+  }
+
+  get secureCookies(): boolean {
+    return this.publicUrl.startsWith('https://');
+  }
+}
+
+function int(env: Env, name: string, fallback: number, problems: string[], min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  problems.push(`${name} must be true or false (got "${env[name]}")`);
+  return fallback;
+}
+
+export function parseDatabaseUrl(url: string, problems: string[]): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const location = url.slice('sqlite:'.length).replace(/^\/\//, '') || './data/portico.sqlite';
+    return { kind: 'sqlite', location };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', location: url };
+  problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  return { kind: 'sqlite', location: './data/portico.sqlite' };
+}
+
+// The embedded default keeps a generated key beside its database, so a restart can still read
+// its own secrets. Production must bring its own key.
+function resolveSecretKey(env: Env, nodeEnv: string, db: DatabaseConfig, problems: string[]): string {
+  const given = env.PORTICO_SECRET_KEY;
+  if (given) {
+    if (given.length < 32) problems.push('PORTICO_SECRET_KEY must be at least 32 characters');
+    return given;
+  }
+  if (nodeEnv === 'production') {
+    problems.push('PORTICO_SECRET_KEY is required in production (generate one with: openssl rand -base64 32)');
+    return '';
+  }
+  if (db.kind !== 'sqlite' || db.location === ':memory:') {
+    if (nodeEnv === 'test') return 'test-only-secret-key-not-for-production-use';
+    problems.push('PORTICO_SECRET_KEY is required unless Portico runs on its embedded SQLite file');
+    return '';
+  }
+  const keyFile = resolve(dirname(db.location), 'secret.key');
+  if (!existsSync(keyFile)) {
+    mkdirSync(dirname(keyFile), { recursive: true });
+    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  return readFileSync(keyFile, 'utf8').trim();
+}

@@ -1,0 +1,32 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from './config/app-config';
+import { AuditController } from './audit/audit.controller';
+import { AuditEvent } from './audit/audit-event.entity';
+import { Counter } from './database/counter.entity';
+import { AuditService } from './audit/audit.service';
+import { CryptoService } from './crypto/crypto.service';
+import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
+import { TransactionService } from './database/transaction.service';
+import { HealthController } from './health/health.controller';
+import { loggerOptions } from './logging/logger.options';
+
+/** Config, database, crypto, audit, logging and health: what every domain module stands on. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig, parts: DataSourceParts): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        LoggerModule.forRoot(loggerOptions(config)),
+        TypeOrmModule.forRoot(buildDataSourceOptions(config.database, parts)),
+        TypeOrmModule.forFeature([AuditEvent, Counter]),
+      ],
+      controllers: [HealthController, AuditController],
+      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService],
+      exports: [AppConfig, CryptoService, TransactionService, AuditService],
+    };
+  }
+}

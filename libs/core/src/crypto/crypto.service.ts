@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import * as argon2 from 'argon2';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+
+// OWASP's argon2id baseline is m=19 MiB, t=2, p=1; we spend a little more memory.
+const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const CIPHER_VERSION = 'v1';
+
+/**
+ * Hashing, encryption at rest and comparison in one place, so every module does them the same way.
+ * - hashPassword / verifyPassword: argon2id (runs on libuv's pool, off the event loop).
+ * - hashToken: SHA-256 for high-entropy random secrets (API keys), which need no stretching.
+ * - encrypt / decrypt: AES-256-GCM with a key derived from PORTICO_SECRET_KEY.
+ */
+@Injectable()
+export class CryptoService {
+  private readonly key: Buffer;
+
+  constructor(config: AppConfig) {
+    this.key = Buffer.from(hkdfSync('sha256', config.secretKey, 'portico', 'secrets-at-rest', 32));
+  }
+
+  hashPassword(password: string): Promise<string> {
+    return argon2.hash(password, ARGON2_OPTIONS);
+  }
+
+  async verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
+    if (!hash) return false;
+    try {
+      return await argon2.verify(hash, password);
+    } catch {
+      return false;
+    }
+  }
+
+  hashToken(token: string): string {
+    return createHash('sha256').update(token, 'utf8').digest('hex');
+  }
+
+  /** A URL-safe random secret with the given number of random bytes. */
+  randomToken(bytes = 32): string {
+    return randomBytes(bytes).toString('base64url');
+  }
+
+  safeEqual(a: string, b: string): boolean {
+    const left = createHash('sha256').update(a, 'utf8').digest();
+    const right = createHash('sha256').update(b, 'utf8').digest();
+    return timingSafeEqual(left, right);
+  }
+
+  encrypt(plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return [CIPHER_VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
+  }
+
+  decrypt(sealed: string): string {
+    const [version, iv, tag, body] = sealed.split(':');
+    if (version !== CIPHER_VERSION || !iv || !tag || body === undefined) throw new Error('Unrecognised ciphertext');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+  }
+}

@@ -1,0 +1,46 @@
+/** What went wrong, in terms the HTTP layer maps to a status (see ErrorCode → status in the filter). */
+export enum ErrorCode {
+  Invalid = 'INVALID',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  Gone = 'GONE',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
+}
+
+/** Base of every domain's exception: a code, a message a user can act on, and optional details. */
+export class DomainException extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends DomainException {
+  constructor(what: string) {
+    super(ErrorCode.NotFound, `${what} not found`);
+  }
+}
+
+export class ConflictError extends DomainException {
+  constructor(message: string) {
+    super(ErrorCode.Conflict, message);
+  }
+}
+
+export class InvalidInputError extends DomainException {
+  constructor(message: string) {
+    super(ErrorCode.Invalid, message);
+  }
+}
+
+export class ForbiddenError extends DomainException {
+  constructor(message: string) {
+    super(ErrorCode.Forbidden, message);
+  }
+}

@@ -1,0 +1,92 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainException, ErrorCode } from './domain.exception';
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  [ErrorCode.Invalid]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
+  [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ErrorCode.Gone]: HttpStatus.GONE,
+  [ErrorCode.TooManyRequests]: HttpStatus.TOO_MANY_REQUESTS,
+};
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** Maps anything thrown to `{statusCode, error, message}`; the unexpected is logged and becomes a bare 500. */
+export function toErrorBody(exception: unknown, logger: Logger): ErrorBody {
+  if (exception instanceof DomainException) {
+    const statusCode = STATUS_BY_CODE[exception.code];
+    return { statusCode, error: reasonPhrase(statusCode), message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+  }
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const fromBody = bodyParserError(exception.cause);
+    if (fromBody) return fromBody;
+    const response = exception.getResponse();
+    let message = exception.message;
+    if (typeof response === 'object' && response && 'message' in response) {
+      const m = (response as { message: unknown }).message;
+      message = Array.isArray(m) ? m.join('; ') : String(m);
+    }
+    return { statusCode, error: reasonPhrase(statusCode), message };
+  }
+  const bodyError = bodyParserError(exception);
+  if (bodyError) return bodyError;
+  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  return { statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side. The request id in the x-request-id header helps us find it.' };
+}
+
+// body-parser signals its failures with a status and a type on the error.
+function bodyParserError(exception: unknown): ErrorBody | null {
+  if (!exception || typeof exception !== 'object') return null;
+  const e = exception as { status?: number; type?: string; expose?: boolean; message?: string };
+  if (e.type === 'entity.parse.failed') return { statusCode: 400, error: 'Bad Request', message: 'The request body is not valid JSON' };
+  if (e.type === 'entity.too.large') return { statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    // http-errors marks 4xx messages as safe to show (expose); others get a generic text.
+    const message = e.expose && e.message ? e.message : e.type ? `The request body could not be read (${e.type})` : 'The request was refused';
+    return { statusCode: e.status, error: reasonPhrase(e.status), message };
+  }
+  return null;
+}
+
+export function reasonPhrase(status: number): string {
+  const name = HttpStatus[status];
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const body = toErrorBody(exception, this.logger);
+    if (res.headersSent) return;
+    const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
+    if (wantsHtml) {
+      res.status(body.statusCode);
+      if (body.statusCode === 401 && req.path.startsWith('/console')) {
+        res.redirect(303, `/console/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      res.render('pages/error', { title: body.error, error: body, layout: 'layouts/public' });
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,37 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+
+/**
+ * Who may call a route. The global access guard refuses any route that declares none, so a
+ * forgotten decorator fails closed.
+ * - admin: a platform admin (Bearer API token, or a console session for console pages)
+ * - tenant: a platform admin, or a tenant API key (HTTP Basic keyId:secret) for its own data
+ * - console: a signed-in platform admin in the console (session cookie)
+ * - public: anyone
+ */
+export type Access = 'admin' | 'tenant' | 'console' | 'public';
+export const ACCESS_KEY = 'portico:access';
+
+export const BEARER_SCHEME = 'platformAdmin';
+export const BASIC_SCHEME = 'tenantApiKey';
+
+export function AdminOnly(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, 'admin'),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiUnauthorizedResponse({ description: 'Missing or invalid credentials' }),
+    ApiForbiddenResponse({ description: 'Only platform administrators may call this route' }),
+  );
+}
+
+export function TenantOrAdmin(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, 'tenant'),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiBasicAuth(BASIC_SCHEME),
+    ApiUnauthorizedResponse({ description: 'Missing or invalid credentials' }),
+  );
+}
+
+export const ConsoleOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, 'console');
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, 'public');

@@ -1,0 +1,4 @@
+export * from './organizations.module';
+export * from './organizations.service';
+export * from './dto/organization.dto';
+export { Organization } from './entities/organization.entity';

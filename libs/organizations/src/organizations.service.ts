@@ -1,0 +1,189 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  ConflictError,
+  containsPattern,
+  InvalidInputError,
+  isUniqueViolation,
+  LIKE_ESCAPE,
+  nextCounterValue,
+  NotFoundError,
+  Page,
+  pageWindow,
+  RequestContext,
+  tenantWhere,
+  TransactionService,
+} from '@portico/core';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { EntityManager } from 'typeorm';
+import { CreateOrganizationDto, OrganizationQueryDto, OrganizationView, UpdateOrganizationDto } from './dto/organization.dto';
+import { Organization } from './entities/organization.entity';
+
+export const SITE_ID_COUNTER = 'organizations.site_id';
+
+/** What other modules may know of an organization. */
+export interface OrganizationRef {
+  id: string;
+  siteId: number;
+  name: string;
+  tenantId: string | null;
+  externalUid: string | null;
+  authMode: Organization['authMode'];
+}
+
+/** The organizations facade: customer accounts ("sites"), scoped to the caller's tenant. */
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  async list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
+    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').orderBy('o.name', 'ASC').addOrderBy('o.id', 'ASC');
+    if (!ctx.isPlatformAdmin) {
+      if (ctx.tenantId) qb.andWhere('o.tenant_id = :tid', { tid: ctx.tenantId });
+      else qb.andWhere('o.tenant_id IS NULL');
+    } else if (query.tenantKey) {
+      const tenant = await this.tenants.findByKey(query.tenantKey);
+      if (!tenant) return { items: [], total: 0, ...limits(query) };
+      qb.andWhere('o.tenant_id = :tid', { tid: tenant.id });
+    }
+    if (query.search) qb.andWhere(`LOWER(o.name) LIKE :s ${LIKE_ESCAPE}`, { s: containsPattern(query.search) });
+    if (query.externalUid) qb.andWhere('o.external_uid = :uid', { uid: query.externalUid });
+    const { take, skip } = pageWindow(query);
+    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
+    const tenants = await this.tenants.findByIds(rows.map((o) => o.tenantId).filter((id): id is string => !!id));
+    return { items: rows.map((o) => toView(o, tenantKeyOf(o, tenants))), total, limit: take, offset: skip };
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<OrganizationView> {
+    const org = await this.findOrFail(this.tx.manager, ctx, id);
+    return toView(org, await this.tenantKey(org.tenantId));
+  }
+
+  /** For other modules: the organization if the caller may see it, else null. */
+  async find(ctx: RequestContext, id: string): Promise<OrganizationRef | null> {
+    const org = await this.tx.manager.findOneBy(Organization, { id, ...tenantWhere(ctx) });
+    return org ? toRef(org) : null;
+  }
+
+  async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
+    if (!ids.length) return [];
+    const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
+    return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
+  }
+
+  async create(ctx: RequestContext, dto: CreateOrganizationDto): Promise<OrganizationView> {
+    const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
+    checkAuthMode(dto.authMode ?? 'portico', dto.externalLoginProviderId ?? null);
+    try {
+      return await this.tx.run(async (m) => {
+        const org = m.create(Organization, {
+          tenantId: tenant?.id ?? null,
+          siteId: await nextCounterValue(m, SITE_ID_COUNTER),
+          name: dto.name.trim(),
+          externalUid: dto.externalUid ?? null,
+          authMode: dto.authMode ?? 'portico',
+          externalLoginProviderId: dto.externalLoginProviderId ?? null,
+          planPriceCents: dto.plan?.priceCents ?? null,
+          planCurrency: dto.plan?.currency ?? null,
+        });
+        await m.save(org);
+        await this.audit.record(m, ctx, { action: 'organization.created', targetType: 'organization', targetId: org.id, tenant, details: { name: org.name, siteId: org.siteId } });
+        return toView(org, tenant?.key ?? null);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('An organization with that name or externalUid already exists in this tenant');
+      throw err;
+    }
+  }
+
+  async update(ctx: RequestContext, id: string, dto: UpdateOrganizationDto): Promise<OrganizationView> {
+    try {
+      return await this.tx.run(async (m) => {
+        const org = await this.findOrFail(m, ctx, id);
+        const changed: string[] = [];
+        const set = <K extends keyof Organization>(key: K, value: Organization[K]) => {
+          if (org[key] !== value) {
+            org[key] = value;
+            changed.push(String(key));
+          }
+        };
+        if (dto.name !== undefined) set('name', dto.name.trim());
+        if (dto.externalUid !== undefined) set('externalUid', dto.externalUid);
+        if (dto.authMode !== undefined) set('authMode', dto.authMode);
+        if (dto.externalLoginProviderId !== undefined) set('externalLoginProviderId', dto.externalLoginProviderId);
+        if (dto.plan !== undefined) {
+          set('planPriceCents', dto.plan?.priceCents ?? null);
+          set('planCurrency', dto.plan?.currency ?? null);
+        }
+        checkAuthMode(org.authMode, org.externalLoginProviderId);
+        const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
+        if (changed.length) {
+          await m.save(org);
+          await this.audit.record(m, ctx, { action: 'organization.updated', targetType: 'organization', targetId: org.id, tenant, details: { changed } });
+        }
+        return toView(org, tenant?.key ?? null);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('An organization with that name or externalUid already exists in this tenant');
+      throw err;
+    }
+  }
+
+  /** Deletes the organization; its memberships go with it (database cascade). */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      const org = await this.findOrFail(m, ctx, id);
+      await m.delete(Organization, { id: org.id });
+      const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
+      await this.audit.record(m, ctx, { action: 'organization.deleted', targetType: 'organization', targetId: org.id, tenant, details: { name: org.name, siteId: org.siteId } });
+    });
+  }
+
+  private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<Organization> {
+    const org = await m.findOneBy(Organization, { id, ...tenantWhere(ctx) });
+    if (!org) throw new NotFoundError('Organization');
+    return org;
+  }
+
+  private async tenantKey(tenantId: string | null): Promise<string | null> {
+    return tenantId ? ((await this.tenants.findById(tenantId))?.key ?? null) : null;
+  }
+}
+
+function checkAuthMode(mode: string, providerId: string | null): void {
+  if (mode === 'external' && !providerId) {
+    throw new InvalidInputError('externalLoginProviderId is required when authMode is external');
+  }
+}
+
+function limits(query: OrganizationQueryDto): { limit: number; offset: number } {
+  const { take, skip } = pageWindow(query);
+  return { limit: take, offset: skip };
+}
+
+function tenantKeyOf(o: Organization, tenants: Map<string, TenantRef>): string | null {
+  return o.tenantId ? (tenants.get(o.tenantId)?.key ?? null) : null;
+}
+
+function toRef(o: Organization): OrganizationRef {
+  return { id: o.id, siteId: o.siteId, name: o.name, tenantId: o.tenantId, externalUid: o.externalUid, authMode: o.authMode };
+}
+
+function toView(o: Organization, tenantKey: string | null): OrganizationView {
+  return {
+    id: o.id,
+    siteId: o.siteId,
+    name: o.name,
+    tenantKey,
+    externalUid: o.externalUid,
+    authMode: o.authMode,
+    externalLoginProviderId: o.externalLoginProviderId,
+    plan: o.planPriceCents !== null && o.planCurrency ? { priceCents: o.planPriceCents, currency: o.planCurrency } : null,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './tenants.module';
+export * from './tenants.service';
+export * from './dto/tenant.dto';
+export { Tenant } from './entities/tenant.entity';
+export { TenantApiKey } from './entities/tenant-api-key.entity';

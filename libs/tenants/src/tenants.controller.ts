@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { AdminOnly, Ctx, Page, PageQueryDto, RequestContext } from '@portico/core';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { TenantsService } from './tenants.service';
+
+export class TenantQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Part of the key or name' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  search?: string;
+}
+
+@ApiTags('tenants')
+@AdminOnly()
+@Controller('api/v1/tenants')
+export class TenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'Tenants, by key' })
+  list(@Query() query: TenantQueryDto): Promise<Page<TenantView>> {
+    return this.tenants.list(query);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: TenantView })
+  @ApiConflictResponse({ description: 'The key is taken' })
+  create(@Ctx() ctx: RequestContext, @Body() dto: CreateTenantDto): Promise<TenantView> {
+    return this.tenants.create(ctx, dto);
+  }
+
+  @Get(':key')
+  @ApiOkResponse({ type: TenantView })
+  @ApiNotFoundResponse()
+  get(@Param('key') key: string): Promise<TenantView> {
+    return this.tenants.get(key);
+  }
+
+  @Patch(':key')
+  @ApiOkResponse({ type: TenantView })
+  @ApiNotFoundResponse()
+  update(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: UpdateTenantDto): Promise<TenantView> {
+    return this.tenants.update(ctx, key, dto);
+  }
+
+  @Delete(':key')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with everything the tenant owned' })
+  @ApiNotFoundResponse()
+  delete(@Ctx() ctx: RequestContext, @Param('key') key: string): Promise<void> {
+    return this.tenants.delete(ctx, key);
+  }
+
+  @Get(':key/api-keys')
+  @ApiOkResponse({ type: [ApiKeyView] })
+  @ApiNotFoundResponse()
+  listApiKeys(@Param('key') key: string): Promise<ApiKeyView[]> {
+    return this.tenants.listApiKeys(key);
+  }
+
+  @Post(':key/api-keys')
+  @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The secret is in this answer only' })
+  @ApiNotFoundResponse()
+  createApiKey(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    return this.tenants.createApiKey(ctx, key, dto);
+  }
+
+  @Delete(':key/api-keys/:keyId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked: the key stops working at once' })
+  @ApiNotFoundResponse()
+  revokeApiKey(@Ctx() ctx: RequestContext, @Param('key') key: string, @Param('keyId') keyId: string): Promise<void> {
+    return this.tenants.revokeApiKey(ctx, key, keyId);
+  }
+}

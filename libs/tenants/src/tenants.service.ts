@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  ConflictError,
+  CryptoService,
+  containsPattern,
+  ForbiddenError,
+  InvalidInputError,
+  isUniqueViolation,
+  LIKE_ESCAPE,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  pageWindow,
+  RequestContext,
+  toPage,
+  TransactionService,
+} from '@portico/core';
+import { EntityManager, IsNull } from 'typeorm';
+import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { TenantApiKey } from './entities/tenant-api-key.entity';
+import { Tenant } from './entities/tenant.entity';
+
+export interface TenantRef {
+  id: string;
+  key: string;
+  name: string;
+  status: Tenant['status'];
+}
+
+/** The tenants facade: partner portals, their status and their API keys. Platform-admin operations. */
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {
+    const qb = this.tx.manager.createQueryBuilder(Tenant, 't').orderBy('t.key', 'ASC');
+    if (query.search) qb.where(`(LOWER(t.key) LIKE :s ${LIKE_ESCAPE} OR LOWER(t.name) LIKE :s ${LIKE_ESCAPE})`, { s: containsPattern(query.search) });
+    const { take, skip } = pageWindow(query);
+    return toPage(await qb.take(take).skip(skip).getManyAndCount(), query, toTenantView);
+  }
+
+  async get(key: string): Promise<TenantView> {
+    return toTenantView(await this.findByKeyOrFail(this.tx.manager, key));
+  }
+
+  /** Resolves a tenant key to its reference, for other modules; null when unknown. */
+  async findByKey(key: string): Promise<TenantRef | null> {
+    const tenant = await this.tx.manager.findOneBy(Tenant, { key });
+    return tenant ? toRef(tenant) : null;
+  }
+
+  async findById(id: string): Promise<TenantRef | null> {
+    const tenant = await this.tx.manager.findOneBy(Tenant, { id });
+    return tenant ? toRef(tenant) : null;
+  }
+
+  /** Several tenants at once, keyed by id (for listings that show tenant keys). */
+  async findByIds(ids: string[]): Promise<Map<string, TenantRef>> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return new Map();
+    const rows = await this.tx.manager.createQueryBuilder(Tenant, 't').where('t.id IN (:...ids)', { ids: unique }).getMany();
+    return new Map(rows.map((t) => [t.id, toRef(t)]));
+  }
+
+  /**
+   * The tenant a new record belongs to. A tenant caller always writes into its own tenant (naming
+   * another is refused); a platform admin names one by key, or none for a direct customer.
+   */
+  async resolveOwner(ctx: RequestContext, tenantKey: string | null | undefined): Promise<TenantRef | null> {
+    if (ctx.actor.kind === 'tenant') {
+      if (tenantKey && tenantKey !== ctx.actor.tenantKey) throw new ForbiddenError('A tenant API key can only act on its own tenant');
+      return { id: ctx.actor.tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' };
+    }
+    if (!ctx.isPlatformAdmin) throw new ForbiddenError('Only platform administrators may choose a tenant');
+    if (!tenantKey) return null;
+    const tenant = await this.findByKey(tenantKey);
+    if (!tenant) throw new InvalidInputError(`tenantKey "${tenantKey}" does not name a tenant`);
+    return tenant;
+  }
+
+  async create(ctx: RequestContext, dto: CreateTenantDto): Promise<TenantView> {
+    try {
+      return await this.tx.run(async (m) => {
+        const tenant = await m.save(m.create(Tenant, { key: dto.key, name: dto.name.trim(), status: dto.status ?? 'active' }));
+        await this.audit.record(m, ctx, { action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, tenant: tenant, details: { key: tenant.key } });
+        return toTenantView(tenant);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`A tenant with key "${dto.key}" already exists`);
+      throw err;
+    }
+  }
+
+  async update(ctx: RequestContext, key: string, dto: UpdateTenantDto): Promise<TenantView> {
+    return this.tx.run(async (m) => {
+      const tenant = await this.findByKeyOrFail(m, key);
+      const changed: string[] = [];
+      if (dto.name !== undefined && dto.name.trim() !== tenant.name) {
+        tenant.name = dto.name.trim();
+        changed.push('name');
+      }
+      if (dto.status !== undefined && dto.status !== tenant.status) {
+        tenant.status = dto.status;
+        changed.push('status');
+      }
+      if (changed.length) {
+        await m.save(tenant);
+        const action = changed.includes('status') ? (tenant.status === 'suspended' ? 'tenant.suspended' : 'tenant.reactivated') : 'tenant.updated';
+        await this.audit.record(m, ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details: { changed } });
+      }
+      return toTenantView(tenant);
+    });
+  }
+
+  /** Deletes the tenant and, through the database's cascades, everything it owns. */
+  async delete(ctx: RequestContext, key: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      const tenant = await this.findByKeyOrFail(m, key);
+      await m.delete(Tenant, { id: tenant.id });
+      await this.audit.record(m, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
+    });
+  }
+
+  async listApiKeys(key: string): Promise<ApiKeyView[]> {
+    const tenant = await this.findByKeyOrFail(this.tx.manager, key);
+    const keys = await this.tx.manager.find(TenantApiKey, { where: { tenantId: tenant.id }, order: { createdAt: 'DESC' } });
+    return keys.map(toApiKeyView);
+  }
+
+  async createApiKey(ctx: RequestContext, key: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    return this.tx.run(async (m) => {
+      const tenant = await this.findByKeyOrFail(m, key);
+      const secret = this.crypto.randomToken(32);
+      const apiKey = await m.save(
+        m.create(TenantApiKey, {
+          tenantId: tenant.id,
+          keyId: `tk_${this.crypto.randomToken(12)}`,
+          secretHash: this.crypto.hashToken(secret),
+          label: dto.label?.trim() || null,
+          revokedAt: null,
+        }),
+      );
+      await this.audit.record(m, ctx, { action: 'tenant.api_key.created', targetType: 'tenant_api_key', targetId: apiKey.keyId, tenant, details: { label: apiKey.label } });
+      return { ...toApiKeyView(apiKey), secret };
+    });
+  }
+
+  async revokeApiKey(ctx: RequestContext, key: string, keyId: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      const tenant = await this.findByKeyOrFail(m, key);
+      const apiKey = await m.findOneBy(TenantApiKey, { tenantId: tenant.id, keyId });
+      if (!apiKey) throw new NotFoundError('API key');
+      if (apiKey.revokedAt) return;
+      apiKey.revokedAt = new Date();
+      await m.save(apiKey);
+      await this.audit.record(m, ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
+    });
+  }
+
+  /**
+   * Checks a tenant API key. Unknown key, wrong secret and revoked key are indistinguishable to the
+   * caller; a suspended tenant is told so (it authenticated, it is just not allowed).
+   */
+  async verifyApiKey(keyId: string, secret: string): Promise<TenantRef | null> {
+    const apiKey = await this.tx.manager.findOne(TenantApiKey, { where: { keyId, revokedAt: IsNull() }, relations: { tenant: true } });
+    const expected = apiKey?.secretHash ?? this.crypto.hashToken('no-such-key');
+    const matches = this.crypto.safeEqual(expected, this.crypto.hashToken(secret));
+    if (!apiKey || !matches || !apiKey.tenant) return null;
+    if (apiKey.tenant.status !== 'active') throw new ForbiddenError(`Tenant "${apiKey.tenant.key}" is suspended`);
+    return toRef(apiKey.tenant);
+  }
+
+  private async findByKeyOrFail(m: EntityManager, key: string): Promise<Tenant> {
+    const tenant = await m.findOneBy(Tenant, { key });
+    if (!tenant) throw new NotFoundError(`Tenant "${key}"`);
+    return tenant;
+  }
+}
+
+function toRef(t: Tenant): TenantRef {
+  return { id: t.id, key: t.key, name: t.name, status: t.status };
+}
+
+function toTenantView(t: Tenant): TenantView {
+  return { id: t.id, key: t.key, name: t.name, status: t.status, createdAt: t.createdAt, updatedAt: t.updatedAt };
+}
+
+function toApiKeyView(k: TenantApiKey): ApiKeyView {
+  return { keyId: k.keyId, label: k.label, createdAt: k.createdAt, revokedAt: k.revokedAt };
+}

@@ -1,0 +1,208 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
+import { PageQueryDto } from '@portico/core';
+import { MEMBERSHIP_ROLES, type MembershipRole } from '../entities/membership.entity';
+import type { UserStatus } from '../entities/user.entity';
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+const PASSWORD_RULE = `password must be between ${PASSWORD_MIN} and ${PASSWORD_MAX} characters`;
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email: string;
+
+  @ApiPropertyOptional({ description: 'Defaults to the email', example: 'ada' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 320)
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'Ada' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  firstName?: string;
+
+  @ApiPropertyOptional({ example: 'Lovelace' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  lastName?: string;
+
+  @ApiPropertyOptional({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'Optional: without one the user signs in another way (SSO, provider)' })
+  @IsOptional()
+  @IsString()
+  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: PASSWORD_RULE })
+  password?: string;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  billable?: boolean;
+
+  @ApiPropertyOptional({ enum: ['active', 'disabled'], default: 'active' })
+  @IsOptional()
+  @IsIn(['active', 'disabled'])
+  status?: UserStatus;
+
+  @ApiPropertyOptional({ description: "The tenant's own id for this user" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  externalUid?: string;
+
+  @ApiPropertyOptional({ description: 'Platform admins only: the tenant the user belongs to' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 63)
+  tenantKey?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Also make the user a member of this organization' })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'organizationId must be a UUID' })
+  organizationId?: string;
+
+  @ApiPropertyOptional({ enum: MEMBERSHIP_ROLES, default: 'member' })
+  @IsOptional()
+  @IsIn(MEMBERSHIP_ROLES)
+  role?: MembershipRole;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 320)
+  username?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  firstName?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  lastName?: string;
+
+  @ApiPropertyOptional({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
+  @IsOptional()
+  @IsString()
+  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: PASSWORD_RULE })
+  password?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  billable?: boolean;
+
+  @ApiPropertyOptional({ enum: ['active', 'disabled'] })
+  @IsOptional()
+  @IsIn(['active', 'disabled'])
+  status?: UserStatus;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @IsString()
+  @Length(1, 255)
+  externalUid?: string | null;
+}
+
+export class SetBillableDto {
+  @ApiProperty({ example: true })
+  @IsBoolean({ message: 'billable must be true or false' })
+  billable: boolean;
+}
+
+export class UserQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Exact email, case-insensitive' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'Part of the email, username or name' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  search?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only members of this organization' })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'organizationId must be a UUID' })
+  organizationId?: string;
+
+  @ApiPropertyOptional({ description: 'Platform admins: only this tenant' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 63)
+  tenantKey?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'billable must be true or false' })
+  billable?: boolean;
+}
+
+export class UserView {
+  @ApiProperty() id: string;
+  @ApiProperty({ nullable: true, type: String }) tenantKey: string | null;
+  @ApiProperty() email: string;
+  @ApiProperty() username: string;
+  @ApiProperty() firstName: string;
+  @ApiProperty() lastName: string;
+  @ApiProperty() billable: boolean;
+  @ApiProperty({ enum: ['active', 'disabled'] }) status: UserStatus;
+  @ApiProperty({ nullable: true, type: String }) externalUid: string | null;
+  @ApiProperty() authenticatorEnabled: boolean;
+  @ApiProperty() isPlatformAdmin: boolean;
+  @ApiProperty() createdVia: string;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}
+
+export class AddMemberDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID(undefined, { message: 'userId must be a UUID' })
+  userId: string;
+
+  @ApiPropertyOptional({ enum: MEMBERSHIP_ROLES, default: 'member' })
+  @IsOptional()
+  @IsIn(MEMBERSHIP_ROLES)
+  role?: MembershipRole;
+}
+
+export class SetMemberRoleDto {
+  @ApiProperty({ enum: MEMBERSHIP_ROLES })
+  @IsIn(MEMBERSHIP_ROLES)
+  role: MembershipRole;
+}
+
+export class MemberView {
+  @ApiProperty() userId: string;
+  @ApiProperty() organizationId: string;
+  @ApiProperty() email: string;
+  @ApiProperty() firstName: string;
+  @ApiProperty() lastName: string;
+  @ApiProperty({ enum: MEMBERSHIP_ROLES }) role: MembershipRole;
+  @ApiProperty() createdAt: Date;
+}

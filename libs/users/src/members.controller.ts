@@ -1,0 +1,42 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
+import { AddMemberDto, MemberView, SetMemberRoleDto } from './dto/user.dto';
+import { MembershipsService } from './memberships.service';
+
+@ApiTags('organizations')
+@TenantOrAdmin()
+@Controller('api/v1/organizations/:id/members')
+export class MembersController {
+  constructor(private readonly memberships: MembershipsService) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'Members with their roles' })
+  @ApiNotFoundResponse()
+  list(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: PageQueryDto): Promise<Page<MemberView>> {
+    return this.memberships.list(ctx, id, query);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: MemberView })
+  @ApiConflictResponse({ description: 'Already a member' })
+  @ApiNotFoundResponse()
+  add(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: AddMemberDto): Promise<MemberView> {
+    return this.memberships.add(ctx, id, dto.userId, dto.role ?? 'member');
+  }
+
+  @Put(':userId')
+  @ApiOkResponse({ type: MemberView, description: 'The membership with its role set (created if missing)' })
+  @ApiNotFoundResponse()
+  setRole(@Ctx() ctx: RequestContext, @IdParam() id: string, @IdParam('userId') userId: string, @Body() dto: SetMemberRoleDto): Promise<MemberView> {
+    return this.memberships.setRole(ctx, id, userId, dto.role);
+  }
+
+  @Delete(':userId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Removed from the organization' })
+  @ApiNotFoundResponse()
+  remove(@Ctx() ctx: RequestContext, @IdParam() id: string, @IdParam('userId') userId: string): Promise<void> {
+    return this.memberships.remove(ctx, id, userId);
+  }
+}

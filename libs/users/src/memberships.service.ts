@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  ConflictError,
+  InvalidInputError,
+  isUniqueViolation,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  pageWindow,
+  RequestContext,
+  TransactionService,
+} from '@portico/core';
+import { OrganizationRef, OrganizationsService } from '@portico/organizations';
+import { TenantsService } from '@portico/tenants';
+import { EntityManager } from 'typeorm';
+import { MemberView } from './dto/user.dto';
+import { Membership, MembershipRole } from './entities/membership.entity';
+import { User } from './entities/user.entity';
+
+export interface UserOrganization {
+  organization: OrganizationRef;
+  role: MembershipRole;
+  isSiteAdministrator: boolean;
+}
+
+/** Memberships of users in organizations, always within one tenant. */
+@Injectable()
+export class MembershipsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly organizations: OrganizationsService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  async list(ctx: RequestContext, organizationId: string, query: PageQueryDto): Promise<Page<MemberView>> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    const { take, skip } = pageWindow(query);
+    const [rows, total] = await this.tx.manager.findAndCount(Membership, {
+      where: { organizationId: org.id },
+      relations: { user: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take,
+      skip,
+    });
+    return { items: rows.map(toMemberView), total, limit: take, offset: skip };
+  }
+
+  async add(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    try {
+      return await this.tx.run(async (m) => {
+        const user = await this.userInOrgTenant(m, org, userId);
+        const membership = await m.save(m.create(Membership, { userId: user.id, organizationId: org.id, role }));
+        membership.user = user;
+        await this.record(m, ctx, org, 'membership.created', user.id, { role });
+        return toMemberView(membership);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('The user is already a member of this organization');
+      throw err;
+    }
+  }
+
+  /** Sets the role, adding the user when not yet a member (PUT semantics). */
+  async setRole(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    return this.tx.run(async (m) => {
+      const user = await this.userInOrgTenant(m, org, userId);
+      let membership = await m.findOneBy(Membership, { userId: user.id, organizationId: org.id });
+      if (!membership) {
+        membership = await m.save(m.create(Membership, { userId: user.id, organizationId: org.id, role }));
+        await this.record(m, ctx, org, 'membership.created', user.id, { role });
+      } else if (membership.role !== role) {
+        membership.role = role;
+        await m.save(membership);
+        await this.record(m, ctx, org, 'membership.updated', user.id, { role });
+      }
+      membership.user = user;
+      return toMemberView(membership);
+    });
+  }
+
+  async remove(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    await this.tx.run(async (m) => {
+      const result = await m.delete(Membership, { userId, organizationId: org.id });
+      if (!result.affected) throw new NotFoundError('Membership');
+      await this.record(m, ctx, org, 'membership.deleted', userId, {});
+    });
+  }
+
+  /** The organizations a user belongs to, with the role and whether it makes them a site administrator. */
+  async organizationsOf(ctx: RequestContext, userId: string): Promise<UserOrganization[]> {
+    const rows = await this.tx.manager.findBy(Membership, { userId });
+    const orgs = new Map((await this.organizations.findMany(ctx, rows.map((r) => r.organizationId))).map((o) => [o.id, o]));
+    return rows
+      .filter((r) => orgs.has(r.organizationId))
+      .map((r) => ({ organization: orgs.get(r.organizationId)!, role: r.role, isSiteAdministrator: r.role !== 'member' }))
+      .sort((a, b) => a.organization.name.localeCompare(b.organization.name));
+  }
+
+  private async orgOrFail(ctx: RequestContext, id: string): Promise<OrganizationRef> {
+    const org = await this.organizations.find(ctx, id);
+    if (!org) throw new NotFoundError('Organization');
+    return org;
+  }
+
+  private async userInOrgTenant(m: EntityManager, org: OrganizationRef, userId: string): Promise<User> {
+    const user = await m.findOneBy(User, { id: userId });
+    if (!user || user.tenantId !== org.tenantId) throw new InvalidInputError('userId does not name a user of the organization’s tenant');
+    return user;
+  }
+
+  private async record(m: EntityManager, ctx: RequestContext, org: OrganizationRef, action: string, userId: string, details: Record<string, unknown>): Promise<void> {
+    const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
+    await this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details: { organizationId: org.id, ...details } });
+  }
+}
+
+function toMemberView(ms: Membership): MemberView {
+  return {
+    userId: ms.userId,
+    organizationId: ms.organizationId,
+    email: ms.user?.email ?? '',
+    firstName: ms.user?.firstName ?? '',
+    lastName: ms.user?.lastName ?? '',
+    role: ms.role,
+    createdAt: ms.createdAt,
+  };
+}

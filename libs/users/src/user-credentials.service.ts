@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, CryptoService, RequestContext, TransactionService } from '@portico/core';
+import { IsNull } from 'typeorm';
+import { User } from './entities/user.entity';
+
+/** What the authentication side may know of a user. */
+export interface LoginAccount {
+  id: string;
+  tenantId: string | null;
+  email: string;
+  username: string;
+  firstName: string;
+  lastName: string;
+  status: User['status'];
+  isPlatformAdmin: boolean;
+  passwordHash: string | null;
+  authenticatorEnabled: boolean;
+}
+
+/** Credential lookups and the platform-admin bootstrap, for the auth module. */
+@Injectable()
+export class UserCredentialsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Finds a user of a tenant (null: direct users and platform admins) by email or username. */
+  async findByLogin(tenantId: string | null, login: string): Promise<LoginAccount | null> {
+    const key = login.trim().toLowerCase();
+    if (!key) return null;
+    const qb = this.tx.manager.createQueryBuilder(User, 'u').where('(u.email_lower = :key OR u.username_lower = :key)', { key });
+    if (tenantId) qb.andWhere('u.tenant_id = :tid', { tid: tenantId });
+    else qb.andWhere('u.tenant_id IS NULL');
+    const user = await qb.orderBy('u.email_lower = :key', 'DESC').getOne();
+    return user ? toAccount(user) : null;
+  }
+
+  async findById(id: string): Promise<LoginAccount | null> {
+    const user = await this.tx.manager.findOneBy(User, { id });
+    return user ? toAccount(user) : null;
+  }
+
+  async countPlatformAdmins(): Promise<number> {
+    return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
+  }
+
+  async createPlatformAdmin(ctx: RequestContext, email: string, password: string): Promise<LoginAccount> {
+    const passwordHash = await this.crypto.hashPassword(password);
+    return this.tx.run(async (m) => {
+      const user = m.create(User, {
+        tenantId: null,
+        email,
+        emailLower: email.toLowerCase(),
+        username: email,
+        usernameLower: email.toLowerCase(),
+        isPlatformAdmin: true,
+        passwordHash,
+        createdVia: 'bootstrap',
+      });
+      await m.save(user);
+      await this.audit.record(m, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, details: { email, platformAdmin: true } });
+      return toAccount(user);
+    });
+  }
+}
+
+function toAccount(u: User): LoginAccount {
+  return {
+    id: u.id,
+    tenantId: u.tenantId,
+    email: u.email,
+    username: u.username,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    status: u.status,
+    isPlatformAdmin: u.isPlatformAdmin,
+    passwordHash: u.passwordHash,
+    authenticatorEnabled: u.authenticatorEnabled,
+  };
+}

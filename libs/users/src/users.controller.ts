@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Patch, Put, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { CreateUserDto, SetBillableDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@TenantOrAdmin()
+@Controller('api/v1/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'Users the caller may see, by email' })
+  list(@Ctx() ctx: RequestContext, @Query() query: UserQueryDto): Promise<Page<UserView>> {
+    return this.users.list(ctx, query);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: UserView })
+  @ApiConflictResponse({ description: 'The email, username or externalUid is taken in this tenant' })
+  create(@Ctx() ctx: RequestContext, @Body() dto: CreateUserDto): Promise<UserView> {
+    return this.users.create(ctx, dto);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: UserView })
+  @ApiNotFoundResponse()
+  get(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<UserView> {
+    return this.users.get(ctx, id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: UserView })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse()
+  update(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
+    return this.users.update(ctx, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with its memberships' })
+  @ApiNotFoundResponse()
+  delete(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<void> {
+    return this.users.delete(ctx, id);
+  }
+
+  @Put(':id/billable')
+  @ApiOkResponse({ type: UserView, description: 'The user with the flag set' })
+  @ApiNotFoundResponse()
+  setBillable(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: SetBillableDto): Promise<UserView> {
+    return this.users.setBillable(ctx, id, dto.billable);
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { Membership } from './entities/membership.entity';
+import { User } from './entities/user.entity';
+import { MembersController } from './members.controller';
+import { MembershipsService } from './memberships.service';
+import { UserCredentialsService } from './user-credentials.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User, Membership]), TenantsModule, OrganizationsModule],
+  controllers: [UsersController, MembersController],
+  providers: [UsersService, MembershipsService, UserCredentialsService],
+  exports: [UsersService, MembershipsService, UserCredentialsService],
+})
+export class UsersModule {}

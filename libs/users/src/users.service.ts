@@ -1,0 +1,232 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  ConflictError,
+  containsPattern,
+  CryptoService,
+  InvalidInputError,
+  isUniqueViolation,
+  LIKE_ESCAPE,
+  NotFoundError,
+  Page,
+  pageWindow,
+  RequestContext,
+  tenantWhere,
+  TransactionService,
+} from '@portico/core';
+import { OrganizationsService } from '@portico/organizations';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { EntityManager } from 'typeorm';
+import { CreateUserDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
+import { Membership } from './entities/membership.entity';
+import { User } from './entities/user.entity';
+
+const DUPLICATE = 'A user with that email, username or externalUid already exists in this tenant';
+
+/** The users facade: people, their billable flag and credentials, scoped to the caller's tenant. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+    private readonly tenants: TenantsService,
+    private readonly organizations: OrganizationsService,
+  ) {}
+
+  async list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
+    const { take, skip } = pageWindow(query);
+    const qb = this.tx.manager.createQueryBuilder(User, 'u').orderBy('u.email_lower', 'ASC').addOrderBy('u.id', 'ASC');
+    if (!ctx.isPlatformAdmin) {
+      if (ctx.tenantId) qb.andWhere('u.tenant_id = :tid', { tid: ctx.tenantId });
+      else qb.andWhere('u.tenant_id IS NULL');
+    } else if (query.tenantKey) {
+      const tenant = await this.tenants.findByKey(query.tenantKey);
+      if (!tenant) return { items: [], total: 0, limit: take, offset: skip };
+      qb.andWhere('u.tenant_id = :tid', { tid: tenant.id });
+    }
+    if (query.email) qb.andWhere('u.email_lower = :email', { email: query.email.trim().toLowerCase() });
+    if (query.search) {
+      qb.andWhere(
+        `(u.email_lower LIKE :s ${LIKE_ESCAPE} OR u.username_lower LIKE :s ${LIKE_ESCAPE} OR LOWER(u.first_name) LIKE :s ${LIKE_ESCAPE} OR LOWER(u.last_name) LIKE :s ${LIKE_ESCAPE})`,
+        { s: containsPattern(query.search) },
+      );
+    }
+    if (query.billable !== undefined) qb.andWhere('u.billable = :billable', { billable: query.billable });
+    if (query.organizationId) {
+      qb.innerJoin(Membership, 'm', 'm.user_id = u.id AND m.organization_id = :org', { org: query.organizationId });
+    }
+    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
+    const tenants = await this.tenants.findByIds(rows.map((u) => u.tenantId).filter((id): id is string => !!id));
+    return { items: rows.map((u) => toUserView(u, u.tenantId ? (tenants.get(u.tenantId)?.key ?? null) : null)), total, limit: take, offset: skip };
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<UserView> {
+    const user = await this.findOrFail(this.tx.manager, ctx, id);
+    return toUserView(user, await this.tenantKeyFor(ctx, user.tenantId));
+  }
+
+  async create(ctx: RequestContext, dto: CreateUserDto, createdVia = 'api'): Promise<UserView> {
+    const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
+    if (dto.role && !dto.organizationId) throw new InvalidInputError('role needs an organizationId');
+    if (dto.organizationId) {
+      const org = await this.organizations.find(ctx, dto.organizationId);
+      if (!org || org.tenantId !== (tenant?.id ?? null)) throw new InvalidInputError('organizationId does not name an organization of this tenant');
+    }
+    const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : null;
+    try {
+      return await this.tx.run(async (m) => {
+        const username = dto.username ?? dto.email;
+        const user = m.create(User, {
+          tenantId: tenant?.id ?? null,
+          email: dto.email,
+          emailLower: dto.email.toLowerCase(),
+          username,
+          usernameLower: username.toLowerCase(),
+          firstName: dto.firstName?.trim() ?? '',
+          lastName: dto.lastName?.trim() ?? '',
+          billable: dto.billable ?? false,
+          status: dto.status ?? 'active',
+          passwordHash,
+          externalUid: dto.externalUid ?? null,
+          createdVia,
+        });
+        await m.save(user);
+        await this.audit.record(m, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, tenant, details: { email: user.email, via: createdVia } });
+        if (dto.organizationId) {
+          await m.save(m.create(Membership, { userId: user.id, organizationId: dto.organizationId, role: dto.role ?? 'member' }));
+          await this.audit.record(m, ctx, { action: 'membership.created', targetType: 'user', targetId: user.id, tenant, details: { organizationId: dto.organizationId, role: dto.role ?? 'member' } });
+        }
+        return toUserView(user, tenant?.key ?? null);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      throw err;
+    }
+  }
+
+  async update(ctx: RequestContext, id: string, dto: UpdateUserDto): Promise<UserView> {
+    const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : undefined;
+    try {
+      return await this.tx.run(async (m) => {
+        const user = await this.findOrFail(m, ctx, id);
+        const changed: string[] = [];
+        const set = <K extends keyof User>(key: K, value: User[K]) => {
+          if (user[key] !== value) {
+            user[key] = value;
+            changed.push(String(key));
+          }
+        };
+        if (dto.email !== undefined) {
+          set('email', dto.email);
+          user.emailLower = dto.email.toLowerCase();
+        }
+        if (dto.username !== undefined) {
+          set('username', dto.username);
+          user.usernameLower = dto.username.toLowerCase();
+        }
+        if (dto.firstName !== undefined) set('firstName', dto.firstName.trim());
+        if (dto.lastName !== undefined) set('lastName', dto.lastName.trim());
+        if (dto.status !== undefined) {
+          if (dto.status === 'disabled' && user.isPlatformAdmin) await this.ensureAnotherAdmin(m, user.id);
+          set('status', dto.status);
+        }
+        if (dto.externalUid !== undefined) set('externalUid', dto.externalUid);
+        if (passwordHash) {
+          user.passwordHash = passwordHash;
+          changed.push('password');
+        }
+        const billableChanged = dto.billable !== undefined && dto.billable !== user.billable;
+        if (dto.billable !== undefined) set('billable', dto.billable);
+        const tenant = await this.tenantRef(ctx, user.tenantId);
+        if (changed.length) {
+          await m.save(user);
+          await this.audit.record(m, ctx, { action: 'user.updated', targetType: 'user', targetId: user.id, tenant, details: { changed } });
+          if (billableChanged) await this.auditBillable(m, ctx, user, tenant);
+        }
+        return toUserView(user, tenant?.key ?? null);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      throw err;
+    }
+  }
+
+  async setBillable(ctx: RequestContext, id: string, billable: boolean): Promise<UserView> {
+    return this.tx.run(async (m) => {
+      const user = await this.findOrFail(m, ctx, id);
+      const tenant = await this.tenantRef(ctx, user.tenantId);
+      if (user.billable !== billable) {
+        user.billable = billable;
+        await m.save(user);
+        await this.auditBillable(m, ctx, user, tenant);
+      }
+      return toUserView(user, tenant?.key ?? null);
+    });
+  }
+
+  /** Deletes the user; the database removes its memberships with it. */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      const user = await this.findOrFail(m, ctx, id);
+      if (user.isPlatformAdmin) await this.ensureAnotherAdmin(m, user.id);
+      await m.delete(User, { id: user.id });
+      const tenant = await this.tenantRef(ctx, user.tenantId);
+      await this.audit.record(m, ctx, { action: 'user.deleted', targetType: 'user', targetId: user.id, tenant, details: { email: user.email } });
+    });
+  }
+
+  /** For other modules: a user the caller may see, or null. */
+  async find(ctx: RequestContext, id: string): Promise<User | null> {
+    return this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
+  }
+
+  private async auditBillable(m: EntityManager, ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {
+    await this.audit.record(m, ctx, { action: 'user.billable_changed', targetType: 'user', targetId: user.id, tenant, details: { billable: user.billable } });
+  }
+
+  private async ensureAnotherAdmin(m: EntityManager, exceptId: string): Promise<void> {
+    const others = await m
+      .createQueryBuilder(User, 'u')
+      .where('u.is_platform_admin = :yes AND u.status = :active AND u.id <> :id', { yes: true, active: 'active', id: exceptId })
+      .getCount();
+    if (!others) throw new ConflictError('This is the last active platform administrator; create another one first');
+  }
+
+  private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<User> {
+    const user = await m.findOneBy(User, { id, ...tenantWhere(ctx) });
+    if (!user) throw new NotFoundError('User');
+    return user;
+  }
+
+  private async tenantRef(ctx: RequestContext, tenantId: string | null): Promise<TenantRef | null> {
+    if (!tenantId) return null;
+    if (ctx.actor.kind === 'tenant' && ctx.actor.tenantId === tenantId) {
+      return { id: tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' };
+    }
+    return this.tenants.findById(tenantId);
+  }
+
+  private async tenantKeyFor(ctx: RequestContext, tenantId: string | null): Promise<string | null> {
+    return (await this.tenantRef(ctx, tenantId))?.key ?? null;
+  }
+}
+
+export function toUserView(u: User, tenantKey: string | null): UserView {
+  return {
+    id: u.id,
+    tenantKey,
+    email: u.email,
+    username: u.username,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    billable: u.billable,
+    status: u.status,
+    externalUid: u.externalUid,
+    authenticatorEnabled: u.authenticatorEnabled,
+    isPlatformAdmin: u.isPlatformAdmin,
+    createdVia: u.createdVia,
+    createdAt: u.createdAt,
+    updatedAt: u.updatedAt,
+  };
+}

@@ -1,0 +1,29 @@
+import { csrfSync } from 'csrf-sync';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+const { csrfSynchronisedProtection, generateToken } = csrfSync({
+  getTokenFromRequest: (req: Request) =>
+    ((req.body as Record<string, unknown> | undefined)?._csrf as string | undefined) ?? (req.headers['x-csrf-token'] as string | undefined),
+  errorConfig: {
+    statusCode: 403,
+    message: 'This form has expired or did not come from Portico. Reload the page and try again.',
+    code: 'EBADCSRFTOKEN',
+  },
+});
+
+// Routes that no browser form posts to: the JSON API authenticates with the Authorization header
+// only, so a forged cross-site request carries no credentials there.
+const EXEMPT = [/^\/api\//, /^\/health(\/|$)/];
+
+/** CSRF protection (synchroniser token in the session) for every form-posting route. */
+export function csrfMiddleware(): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (EXEMPT.some((re) => re.test(req.path))) return next();
+    return csrfSynchronisedProtection(req, res, next);
+  };
+}
+
+/** The token to put in a form's hidden `_csrf` field. */
+export function csrfToken(req: Request): string {
+  return generateToken(req);
+}

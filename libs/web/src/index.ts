@@ -1,0 +1,5 @@
+export * from './web.module';
+export * from './views';
+export * from './csrf';
+export * from './security-headers';
+export * from './safe-redirect';

@@ -1,0 +1,58 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig } from '@portico/core';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApp } from '../../apps/server/src/create-app';
+import { DbKind, freshDatabase, TestDatabase } from './databases';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ADMIN_EMAIL = 'admin@portico.test';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  db: TestDatabase;
+  config: AppConfig;
+  /** supertest bound to the running app */
+  http: TestAgent;
+  /** Authorization header value for the platform admin */
+  admin: string;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh database, migrations applied, listening on a random loopback port. */
+export async function startTestApp(kind: DbKind, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await freshDatabase(kind);
+  const config = new AppConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    MIGRATE_ON_START: 'true',
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PORTICO_SECRET_KEY: 'test-secret-key-test-secret-key-test-secret-key',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    db,
+    config,
+    http: request(app.getHttpServer()),
+    admin: `Bearer ${ADMIN_TOKEN}`,
+    baseUrl,
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+export function basic(keyId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}`;
+}

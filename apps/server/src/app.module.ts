@@ -3,6 +3,7 @@ import { AuthModule } from '@portico/auth';
 import { AppConfig, CoreModule } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
+import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
 import { WebModule } from '@portico/web';
 import { ALL_MIGRATIONS } from '../../../migrations';
@@ -19,6 +20,7 @@ export class AppModule {
         OrganizationsModule,
         UsersModule,
         AuthModule,
+        SignupModule,
         WebModule,
       ],
     };

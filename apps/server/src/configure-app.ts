@@ -3,7 +3,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
 import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
-import { configureViews, csrfMiddleware, securityHeaders } from '@portico/web';
+import { configureViews, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
+import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
@@ -27,18 +28,18 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     backend = new DatabaseSessionBackend(app.get(DataSource));
   }
   const idleMs = config.sessionIdleMinutes * 60_000;
-  app.use(
-    session({
-      name: 'portico.sid',
-      secret: config.secretKey,
-      store: new PorticoSessionStore(backend, idleMs),
-      resave: false,
-      saveUninitialized: false,
-      rolling: true,
-      proxy: config.trustProxy,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
-    }),
-  );
+  const sessions = session({
+    name: 'portico.sid',
+    secret: config.secretKey,
+    store: new PorticoSessionStore(backend, idleMs),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: config.trustProxy,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
+  });
+  // The API and health checks never read a session: they skip the store lookup entirely.
+  app.use((req: Request, res: Response, next: NextFunction) => (isStatelessPath(req.path) ? next() : sessions(req, res, next)));
   app.use(csrfMiddleware());
   configureViews(app);
 
@@ -57,9 +58,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     app,
     new DocumentBuilder()
       .setTitle('Portico API')
-      .setDescription('Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.')
+      .setDescription(
+        'Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.',
+      )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Platform-admin API token' }, BEARER_SCHEME)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'Platform-admin API token' }, BEARER_SCHEME)
       .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Tenant API key: keyId as user name, secret as password' }, BASIC_SCHEME)
       .build(),
   );

@@ -1,8 +1,22 @@
 import { AuditEvent, Counter } from '@portico/core';
-import { AdminApiToken, HttpSession } from '@portico/auth';
+import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator } from '@portico/auth';
 import { Organization } from '@portico/organizations';
 import { Tenant, TenantApiKey } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 
 /** Every entity of every module: the one list the data source is built from. */
-export const ALL_ENTITIES = [AuditEvent, Counter, Tenant, TenantApiKey, Organization, User, Membership, AdminApiToken, HttpSession];
+export const ALL_ENTITIES = [
+  AuditEvent,
+  Counter,
+  Tenant,
+  TenantApiKey,
+  Organization,
+  User,
+  Membership,
+  AdminApiToken,
+  HttpSession,
+  AuthSettings,
+  TenantAuthSettings,
+  LoginThrottle,
+  UserAuthenticator,
+];

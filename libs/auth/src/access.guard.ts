@@ -5,6 +5,7 @@ import { TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { ApiTokensService } from './api-tokens.service';
+import { AuthSettingsService } from './settings/auth-settings.service';
 import './session/session-data';
 
 /**
@@ -20,6 +21,7 @@ export class AccessGuard implements CanActivate {
     private readonly tenants: TenantsService,
     private readonly credentials: UserCredentialsService,
     private readonly config: AppConfig,
+    private readonly settings: AuthSettingsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,27 +29,36 @@ export class AccessGuard implements CanActivate {
     if (!access) throw new ForbiddenException('This route declares no access policy');
     if (access === 'public') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (access === 'console') {
-      req.portico = await this.fromSession(req);
+    if (access === 'console' || access === 'user') {
+      req.portico = await this.fromSession(req, access);
+      return true;
+    }
+    if (access === 'optional-tenant' && !req.headers.authorization) {
+      req.portico = RequestContext.anonymous(req.ip ?? null, String(req.id ?? ''));
       return true;
     }
     req.portico = await this.fromAuthorization(req, context.switchToHttp().getResponse<Response>(), access);
     return true;
   }
 
-  private async fromSession(req: Request): Promise<RequestContext> {
+  /** A signed-in browser: the console wants a platform admin, account pages any active user. */
+  private async fromSession(req: Request, access: 'console' | 'user'): Promise<RequestContext> {
     const session = req.session;
     const userId = session?.userId;
-    const started = session?.authenticatedAt ?? 0;
-    const absoluteMs = this.config.sessionAbsoluteHours * 3_600_000;
-    if (userId && Date.now() - started < absoluteMs) {
-      const account = await this.credentials.findById(userId);
-      if (account && account.isPlatformAdmin && account.status === 'active') {
-        return new RequestContext({ kind: 'platform-admin', id: account.id, label: account.email }, null, req.ip ?? null, String(req.id ?? ''));
-      }
+    const fresh = Date.now() - (session?.authenticatedAt ?? 0) < this.config.sessionAbsoluteHours * 3_600_000;
+    const account = userId && fresh ? await this.credentials.findById(userId) : null;
+    if (account && account.status === 'active') {
+      // The idle timeout follows Global Configuration › Authentication from the next request on.
+      session.cookie.maxAge = (await this.settings.effective(account.tenantId)).sessionIdleMinutes * 60_000;
+      const ip = req.ip ?? null;
+      const requestId = String(req.id ?? '');
+      if (access === 'user') return new RequestContext({ kind: 'user', id: account.id, label: account.email, tenantId: account.tenantId }, account.tenantId, ip, requestId);
+      if (account.isPlatformAdmin) return new RequestContext({ kind: 'platform-admin', id: account.id, label: account.email }, null, ip, requestId);
+      throw new ForbiddenException('The console is for platform administrators');
     }
+    // Past the absolute timeout, or the account was disabled or deleted: the session ends here.
     if (userId) await new Promise<void>((done) => session.destroy(() => done()));
-    throw new UnauthorizedException('Please sign in to the console');
+    throw new UnauthorizedException(access === 'console' ? 'Please sign in to the console' : 'Please sign in');
   }
 
   private async fromAuthorization(req: Request, res: Response, access: Access): Promise<RequestContext> {
@@ -62,13 +73,14 @@ export class AccessGuard implements CanActivate {
       const [keyId, secret] = decodeBasic(value);
       const tenant = keyId && secret ? await this.tenants.verifyApiKey(keyId, secret) : null;
       if (tenant) {
-        if (access !== 'tenant') throw new ForbiddenException('Only platform administrators may call this route');
+        if (access === 'admin') throw new ForbiddenException('Only platform administrators may call this route');
         return new RequestContext({ kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key }, tenant.id, ip, requestId);
       }
     }
-    res.setHeader('WWW-Authenticate', access === 'tenant' ? 'Basic realm="portico", charset="UTF-8"' : 'Bearer realm="portico"');
+    const tenantRoute = access === 'tenant' || access === 'optional-tenant';
+    res.setHeader('WWW-Authenticate', tenantRoute ? 'Basic realm="portico", charset="UTF-8"' : 'Bearer realm="portico"');
     throw new UnauthorizedException(
-      access === 'tenant'
+      tenantRoute
         ? 'Missing or invalid credentials: send a platform-admin Bearer token or a tenant API key as HTTP Basic keyId:secret'
         : 'Missing or invalid credentials: send a platform-admin token as Authorization: Bearer <token>',
     );

@@ -5,13 +5,38 @@ import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { AccessGuard } from './access.guard';
 import { ApiTokensService } from './api-tokens.service';
-import { ConsoleAuthService } from './console-auth.service';
+import { AuthenticatorController } from './authenticator/authenticator.controller';
+import { AuthenticatorService } from './authenticator/authenticator.service';
+import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AdminApiToken } from './entities/admin-api-token.entity';
+import { AuthSettings } from './entities/auth-settings.entity';
 import { HttpSession } from './entities/http-session.entity';
+import { LoginThrottle } from './entities/login-throttle.entity';
+import { TenantAuthSettings } from './entities/tenant-auth-settings.entity';
+import { UserAuthenticator } from './entities/user-authenticator.entity';
+import { LoginService } from './login/login.service';
+import { PasswordLogin } from './login/password-login';
+import { AuthSettingsController } from './settings/auth-settings.controller';
+import { AuthSettingsService } from './settings/auth-settings.service';
+import { LoginThrottleService } from './throttle/login-throttle.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AdminApiToken, HttpSession]), TenantsModule, UsersModule],
-  providers: [ApiTokensService, ConsoleAuthService, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [ConsoleAuthService],
+  imports: [
+    TypeOrmModule.forFeature([AdminApiToken, HttpSession, AuthSettings, TenantAuthSettings, LoginThrottle, UserAuthenticator]),
+    TenantsModule,
+    UsersModule,
+  ],
+  controllers: [AuthSettingsController, AuthenticatorController],
+  providers: [
+    ApiTokensService,
+    AdminBootstrapService,
+    AuthSettingsService,
+    LoginThrottleService,
+    PasswordLogin,
+    LoginService,
+    AuthenticatorService,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [AdminBootstrapService, AuthSettingsService, LoginThrottleService, LoginService, AuthenticatorService],
 })
 export class AuthModule {}

@@ -1,6 +1,16 @@
 export * from './auth.module';
-export * from './console-auth.service';
+export * from './admin-bootstrap.service';
 export * from './session/session-store';
 export * from './session/session-data';
+export * from './settings/auth-settings.service';
+export * from './settings/auth-settings.dto';
+export * from './throttle/login-throttle.service';
+export * from './login/login.service';
+export * from './login/login-method';
+export * from './authenticator/authenticator.service';
 export { AdminApiToken } from './entities/admin-api-token.entity';
 export { HttpSession } from './entities/http-session.entity';
+export { AuthSettings } from './entities/auth-settings.entity';
+export { TenantAuthSettings } from './entities/tenant-auth-settings.entity';
+export { LoginThrottle } from './entities/login-throttle.entity';
+export { UserAuthenticator } from './entities/user-authenticator.entity';

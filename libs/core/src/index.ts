@@ -17,3 +17,4 @@ export * from './database/counter.entity';
 export * from './database/counters';
 export * from './http/id-param';
 export * from './config/project-root';
+export * from './http/optional-non-null';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
+  ForbiddenError,
   containsPattern,
   InvalidInputError,
   isUniqueViolation,
@@ -43,6 +44,9 @@ export class OrganizationsService {
   async list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
     const qb = this.tx.manager.createQueryBuilder(Organization, 'o').orderBy('o.name', 'ASC').addOrderBy('o.id', 'ASC');
     if (!ctx.isPlatformAdmin) {
+      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
+        throw new ForbiddenError('A tenant API key can only list its own tenant');
+      }
       if (ctx.tenantId) qb.andWhere('o.tenant_id = :tid', { tid: ctx.tenantId });
       else qb.andWhere('o.tenant_id IS NULL');
     } else if (query.tenantKey) {

@@ -67,7 +67,7 @@ export class MembershipsService {
   async setRole(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
     const org = await this.orgOrFail(ctx, organizationId);
     return this.tx.run(async (m) => {
-      const user = await this.userInOrgTenant(m, org, userId);
+      const user = await this.userInOrgTenant(m, org, userId, true);
       let membership = await m.findOneBy(Membership, { userId: user.id, organizationId: org.id });
       if (!membership) {
         membership = await m.save(m.create(Membership, { userId: user.id, organizationId: org.id, role }));
@@ -107,9 +107,12 @@ export class MembershipsService {
     return org;
   }
 
-  private async userInOrgTenant(m: EntityManager, org: OrganizationRef, userId: string): Promise<User> {
+  /** The user, if it belongs to the organization's tenant: a 404 when named in the path, a 400 when in the body. */
+  private async userInOrgTenant(m: EntityManager, org: OrganizationRef, userId: string, inPath = false): Promise<User> {
     const user = await m.findOneBy(User, { id: userId });
-    if (!user || user.tenantId !== org.tenantId) throw new InvalidInputError('userId does not name a user of the organization’s tenant');
+    if (!user || user.tenantId !== org.tenantId) {
+      throw inPath ? new NotFoundError('User') : new InvalidInputError('userId does not name a user of the organization’s tenant');
+    }
     return user;
   }
 

@@ -42,6 +42,11 @@ export class UserCredentialsService {
     return user ? toAccount(user) : null;
   }
 
+  /** Mirrors whether the user has an authenticator, for listings and the API. */
+  async setAuthenticatorEnabled(userId: string, enabled: boolean): Promise<void> {
+    await this.tx.run((m) => m.update(User, { id: userId }, { authenticatorEnabled: enabled }));
+  }
+
   async countPlatformAdmins(): Promise<number> {
     return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
+  ForbiddenError,
   containsPattern,
   CryptoService,
   InvalidInputError,
@@ -36,8 +37,13 @@ export class UsersService {
 
   async list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
     const { take, skip } = pageWindow(query);
-    const qb = this.tx.manager.createQueryBuilder(User, 'u').orderBy('u.email_lower', 'ASC').addOrderBy('u.id', 'ASC');
+    // Order by property names, not columns: with the membership join and take/skip, TypeORM pages
+    // through a DISTINCT id subquery that only resolves properties.
+    const qb = this.tx.manager.createQueryBuilder(User, 'u').orderBy('u.emailLower', 'ASC').addOrderBy('u.id', 'ASC');
     if (!ctx.isPlatformAdmin) {
+      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
+        throw new ForbiddenError('A tenant API key can only list its own tenant');
+      }
       if (ctx.tenantId) qb.andWhere('u.tenant_id = :tid', { tid: ctx.tenantId });
       else qb.andWhere('u.tenant_id IS NULL');
     } else if (query.tenantKey) {

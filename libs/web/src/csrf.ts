@@ -11,14 +11,18 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
   },
 });
 
-// Routes that no browser form posts to: the JSON API authenticates with the Authorization header
-// only, so a forged cross-site request carries no credentials there.
-const EXEMPT = [/^\/api\//, /^\/health(\/|$)/];
+// Routes that no browser form posts to and that need no session: the JSON API authenticates with
+// the Authorization header only, so a forged cross-site request carries no credentials there.
+const STATELESS = [/^\/api\//, /^\/health(\/|$)/];
+
+export function isStatelessPath(path: string): boolean {
+  return STATELESS.some((re) => re.test(path));
+}
 
 /** CSRF protection (synchroniser token in the session) for every form-posting route. */
 export function csrfMiddleware(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (EXEMPT.some((re) => re.test(req.path))) return next();
+    if (isStatelessPath(req.path)) return next();
     return csrfSynchronisedProtection(req, res, next);
   };
 }

@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { projectRoot } from '@portico/core';
 import hbs from 'hbs';
 import { join } from 'node:path';
+import { formatPlan } from './console/money';
 
 /** Handlebars (auto-escaping: `{{x}}` is always escaped) with layouts, partials and a few helpers. */
 export function configureViews(app: NestExpressApplication): void {
@@ -11,8 +12,22 @@ export function configureViews(app: NestExpressApplication): void {
   app.set('view options', { layout: 'layouts/console' });
   hbs.registerPartials(join(root, 'views/partials'));
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hbs.registerHelper('date', (d: unknown) => (d instanceof Date || typeof d === 'string' ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : ''));
+  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hbs.registerHelper('date', (d: unknown) =>
+    d instanceof Date || typeof d === 'string' ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '',
+  );
   hbs.registerHelper('json', (v: unknown) => (v === null || v === undefined ? '' : JSON.stringify(v)));
+  // A detail value as a person reads it: text as is, lists joined, anything else as JSON.
+  hbs.registerHelper('show', (v: unknown) =>
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v) && v.every((x) => typeof x === 'string')
+        ? v.join(', ')
+        : v === null || v === undefined
+          ? '—'
+          : JSON.stringify(v),
+  );
+  hbs.registerHelper('plan', (plan: unknown) => formatPlan(plan as Parameters<typeof formatPlan>[0]));
   app.useStaticAssets(join(root, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   app.useStaticAssets(join(projectRoot(), 'node_modules/htmx.org/dist'), { prefix: '/assets/vendor/', maxAge: '1d' });
 }

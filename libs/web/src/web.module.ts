@@ -1,11 +1,34 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { SignupModule } from '@portico/signup';
+import { UsersModule } from '@portico/users';
+import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
 import { DashboardController } from './console/dashboard.controller';
+import { ConsoleOrganizationsController } from './console/organizations.controller';
+import { ConsoleTenantsController } from './console/tenants.controller';
+import { ConsoleUsersController } from './console/users.controller';
+import { ConsoleSettingsController } from './console/settings.controller';
+import { AccountController } from './public/account.controller';
+import { LoginController } from './public/login.controller';
+import { SignupPageController } from './public/signup-page.controller';
 
-/** Server-rendered pages: the admin console and (later) the public login, signup and account pages. */
+/** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule],
-  controllers: [ConsoleLoginController, DashboardController],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule],
+  controllers: [
+    ConsoleLoginController,
+    DashboardController,
+    ConsoleTenantsController,
+    ConsoleOrganizationsController,
+    ConsoleUsersController,
+    ConsoleAuditController,
+    ConsoleSettingsController,
+    LoginController,
+    AccountController,
+    SignupPageController,
+  ],
 })
 export class WebModule {}

@@ -6,7 +6,8 @@ export type Actor =
   | { kind: 'platform-admin'; id: string; label: string }
   | { kind: 'tenant'; id: string; label: string; tenantId: string; tenantKey: string }
   | { kind: 'user'; id: string; label: string; tenantId: string | null }
-  | { kind: 'system'; id: 'system'; label: string };
+  | { kind: 'system'; id: 'system'; label: string }
+  | { kind: 'anonymous'; id: 'anonymous'; label: string };
 
 /**
  * Who is calling and for which tenant. Every service method that touches tenant data takes it
@@ -20,6 +21,10 @@ export class RequestContext {
     readonly ip: string | null = null,
     readonly requestId: string | null = null,
   ) {}
+
+  static anonymous(ip: string | null, requestId: string | null = null): RequestContext {
+    return new RequestContext({ kind: 'anonymous', id: 'anonymous', label: 'anonymous' }, null, ip, requestId);
+  }
 
   static system(label = 'system'): RequestContext {
     return new RequestContext({ kind: 'system', id: 'system', label }, null);

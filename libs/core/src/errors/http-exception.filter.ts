@@ -80,8 +80,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
     if (wantsHtml) {
       res.status(body.statusCode);
-      if (body.statusCode === 401 && req.path.startsWith('/console')) {
-        res.redirect(303, `/console/login?next=${encodeURIComponent(req.originalUrl)}`);
+      if (body.statusCode === 401 && req.method === 'GET') {
+        const login = req.path.startsWith('/console') ? '/console/login' : '/login';
+        res.redirect(303, `${login}?next=${encodeURIComponent(req.originalUrl)}`);
         return;
       }
       res.render('pages/error', { title: body.error, error: body, layout: 'layouts/public' });

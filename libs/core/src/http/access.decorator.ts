@@ -7,9 +7,11 @@ import { ApiBasicAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedRespo
  * - admin: a platform admin (Bearer API token, or a console session for console pages)
  * - tenant: a platform admin, or a tenant API key (HTTP Basic keyId:secret) for its own data
  * - console: a signed-in platform admin in the console (session cookie)
+ * - user: any signed-in, active user (session cookie): the account pages
+ * - optional-tenant: anyone; a tenant API key, when sent, must be valid and scopes the call
  * - public: anyone
  */
-export type Access = 'admin' | 'tenant' | 'console' | 'public';
+export type Access = 'admin' | 'tenant' | 'optional-tenant' | 'console' | 'user' | 'public';
 export const ACCESS_KEY = 'portico:access';
 
 export const BEARER_SCHEME = 'platformAdmin';
@@ -34,4 +36,13 @@ export function TenantOrAdmin(): MethodDecorator & ClassDecorator {
 }
 
 export const ConsoleOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, 'console');
+export const SignedIn = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, 'user');
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, 'public');
+
+export function TenantOptional(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, 'optional-tenant'),
+    ApiBasicAuth(BASIC_SCHEME),
+    ApiUnauthorizedResponse({ description: 'A tenant API key was sent but is not valid' }),
+  );
+}

@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
-import { PageQueryDto } from '@portico/core';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsOptionalNonNull, PageQueryDto } from '@portico/core';
 import type { AuthMode } from '../entities/organization.entity';
+
+// An array would pass ValidateNested element by element and be stored as "no plan".
+const PLAN_SHAPE = 'plan must be an object {priceCents, currency}, or null';
 
 export class PlanDto {
   @ApiProperty({ example: 4900, description: 'Monthly price in the currency’s minor unit' })
@@ -47,6 +50,7 @@ export class CreateOrganizationDto {
 
   @ApiPropertyOptional({ type: PlanDto, nullable: true, description: 'null: not billed' })
   @IsOptional()
+  @IsObject({ message: PLAN_SHAPE })
   @ValidateNested()
   @Type(() => PlanDto)
   plan?: PlanDto | null;
@@ -54,7 +58,7 @@ export class CreateOrganizationDto {
 
 export class UpdateOrganizationDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsString()
   @Length(1, 200)
   name?: string;
@@ -66,7 +70,7 @@ export class UpdateOrganizationDto {
   externalUid?: string | null;
 
   @ApiPropertyOptional({ enum: ['portico', 'external'] })
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsIn(['portico', 'external'])
   authMode?: AuthMode;
 
@@ -77,6 +81,7 @@ export class UpdateOrganizationDto {
 
   @ApiPropertyOptional({ type: PlanDto, nullable: true })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @IsObject({ message: PLAN_SHAPE })
   @ValidateNested()
   @Type(() => PlanDto)
   plan?: PlanDto | null;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptionalNonNull } from '@portico/core';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { TenantStatus } from '../entities/tenant.entity';
 
@@ -24,13 +25,13 @@ export class CreateTenantDto {
 
 export class UpdateTenantDto {
   @ApiPropertyOptional({ example: 'Acme Portal' })
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ enum: ['active', 'suspended'] })
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsIn(['active', 'suspended'])
   status?: TenantStatus;
 }

@@ -1,13 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
-import { PageQueryDto } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto } from '@portico/core';
 import { MEMBERSHIP_ROLES, type MembershipRole } from '../entities/membership.entity';
 import type { UserStatus } from '../entities/user.entity';
+import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
-const PASSWORD_RULE = `password must be between ${PASSWORD_MIN} and ${PASSWORD_MAX} characters`;
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -39,8 +37,7 @@ export class CreateUserDto {
 
   @ApiPropertyOptional({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'Optional: without one the user signs in another way (SSO, provider)' })
   @IsOptional()
-  @IsString()
-  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: PASSWORD_RULE })
+  @IsAcceptablePassword()
   password?: string;
 
   @ApiPropertyOptional({ default: false })
@@ -78,44 +75,43 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @Transform(trim)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @Transform(trim)
   @IsString()
   @Length(1, 320)
   username?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsString()
   @MaxLength(100)
   firstName?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsString()
   @MaxLength(100)
   lastName?: string;
 
   @ApiPropertyOptional({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
-  @IsOptional()
-  @IsString()
-  @Length(PASSWORD_MIN, PASSWORD_MAX, { message: PASSWORD_RULE })
+  @IsOptionalNonNull()
+  @IsAcceptablePassword()
   password?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsBoolean()
   billable?: boolean;
 
   @ApiPropertyOptional({ enum: ['active', 'disabled'] })
-  @IsOptional()
+  @IsOptionalNonNull()
   @IsIn(['active', 'disabled'])
   status?: UserStatus;
 

@@ -13,7 +13,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/tenants', label: 'Tenants', ready: true },
   { href: '/console/organizations', label: 'Organizations', ready: true },
   { href: '/console/users', label: 'Users', ready: true },
-  { href: '/console/settings/authentication', label: 'Authentication', ready: false },
+  { href: '/console/settings/authentication', label: 'Authentication', ready: true },
   { href: '/console/sso', label: 'SSO (SAML / LDAP)', ready: false },
   { href: '/console/external-login', label: 'External login', ready: false },
   { href: '/console/entitlements', label: 'Entitlements', ready: false },

@@ -1,16 +1,12 @@
 import { Injectable, OnApplicationBootstrap, Logger } from '@nestjs/common';
 import { AppConfig, CryptoService, RequestContext } from '@portico/core';
-import { LoginAccount, UserCredentialsService } from '@portico/users';
+import { UserCredentialsService } from '@portico/users';
 import { ApiTokensService } from './api-tokens.service';
 
-/**
- * Platform-admin sign-in for the console, and what a fresh instance needs at start: its first
- * admin and the ADMIN_API_TOKEN.
- */
+/** What a fresh instance needs at start: its first platform admin and the ADMIN_API_TOKEN. */
 @Injectable()
-export class ConsoleAuthService implements OnApplicationBootstrap {
+export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Bootstrap');
-  private dummyHash: Promise<string> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -35,23 +31,5 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
     process.stdout.write(
       `\n  First platform administrator created.\n  Sign in at ${this.config.publicUrl}/console/login\n  email:    ${email}\n  password: ${password}\n  (shown once; set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n\n`,
     );
-  }
-
-  /** The account when the email and password are right and it is an active platform admin. */
-  async signIn(email: string, password: string): Promise<LoginAccount | null> {
-    const account = await this.credentials.findByLogin(null, email);
-    if (!account || !account.passwordHash) {
-      // Spend the same time as a real check, so unknown emails cannot be told apart by timing.
-      await this.crypto.verifyPassword(await this.getDummyHash(), password);
-      return null;
-    }
-    const ok = await this.crypto.verifyPassword(account.passwordHash, password);
-    if (!ok || !account.isPlatformAdmin || account.status !== 'active') return null;
-    return account;
-  }
-
-  private getDummyHash(): Promise<string> {
-    this.dummyHash ??= this.crypto.hashPassword(this.crypto.randomToken(16));
-    return this.dummyHash;
   }
 }

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, CryptoService, NotFoundError, RequestContext, TransactionService } from '@portico/core';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { UserCredentialsService, UsersService } from '@portico/users';
+import { toDataURL } from 'qrcode';
+import { UserAuthenticator } from '../entities/user-authenticator.entity';
+import { newTotpSecret, totpUri, verifyTotp } from '../totp/totp';
+
+export interface Enrollment {
+  secret: string;
+  uri: string;
+  qrDataUrl: string;
+}
+
+/** The authenticator app (TOTP) of a user: enrollment, verification without replay, removal. */
+@Injectable()
+export class AuthenticatorService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+    private readonly credentials: UserCredentialsService,
+    private readonly users: UsersService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  /** A fresh seed to show as QR code and text; nothing is stored until a code confirms it. */
+  async startEnrollment(accountName: string, secret = newTotpSecret()): Promise<Enrollment> {
+    const uri = totpUri(secret, accountName, 'Portico');
+    return { secret, uri, qrDataUrl: await toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 220 }) };
+  }
+
+  /** Confirms an enrollment with a current code; the seed is stored encrypted. */
+  async confirmEnrollment(ctx: RequestContext, userId: string, secret: string, code: string): Promise<boolean> {
+    const match = verifyTotp(secret, code, null);
+    if (!match) return false;
+    await this.tx.run(async (m) => {
+      await m.delete(UserAuthenticator, { userId });
+      await m.save(m.create(UserAuthenticator, { userId, secretEncrypted: this.crypto.encrypt(secret), lastStep: match.step }));
+      await this.credentials.setAuthenticatorEnabled(userId, true);
+      await this.audit.record(m, ctx, { action: 'user.authenticator.enabled', targetType: 'user', targetId: userId });
+    });
+    return true;
+  }
+
+  /**
+   * Checks a code for a user. The accepted step is written with a conditional update, so two
+   * requests racing with the same code cannot both succeed.
+   */
+  async verify(userId: string, code: string): Promise<boolean> {
+    const row = await this.tx.manager.findOneBy(UserAuthenticator, { userId });
+    if (!row) return false;
+    const match = verifyTotp(this.crypto.decrypt(row.secretEncrypted), code, row.lastStep);
+    if (!match) return false;
+    const result = await this.tx.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(UserAuthenticator)
+        .set({ lastStep: match.step })
+        .where('user_id = :userId AND (last_step IS NULL OR last_step < :step)', { userId, step: match.step })
+        .execute(),
+    );
+    return (result.affected ?? 0) === 1;
+  }
+
+  async hasAuthenticator(userId: string): Promise<boolean> {
+    return (await this.tx.manager.countBy(UserAuthenticator, { userId })) > 0;
+  }
+
+  /** Self-service removal (the caller has checked a current code) or an admin reset. */
+  async remove(ctx: RequestContext, userId: string, action: 'user.authenticator.disabled' | 'user.authenticator.reset', tenant: TenantRef | null = null): Promise<void> {
+    await this.tx.run(async (m) => {
+      await m.delete(UserAuthenticator, { userId });
+      await this.credentials.setAuthenticatorEnabled(userId, false);
+      await this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant });
+    });
+  }
+
+  /** DELETE /api/v1/users/{id}/authenticator: only for a user the caller may see. */
+  async adminReset(ctx: RequestContext, userId: string): Promise<void> {
+    const user = await this.users.find(ctx, userId);
+    if (!user) throw new NotFoundError('User');
+    const tenant = user.tenantId ? await this.tenants.findById(user.tenantId) : null;
+    await this.remove(ctx, userId, 'user.authenticator.reset', tenant);
+  }
+}

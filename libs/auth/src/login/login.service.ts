@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, RequestContext, TransactionService } from '@portico/core';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { LoginAccount, UserCredentialsService } from '@portico/users';
+import { AuthenticatorService } from '../authenticator/authenticator.service';
+import { AuthSettingsService } from '../settings/auth-settings.service';
+import { LoginThrottleService, ThrottlePolicy } from '../throttle/login-throttle.service';
+import { lockedMessage, LoginOutcome, WRONG_CREDENTIALS } from './login-method';
+import { PasswordLogin } from './password-login';
+
+const PASSWORD_OFF = 'Signing in with a password is turned off. Ask your administrator how to sign in.';
+
+/**
+ * Signing in, for end users and platform admins alike: the first factor behind the brute-force
+ * throttle, then the authenticator when the user has one. Every outcome is audited.
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly settings: AuthSettingsService,
+    private readonly throttle: LoginThrottleService,
+    private readonly password: PasswordLogin,
+    private readonly authenticators: AuthenticatorService,
+    private readonly credentials: UserCredentialsService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  /**
+   * First step. `tenant` is the tenant whose login page this is (null: direct customers and
+   * platform admins). `adminOnly` is the console: only platform admins get through.
+   */
+  async withPassword(tenant: TenantRef | null, login: string, secret: string, ip: string | null, opts: { adminOnly?: boolean } = {}): Promise<LoginOutcome> {
+    const settings = await this.settings.effective(tenant?.id ?? null);
+    // A method that is off checks nothing: answering "turned off" only to a right password would
+    // tell a guesser it was right. Platform admins sign in through the console, which stays open.
+    if (!opts.adminOnly && !settings.methods.password) {
+      await this.record(tenant, ip, 'auth.login.refused', null, { reason: 'password-disabled', login: login.trim().slice(0, 320) });
+      return { kind: 'refused', status: 403, message: PASSWORD_OFF };
+    }
+    const policy: ThrottlePolicy = { maxFailures: settings.lockout.maxPasswordFailures, baseWaitSeconds: settings.lockout.baseWaitSeconds, maxWaitSeconds: settings.lockout.maxWaitSeconds };
+    const accountKey = `${tenant?.id ?? 'direct'}:${login.trim()}`;
+    const reservation = await this.throttle.reserve('password', accountKey, ip, policy);
+    if (!reservation.allowed) {
+      await this.record(tenant, ip, 'auth.login.locked', null, { login: login.trim().slice(0, 320) });
+      return { kind: 'refused', status: 429, message: lockedMessage(reservation.retryAfterSeconds), retryAfterSeconds: reservation.retryAfterSeconds };
+    }
+    const account = await this.password.check(tenant, login, secret);
+    const allowedHere = account && (opts.adminOnly ? account.isPlatformAdmin : true);
+    if (!account || !allowedHere) {
+      const wait = await this.throttle.failed('password', accountKey, ip, policy);
+      await this.record(tenant, ip, wait ? 'auth.login.locked' : 'auth.login.failed', account?.id ?? null, { login: login.trim().slice(0, 320), ...(wait ? { waitSeconds: wait } : {}) });
+      return wait ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait } : { kind: 'refused', status: 401, message: WRONG_CREDENTIALS };
+    }
+    await this.throttle.succeeded('password', accountKey, ip);
+    if (account.status !== 'active') {
+      await this.record(tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled' });
+      return { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' };
+    }
+    if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id))) return { kind: 'second-factor', account };
+    await this.record(tenant, ip, 'auth.login.succeeded', account.id, {});
+    return { kind: 'signed-in', account };
+  }
+
+  /** Second step, for an account that passed the first one in this same session. */
+  async withAuthenticator(userId: string, code: string, ip: string | null): Promise<LoginOutcome> {
+    const outcome = await this.checkAuthenticatorCode(userId, code, ip);
+    if (outcome.kind === 'signed-in') {
+      const tenant = outcome.account.tenantId ? await this.tenants.findById(outcome.account.tenantId) : null;
+      await this.record(tenant, ip, 'auth.login.succeeded', userId, { authenticator: true });
+    }
+    return outcome;
+  }
+
+  /** A current authenticator code for the user, behind the authenticator throttle (also used to disable it). */
+  async checkAuthenticatorCode(userId: string, code: string, ip: string | null): Promise<LoginOutcome> {
+    const account = await this.credentials.findById(userId);
+    if (!account || account.status !== 'active') return { kind: 'refused', status: 401, message: 'Please sign in again.' };
+    const settings = await this.settings.effective(account.tenantId);
+    const policy: ThrottlePolicy = { maxFailures: settings.lockout.maxAuthenticatorFailures, baseWaitSeconds: settings.lockout.baseWaitSeconds, maxWaitSeconds: settings.lockout.maxWaitSeconds };
+    const tenant = account.tenantId ? await this.tenants.findById(account.tenantId) : null;
+    const reservation = await this.throttle.reserve('authenticator', account.id, ip, policy);
+    if (!reservation.allowed) {
+      await this.record(tenant, ip, 'auth.authenticator.locked', account.id, {});
+      return { kind: 'refused', status: 429, message: lockedMessage(reservation.retryAfterSeconds), retryAfterSeconds: reservation.retryAfterSeconds };
+    }
+    if (!(await this.authenticators.verify(account.id, code))) {
+      const wait = await this.throttle.failed('authenticator', account.id, ip, policy);
+      await this.record(tenant, ip, wait ? 'auth.authenticator.locked' : 'auth.authenticator.failed', account.id, {});
+      return wait
+        ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait }
+        : { kind: 'refused', status: 401, message: 'That code is not right, or it was already used. Enter the current code from your authenticator app.' };
+    }
+    await this.throttle.succeeded('authenticator', account.id, ip);
+    return { kind: 'signed-in', account };
+  }
+
+  /** The account behind a session, if it may still be signed in. */
+  async sessionAccount(userId: string | undefined): Promise<LoginAccount | null> {
+    if (!userId) return null;
+    const account = await this.credentials.findById(userId);
+    return account && account.status === 'active' ? account : null;
+  }
+
+  private async record(tenant: TenantRef | null, ip: string | null, action: string, userId: string | null, details: Record<string, unknown>): Promise<void> {
+    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'login' }, tenant?.id ?? null, ip);
+    await this.tx.run((m) =>
+      this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }),
+    );
+  }
+}

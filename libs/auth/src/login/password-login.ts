@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { CryptoService } from '@portico/core';
+import type { TenantRef } from '@portico/tenants';
+import { LoginAccount, UserCredentialsService } from '@portico/users';
+import type { FirstFactor } from './login-method';
+
+/** Email or username + password, checked against the argon2id hash. */
+@Injectable()
+export class PasswordLogin implements FirstFactor {
+  readonly method = 'password' as const;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly crypto: CryptoService,
+    private readonly credentials: UserCredentialsService,
+  ) {}
+
+  async check(tenant: TenantRef | null, login: string, password: string): Promise<LoginAccount | null> {
+    const account = await this.credentials.findByLogin(tenant?.id ?? null, login);
+    if (!account?.passwordHash) {
+      // Spend the same time as a real check, so unknown users cannot be told apart by timing.
+      await this.crypto.verifyPassword(await this.getDummyHash(), password);
+      return null;
+    }
+    return (await this.crypto.verifyPassword(account.passwordHash, password)) ? account : null;
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= this.crypto.hashPassword(this.crypto.randomToken(16));
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,63 @@
+import { Redis } from 'ioredis';
+import type { SessionData } from 'express-session';
+import { DataSource } from 'typeorm';
+import { AppConfig, buildDataSourceOptions } from '@portico/core';
+import { HttpSession } from '../entities/http-session.entity';
+import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, SessionBackend } from './session-store';
+
+const call = <T>(fn: (cb: (err: unknown, v?: T) => void) => void) =>
+  new Promise<T | undefined>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+
+const session = (userId: string, inMs: number): SessionData =>
+  ({ userId, cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs) } }) as unknown as SessionData;
+
+function behavesAsASessionStore(name: string, open: () => Promise<{ backend: SessionBackend; close(): Promise<void> }>): void {
+  describe(name, () => {
+    let store: PorticoSessionStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      const opened = await open();
+      store = new PorticoSessionStore(opened.backend, 60_000);
+      close = opened.close;
+    });
+    afterAll(async () => close?.());
+
+    it('stores, reads back and destroys a session', async () => {
+      const sid = `sid-${Math.random()}`;
+      await call((cb) => store.set(sid, session('u1', 60_000), cb));
+      expect((await call<SessionData | null>((cb) => store.get(sid, cb)))?.userId).toBe('u1');
+      await call((cb) => store.set(sid, session('u2', 60_000), cb));
+      expect((await call<SessionData | null>((cb) => store.get(sid, cb)))?.userId).toBe('u2');
+      await call((cb) => store.destroy(sid, cb));
+      expect(await call((cb) => store.get(sid, cb))).toBeNull();
+    });
+
+    it('forgets a session once it has expired', async () => {
+      const sid = `sid-${Math.random()}`;
+      await call((cb) => store.set(sid, session('u1', 30), cb));
+      await new Promise((r) => setTimeout(r, 80));
+      expect(await call((cb) => store.get(sid, cb))).toBeNull();
+    });
+
+    it('answers null for an unknown id', async () => {
+      expect(await call((cb) => store.get('never-issued', cb))).toBeNull();
+    });
+  });
+}
+
+behavesAsASessionStore('database session store (SQLite)', async () => {
+  const ds = await new DataSource({ ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, { entities: [HttpSession], migrations: [] }), synchronize: true }).initialize();
+  return { backend: new DatabaseSessionBackend(ds), close: () => ds.destroy() };
+});
+
+// Redis is a real peer: under CI=true a missing REDIS_URL or server fails this suite.
+const redisUrl = process.env.REDIS_URL ?? (process.env.CI === 'true' ? 'redis://127.0.0.1:6379' : null);
+if (redisUrl) {
+  behavesAsASessionStore('Redis session store', async () => {
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+    await redis.connect();
+    return { backend: new RedisSessionBackend(redis, `portico-test:${process.pid}:`), close: async () => void (await redis.quit()) };
+  });
+} else {
+  process.stderr.write('\n  [skipped] Redis session store: set REDIS_URL to run it\n');
+}

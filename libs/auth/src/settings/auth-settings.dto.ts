@@ -1,0 +1,75 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+
+export class MethodsDto {
+  @ApiProperty() @IsBoolean() password: boolean;
+  @ApiProperty() @IsBoolean() saml: boolean;
+  @ApiProperty() @IsBoolean() ldap: boolean;
+  @ApiProperty() @IsBoolean() external: boolean;
+}
+
+export class LockoutDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong passwords before a temporary lockout' })
+  @IsOptional() @IsInt() @Min(1) @Max(100)
+  maxPasswordFailures?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong authenticator codes before a temporary lockout' })
+  @IsOptional() @IsInt() @Min(1) @Max(100)
+  maxAuthenticatorFailures?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 86_400, description: 'First lockout; each further one doubles, up to maxWaitSeconds' })
+  @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  baseWaitSeconds?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 86_400 })
+  @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  maxWaitSeconds?: number;
+}
+
+export class UpdateAuthSettingsDto {
+  @ApiPropertyOptional({ type: MethodsDto })
+  @IsOptional() @ValidateNested() @Type(() => MethodsDto)
+  methods?: MethodsDto;
+
+  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  signupEnabled?: boolean;
+
+  @ApiPropertyOptional({ minimum: 5, maximum: 1440 })
+  @IsOptional() @IsInt() @Min(5) @Max(1440)
+  sessionIdleMinutes?: number;
+
+  @ApiPropertyOptional({ type: LockoutDto })
+  @IsOptional() @ValidateNested() @Type(() => LockoutDto)
+  lockout?: LockoutDto;
+}
+
+export class LockoutView {
+  @ApiProperty() maxPasswordFailures: number;
+  @ApiProperty() maxAuthenticatorFailures: number;
+  @ApiProperty() baseWaitSeconds: number;
+  @ApiProperty() maxWaitSeconds: number;
+}
+
+export class AuthSettingsView {
+  @ApiProperty({ type: MethodsDto }) methods: MethodsDto;
+  @ApiProperty() signupEnabled: boolean;
+  @ApiProperty() sessionIdleMinutes: number;
+  @ApiProperty({ type: LockoutView }) lockout: LockoutView;
+}
+
+export class UpdateTenantSettingsDto {
+  @ApiPropertyOptional({ nullable: true, type: Boolean, description: 'null: as globally set' })
+  @ValidateIf((_o, v) => v !== null && v !== undefined) @IsBoolean()
+  signupEnabled?: boolean | null;
+
+  @ApiPropertyOptional({ nullable: true, type: MethodsDto, description: 'null: as globally set' })
+  @ValidateIf((_o, v) => v !== null && v !== undefined) @ValidateNested() @Type(() => MethodsDto)
+  methods?: MethodsDto | null;
+}
+
+export class TenantSettingsView {
+  @ApiProperty({ nullable: true, type: Boolean }) signupEnabled: boolean | null;
+  @ApiProperty({ nullable: true, type: MethodsDto }) methods: MethodsDto | null;
+  @ApiProperty({ type: AuthSettingsView, description: 'What applies to this tenant after inheritance' }) effective: AuthSettingsView;
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionService } from '@portico/core';
+import { EntityManager } from 'typeorm';
+import { LoginThrottle } from '../entities/login-throttle.entity';
+
+export type ThrottleKind = 'password' | 'authenticator' | 'signup';
+
+export interface ThrottlePolicy {
+  maxFailures: number;
+  baseWaitSeconds: number;
+  maxWaitSeconds: number;
+}
+
+export type Reservation = { allowed: true; keys: string[] } | { allowed: false; retryAfterSeconds: number };
+
+// A client IP may fail more often than one account before it is locked out: several people can
+// share an address (an office, a NAT), but a spray across many accounts still stops.
+const IP_FACTOR = 5;
+
+/**
+ * Brute-force protection. Each attempt first *reserves* a failure on its account key and its IP key,
+ * atomically (row lock on PostgreSQL, the single writer on SQLite); only then is the secret checked.
+ * So however many wrong guesses arrive at once, no more than the limit are ever checked. A success
+ * gives the reservation back; a failure that reaches the limit locks the key for a wait that doubles
+ * with each lockout, up to the maximum.
+ */
+@Injectable()
+export class LoginThrottleService {
+  constructor(private readonly tx: TransactionService) {}
+
+  keys(kind: ThrottleKind, account: string, ip: string | null): { account: string; ip: string | null } {
+    return { account: `${kind}:acct:${account.toLowerCase()}`, ip: ip ? `${kind}:ip:${ip}` : null };
+  }
+
+  async reserve(kind: ThrottleKind, account: string, ip: string | null, policy: ThrottlePolicy): Promise<Reservation> {
+    const k = this.keys(kind, account, ip);
+    const limits: [string, number][] = [[k.account, policy.maxFailures]];
+    if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
+    return this.tx.run(async (m) => {
+      const now = Date.now();
+      const rows: LoginThrottle[] = [];
+      for (const [key, max] of limits) {
+        const row = await this.lockRow(m, key);
+        if (row.lockedUntil && row.lockedUntil.getTime() > now) return { allowed: false, retryAfterSeconds: secondsUntil(row.lockedUntil, now) };
+        if (row.lockedUntil) {
+          row.lockedUntil = null;
+          row.failures = 0;
+        }
+        if (row.failures >= max) return { allowed: false, retryAfterSeconds: policy.baseWaitSeconds };
+        rows.push(row);
+      }
+      for (const row of rows) {
+        row.failures += 1;
+        await m.save(row);
+      }
+      return { allowed: true, keys: rows.map((r) => r.key) };
+    });
+  }
+
+  /** The secret was right: the account starts afresh and the IP gets its reservation back. */
+  async succeeded(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
+    const k = this.keys(kind, account, ip);
+    await this.tx.run(async (m) => {
+      await m.update(LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
+      if (k.ip) {
+        const row = await this.lockRow(m, k.ip);
+        row.failures = Math.max(0, row.failures - 1);
+        await m.save(row);
+      }
+    });
+  }
+
+  /** The secret was wrong: the reservation stands; at the limit the key is locked. Returns the wait set, if any. */
+  async failed(kind: ThrottleKind, account: string, ip: string | null, policy: ThrottlePolicy): Promise<number | null> {
+    const k = this.keys(kind, account, ip);
+    const limits: [string, number][] = [[k.account, policy.maxFailures]];
+    if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
+    return this.tx.run(async (m) => {
+      let wait: number | null = null;
+      for (const [key, max] of limits) {
+        const row = await this.lockRow(m, key);
+        if (row.failures >= max && !row.lockedUntil) {
+          row.lockouts += 1;
+          const seconds = Math.min(policy.baseWaitSeconds * 2 ** (row.lockouts - 1), policy.maxWaitSeconds);
+          row.lockedUntil = new Date(Date.now() + seconds * 1000);
+          row.failures = 0;
+          await m.save(row);
+          wait = Math.max(wait ?? 0, seconds);
+        }
+      }
+      return wait;
+    });
+  }
+
+  private async lockRow(m: EntityManager, key: string): Promise<LoginThrottle> {
+    await m.createQueryBuilder().insert().into(LoginThrottle).values(m.create(LoginThrottle, { key })).orIgnore().execute();
+    const lock = this.tx.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {};
+    return m.findOneOrFail(LoginThrottle, { where: { key }, ...lock });
+  }
+}
+
+function secondsUntil(at: Date, now: number): number {
+  return Math.max(1, Math.ceil((at.getTime() - now) / 1000));
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig, ConfigError } from './app-config';
+
+describe('AppConfig', () => {
+  it('runs on the embedded SQLite default with a generated secret key kept beside the database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    const config = new AppConfig({ DATABASE_URL: `sqlite:${dir}/portico.sqlite` });
+    expect(config.database).toEqual({ kind: 'sqlite', location: `${dir}/portico.sqlite` });
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.migrateOnStart).toBe(true);
+    expect(config.secretKey).toBe(readFileSync(join(dir, 'secret.key'), 'utf8').trim());
+    expect(new AppConfig({ DATABASE_URL: `sqlite:${dir}/portico.sqlite` }).secretKey).toBe(config.secretKey);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      new AppConfig({ NODE_ENV: 'production', PORT: 'eighty', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://nope', TRUST_PROXY: 'maybe' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT must be an integer/);
+    expect(problems).toMatch(/DATABASE_URL must start with sqlite: or postgres:\/\//);
+    expect(problems).toMatch(/REDIS_URL must start with redis:\/\//);
+    expect(problems).toMatch(/TRUST_PROXY must be true or false/);
+    expect(problems).toMatch(/PORTICO_SECRET_KEY is required in production/);
+  });
+
+  it('requires a secret key for PostgreSQL and never prints the values it validates', () => {
+    expect(() => new AppConfig({ DATABASE_URL: 'postgres://u:hunter2hunter2@db/portico' })).toThrow(/PORTICO_SECRET_KEY is required/);
+    try {
+      new AppConfig({ DATABASE_URL: 'postgres://u:hunter2hunter2@db/portico', PORTICO_SECRET_KEY: 'short-secret' });
+    } catch (err) {
+      expect(String(err)).not.toContain('short-secret');
+      expect(String(err)).not.toContain('hunter2');
+    }
+  });
+
+  it('defaults migrations at start off on PostgreSQL and takes PUBLIC_URL without a trailing slash', () => {
+    const config = new AppConfig({ DATABASE_URL: 'postgres://db/portico', PORTICO_SECRET_KEY: 'x'.repeat(32), PUBLIC_URL: 'https://id.example.com/' });
+    expect(config.migrateOnStart).toBe(false);
+    expect(config.publicUrl).toBe('https://id.example.com');
+    expect(config.secureCookies).toBe(true);
+  });
+});

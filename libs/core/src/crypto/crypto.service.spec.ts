@@ -1,0 +1,39 @@
+import { AppConfig } from '../config/app-config';
+import { CryptoService } from './crypto.service';
+
+const config = (key: string) => new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', PORTICO_SECRET_KEY: key });
+
+describe('CryptoService', () => {
+  const crypto = new CryptoService(config('k'.repeat(40)));
+
+  it('hashes passwords with argon2id at OWASP strength and verifies them without truncation', async () => {
+    const long = 'p'.repeat(200);
+    const hash = await crypto.hashPassword(long);
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    expect(await crypto.verifyPassword(hash, long)).toBe(true);
+    expect(await crypto.verifyPassword(hash, long.slice(0, 199))).toBe(false);
+    expect(await crypto.verifyPassword(hash, `${long}x`)).toBe(false);
+    expect(await crypto.verifyPassword('not-a-hash', long)).toBe(false);
+    expect(await crypto.verifyPassword(null, long)).toBe(false);
+  });
+
+  it('encrypts secrets at rest so that only the same key reads them back', () => {
+    const sealed = crypto.encrypt('bind-password');
+    expect(sealed).not.toContain('bind-password');
+    expect(crypto.encrypt('bind-password')).not.toBe(sealed);
+    expect(crypto.decrypt(sealed)).toBe('bind-password');
+    expect(() => new CryptoService(config('o'.repeat(40))).decrypt(sealed)).toThrow();
+    const [v, iv, tag, body] = sealed.split(':');
+    const tampered = [v, iv, tag, Buffer.from('tampered').toString('base64')].join(':');
+    expect(() => crypto.decrypt(tampered)).toThrow();
+    expect(body).toBeTruthy();
+  });
+
+  it('compares secrets of any length without throwing', () => {
+    expect(crypto.safeEqual('abc', 'abc')).toBe(true);
+    expect(crypto.safeEqual('abc', 'abcd')).toBe(false);
+    expect(crypto.safeEqual('', 'x')).toBe(false);
+    expect(crypto.hashToken('t')).toMatch(/^[0-9a-f]{64}$/);
+    expect(crypto.randomToken(32)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});

@@ -1,0 +1,42 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '@portico/users';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/** The sign-up form and POST /api/auth/register share these fields and rules. */
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email: string;
+
+  @ApiProperty({ example: 'Ada' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100, { message: 'firstName must be between 1 and 100 characters' })
+  firstName: string;
+
+  @ApiProperty({ example: 'Lovelace' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100, { message: 'lastName must be between 1 and 100 characters' })
+  lastName: string;
+
+  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200, { message: 'organizationName must be between 1 and 200 characters' })
+  organizationName: string;
+
+  @ApiProperty({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
+  @IsAcceptablePassword()
+  password: string;
+}
+
+export class RegisteredView {
+  @ApiProperty() userId: string;
+  @ApiProperty() organizationId: string;
+}

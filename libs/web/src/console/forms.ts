@@ -1,0 +1,133 @@
+import { HttpException, Logger } from '@nestjs/common';
+import { DomainException, toErrorBody } from '@portico/core';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+
+/** A urlencoded form or query string as Express parses it: strings, or string arrays for repeated names. */
+export type FormBody = Record<string, unknown>;
+
+/** A trimmed text field; '' when missing or not a single string. */
+export function text(form: FormBody, name: string): string {
+  const value = form[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/** A trimmed text field, or undefined when left empty (so optional DTO fields stay absent). */
+export function optionalText(form: FormBody, name: string): string | undefined {
+  return text(form, name) || undefined;
+}
+
+/** An HTML checkbox: present (any of the values browsers send) means true. */
+export function checkbox(form: FormBody, name: string): boolean {
+  return ['on', 'true', '1', 'yes'].includes(text(form, name).toLowerCase());
+}
+
+export interface FormProblem {
+  status: number;
+  errors: string[];
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: FormProblem };
+
+/**
+ * Validates a form with the same DTO class the JSON API uses. `labels` names the fields as the
+ * form shows them, so "Key is required" reads better than "key must be a string".
+ */
+export async function parseForm<T extends object>(
+  cls: new () => T,
+  plain: Record<string, unknown>,
+  labels: Record<string, string> = {},
+): Promise<Parsed<T>> {
+  const defined = Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined));
+  const dto = plainToInstance(cls, defined);
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true });
+  if (!errors.length) return { ok: true, value: dto };
+  return { ok: false, problem: { status: 400, errors: errors.flatMap((e) => describe(e, labels)) } };
+}
+
+function describe(error: ValidationError, labels: Record<string, string>, parent = ''): string[] {
+  const path = parent ? `${parent}.${error.property}` : error.property;
+  const label = labels[path] ?? labels[error.property];
+  if (error.children?.length) return error.children.flatMap((c) => describe(c, labels, path));
+  if (label && (error.value === undefined || error.value === '')) return [`${label} is required.`];
+  const messages = Object.values(error.constraints ?? {});
+  return messages.map((m) => (label ? `${label}: ${m.replace(new RegExp(`^${escapeRegExp(error.property)} `), '')}` : m));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function problem(status: number, ...errors: string[]): { ok: false; problem: FormProblem } {
+  return { ok: false, problem: { status, errors } };
+}
+
+const logger = new Logger('ConsoleForms');
+
+/**
+ * Runs a service call from a form. Domain exceptions (and Nest's HTTP exceptions) come back as a
+ * problem to show on the page with their status; anything unexpected propagates to the global
+ * filter, which logs it and answers 500.
+ */
+export async function attempt<T>(run: () => Promise<T>): Promise<Parsed<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    if (err instanceof DomainException || err instanceof HttpException) {
+      const body = toErrorBody(err, logger);
+      return problem(body.statusCode, body.message);
+    }
+    throw err;
+  }
+}
+
+export interface Pager {
+  from: number;
+  to: number;
+  total: number;
+  prevHref: string | null;
+  nextHref: string | null;
+}
+
+export const CONSOLE_PAGE_SIZE = 25;
+
+/** The offset from `?offset=`: a non-negative integer, anything else is the first page. */
+export function offsetParam(query: FormBody): number {
+  const raw = text(query, 'offset');
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+}
+
+/** A search or filter value from the query string, capped so it always fits the DTO's limits. */
+export function filterParam(query: FormBody, name: string, max = 200): string | undefined {
+  return text(query, name).slice(0, max) || undefined;
+}
+
+/** Previous/next links that keep the current filters. */
+export function pager(
+  path: string,
+  filters: Record<string, string | undefined>,
+  page: { total: number; limit: number; offset: number },
+): Pager {
+  const href = (offset: number) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+    if (offset > 0) params.set('offset', String(offset));
+    const qs = params.toString();
+    return qs ? `${path}?${qs}` : path;
+  };
+  const { total, limit, offset } = page;
+  return {
+    from: total ? Math.min(offset + 1, total) : 0,
+    to: Math.min(offset + limit, total),
+    total,
+    prevHref: offset > 0 ? href(Math.max(0, offset - limit)) : null,
+    nextHref: offset + limit < total ? href(offset + limit) : null,
+  };
+}
+
+/** Tenant keys to suggest in tenant fields (a datalist: any key can still be typed). */
+export async function tenantKeyChoices(tenants: {
+  list(q: { limit: number }): Promise<{ items: { key: string; name: string }[] }>;
+}): Promise<{ key: string; name: string }[]> {
+  return (await tenants.list({ limit: 500 })).items.map((t) => ({ key: t.key, name: t.name }));
+}

@@ -1,0 +1,191 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
+import { CreateApiKeyDto, CreateTenantDto, TenantsService, UpdateTenantDto } from '@portico/tenants';
+import type { Request, Response } from 'express';
+import { consolePage, flash } from './console-page';
+import {
+  attempt,
+  CONSOLE_PAGE_SIZE,
+  filterParam,
+  FormBody,
+  FormProblem,
+  offsetParam,
+  optionalText,
+  pager,
+  parseForm,
+  problem,
+  text,
+} from './forms';
+
+const LABELS = { key: 'Key', name: 'Name', label: 'Label' };
+const tenantPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}`;
+
+/** Console: partner portals (tenants), their status and API keys. */
+@ApiExcludeController()
+@ConsoleOnly()
+@Controller('console/tenants')
+export class ConsoleTenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Get()
+  async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    await this.renderList(req, res, query);
+  }
+
+  @Post()
+  async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
+    const parsed = await parseForm(CreateTenantDto, { key: text(form, 'key'), name: text(form, 'name') }, LABELS);
+    const created = parsed.ok ? await attempt(() => this.tenants.create(ctx, parsed.value)) : parsed;
+    if (!created.ok) return this.renderList(req, res, {}, created.problem, form);
+    flash(req, 'success', `Tenant “${created.value.name}” (${created.value.key}) created. Create an API key for its portal below.`);
+    res.redirect(303, tenantPath(created.value.key));
+  }
+
+  @Get(':key')
+  async detail(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    await this.renderDetail(req, res, key);
+  }
+
+  @Post(':key')
+  async rename(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const parsed = await parseForm(UpdateTenantDto, { name: text(form, 'name') }, LABELS);
+    const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
+    if (!updated.ok) return this.renderDetail(req, res, key, updated.problem, form);
+    flash(req, 'success', `Tenant renamed to “${updated.value.name}”.`);
+    res.redirect(303, tenantPath(key));
+  }
+
+  @Post(':key/status')
+  async setStatus(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const parsed = await parseForm(UpdateTenantDto, { status: text(form, 'status') }, { status: 'Status' });
+    const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
+    if (!updated.ok) return this.renderDetail(req, res, key, updated.problem);
+    const suspended = updated.value.status === 'suspended';
+    flash(
+      req,
+      'success',
+      suspended ? 'Tenant suspended: its API keys are refused until it is reactivated.' : 'Tenant reactivated: its API keys work again.',
+    );
+    res.redirect(303, tenantPath(key));
+  }
+
+  @Post(':key/api-keys')
+  async createApiKey(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const parsed = await parseForm(CreateApiKeyDto, { label: optionalText(form, 'label') }, LABELS);
+    const created = parsed.ok ? await attempt(() => this.tenants.createApiKey(ctx, key, parsed.value)) : parsed;
+    if (!created.ok) return this.renderDetail(req, res, key, created.problem, form);
+    flash(
+      req,
+      'success',
+      `API key ${created.value.keyId} created. The portal signs in with HTTP Basic: the key id as user name, the secret as password.`,
+      {
+        label: `Secret for ${created.value.keyId}`,
+        value: created.value.secret,
+      },
+    );
+    res.redirect(303, tenantPath(key));
+  }
+
+  @Post(':key/api-keys/:keyId/revoke')
+  async revokeApiKey(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Param('keyId') keyId: string,
+  ): Promise<void> {
+    const revoked = await attempt(() => this.tenants.revokeApiKey(ctx, key, keyId));
+    if (!revoked.ok) return this.renderDetail(req, res, key, revoked.problem);
+    flash(req, 'success', `API key ${keyId} revoked: it stops working at once.`);
+    res.redirect(303, tenantPath(key));
+  }
+
+  @Get(':key/delete')
+  async confirmDelete(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    this.renderConfirm(req, res, tenant);
+  }
+
+  @Post(':key/delete')
+  async delete(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    const deleted =
+      text(form, 'confirm') === tenant.key
+        ? await attempt(() => this.tenants.delete(ctx, key))
+        : problem(400, `Type the tenant key “${tenant.key}” to confirm.`);
+    if (!deleted.ok) return this.renderConfirm(req, res, tenant, deleted.problem);
+    flash(req, 'success', `Tenant “${tenant.name}” (${tenant.key}) deleted, with everything it owned.`);
+    res.redirect(303, '/console/tenants');
+  }
+
+  private async renderList(req: Request, res: Response, query: FormBody, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+    const search = filterParam(query, 'search');
+    const page = await this.tenants.list({ search, limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
+    res.status(failure?.status ?? 200).render(
+      'pages/console/tenants/list',
+      consolePage(req, 'Tenants', '/console/tenants', {
+        page,
+        search,
+        pager: pager('/console/tenants', { search }, page),
+        errors: failure?.errors,
+        form,
+      }),
+    );
+  }
+
+  private async renderDetail(req: Request, res: Response, key: string, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    const apiKeys = await this.tenants.listApiKeys(key);
+    res.status(failure?.status ?? 200).render(
+      'pages/console/tenants/detail',
+      consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
+        tenant,
+        suspended: tenant.status === 'suspended',
+        apiKeys,
+        errors: failure?.errors,
+        form: { name: tenant.name, ...form },
+      }),
+    );
+  }
+
+  private renderConfirm(req: Request, res: Response, tenant: { key: string; name: string }, failure?: FormProblem): void {
+    res.status(failure?.status ?? 200).render(
+      'pages/console/confirm',
+      consolePage(req, `Delete tenant ${tenant.name}`, '/console/tenants', {
+        heading: `Delete tenant “${tenant.name}”?`,
+        message:
+          'This deletes the tenant with its API keys, organizations, users and settings. Partner portals using its keys stop working at once. It cannot be undone.',
+        action: `${tenantPath(tenant.key)}/delete`,
+        confirmLabel: 'Delete tenant permanently',
+        cancelHref: tenantPath(tenant.key),
+        typeToConfirm: tenant.key,
+        errors: failure?.errors,
+      }),
+    );
+  }
+}

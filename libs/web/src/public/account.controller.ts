@@ -1,0 +1,74 @@
+import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { AuthenticatorService, LoginService } from '@portico/auth';
+import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
+import { MembershipsService, UsersService } from '@portico/users';
+import type { Request, Response } from 'express';
+import { field, publicPage, refuse } from './public-page';
+
+/** The signed-in user's own pages: profile, organizations, and the authenticator app. */
+@ApiExcludeController()
+@SignedIn()
+@Controller('account')
+export class AccountController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly memberships: MembershipsService,
+    private readonly authenticators: AuthenticatorService,
+    private readonly login: LoginService,
+    private readonly crypto: CryptoService,
+  ) {}
+
+  @Get()
+  async page(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const user = await this.users.get(ctx, ctx.actor.id);
+    const organizations = await this.memberships.organizationsOf(ctx, ctx.actor.id);
+    res.render('pages/public/account', publicPage(req, 'Your account', { user, organizations }));
+  }
+
+  @Get('authenticator')
+  async authenticatorPage(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.renderAuthenticator(ctx, req, res, {});
+  }
+
+  @Post('authenticator')
+  async authenticatorSubmit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
+    const action = field(body, 'action', 10);
+    const code = field(body, 'code', 20);
+    const enabled = await this.authenticators.hasAuthenticator(ctx.actor.id);
+    if (action === 'enable' && !enabled) {
+      const sealed = req.session.enrollSecret;
+      const secret = sealed ? this.crypto.decrypt(sealed) : null;
+      if (!secret || !(await this.authenticators.confirmEnrollment(ctx, ctx.actor.id, secret, code))) {
+        res.status(400);
+        return this.renderAuthenticator(ctx, req, res, { error: 'That code does not match. Check the time on your phone and enter the code that is shown now.' });
+      }
+      delete req.session.enrollSecret;
+      req.session.flash = { kind: 'success', message: 'Your authenticator app is on. You will be asked for a code each time you sign in.' };
+      return res.redirect(303, '/account');
+    }
+    if (action === 'disable' && enabled) {
+      const outcome = await this.login.checkAuthenticatorCode(ctx.actor.id, code, req.ip ?? null);
+      if (outcome.kind === 'refused') {
+        refuse(res, outcome);
+        return this.renderAuthenticator(ctx, req, res, { error: outcome.message });
+      }
+      await this.authenticators.remove(ctx, ctx.actor.id, 'user.authenticator.disabled');
+      req.session.flash = { kind: 'success', message: 'Your authenticator app is off. You sign in with your password alone.' };
+      return res.redirect(303, '/account');
+    }
+    res.redirect(303, '/account/authenticator');
+  }
+
+  private async renderAuthenticator(ctx: RequestContext, req: Request, res: Response, data: Record<string, unknown>): Promise<void> {
+    if (await this.authenticators.hasAuthenticator(ctx.actor.id)) {
+      res.render('pages/public/account-authenticator', publicPage(req, 'Authenticator app', { enabled: true, ...data }));
+      return;
+    }
+    // Keep the seed being enrolled across a mistyped code, so the QR code already scanned stays valid.
+    const existing = req.session.enrollSecret ? this.crypto.decrypt(req.session.enrollSecret) : null;
+    const enrollment = await this.authenticators.startEnrollment(ctx.actor.label, existing ?? undefined);
+    req.session.enrollSecret = this.crypto.encrypt(enrollment.secret);
+    res.render('pages/public/account-authenticator', publicPage(req, 'Authenticator app', { enabled: false, enrollment, ...data }));
+  }
+}

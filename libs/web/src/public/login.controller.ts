@@ -1,0 +1,105 @@
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { LoginService } from '@portico/auth';
+import { Public } from '@portico/core';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import type { Request, Response } from 'express';
+import { safeNext } from '../safe-redirect';
+import { field, publicPage, refuse, startPending, startSession } from './public-page';
+
+// The second step must follow the first within this time.
+const PENDING_MS = 5 * 60_000;
+
+@ApiExcludeController()
+@Public()
+@Controller()
+export class LoginController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  @Get('login')
+  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
+    this.render(req, res, null, { next: safeNext(next, '/account') });
+  }
+
+  @Get('t/:tenantKey/login')
+  async tenantPage(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Query('next') next?: string): Promise<void> {
+    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account') });
+  }
+
+  @Post('login')
+  submit(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
+    return this.signIn(req, res, null, body);
+  }
+
+  @Post('t/:tenantKey/login')
+  async tenantSubmit(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Body() body: unknown): Promise<void> {
+    return this.signIn(req, res, await this.tenant(key), body);
+  }
+
+  @Get('login/authenticator')
+  authenticatorPage(@Req() req: Request, @Res() res: Response): void {
+    if (!this.pending(req)) return res.redirect(303, '/login');
+    res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code'));
+  }
+
+  @Post('login/authenticator')
+  async authenticatorSubmit(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
+    const pending = this.pending(req);
+    if (!pending) return res.redirect(303, '/login');
+    const outcome = await this.login.withAuthenticator(pending.userId, field(body, 'code', 20), req.ip ?? null);
+    if (outcome.kind === 'refused') {
+      refuse(res, outcome);
+      res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code', { error: outcome.message }));
+      return;
+    }
+    if (outcome.kind !== 'signed-in') return res.redirect(303, '/login');
+    await startSession(req, outcome.account.id);
+    res.redirect(303, pending.next);
+  }
+
+  @Post('logout')
+  async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const destination = req.session.userId ? '/login?signedOut=1' : '/login';
+    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+    res.clearCookie('portico.sid');
+    res.redirect(303, destination);
+  }
+
+  private async signIn(req: Request, res: Response, tenant: TenantRef | null, body: unknown): Promise<void> {
+    const login = field(body, 'login', 320);
+    const password = field(body, 'password', 256, { trim: false });
+    const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
+    const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null);
+    if (outcome.kind === 'refused') {
+      refuse(res, outcome);
+      this.render(req, res, tenant, { next, login, error: outcome.message });
+      return;
+    }
+    if (outcome.kind === 'second-factor') {
+      await startPending(req, outcome.account.id, next);
+      return res.redirect(303, '/login/authenticator');
+    }
+    await startSession(req, outcome.account.id);
+    res.redirect(303, next);
+  }
+
+  private pending(req: Request): { userId: string; next: string } | null {
+    const pending = req.session.pending;
+    if (!pending || Date.now() - pending.at > PENDING_MS) return null;
+    return pending;
+  }
+
+  private render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
+    const signedOut = req.query.signedOut === '1';
+    res.render('pages/public/login', publicPage(req, 'Sign in', { tenant, action: tenant ? `/t/${tenant.key}/login` : '/login', signedOut, ...data }));
+  }
+
+  private async tenant(key: string): Promise<TenantRef> {
+    const tenant = await this.tenants.findByKey(key);
+    if (!tenant || tenant.status !== 'active') throw new NotFoundException('There is no sign-in page here.');
+    return tenant;
+  }
+}

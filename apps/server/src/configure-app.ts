@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
 import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
-import { configureViews, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
+import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
 import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
@@ -52,7 +52,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
       exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ')),
     }),
   );
-  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalFilters(new HttpExceptionFilter(consoleErrorLocals));
 
   const document = SwaggerModule.createDocument(
     app,

@@ -40,6 +40,9 @@ export class SignupService {
     if (opts.ip && !opts.trusted) {
       const slot = await this.throttle.reserve('signup', opts.ip, null, SIGNUP_POLICY);
       if (!slot.allowed) throw new DomainException(ErrorCode.TooManyRequests, `Too many sign-ups from your network. Try again in ${slot.retryAfterSeconds} seconds.`);
+      // Every sign-up counts against the address (a reservation is never given back): at the limit
+      // this starts the pause, which ends by itself; without it the address would stay shut for good.
+      await this.throttle.failed('signup', opts.ip, null, SIGNUP_POLICY);
     }
     const ctx = new RequestContext({ kind: 'system', id: 'system', label: `signup:${opts.via}` }, tenant?.id ?? null, opts.ip);
     return this.tx.run(async () => {

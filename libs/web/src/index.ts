@@ -3,3 +3,4 @@ export * from './views';
 export * from './csrf';
 export * from './security-headers';
 export * from './safe-redirect';
+export { consoleErrorLocals } from './console/console-error-page';

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsOptionalNonNull } from '@portico/core';
 
 export class MethodsDto {
   @ApiProperty() @IsBoolean() password: boolean;
@@ -9,38 +10,39 @@ export class MethodsDto {
   @ApiProperty() @IsBoolean() external: boolean;
 }
 
+// Fields may be left out; an explicit null is refused (it would reach NOT NULL columns).
 export class LockoutDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong passwords before a temporary lockout' })
-  @IsOptional() @IsInt() @Min(1) @Max(100)
+  @IsOptionalNonNull() @IsInt() @Min(1) @Max(100)
   maxPasswordFailures?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong authenticator codes before a temporary lockout' })
-  @IsOptional() @IsInt() @Min(1) @Max(100)
+  @IsOptionalNonNull() @IsInt() @Min(1) @Max(100)
   maxAuthenticatorFailures?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 86_400, description: 'First lockout; each further one doubles, up to maxWaitSeconds' })
-  @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  @IsOptionalNonNull() @IsInt() @Min(1) @Max(86_400)
   baseWaitSeconds?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 86_400 })
-  @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  @IsOptionalNonNull() @IsInt() @Min(1) @Max(86_400)
   maxWaitSeconds?: number;
 }
 
 export class UpdateAuthSettingsDto {
   @ApiPropertyOptional({ type: MethodsDto })
-  @IsOptional() @ValidateNested() @Type(() => MethodsDto)
+  @IsOptionalNonNull() @ValidateNested() @Type(() => MethodsDto)
   methods?: MethodsDto;
 
-  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  @ApiPropertyOptional() @IsOptionalNonNull() @IsBoolean()
   signupEnabled?: boolean;
 
   @ApiPropertyOptional({ minimum: 5, maximum: 1440 })
-  @IsOptional() @IsInt() @Min(5) @Max(1440)
+  @IsOptionalNonNull() @IsInt() @Min(5) @Max(1440)
   sessionIdleMinutes?: number;
 
   @ApiPropertyOptional({ type: LockoutDto })
-  @IsOptional() @ValidateNested() @Type(() => LockoutDto)
+  @IsOptionalNonNull() @ValidateNested() @Type(() => LockoutDto)
   lockout?: LockoutDto;
 }
 

@@ -67,9 +67,17 @@ export function reasonPhrase(status: number): string {
     .join(' ');
 }
 
+/**
+ * Locals for the HTML error page of a request (for instance the console's layout and menu for a
+ * signed-in admin); null keeps the public layout. Supplied by the web layer, which owns the views.
+ */
+export type ErrorPageLocals = (req: Request, body: ErrorBody) => Record<string, unknown> | null;
+
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(private readonly pageLocals?: ErrorPageLocals) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -85,9 +93,38 @@ export class HttpExceptionFilter implements ExceptionFilter {
         res.redirect(303, `${login}?next=${encodeURIComponent(req.originalUrl)}`);
         return;
       }
-      res.render('pages/error', { title: body.error, error: body, layout: 'layouts/public' });
+      this.renderPage(req, res, body);
       return;
     }
     res.status(body.statusCode).json(body);
+  }
+
+  // Rendering an error must not fail in turn: a broken page hook or layout falls back to the
+  // public layout, and that to plain text.
+  private renderPage(req: Request, res: Response, body: ErrorBody): void {
+    const base = { title: body.error, error: body, layout: 'layouts/public' };
+    const plain = () => {
+      if (!res.headersSent) res.type('text/plain').send(`${body.statusCode} ${body.error}: ${body.message}`);
+    };
+    const render = (locals: Record<string, unknown>, onError: () => void) =>
+      res.render('pages/error', locals, (err: Error | null, html?: string) => {
+        if (err) {
+          this.logger.error(`Error page failed to render: ${err.message}`);
+          return onError();
+        }
+        if (!res.headersSent) res.send(html);
+      });
+    let extra: Record<string, unknown> | null = null;
+    try {
+      extra = this.pageLocals?.(req, body) ?? null;
+    } catch (err) {
+      this.logger.error(`Error page locals failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      if (extra) render({ ...base, ...extra }, () => render(base, plain));
+      else render(base, plain);
+    } catch {
+      plain();
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 
 /**
@@ -6,3 +7,6 @@ import { ValidateIf } from 'class-validator';
  * null through, and a PATCH would then write it into a NOT NULL column).
  */
 export const IsOptionalNonNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+
+/** Trims a string field before validation; other types pass through to be refused by their validator. */
+export const Trim = (): PropertyDecorator => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));

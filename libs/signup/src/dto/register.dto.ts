@@ -1,32 +1,30 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Trim } from '@portico/core';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '@portico/users';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 /** The sign-up form and POST /api/auth/register share these fields and rules. */
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trim)
+  @Trim()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email: string;
 
   @ApiProperty({ example: 'Ada' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100, { message: 'firstName must be between 1 and 100 characters' })
   firstName: string;
 
   @ApiProperty({ example: 'Lovelace' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100, { message: 'lastName must be between 1 and 100 characters' })
   lastName: string;
 
   @ApiProperty({ example: 'Analytical Engines Ltd' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 200, { message: 'organizationName must be between 1 and 200 characters' })
   organizationName: string;

@@ -1,24 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
-import { IsOptionalNonNull, PageQueryDto } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto, Trim } from '@portico/core';
 import { MEMBERSHIP_ROLES, type MembershipRole } from '../entities/membership.entity';
 import type { UserStatus } from '../entities/user.entity';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
 
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-
 export class CreateUserDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trim)
+  @Trim()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email: string;
 
   @ApiPropertyOptional({ description: 'Defaults to the email', example: 'ada' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 320)
   username?: string;
@@ -76,14 +74,14 @@ export class CreateUserDto {
 export class UpdateUserDto {
   @ApiPropertyOptional()
   @IsOptionalNonNull()
-  @Transform(trim)
+  @Trim()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(320)
   email?: string;
 
   @ApiPropertyOptional()
   @IsOptionalNonNull()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 320)
   username?: string;

@@ -4,7 +4,7 @@ import { LoginService } from '@portico/auth';
 import { ConsoleOnly, Public } from '@portico/core';
 import type { Request, Response } from 'express';
 import { csrfToken } from '../csrf';
-import { field, refuse, startPending, startSession } from '../public/public-page';
+import { field, finishPasswordStep } from '../public/public-page';
 import { safeNext } from '../safe-redirect';
 
 /** The console's sign-in: the same login mechanism as everyone's, restricted to platform admins. */
@@ -26,17 +26,9 @@ export class ConsoleLoginController {
     const password = field(body, 'password', 256, { trim: false });
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/console');
     const outcome = await this.login.withPassword(null, email, password, req.ip ?? null, { adminOnly: true });
-    if (outcome.kind === 'refused') {
-      refuse(res, outcome);
-      res.render('pages/console/login', { layout: 'layouts/public', title: 'Sign in to the console', csrf: csrfToken(req), next, email, error: outcome.message });
-      return;
-    }
-    if (outcome.kind === 'second-factor') {
-      await startPending(req, outcome.account.id, next);
-      return res.redirect(303, '/login/authenticator');
-    }
-    await startSession(req, outcome.account.id);
-    res.redirect(303, next);
+    await finishPasswordStep(req, res, outcome, next, (error) =>
+      res.render('pages/console/login', { layout: 'layouts/public', title: 'Sign in to the console', csrf: csrfToken(req), next, email, error }),
+    );
   }
 
   @ConsoleOnly()

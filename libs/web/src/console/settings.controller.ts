@@ -4,7 +4,8 @@ import { AuthSettingsService, UpdateAuthSettingsDto } from '@portico/auth';
 import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, checkbox, FormBody, FormProblem, parseForm, text } from './forms';
+import { attempt, checkbox, FormBody, FormProblem, parseForm, problem, text } from './forms';
+import { methodsFrom } from './tenant-auth-form';
 
 const PATH = '/console/settings/authentication';
 const LABELS = {
@@ -15,10 +16,45 @@ const LABELS = {
   'lockout.maxWaitSeconds': 'Longest lockout (seconds)',
 };
 
+const WHOLE_NUMBER = /^-?\d{1,15}$/;
+const NUMBER_FIELDS: [string, string][] = [
+  ['sessionIdleMinutes', LABELS.sessionIdleMinutes],
+  ['maxPasswordFailures', LABELS['lockout.maxPasswordFailures']],
+  ['maxAuthenticatorFailures', LABELS['lockout.maxAuthenticatorFailures']],
+  ['baseWaitSeconds', LABELS['lockout.baseWaitSeconds']],
+  ['maxWaitSeconds', LABELS['lockout.maxWaitSeconds']],
+];
+
 const int = (form: FormBody, name: string) => {
   const raw = text(form, name);
-  return /^-?\d{1,9}$/.test(raw) ? Number(raw) : raw;
+  return WHOLE_NUMBER.test(raw) ? Number(raw) : raw;
 };
+
+/**
+ * Text that is no whole number gets its own message: the DTO checks the range first and would
+ * answer "abc" with "must not be greater than 1440".
+ */
+function notWholeNumbers(form: FormBody, errors: string[]): FormProblem | null {
+  const wrong = NUMBER_FIELDS.filter(([name]) => text(form, name) !== '' && !WHOLE_NUMBER.test(text(form, name))).map(([, label]) => label);
+  if (!wrong.length) return null;
+  const others = errors.filter((e) => !wrong.some((label) => e.startsWith(label)));
+  return { status: 400, errors: [...wrong.map((label) => `${label} must be a whole number.`), ...others] };
+}
+
+// What the form sent, to show again after a refused save.
+function typed(form: FormBody) {
+  return {
+    methods: methodsFrom(form),
+    signupEnabled: checkbox(form, 'signupEnabled'),
+    sessionIdleMinutes: text(form, 'sessionIdleMinutes'),
+    lockout: {
+      maxPasswordFailures: text(form, 'maxPasswordFailures'),
+      maxAuthenticatorFailures: text(form, 'maxAuthenticatorFailures'),
+      baseWaitSeconds: text(form, 'baseWaitSeconds'),
+      maxWaitSeconds: text(form, 'maxWaitSeconds'),
+    },
+  };
+}
 
 /** Console: Global Configuration › Authentication. */
 @ApiExcludeController()
@@ -35,7 +71,7 @@ export class ConsoleSettingsController {
   @Post()
   async save(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const plain = {
-      methods: { password: checkbox(form, 'password'), saml: checkbox(form, 'saml'), ldap: checkbox(form, 'ldap'), external: checkbox(form, 'external') },
+      methods: methodsFrom(form),
       signupEnabled: checkbox(form, 'signupEnabled'),
       sessionIdleMinutes: int(form, 'sessionIdleMinutes'),
       lockout: {
@@ -46,18 +82,23 @@ export class ConsoleSettingsController {
       },
     };
     const parsed = await parseForm(UpdateAuthSettingsDto, plain, LABELS);
-    const saved = parsed.ok ? await attempt(() => this.settings.updateGlobal(ctx, parsed.value)) : parsed;
+    const wrongFormat = notWholeNumbers(form, parsed.ok ? [] : parsed.problem.errors);
+    const checked = wrongFormat
+      ? { ok: false as const, problem: wrongFormat }
+      : parsed.ok && plain.lockout.baseWaitSeconds > plain.lockout.maxWaitSeconds
+        ? problem(400, `${LABELS['lockout.baseWaitSeconds']} must not be longer than ${LABELS['lockout.maxWaitSeconds'].toLowerCase()}.`)
+        : parsed;
+    const saved = checked.ok ? await attempt(() => this.settings.updateGlobal(ctx, checked.value)) : checked;
     if (!saved.ok) return this.render(req, res, saved.problem, form);
     flash(req, 'success', 'Authentication settings saved. They apply from the next request on.');
     res.redirect(303, PATH);
   }
 
-  private async render(req: Request, res: Response, problem?: FormProblem, form?: FormBody): Promise<void> {
-    const current = await this.settings.global();
-    if (problem) res.status(problem.status);
-    res.render(
-      'pages/console/settings-authentication',
-      consolePage(req, 'Authentication', PATH, { settings: current, errors: problem?.errors, values: form ?? null }),
-    );
+  private async render(req: Request, res: Response, failure?: FormProblem, form?: FormBody): Promise<void> {
+    // After a refused save the form shows what was typed, so one wrong number does not undo the rest.
+    const shown = form ? typed(form) : await this.settings.global();
+    if (failure) res.status(failure.status);
+    // `auth`, not `settings`: Express reserves that local for the app settings, where hbs finds the views.
+    res.render('pages/console/settings-authentication', consolePage(req, 'Authentication', PATH, { auth: shown, errors: failure?.errors }));
   }
 }

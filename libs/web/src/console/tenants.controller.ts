@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
 import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import { CreateApiKeyDto, CreateTenantDto, TenantsService, UpdateTenantDto } from '@portico/tenants';
 import type { Request, Response } from 'express';
@@ -17,16 +18,20 @@ import {
   problem,
   text,
 } from './forms';
+import { parseTenantAuthForm, tenantAuthSummary, tenantAuthView } from './tenant-auth-form';
 
 const LABELS = { key: 'Key', name: 'Name', label: 'Label' };
 const tenantPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}`;
 
-/** Console: partner portals (tenants), their status and API keys. */
+/** Console: partner portals (tenants), their status, API keys and authentication overrides. */
 @ApiExcludeController()
 @ConsoleOnly()
 @Controller('console/tenants')
 export class ConsoleTenantsController {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly authSettings: AuthSettingsService,
+  ) {}
 
   @Get()
   async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
@@ -79,6 +84,23 @@ export class ConsoleTenantsController {
       'success',
       suspended ? 'Tenant suspended: its API keys are refused until it is reactivated.' : 'Tenant reactivated: its API keys work again.',
     );
+    res.redirect(303, tenantPath(key));
+  }
+
+  /** The tenant's overrides of Global Configuration › Authentication ("inherit" stores null). */
+  @Post(':key/settings')
+  async saveAuthSettings(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const chosen = parseTenantAuthForm(form);
+    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }) : chosen;
+    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    if (!saved.ok) return this.renderDetail(req, res, key, saved.problem, {}, form);
+    flash(req, 'success', `Authentication settings saved. ${tenantAuthSummary(saved.value)}`);
     res.redirect(303, tenantPath(key));
   }
 
@@ -158,15 +180,24 @@ export class ConsoleTenantsController {
     );
   }
 
-  private async renderDetail(req: Request, res: Response, key: string, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+  private async renderDetail(
+    req: Request,
+    res: Response,
+    key: string,
+    failure?: FormProblem,
+    form: FormBody = {},
+    authForm?: FormBody,
+  ): Promise<void> {
     const tenant = await this.tenants.get(key);
     const apiKeys = await this.tenants.listApiKeys(key);
+    const auth = tenantAuthView(await this.authSettings.forTenant(key), await this.authSettings.global(), authForm);
     res.status(failure?.status ?? 200).render(
       'pages/console/tenants/detail',
       consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
         tenant,
         suspended: tenant.status === 'suspended',
         apiKeys,
+        auth,
         errors: failure?.errors,
         form: { name: tenant.name, ...form },
       }),

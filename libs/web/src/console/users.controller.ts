@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { AuthenticatorService } from '@portico/auth';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { CreateUserDto, SetBillableDto, UsersService, UserView } from '@portico/users';
@@ -32,7 +33,7 @@ const LABELS = {
 };
 const LIST = '/console/users';
 
-/** Console: people, their tenant and billable flag. */
+/** Console: people, their tenant, billable flag and authenticator app. */
 @ApiExcludeController()
 @ConsoleOnly()
 @Controller('console/users')
@@ -40,6 +41,7 @@ export class ConsoleUsersController {
   constructor(
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
+    private readonly authenticators: AuthenticatorService,
   ) {}
 
   @Get()
@@ -96,6 +98,34 @@ export class ConsoleUsersController {
     res.redirect(303, back);
   }
 
+  @Get(':id/authenticator/reset')
+  async confirmAuthenticatorReset(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+  ): Promise<void> {
+    this.renderResetConfirm(req, res, await this.users.get(ctx, id));
+  }
+
+  /** For a user who lost their phone: the authenticator is removed and the password alone signs in. */
+  @Post(':id/authenticator/reset')
+  async resetAuthenticator(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const user = await this.users.get(ctx, id);
+    if (!user.authenticatorEnabled) {
+      flash(req, 'success', `${user.email} has no authenticator app: nothing to reset.`);
+      return res.redirect(303, LIST);
+    }
+    const reset = await attempt(() => this.authenticators.adminReset(ctx, id));
+    if (!reset.ok) return this.renderResetConfirm(req, res, user, reset.problem);
+    flash(
+      req,
+      'success',
+      `Authenticator app of ${user.email} reset. They now sign in with their password alone until they set up an authenticator app again.`,
+    );
+    res.redirect(303, LIST);
+  }
+
   @Get(':id/delete')
   async confirmDelete(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
     this.renderConfirm(req, res, await this.users.get(ctx, id));
@@ -132,6 +162,21 @@ export class ConsoleUsersController {
         tenantChoices: await tenantKeyChoices(this.tenants),
         errors: failure?.errors,
         form,
+      }),
+    );
+  }
+
+  private renderResetConfirm(req: Request, res: Response, user: UserView, failure?: FormProblem): void {
+    res.status(failure?.status ?? 200).render(
+      'pages/console/confirm',
+      consolePage(req, `Reset authenticator of ${user.email}`, LIST, {
+        heading: `Reset the authenticator app of ${user.email}?`,
+        message:
+          'Do this when the user has lost access to their authenticator app. Until they set one up again (on their account page), their password alone signs them in. Portico does not tell them: let them know yourself.',
+        action: `${LIST}/${user.id}/authenticator/reset`,
+        confirmLabel: 'Reset authenticator',
+        cancelHref: LIST,
+        errors: failure?.errors,
       }),
     );
   }

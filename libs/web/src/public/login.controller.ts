@@ -5,7 +5,7 @@ import { Public } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
-import { field, publicPage, refuse, startPending, startSession } from './public-page';
+import { field, finishPasswordStep, publicPage, refuse, startSession } from './public-page';
 
 // The second step must follow the first within this time.
 const PENDING_MS = 5 * 60_000;
@@ -18,6 +18,12 @@ export class LoginController {
     private readonly login: LoginService,
     private readonly tenants: TenantsService,
   ) {}
+
+  /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
+  @Get()
+  home(@Res() res: Response): void {
+    res.redirect(303, '/account');
+  }
 
   @Get('login')
   page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
@@ -73,17 +79,7 @@ export class LoginController {
     const password = field(body, 'password', 256, { trim: false });
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
     const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null);
-    if (outcome.kind === 'refused') {
-      refuse(res, outcome);
-      this.render(req, res, tenant, { next, login, error: outcome.message });
-      return;
-    }
-    if (outcome.kind === 'second-factor') {
-      await startPending(req, outcome.account.id, next);
-      return res.redirect(303, '/login/authenticator');
-    }
-    await startSession(req, outcome.account.id);
-    res.redirect(303, next);
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error }));
   }
 
   private pending(req: Request): { userId: string; next: string } | null {

@@ -43,3 +43,17 @@ export function refuse(res: Response, outcome: Extract<LoginOutcome, { kind: 're
   res.status(outcome.status);
   if (outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
 }
+
+/** After the password step, for the public and the console login alike: refuse, ask for the code, or sign in. */
+export async function finishPasswordStep(req: Request, res: Response, outcome: LoginOutcome, next: string, showError: (message: string) => void): Promise<void> {
+  if (outcome.kind === 'refused') {
+    refuse(res, outcome);
+    return showError(outcome.message);
+  }
+  if (outcome.kind === 'second-factor') {
+    await startPending(req, outcome.account.id, next);
+    return res.redirect(303, '/login/authenticator');
+  }
+  await startSession(req, outcome.account.id);
+  res.redirect(303, next);
+}

@@ -1,0 +1,307 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { totpCode } from '../../libs/auth/src/totp/totp';
+import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
+
+// Debian's Chromium, installed by the system package manager; the tests never download a browser.
+const CHROMIUM = '/usr/bin/chromium';
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const chromiumPresent = existsSync(CHROMIUM);
+
+const PASSWORD = 'Velvet-Otter-42-river';
+const TENANT_USER = 'tom@globex.example';
+const DIRECT_USER = 'grace@direct.example';
+const SETTINGS = '/console/settings/authentication';
+const NO_SIGNUP = 'There is no sign-up page here.';
+
+describe('console: authentication settings, tenant overrides and authenticator reset, in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let adminContext: BrowserContext;
+  let admin: Page;
+  let tenant: TenantFixture;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!chromiumPresent) {
+      if (process.env.CI === 'true')
+        throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the browser tests (apt-get install chromium)`);
+      process.stderr.write(
+        `\n  [skipped] console authentication browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium to run them)\n\n`,
+      );
+      return;
+    }
+    t = await startTestApp('sqlite');
+    tenant = await makeTenant(t, 'globex');
+    await makeUser(t, tenant.auth, { email: TENANT_USER, firstName: 'Tom', lastName: 'Globex', password: PASSWORD });
+    await makeUser(t, t.admin, { email: DIRECT_USER, firstName: 'Grace', lastName: 'Hopper', password: PASSWORD });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    adminContext = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
+    admin = await adminContext.newPage();
+    admin.on('pageerror', (e) => consoleErrors.push(e.message));
+    admin.on('console', (m) => {
+      // Error statuses the tests provoke on purpose (400, 404) are logged as failed loads.
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('signs the admin in to the console', async () => {
+    if (!chromiumPresent) return;
+    await admin.goto('/console/login');
+    await admin.getByLabel('Email').fill(ADMIN_EMAIL);
+    await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await follow(admin, admin.getByRole('button', { name: 'Sign in' }));
+    expect(new URL(admin.url()).pathname).toBe('/console');
+  });
+
+  it('turns the sign-up page off and on globally', async () => {
+    if (!chromiumPresent) return;
+    await admin.goto(SETTINGS);
+    await shot(admin, 'settings');
+    await setGlobalSignup(false);
+    expect(await admin.getByLabel(/Sign-up page enabled/).isChecked()).toBe(false);
+    expect(await visit('/signup')).toEqual({ status: 404, text: expect.stringContaining(NO_SIGNUP) });
+
+    await setGlobalSignup(true);
+    const open = await visit('/signup');
+    expect(open.status).toBe(200);
+    expect(open.text).toContain('Create your account');
+  });
+
+  it('shows a clear message and keeps the console around it for a number the form cannot take', async () => {
+    if (!chromiumPresent) return;
+    await admin.goto(SETTINGS);
+    // The browser's own range check would stop the form; the server must say it too.
+    await admin.locator('form[action="/console/settings/authentication"]').evaluate((form) => form.setAttribute('novalidate', ''));
+    await admin.getByLabel('Idle timeout (minutes)').fill('2');
+    expect(await submit(admin, admin.getByRole('button', { name: 'Save' }))).toBe(400);
+    expect(await admin.getByRole('alert').innerText()).toContain('Idle timeout (minutes): must not be less than 5');
+    expect(await admin.getByLabel('Idle timeout (minutes)').inputValue()).toBe('2');
+    await admin.getByRole('navigation', { name: 'Console' }).waitFor();
+    await shot(admin, 'settings-error');
+  });
+
+  it("sets a tenant's sign-up Off, then Inherit, which follows the global value", async () => {
+    if (!chromiumPresent) return;
+    await admin.goto(`/console/tenants/${tenant.key}`);
+    const section = authSection();
+    expect(await section.getByRole('group', { name: 'Sign-up page' }).getByLabel('Inherit global (currently on)').isChecked()).toBe(true);
+    expect(await section.getByTestId('effective-signup').innerText()).toMatch(/on\s+\(inherited from the global setting\)/);
+    expect(await section.getByRole('link', { name: `/t/${tenant.key}/signup` }).getAttribute('href')).toBe(`/t/${tenant.key}/signup`);
+    expect(await section.getByRole('link', { name: `/t/${tenant.key}/login` }).getAttribute('href')).toBe(`/t/${tenant.key}/login`);
+
+    await section.getByRole('group', { name: 'Sign-up page' }).getByLabel('Off for this tenant').check();
+    await saveTenantAuth();
+    expect(await flashText()).toContain('Sign-up is off;');
+    expect(await authSection().getByTestId('effective-signup').innerText()).toMatch(/off\s+\(set for this tenant\)/);
+    expect(
+      await authSection()
+        .getByRole('link', { name: `/t/${tenant.key}/signup` })
+        .count(),
+    ).toBe(0);
+    expect(await visit(`/t/${tenant.key}/signup`)).toEqual({ status: 404, text: expect.stringContaining(NO_SIGNUP) });
+    expect((await visit('/signup')).status).toBe(200);
+
+    await authSection()
+      .getByRole('group', { name: 'Sign-up page' })
+      .getByLabel(/Inherit global/)
+      .check();
+    await saveTenantAuth();
+    expect(await flashText()).toContain('Sign-up is on (as set globally)');
+    const inherited = await visit(`/t/${tenant.key}/signup`);
+    expect(inherited.status).toBe(200);
+    expect(inherited.text).toContain(`Create your account with Tenant ${tenant.key}`);
+
+    // Inherit follows a later global change too.
+    await setGlobalSignup(false);
+    expect((await visit(`/t/${tenant.key}/signup`)).status).toBe(404);
+    await admin.goto(`/console/tenants/${tenant.key}`);
+    const inheritChoice = authSection().getByRole('group', { name: 'Sign-up page' }).locator('label', { hasText: 'Inherit global' });
+    expect(await inheritChoice.innerText()).toBe('Inherit global (currently off)');
+    expect(await inheritChoice.getByRole('radio').isChecked()).toBe(true);
+    expect(await authSection().getByTestId('effective-signup').innerText()).toMatch(/off\s+\(inherited/);
+    await setGlobalSignup(true);
+    expect((await visit(`/t/${tenant.key}/signup`)).status).toBe(200);
+  });
+
+  it('turns password sign-in off for the tenant: its users are refused clearly, the admin still gets in', async () => {
+    if (!chromiumPresent) return;
+    await admin.goto(`/console/tenants/${tenant.key}`);
+    const methods = authSection().getByRole('group', { name: 'Sign-in methods' });
+    await methods.getByLabel('Custom for this tenant').check();
+    await methods.getByLabel('Password', { exact: true }).uncheck();
+    await methods.getByLabel('SAML', { exact: true }).check();
+    await saveTenantAuth();
+    expect(await flashText()).toContain('sign-in with SAML.');
+    expect(await authSection().getByTestId('effective-methods').innerText()).toBe('SAML (set for this tenant)');
+    await shot(admin, 'tenant');
+
+    const refused = await signIn(`/t/${tenant.key}/login`, TENANT_USER, PASSWORD);
+    expect(refused.status).toBe(403);
+    expect(refused.alert).toBe('Signing in with a password is turned off. Ask your administrator how to sign in.');
+    expect(refused.path).toBe(`/t/${tenant.key}/login`);
+    // Other users are not affected.
+    expect((await signIn('/login', DIRECT_USER, PASSWORD)).path).toBe('/account');
+
+    const console = await signIn('/console/login', ADMIN_EMAIL, ADMIN_PASSWORD, { email: true });
+    expect(console.path).toBe('/console');
+
+    await admin.goto(`/console/tenants/${tenant.key}`);
+    await authSection()
+      .getByRole('group', { name: 'Sign-in methods' })
+      .getByLabel(/Inherit global/)
+      .check();
+    await saveTenantAuth();
+    expect(await authSection().getByTestId('effective-methods').innerText()).toBe('password (inherited from the global setting)');
+    await shot(admin, 'tenant-inherit');
+    expect((await signIn(`/t/${tenant.key}/login`, TENANT_USER, PASSWORD)).path).toBe('/account');
+  });
+
+  it("resets a user's authenticator: the user then signs in with the password alone", async () => {
+    if (!chromiumPresent) return;
+    // The user sets up an authenticator app, reading the key from the page like an app would.
+    const context = await browser.newContext({ baseURL: t.baseUrl });
+    const user = await context.newPage();
+    await user.goto('/login');
+    await user.getByLabel('Email or username').fill(DIRECT_USER);
+    await user.getByLabel('Password').fill(PASSWORD);
+    await follow(user, user.getByRole('button', { name: 'Sign in' }));
+    await user.goto('/account/authenticator');
+    const secret = (await user.getByTestId('totp-secret').innerText()).trim();
+    await user.getByLabel('Then enter the code the app shows').fill(totpCode(secret));
+    await follow(user, user.getByRole('button', { name: 'Turn on' }));
+    expect(await user.getByRole('status').innerText()).toContain('Your authenticator app is on');
+    await context.close();
+
+    // Signing in now asks for a code.
+    expect((await signIn('/login', DIRECT_USER, PASSWORD)).path).toBe('/login/authenticator');
+
+    await admin.goto('/console/users');
+    const row = admin.locator(`tr[data-email="${DIRECT_USER}"]`);
+    expect(await row.getByTestId('authenticator-badge').innerText()).toBe('authenticator app');
+    expect(await admin.locator(`tr[data-email="${TENANT_USER}"]`).getByRole('link', { name: 'Reset authenticator…' }).count()).toBe(0);
+    await shot(admin, 'users');
+    await follow(admin, row.getByRole('link', { name: 'Reset authenticator…' }));
+    expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe(`Reset the authenticator app of ${DIRECT_USER}?`);
+    await shot(admin, 'reset-confirm');
+    expect(await submit(admin, admin.getByRole('button', { name: 'Reset authenticator' }))).toBe(303);
+    expect(new URL(admin.url()).pathname).toBe('/console/users');
+    expect(await flashText()).toBe(
+      `Authenticator app of ${DIRECT_USER} reset. They now sign in with their password alone until they set up an authenticator app again.`,
+    );
+    expect(await admin.locator(`tr[data-email="${DIRECT_USER}"]`).getByTestId('authenticator-badge').count()).toBe(0);
+    expect(await admin.locator(`tr[data-email="${DIRECT_USER}"]`).getByRole('link', { name: 'Reset authenticator…' }).count()).toBe(0);
+
+    const after = await signIn('/login', DIRECT_USER, PASSWORD);
+    expect(after.path).toBe('/account');
+    expect(after.text).toMatch(/Authenticator app\s+off/);
+  });
+
+  it('shows a console 404 inside the console, with its menu', async () => {
+    if (!chromiumPresent) return;
+    const res = await admin.goto('/console/tenants/no-such-tenant');
+    expect(res?.status()).toBe(404);
+    expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe('404 · Not Found');
+    expect(await admin.locator('main').innerText()).toContain('Tenant "no-such-tenant" not found');
+    expect(await admin.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Tenants' }).getAttribute('class')).toContain(
+      'active',
+    );
+    expect(await admin.locator('.topbar .who').innerText()).toBe(ADMIN_EMAIL);
+    await shot(admin, 'not-found');
+  });
+
+  it('loaded every console page without script errors', () => {
+    if (!chromiumPresent) return;
+    expect(consoleErrors).toEqual([]);
+  });
+
+  function authSection(): Locator {
+    return admin.getByRole('region', { name: 'Authentication' });
+  }
+
+  async function saveTenantAuth(): Promise<void> {
+    expect(await submit(admin, authSection().getByRole('button', { name: 'Save authentication settings' }))).toBe(303);
+    expect(new URL(admin.url()).pathname).toBe(`/console/tenants/${tenant.key}`);
+  }
+
+  async function setGlobalSignup(on: boolean): Promise<void> {
+    await admin.goto(SETTINGS);
+    await admin.getByLabel(/Sign-up page enabled/).setChecked(on);
+    expect(await submit(admin, admin.getByRole('button', { name: 'Save' }))).toBe(303);
+    expect(await flashText()).toBe('Authentication settings saved. They apply from the next request on.');
+  }
+
+  async function flashText(): Promise<string> {
+    return (await admin.getByRole('status').innerText()).trim();
+  }
+
+  /** A visitor without a session opens a page: its status and visible text. */
+  async function visit(path: string): Promise<{ status: number; text: string }> {
+    const context = await browser.newContext({ baseURL: t.baseUrl });
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(path);
+      return { status: res!.status(), text: await page.locator('body').innerText() };
+    } finally {
+      await context.close();
+    }
+  }
+
+  /** Someone signs in on a login page in a fresh browser: the POST's status, where they end up, what they see. */
+  async function signIn(
+    path: string,
+    login: string,
+    password: string,
+    opts: { email?: boolean } = {},
+  ): Promise<{ status: number; path: string; alert: string | null; text: string }> {
+    const context = await browser.newContext({ baseURL: t.baseUrl });
+    try {
+      const page = await context.newPage();
+      await page.goto(path);
+      await page.getByLabel(opts.email ? 'Email' : 'Email or username').fill(login);
+      await page.getByLabel('Password').fill(password);
+      const status = await submit(page, page.getByRole('button', { name: 'Sign in' }));
+      const alert = page.getByRole('alert');
+      return {
+        status,
+        path: new URL(page.url()).pathname,
+        alert: (await alert.count()) ? (await alert.innerText()).trim() : null,
+        text: await page.locator('body').innerText(),
+      };
+    } finally {
+      await context.close();
+    }
+  }
+
+  /** Clicks a submit button and answers the status of the POST it sent (before any redirect). */
+  async function submit(p: Page, button: Locator): Promise<number> {
+    const posted = p.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
+    await follow(p, button);
+    return (await posted).status();
+  }
+
+  /** Clicks something that loads a new page and waits until that page has loaded. */
+  async function follow(p: Page, target: Locator): Promise<void> {
+    const loaded = p.waitForEvent('load');
+    await target.click();
+    await loaded;
+  }
+
+  async function shot(p: Page, name: string): Promise<void> {
+    await p.screenshot({ path: `/tmp/console-auth-${name}.png`, fullPage: true });
+  }
+});

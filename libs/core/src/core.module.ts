@@ -10,6 +10,7 @@ import { CryptoService } from './crypto/crypto.service';
 import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
 import { TransactionService } from './database/transaction.service';
 import { HealthController } from './health/health.controller';
+import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
 
 /** Config, database, crypto, audit, logging and health: what every domain module stands on. */
@@ -25,8 +26,8 @@ export class CoreModule {
         TypeOrmModule.forFeature([AuditEvent, Counter]),
       ],
       controllers: [HealthController, AuditController],
-      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService],
-      exports: [AppConfig, CryptoService, TransactionService, AuditService],
+      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService, OutboundHttpService],
+      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService],
     };
   }
 }

@@ -18,3 +18,5 @@ export * from './database/counters';
 export * from './http/id-param';
 export * from './config/project-root';
 export * from './http/optional-non-null';
+export * from './outbound/address-policy';
+export * from './outbound/outbound-http.service';

@@ -12,7 +12,10 @@ describe('SignupService rate limit per address', () => {
 
   beforeAll(async () => {
     ds = await new DataSource({
-      ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, { entities: [LoginThrottle], migrations: [] }),
+      ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, {
+        entities: [LoginThrottle],
+        migrations: [],
+      }),
       synchronize: true,
     }).initialize();
     const tx = new TransactionService(ds);
@@ -29,7 +32,11 @@ describe('SignupService rate limit per address', () => {
   });
 
   const signUp = (ip: string) =>
-    service.register(null, { email: 'a@b.example', firstName: 'A', lastName: 'B', organizationName: 'O', password: 'x' }, { trusted: false, ip, via: 'api' });
+    service.register(
+      null,
+      { email: 'a@b.example', firstName: 'A', lastName: 'B', organizationName: 'O', password: 'x' },
+      { trusted: false, ip, via: 'api' },
+    );
 
   it('pauses an address after 20 sign-ups, and lets it sign up again once the pause is over', async () => {
     for (let i = 0; i < 20; i++) await signUp('192.0.2.1');
@@ -41,7 +48,11 @@ describe('SignupService rate limit per address', () => {
 
   it('does not limit a tenant calling with its API key', async () => {
     for (let i = 0; i < 25; i++) {
-      await service.register(null, { email: 'a@b.example', firstName: 'A', lastName: 'B', organizationName: 'O', password: 'x' }, { trusted: true, ip: '192.0.2.9', via: 'api' });
+      await service.register(
+        null,
+        { email: 'a@b.example', firstName: 'A', lastName: 'B', organizationName: 'O', password: 'x' },
+        { trusted: true, ip: '192.0.2.9', via: 'api' },
+      );
     }
     await expect(signUp('192.0.2.9')).resolves.toBeDefined();
   });

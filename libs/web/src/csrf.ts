@@ -13,7 +13,13 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
 
 // Routes that no browser form posts to and that need no session: the JSON API authenticates with
 // the Authorization header only, so a forged cross-site request carries no credentials there.
-const STATELESS = [/^\/api\//, /^\/health(\/|$)/];
+const STATELESS = [
+  /^\/api\//,
+  /^\/health(\/|$)/,
+  // Machine-to-machine endpoints of later modules: other systems call them, no browser does.
+  /^\/external-login$/,
+  /^\/entitlements\/check$/,
+];
 
 export function isStatelessPath(path: string): boolean {
   return STATELESS.some((re) => re.test(path));

@@ -18,6 +18,7 @@ import {
 } from '@portico/core';
 import { EntityManager, IsNull } from 'typeorm';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { ApiKeyCache } from './api-key-cache';
 import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { Tenant } from './entities/tenant.entity';
 
@@ -31,6 +32,8 @@ export interface TenantRef {
 /** The tenants facade: partner portals, their status and their API keys. Platform-admin operations. */
 @Injectable()
 export class TenantsService {
+  private readonly keyCache = new ApiKeyCache();
+
   constructor(
     private readonly tx: TransactionService,
     private readonly crypto: CryptoService,
@@ -97,7 +100,7 @@ export class TenantsService {
   }
 
   async update(ctx: RequestContext, key: string, dto: UpdateTenantDto): Promise<TenantView> {
-    return this.tx.run(async (m) => {
+    const view = await this.tx.run(async (m) => {
       const tenant = await this.findByKeyOrFail(m, key);
       const changed: string[] = [];
       if (dto.name !== undefined && dto.name.trim() !== tenant.name) {
@@ -115,15 +118,19 @@ export class TenantsService {
       }
       return toTenantView(tenant);
     });
+    this.keyCache.forgetTenant(view.id);
+    return view;
   }
 
   /** Deletes the tenant and, through the database's cascades, everything it owns. */
   async delete(ctx: RequestContext, key: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    const id = await this.tx.run(async (m) => {
       const tenant = await this.findByKeyOrFail(m, key);
       await m.delete(Tenant, { id: tenant.id });
       await this.audit.record(m, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
+      return tenant.id;
     });
+    this.keyCache.forgetTenant(id);
   }
 
   async listApiKeys(key: string): Promise<ApiKeyView[]> {
@@ -160,6 +167,7 @@ export class TenantsService {
       await m.save(apiKey);
       await this.audit.record(m, ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
     });
+    this.keyCache.forgetKey(keyId);
   }
 
   /**
@@ -167,12 +175,21 @@ export class TenantsService {
    * caller; a suspended tenant is told so (it authenticated, it is just not allowed).
    */
   async verifyApiKey(keyId: string, secret: string): Promise<TenantRef | null> {
+    const presented = this.crypto.hashToken(secret);
+    const cached = this.keyCache.get(keyId);
+    if (cached) return this.admit(cached.tenant, this.crypto.safeEqual(cached.secretHash, presented));
     const apiKey = await this.tx.manager.findOne(TenantApiKey, { where: { keyId, revokedAt: IsNull() }, relations: { tenant: true } });
-    const expected = apiKey?.secretHash ?? this.crypto.hashToken('no-such-key');
-    const matches = this.crypto.safeEqual(expected, this.crypto.hashToken(secret));
-    if (!apiKey || !matches || !apiKey.tenant) return null;
-    if (apiKey.tenant.status !== 'active') throw new ForbiddenError(`Tenant "${apiKey.tenant.key}" is suspended`);
-    return toRef(apiKey.tenant);
+    const matches = this.crypto.safeEqual(apiKey?.secretHash ?? this.crypto.hashToken('no-such-key'), presented);
+    if (!apiKey?.tenant) return null;
+    // Only verified keys are remembered, so guessing secrets always costs a lookup.
+    if (matches) this.keyCache.set(keyId, apiKey.secretHash, toRef(apiKey.tenant));
+    return this.admit(toRef(apiKey.tenant), matches);
+  }
+
+  private admit(tenant: TenantRef, matches: boolean): TenantRef | null {
+    if (!matches) return null;
+    if (tenant.status !== 'active') throw new ForbiddenError(`Tenant "${tenant.key}" is suspended`);
+    return tenant;
   }
 
   private async findByKeyOrFail(m: EntityManager, key: string): Promise<Tenant> {

@@ -50,7 +50,14 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await qr.createTable(
       new Table({
         name: 'tenant_api_keys',
-        columns: [...base(), c.uuid('tenant_id'), c.varchar('key_id', 32), c.varchar('secret_hash', 64), c.varchar('label', 200, { isNullable: true }), c.timestamp('revoked_at', { isNullable: true })],
+        columns: [
+          ...base(),
+          c.uuid('tenant_id'),
+          c.varchar('key_id', 32),
+          c.varchar('secret_hash', 64),
+          c.varchar('label', 200, { isNullable: true }),
+          c.timestamp('revoked_at', { isNullable: true }),
+        ],
         indices: [{ columnNames: ['tenant_id'] }, { columnNames: ['key_id'], isUnique: true }],
         foreignKeys: [c.foreignKey('tenant_id', 'tenants', 'CASCADE')],
       }),
@@ -138,7 +145,17 @@ export class InitialSchema1764000000000 implements MigrationInterface {
   }
 
   async down(qr: QueryRunner): Promise<void> {
-    for (const table of ['http_sessions', 'admin_api_tokens', 'memberships', 'users', 'organizations', 'tenant_api_keys', 'tenants', 'audit_events', 'counters']) {
+    for (const table of [
+      'http_sessions',
+      'admin_api_tokens',
+      'memberships',
+      'users',
+      'organizations',
+      'tenant_api_keys',
+      'tenants',
+      'audit_events',
+      'counters',
+    ]) {
       await qr.dropTable(table);
     }
   }

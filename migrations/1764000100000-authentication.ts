@@ -37,7 +37,12 @@ export class Authentication1764000100000 implements MigrationInterface {
     await qr.createTable(
       new Table({
         name: 'tenant_auth_settings',
-        columns: [...base(), c.uuid('tenant_id'), c.boolean('signup_enabled', { isNullable: true }), c.text('methods', { isNullable: true })],
+        columns: [
+          ...base(),
+          c.uuid('tenant_id'),
+          c.boolean('signup_enabled', { isNullable: true }),
+          c.text('methods', { isNullable: true }),
+        ],
         indices: [{ columnNames: ['tenant_id'], isUnique: true }],
         foreignKeys: [c.foreignKey('tenant_id', 'tenants', 'CASCADE')],
       }),
@@ -46,7 +51,13 @@ export class Authentication1764000100000 implements MigrationInterface {
     await qr.createTable(
       new Table({
         name: 'login_throttles',
-        columns: [...base(), c.varchar('key', 400), c.integer('failures'), c.integer('lockouts'), c.timestamp('locked_until', { isNullable: true })],
+        columns: [
+          ...base(),
+          c.varchar('key', 400),
+          c.integer('failures'),
+          c.integer('lockouts'),
+          c.timestamp('locked_until', { isNullable: true }),
+        ],
         indices: [{ columnNames: ['key'], isUnique: true }],
       }),
     );

@@ -29,7 +29,13 @@ describe.each(databaseKinds())('migrations (%s)', (kind) => {
 
   it('can be rolled back to empty and applied again', async () => {
     for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration({ transaction: 'each' });
-    expect(await ds.query(kind === 'sqlite' ? "SELECT name FROM sqlite_master WHERE type='table' AND name='users'" : "SELECT tablename FROM pg_tables WHERE tablename='users'")).toEqual([]);
+    expect(
+      await ds.query(
+        kind === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE type='table' AND name='users'"
+          : "SELECT tablename FROM pg_tables WHERE tablename='users'",
+      ),
+    ).toEqual([]);
     await ds.runMigrations({ transaction: 'each' });
     expect((await ds.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
   });

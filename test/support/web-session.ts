@@ -3,6 +3,9 @@ import request, { type Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import type { TestApp } from './test-app';
 
+/** A form as a browser sends it: fields with one value or several. */
+export type Form = Record<string, string | string[]>;
+
 /**
  * A person at a browser, over HTTP: one cookie jar, forms filled the way a page offers them
  * (GET the page, read its `_csrf`, POST). `ip` is sent as X-Forwarded-For, for apps started with
@@ -23,12 +26,12 @@ export class WebSession {
   }
 
   /** POSTs a form as-is (the caller supplies `_csrf`, or deliberately does not). */
-  postRaw(path: string, form: Record<string, string | string[]> | string): Promise<Response> {
+  postRaw(path: string, form: Form | string): Promise<Response> {
     return this.with(this.agent.post(path).type('form').set('Accept', 'text/html').send(form));
   }
 
   /** GETs `page` (default: the form's own path), then POSTs the form with that page's token. */
-  async submit(path: string, form: Record<string, string | string[]>, page = path): Promise<Response> {
+  async submit(path: string, form: Form, page = path): Promise<Response> {
     const res = await this.get(page);
     const csrf = csrfOf(res.text);
     return this.postRaw(path, { _csrf: csrf, ...form });
@@ -68,7 +71,14 @@ export function csrfOf(html: string): string {
 /** The text of the page's alert (the error a person sees), if any. */
 export function alertOf(html: string): string | null {
   const m = /role="alert"[^>]*>([\s\S]*?)<\/(p|div)>/.exec(html);
-  return m ? decode(m[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()) : null;
+  return m
+    ? decode(
+        m[1]
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
+    : null;
 }
 
 export function decode(text: string): string {

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
 import { AppConfig, CoreModule } from '@portico/core';
+import { EntitlementsModule } from '@portico/entitlements';
+import { ExternalLoginModule } from '@portico/external-login';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
@@ -21,6 +23,8 @@ export class AppModule {
         UsersModule,
         AuthModule,
         SignupModule,
+        ExternalLoginModule,
+        EntitlementsModule,
         WebModule,
       ],
     };

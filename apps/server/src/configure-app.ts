@@ -3,9 +3,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
 import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
+import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
+import { readsOwnBody } from '@portico/external-login';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
 import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
+import type { IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
@@ -15,8 +18,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: config.bodyLimit });
-  app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
+  // The entitlement check (repositories call it on every access) goes before every other middleware.
+  app.use(entitlementCheckRoute(app.get(EntitlementCheckService)));
+  app.useBodyParser('json', { limit: config.bodyLimit, type: parsedAs('application/json') });
+  app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false, type: parsedAs('application/x-www-form-urlencoded') });
   app.use(securityHeaders());
 
   let redis: Redis | null = null;
@@ -62,13 +67,29 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
         'Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.',
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'Platform-admin API token' }, BEARER_SCHEME)
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'Platform-admin API token' },
+        BEARER_SCHEME,
+      )
       .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Tenant API key: keyId as user name, secret as password' }, BASIC_SCHEME)
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Portico API' });
   app.enableShutdownHooks();
   return { close: async () => void (await redis?.quit()) };
+}
+
+/**
+ * The parsers' own media-type test, minus the routes that read their body themselves:
+ * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx.
+ */
+function parsedAs(mediaType: string): (req: IncomingMessage) => boolean {
+  return (req) =>
+    !readsOwnBody(req.url) &&
+    String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase() === mediaType;
 }
 
 function flatten(errors: ValidationError[], parent = ''): string[] {

@@ -1,5 +1,13 @@
 import { AuditEvent, Counter } from '@portico/core';
 import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator } from '@portico/auth';
+import { ExternalLoginProvider, ExternalLoginSettings } from '@portico/external-login';
+import {
+  EntitlementClass,
+  EntitlementDecision,
+  EntitlementServerAccess,
+  EntitlementSource,
+  VirtualEntitlement,
+} from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
 import { Tenant, TenantApiKey } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
@@ -19,4 +27,11 @@ export const ALL_ENTITIES = [
   TenantAuthSettings,
   LoginThrottle,
   UserAuthenticator,
+  ExternalLoginProvider,
+  ExternalLoginSettings,
+  EntitlementClass,
+  VirtualEntitlement,
+  EntitlementSource,
+  EntitlementServerAccess,
+  EntitlementDecision,
 ];

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.port);
-  process.stdout.write(`Portico is listening on ${config.publicUrl} (console: ${config.publicUrl}/console, API docs: ${config.publicUrl}/api/docs)\n`);
+  process.stdout.write(
+    `Portico is listening on ${config.publicUrl} (console: ${config.publicUrl}/console, API docs: ${config.publicUrl}/api/docs)\n`,
+  );
 }
 
 void main();

@@ -52,8 +52,15 @@ export class AccessGuard implements CanActivate {
       session.cookie.maxAge = (await this.settings.effective(account.tenantId)).sessionIdleMinutes * 60_000;
       const ip = req.ip ?? null;
       const requestId = String(req.id ?? '');
-      if (access === 'user') return new RequestContext({ kind: 'user', id: account.id, label: account.email, tenantId: account.tenantId }, account.tenantId, ip, requestId);
-      if (account.isPlatformAdmin) return new RequestContext({ kind: 'platform-admin', id: account.id, label: account.email }, null, ip, requestId);
+      if (access === 'user')
+        return new RequestContext(
+          { kind: 'user', id: account.id, label: account.email, tenantId: account.tenantId },
+          account.tenantId,
+          ip,
+          requestId,
+        );
+      if (account.isPlatformAdmin)
+        return new RequestContext({ kind: 'platform-admin', id: account.id, label: account.email }, null, ip, requestId);
       throw new ForbiddenException('The console is for platform administrators');
     }
     // Past the absolute timeout, or the account was disabled or deleted: the session ends here.
@@ -74,7 +81,12 @@ export class AccessGuard implements CanActivate {
       const tenant = keyId && secret ? await this.tenants.verifyApiKey(keyId, secret) : null;
       if (tenant) {
         if (access === 'admin') throw new ForbiddenException('Only platform administrators may call this route');
-        return new RequestContext({ kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key }, tenant.id, ip, requestId);
+        return new RequestContext(
+          { kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
+          tenant.id,
+          ip,
+          requestId,
+        );
       }
     }
     const tenantRoute = access === 'tenant' || access === 'optional-tenant';

@@ -14,6 +14,7 @@ import { HttpSession } from './entities/http-session.entity';
 import { LoginThrottle } from './entities/login-throttle.entity';
 import { TenantAuthSettings } from './entities/tenant-auth-settings.entity';
 import { UserAuthenticator } from './entities/user-authenticator.entity';
+import { FirstFactorRoutes } from './login/first-factor-routes';
 import { LoginService } from './login/login.service';
 import { PasswordLogin } from './login/password-login';
 import { AuthSettingsController } from './settings/auth-settings.controller';
@@ -33,10 +34,11 @@ import { LoginThrottleService } from './throttle/login-throttle.service';
     AuthSettingsService,
     LoginThrottleService,
     PasswordLogin,
+    FirstFactorRoutes,
     LoginService,
     AuthenticatorService,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AdminBootstrapService, AuthSettingsService, LoginThrottleService, LoginService, AuthenticatorService],
+  exports: [AdminBootstrapService, AuthSettingsService, LoginThrottleService, LoginService, FirstFactorRoutes, AuthenticatorService],
 })
 export class AuthModule {}

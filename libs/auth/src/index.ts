@@ -7,6 +7,7 @@ export * from './settings/auth-settings.dto';
 export * from './throttle/login-throttle.service';
 export * from './login/login.service';
 export * from './login/login-method';
+export * from './login/first-factor-routes';
 export * from './authenticator/authenticator.service';
 export { AdminApiToken } from './entities/admin-api-token.entity';
 export { HttpSession } from './entities/http-session.entity';

@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   containsPattern,
   InvalidInputError,
+  isForeignKeyViolation,
   isUniqueViolation,
   LIKE_ESCAPE,
   nextCounterValue,
@@ -30,7 +31,12 @@ export interface OrganizationRef {
   tenantId: string | null;
   externalUid: string | null;
   authMode: Organization['authMode'];
+  externalLoginProviderId: string | null;
 }
+
+const DUPLICATE = 'An organization with that name or externalUid already exists in this tenant';
+// The database refuses a provider id that names no provider (a foreign key), so no check can race it.
+const NO_SUCH_PROVIDER = 'externalLoginProviderId does not name an external login provider';
 
 /** The organizations facade: customer accounts ("sites"), scoped to the caller's tenant. */
 @Injectable()
@@ -73,6 +79,13 @@ export class OrganizationsService {
     return org ? toRef(org) : null;
   }
 
+  /** For other modules: the organization with this site ID if the caller may see it, else null. */
+  async findBySiteId(ctx: RequestContext, siteId: number): Promise<OrganizationRef | null> {
+    if (!Number.isSafeInteger(siteId)) return null;
+    const org = await this.tx.manager.findOneBy(Organization, { siteId, ...tenantWhere(ctx) });
+    return org ? toRef(org) : null;
+  }
+
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
@@ -95,11 +108,18 @@ export class OrganizationsService {
           planCurrency: dto.plan?.currency ?? null,
         });
         await m.save(org);
-        await this.audit.record(m, ctx, { action: 'organization.created', targetType: 'organization', targetId: org.id, tenant, details: { name: org.name, siteId: org.siteId } });
+        await this.audit.record(m, ctx, {
+          action: 'organization.created',
+          targetType: 'organization',
+          targetId: org.id,
+          tenant,
+          details: { name: org.name, siteId: org.siteId },
+        });
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('An organization with that name or externalUid already exists in this tenant');
+      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isForeignKeyViolation(err)) throw new InvalidInputError(NO_SUCH_PROVIDER);
       throw err;
     }
   }
@@ -127,12 +147,19 @@ export class OrganizationsService {
         const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
         if (changed.length) {
           await m.save(org);
-          await this.audit.record(m, ctx, { action: 'organization.updated', targetType: 'organization', targetId: org.id, tenant, details: { changed } });
+          await this.audit.record(m, ctx, {
+            action: 'organization.updated',
+            targetType: 'organization',
+            targetId: org.id,
+            tenant,
+            details: { changed },
+          });
         }
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('An organization with that name or externalUid already exists in this tenant');
+      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isForeignKeyViolation(err)) throw new InvalidInputError(NO_SUCH_PROVIDER);
       throw err;
     }
   }
@@ -143,7 +170,13 @@ export class OrganizationsService {
       const org = await this.findOrFail(m, ctx, id);
       await m.delete(Organization, { id: org.id });
       const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
-      await this.audit.record(m, ctx, { action: 'organization.deleted', targetType: 'organization', targetId: org.id, tenant, details: { name: org.name, siteId: org.siteId } });
+      await this.audit.record(m, ctx, {
+        action: 'organization.deleted',
+        targetType: 'organization',
+        targetId: org.id,
+        tenant,
+        details: { name: org.name, siteId: org.siteId },
+      });
     });
   }
 
@@ -174,7 +207,15 @@ function tenantKeyOf(o: Organization, tenants: Map<string, TenantRef>): string |
 }
 
 function toRef(o: Organization): OrganizationRef {
-  return { id: o.id, siteId: o.siteId, name: o.name, tenantId: o.tenantId, externalUid: o.externalUid, authMode: o.authMode };
+  return {
+    id: o.id,
+    siteId: o.siteId,
+    name: o.name,
+    tenantId: o.tenantId,
+    externalUid: o.externalUid,
+    authMode: o.authMode,
+    externalLoginProviderId: o.externalLoginProviderId,
+  };
 }
 
 function toView(o: Organization, tenantKey: string | null): OrganizationView {

@@ -16,7 +16,10 @@ export class SignupController {
   @ApiConflictResponse({ description: 'The email or the organization name is taken' })
   @ApiForbiddenResponse({ description: 'Without a tenant API key, sign-up must be enabled' })
   register(@Ctx() ctx: RequestContext, @Body() dto: RegisterDto, @Req() req: Request): Promise<RegisteredView> {
-    const tenant = ctx.actor.kind === 'tenant' ? { id: ctx.actor.tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' as const } : null;
+    const tenant =
+      ctx.actor.kind === 'tenant'
+        ? { id: ctx.actor.tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' as const }
+        : null;
     return this.signup.register(tenant, dto, { trusted: ctx.actor.kind === 'tenant', ip: req.ip ?? null, via: 'api' });
   }
 }

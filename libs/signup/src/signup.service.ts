@@ -35,11 +35,19 @@ export class SignupService {
    * Registers a person and their organization. `trusted` is a tenant calling with its API key:
    * it may register while the public sign-up page is off.
    */
-  async register(tenant: TenantRef | null, dto: RegisterDto, opts: { trusted: boolean; ip: string | null; via: 'signup' | 'api' }): Promise<RegisteredView> {
+  async register(
+    tenant: TenantRef | null,
+    dto: RegisterDto,
+    opts: { trusted: boolean; ip: string | null; via: 'signup' | 'api' },
+  ): Promise<RegisteredView> {
     if (!opts.trusted && !(await this.isEnabled(tenant))) throw new SignupDisabledError();
     if (opts.ip && !opts.trusted) {
       const slot = await this.throttle.reserve('signup', opts.ip, null, SIGNUP_POLICY);
-      if (!slot.allowed) throw new DomainException(ErrorCode.TooManyRequests, `Too many sign-ups from your network. Try again in ${slot.retryAfterSeconds} seconds.`);
+      if (!slot.allowed)
+        throw new DomainException(
+          ErrorCode.TooManyRequests,
+          `Too many sign-ups from your network. Try again in ${slot.retryAfterSeconds} seconds.`,
+        );
       // Every sign-up counts against the address (a reservation is never given back): at the limit
       // this starts the pause, which ends by itself; without it the address would stay shut for good.
       await this.throttle.failed('signup', opts.ip, null, SIGNUP_POLICY);
@@ -56,7 +64,15 @@ export class SignupService {
       try {
         const user = await this.users.create(
           ctx,
-          { email: dto.email, firstName: dto.firstName, lastName: dto.lastName, password: dto.password, tenantKey: tenant?.key, organizationId, role: 'owner' },
+          {
+            email: dto.email,
+            firstName: dto.firstName,
+            lastName: dto.lastName,
+            password: dto.password,
+            tenantKey: tenant?.key,
+            organizationId,
+            role: 'owner',
+          },
           opts.via,
         );
         return { userId: user.id, organizationId };

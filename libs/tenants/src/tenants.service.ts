@@ -42,7 +42,8 @@ export class TenantsService {
 
   async list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {
     const qb = this.tx.manager.createQueryBuilder(Tenant, 't').orderBy('t.key', 'ASC');
-    if (query.search) qb.where(`(LOWER(t.key) LIKE :s ${LIKE_ESCAPE} OR LOWER(t.name) LIKE :s ${LIKE_ESCAPE})`, { s: containsPattern(query.search) });
+    if (query.search)
+      qb.where(`(LOWER(t.key) LIKE :s ${LIKE_ESCAPE} OR LOWER(t.name) LIKE :s ${LIKE_ESCAPE})`, { s: containsPattern(query.search) });
     const { take, skip } = pageWindow(query);
     return toPage(await qb.take(take).skip(skip).getManyAndCount(), query, toTenantView);
   }
@@ -90,7 +91,13 @@ export class TenantsService {
     try {
       return await this.tx.run(async (m) => {
         const tenant = await m.save(m.create(Tenant, { key: dto.key, name: dto.name.trim(), status: dto.status ?? 'active' }));
-        await this.audit.record(m, ctx, { action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, tenant: tenant, details: { key: tenant.key } });
+        await this.audit.record(m, ctx, {
+          action: 'tenant.created',
+          targetType: 'tenant',
+          targetId: tenant.id,
+          tenant: tenant,
+          details: { key: tenant.key },
+        });
         return toTenantView(tenant);
       });
     } catch (err) {
@@ -113,7 +120,11 @@ export class TenantsService {
       }
       if (changed.length) {
         await m.save(tenant);
-        const action = changed.includes('status') ? (tenant.status === 'suspended' ? 'tenant.suspended' : 'tenant.reactivated') : 'tenant.updated';
+        const action = changed.includes('status')
+          ? tenant.status === 'suspended'
+            ? 'tenant.suspended'
+            : 'tenant.reactivated'
+          : 'tenant.updated';
         await this.audit.record(m, ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details: { changed } });
       }
       return toTenantView(tenant);
@@ -152,7 +163,13 @@ export class TenantsService {
           revokedAt: null,
         }),
       );
-      await this.audit.record(m, ctx, { action: 'tenant.api_key.created', targetType: 'tenant_api_key', targetId: apiKey.keyId, tenant, details: { label: apiKey.label } });
+      await this.audit.record(m, ctx, {
+        action: 'tenant.api_key.created',
+        targetType: 'tenant_api_key',
+        targetId: apiKey.keyId,
+        tenant,
+        details: { label: apiKey.label },
+      });
       return { ...toApiKeyView(apiKey), secret };
     });
   }

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
 import { AddMemberDto, MemberView, SetMemberRoleDto } from './dto/user.dto';
 import { MembershipsService } from './memberships.service';
@@ -28,7 +35,12 @@ export class MembersController {
   @Put(':userId')
   @ApiOkResponse({ type: MemberView, description: 'The membership with its role set (created if missing)' })
   @ApiNotFoundResponse()
-  setRole(@Ctx() ctx: RequestContext, @IdParam() id: string, @IdParam('userId') userId: string, @Body() dto: SetMemberRoleDto): Promise<MemberView> {
+  setRole(
+    @Ctx() ctx: RequestContext,
+    @IdParam() id: string,
+    @IdParam('userId') userId: string,
+    @Body() dto: SetMemberRoleDto,
+  ): Promise<MemberView> {
     return this.memberships.setRole(ctx, id, userId, dto.role);
   }
 

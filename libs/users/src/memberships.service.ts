@@ -94,7 +94,14 @@ export class MembershipsService {
   /** The organizations a user belongs to, with the role and whether it makes them a site administrator. */
   async organizationsOf(ctx: RequestContext, userId: string): Promise<UserOrganization[]> {
     const rows = await this.tx.manager.findBy(Membership, { userId });
-    const orgs = new Map((await this.organizations.findMany(ctx, rows.map((r) => r.organizationId))).map((o) => [o.id, o]));
+    const orgs = new Map(
+      (
+        await this.organizations.findMany(
+          ctx,
+          rows.map((r) => r.organizationId),
+        )
+      ).map((o) => [o.id, o]),
+    );
     return rows
       .filter((r) => orgs.has(r.organizationId))
       .map((r) => ({ organization: orgs.get(r.organizationId)!, role: r.role, isSiteAdministrator: r.role !== 'member' }))
@@ -116,9 +123,22 @@ export class MembershipsService {
     return user;
   }
 
-  private async record(m: EntityManager, ctx: RequestContext, org: OrganizationRef, action: string, userId: string, details: Record<string, unknown>): Promise<void> {
+  private async record(
+    m: EntityManager,
+    ctx: RequestContext,
+    org: OrganizationRef,
+    action: string,
+    userId: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
-    await this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details: { organizationId: org.id, ...details } });
+    await this.audit.record(m, ctx, {
+      action,
+      targetType: 'user',
+      targetId: userId,
+      tenant,
+      details: { organizationId: org.id, ...details },
+    });
   }
 }
 

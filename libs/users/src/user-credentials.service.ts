@@ -65,7 +65,12 @@ export class UserCredentialsService {
         createdVia: 'bootstrap',
       });
       await m.save(user);
-      await this.audit.record(m, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, details: { email, platformAdmin: true } });
+      await this.audit.record(m, ctx, {
+        action: 'user.created',
+        targetType: 'user',
+        targetId: user.id,
+        details: { email, platformAdmin: true },
+      });
       return toAccount(user);
     });
   }

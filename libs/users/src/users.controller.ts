@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Patch, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import { CreateUserDto, SetBillableDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
 import { UsersService } from './users.service';

@@ -64,7 +64,12 @@ export class UsersService {
     }
     const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
     const tenants = await this.tenants.findByIds(rows.map((u) => u.tenantId).filter((id): id is string => !!id));
-    return { items: rows.map((u) => toUserView(u, u.tenantId ? (tenants.get(u.tenantId)?.key ?? null) : null)), total, limit: take, offset: skip };
+    return {
+      items: rows.map((u) => toUserView(u, u.tenantId ? (tenants.get(u.tenantId)?.key ?? null) : null)),
+      total,
+      limit: take,
+      offset: skip,
+    };
   }
 
   async get(ctx: RequestContext, id: string): Promise<UserView> {
@@ -77,7 +82,8 @@ export class UsersService {
     if (dto.role && !dto.organizationId) throw new InvalidInputError('role needs an organizationId');
     if (dto.organizationId) {
       const org = await this.organizations.find(ctx, dto.organizationId);
-      if (!org || org.tenantId !== (tenant?.id ?? null)) throw new InvalidInputError('organizationId does not name an organization of this tenant');
+      if (!org || org.tenantId !== (tenant?.id ?? null))
+        throw new InvalidInputError('organizationId does not name an organization of this tenant');
     }
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : null;
     try {
@@ -98,10 +104,22 @@ export class UsersService {
           createdVia,
         });
         await m.save(user);
-        await this.audit.record(m, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, tenant, details: { email: user.email, via: createdVia } });
+        await this.audit.record(m, ctx, {
+          action: 'user.created',
+          targetType: 'user',
+          targetId: user.id,
+          tenant,
+          details: { email: user.email, via: createdVia },
+        });
         if (dto.organizationId) {
           await m.save(m.create(Membership, { userId: user.id, organizationId: dto.organizationId, role: dto.role ?? 'member' }));
-          await this.audit.record(m, ctx, { action: 'membership.created', targetType: 'user', targetId: user.id, tenant, details: { organizationId: dto.organizationId, role: dto.role ?? 'member' } });
+          await this.audit.record(m, ctx, {
+            action: 'membership.created',
+            targetType: 'user',
+            targetId: user.id,
+            tenant,
+            details: { organizationId: dto.organizationId, role: dto.role ?? 'member' },
+          });
         }
         return toUserView(user, tenant?.key ?? null);
       });
@@ -178,7 +196,13 @@ export class UsersService {
       if (user.isPlatformAdmin) await this.ensureAnotherAdmin(m, user.id);
       await m.delete(User, { id: user.id });
       const tenant = await this.tenantRef(ctx, user.tenantId);
-      await this.audit.record(m, ctx, { action: 'user.deleted', targetType: 'user', targetId: user.id, tenant, details: { email: user.email } });
+      await this.audit.record(m, ctx, {
+        action: 'user.deleted',
+        targetType: 'user',
+        targetId: user.id,
+        tenant,
+        details: { email: user.email },
+      });
     });
   }
 
@@ -188,7 +212,13 @@ export class UsersService {
   }
 
   private async auditBillable(m: EntityManager, ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {
-    await this.audit.record(m, ctx, { action: 'user.billable_changed', targetType: 'user', targetId: user.id, tenant, details: { billable: user.billable } });
+    await this.audit.record(m, ctx, {
+      action: 'user.billable_changed',
+      targetType: 'user',
+      targetId: user.id,
+      tenant,
+      details: { billable: user.billable },
+    });
   }
 
   private async ensureAnotherAdmin(m: EntityManager, exceptId: string): Promise<void> {

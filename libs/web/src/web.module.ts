@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { ExternalLoginModule } from '@portico/external-login';
+import { EntitlementsModule } from '@portico/entitlements';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
+import { ConsoleExternalLoginSettingsController } from './console/external-login-settings.controller';
+import { ConsoleExternalLoginController } from './console/external-login.controller';
 import { DashboardController } from './console/dashboard.controller';
+import { ConsoleEntitlementKeysController } from './console/entitlement-keys.controller';
+import { ConsoleEntitlementSourcesController } from './console/entitlement-sources.controller';
+import { ConsoleEntitlementsController } from './console/entitlements.controller';
 import { ConsoleOrganizationsController } from './console/organizations.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
@@ -17,7 +24,7 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule],
   controllers: [
     ConsoleLoginController,
     DashboardController,
@@ -26,6 +33,11 @@ import { SignupPageController } from './public/signup-page.controller';
     ConsoleUsersController,
     ConsoleAuditController,
     ConsoleSettingsController,
+    ConsoleEntitlementsController,
+    ConsoleEntitlementKeysController,
+    ConsoleEntitlementSourcesController,
+    ConsoleExternalLoginController,
+    ConsoleExternalLoginSettingsController,
     LoginController,
     AccountController,
     SignupPageController,

@@ -68,7 +68,12 @@ export class AuthenticatorService {
   }
 
   /** Self-service removal (the caller has checked a current code) or an admin reset. */
-  async remove(ctx: RequestContext, userId: string, action: 'user.authenticator.disabled' | 'user.authenticator.reset', tenant: TenantRef | null = null): Promise<void> {
+  async remove(
+    ctx: RequestContext,
+    userId: string,
+    action: 'user.authenticator.disabled' | 'user.authenticator.reset',
+    tenant: TenantRef | null = null,
+  ): Promise<void> {
     await this.tx.run(async (m) => {
       await m.delete(UserAuthenticator, { userId });
       await this.credentials.setAuthenticatorEnabled(userId, false);

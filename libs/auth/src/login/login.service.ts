@@ -5,10 +5,18 @@ import { LoginAccount, UserCredentialsService } from '@portico/users';
 import { AuthenticatorService } from '../authenticator/authenticator.service';
 import { AuthSettingsService } from '../settings/auth-settings.service';
 import { LoginThrottleService, ThrottlePolicy } from '../throttle/login-throttle.service';
-import { lockedMessage, LoginOutcome, WRONG_CREDENTIALS } from './login-method';
+import { FirstFactorRoutes } from './first-factor-routes';
+import { FirstFactor, lockedMessage, LoginOutcome, WRONG_CREDENTIALS } from './login-method';
 import { PasswordLogin } from './password-login';
 
-const PASSWORD_OFF = 'Signing in with a password is turned off. Ask your administrator how to sign in.';
+const METHOD_OFF: Record<FirstFactor['method'], { reason: string; message: string }> = {
+  password: { reason: 'password-disabled', message: 'Signing in with a password is turned off. Ask your administrator how to sign in.' },
+  ldap: { reason: 'ldap-disabled', message: 'Signing in through the directory is turned off. Ask your administrator how to sign in.' },
+  external: {
+    reason: 'external-disabled',
+    message: 'Signing in through your organization’s login provider is turned off. Ask your administrator how to sign in.',
+  },
+};
 
 /**
  * Signing in, for end users and platform admins alike: the first factor behind the brute-force
@@ -22,6 +30,7 @@ export class LoginService {
     private readonly settings: AuthSettingsService,
     private readonly throttle: LoginThrottleService,
     private readonly password: PasswordLogin,
+    private readonly routes: FirstFactorRoutes,
     private readonly authenticators: AuthenticatorService,
     private readonly credentials: UserCredentialsService,
     private readonly tenants: TenantsService,
@@ -29,38 +38,89 @@ export class LoginService {
 
   /**
    * First step. `tenant` is the tenant whose login page this is (null: direct customers and
-   * platform admins). `adminOnly` is the console: only platform admins get through.
+   * platform admins). `adminOnly` is the console: only platform admins get through, always with
+   * their Portico password. `siteId` is the site the page was opened for, if any: a router (an
+   * organization delegating to an external provider) may take the check over.
    */
-  async withPassword(tenant: TenantRef | null, login: string, secret: string, ip: string | null, opts: { adminOnly?: boolean } = {}): Promise<LoginOutcome> {
+  async withPassword(
+    tenant: TenantRef | null,
+    login: string,
+    secret: string,
+    ip: string | null,
+    opts: { adminOnly?: boolean; siteId?: number | null } = {},
+  ): Promise<LoginOutcome> {
     const settings = await this.settings.effective(tenant?.id ?? null);
+    const factor: FirstFactor = opts.adminOnly
+      ? this.password
+      : ((await this.routes.route({ tenant, login, siteId: opts.siteId ?? null })) ?? this.password);
     // A method that is off checks nothing: answering "turned off" only to a right password would
     // tell a guesser it was right. Platform admins sign in through the console, which stays open.
-    if (!opts.adminOnly && !settings.methods.password) {
-      await this.record(tenant, ip, 'auth.login.refused', null, { reason: 'password-disabled', login: login.trim().slice(0, 320) });
-      return { kind: 'refused', status: 403, message: PASSWORD_OFF };
+    if (!opts.adminOnly && !settings.methods[factor.method]) {
+      await this.record(tenant, ip, 'auth.login.refused', null, {
+        reason: METHOD_OFF[factor.method].reason,
+        login: login.trim().slice(0, 320),
+      });
+      return { kind: 'refused', status: 403, message: METHOD_OFF[factor.method].message };
     }
-    const policy: ThrottlePolicy = { maxFailures: settings.lockout.maxPasswordFailures, baseWaitSeconds: settings.lockout.baseWaitSeconds, maxWaitSeconds: settings.lockout.maxWaitSeconds };
+    const policy: ThrottlePolicy = {
+      maxFailures: settings.lockout.maxPasswordFailures,
+      baseWaitSeconds: settings.lockout.baseWaitSeconds,
+      maxWaitSeconds: settings.lockout.maxWaitSeconds,
+    };
     const accountKey = `${tenant?.id ?? 'direct'}:${login.trim()}`;
     const reservation = await this.throttle.reserve('password', accountKey, ip, policy);
     if (!reservation.allowed) {
       await this.record(tenant, ip, 'auth.login.locked', null, { login: login.trim().slice(0, 320) });
-      return { kind: 'refused', status: 429, message: lockedMessage(reservation.retryAfterSeconds), retryAfterSeconds: reservation.retryAfterSeconds };
+      return {
+        kind: 'refused',
+        status: 429,
+        message: lockedMessage(reservation.retryAfterSeconds),
+        retryAfterSeconds: reservation.retryAfterSeconds,
+      };
     }
-    const account = await this.password.check(tenant, login, secret);
+    const result = await factor.check(tenant, login, secret);
+    const account = result.ok ? result.account : null;
     const allowedHere = account && (opts.adminOnly ? account.isPlatformAdmin : true);
+    const method = factor.method === 'password' ? {} : { method: factor.method };
+    if (!result.ok && result.unavailable) {
+      await this.throttle.released('password', accountKey, ip);
+      await this.record(tenant, ip, 'auth.login.failed', result.account?.id ?? null, {
+        login: login.trim().slice(0, 320),
+        ...method,
+        ...(result.details ?? {}),
+      });
+      return { kind: 'refused', status: 503, message: result.reason ?? 'Signing in is not possible right now. Try again in a moment.' };
+    }
     if (!account || !allowedHere) {
       const wait = await this.throttle.failed('password', accountKey, ip, policy);
-      await this.record(tenant, ip, wait ? 'auth.login.locked' : 'auth.login.failed', account?.id ?? null, { login: login.trim().slice(0, 320), ...(wait ? { waitSeconds: wait } : {}) });
-      return wait ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait } : { kind: 'refused', status: 401, message: WRONG_CREDENTIALS };
+      const known = account ?? (result.ok ? null : result.account) ?? null;
+      await this.record(tenant, ip, wait ? 'auth.login.locked' : 'auth.login.failed', known?.id ?? null, {
+        login: login.trim().slice(0, 320),
+        ...method,
+        ...(result.details ?? {}),
+        ...(wait ? { waitSeconds: wait } : {}),
+      });
+      if (wait) return { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait };
+      return { kind: 'refused', status: 401, message: (!result.ok && result.reason) || WRONG_CREDENTIALS };
     }
     await this.throttle.succeeded('password', accountKey, ip);
     if (account.status !== 'active') {
-      await this.record(tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled' });
+      await this.record(tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled', ...method });
       return { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' };
     }
     if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id))) return { kind: 'second-factor', account };
-    await this.record(tenant, ip, 'auth.login.succeeded', account.id, {});
+    await this.record(tenant, ip, 'auth.login.succeeded', account.id, { ...method, ...(result.details ?? {}) });
     return { kind: 'signed-in', account };
+  }
+
+  /**
+   * Portico's own password check for a user of a tenant (null: direct users), without throttle or
+   * audit: for modules that answer for Portico elsewhere and keep their own (the external-login
+   * endpoint). Unknown users cost the same time as known ones.
+   */
+  async verifyPassword(tenant: TenantRef | null, login: string, secret: string): Promise<LoginAccount | null> {
+    const result = await this.password.check(tenant, login, secret);
+    return result.ok ? result.account : null;
   }
 
   /** Second step, for an account that passed the first one in this same session. */
@@ -78,19 +138,32 @@ export class LoginService {
     const account = await this.credentials.findById(userId);
     if (!account || account.status !== 'active') return { kind: 'refused', status: 401, message: 'Please sign in again.' };
     const settings = await this.settings.effective(account.tenantId);
-    const policy: ThrottlePolicy = { maxFailures: settings.lockout.maxAuthenticatorFailures, baseWaitSeconds: settings.lockout.baseWaitSeconds, maxWaitSeconds: settings.lockout.maxWaitSeconds };
+    const policy: ThrottlePolicy = {
+      maxFailures: settings.lockout.maxAuthenticatorFailures,
+      baseWaitSeconds: settings.lockout.baseWaitSeconds,
+      maxWaitSeconds: settings.lockout.maxWaitSeconds,
+    };
     const tenant = account.tenantId ? await this.tenants.findById(account.tenantId) : null;
     const reservation = await this.throttle.reserve('authenticator', account.id, ip, policy);
     if (!reservation.allowed) {
       await this.record(tenant, ip, 'auth.authenticator.locked', account.id, {});
-      return { kind: 'refused', status: 429, message: lockedMessage(reservation.retryAfterSeconds), retryAfterSeconds: reservation.retryAfterSeconds };
+      return {
+        kind: 'refused',
+        status: 429,
+        message: lockedMessage(reservation.retryAfterSeconds),
+        retryAfterSeconds: reservation.retryAfterSeconds,
+      };
     }
     if (!(await this.authenticators.verify(account.id, code))) {
       const wait = await this.throttle.failed('authenticator', account.id, ip, policy);
       await this.record(tenant, ip, wait ? 'auth.authenticator.locked' : 'auth.authenticator.failed', account.id, {});
       return wait
         ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait }
-        : { kind: 'refused', status: 401, message: 'That code is not right, or it was already used. Enter the current code from your authenticator app.' };
+        : {
+            kind: 'refused',
+            status: 401,
+            message: 'That code is not right, or it was already used. Enter the current code from your authenticator app.',
+          };
     }
     await this.throttle.succeeded('authenticator', account.id, ip);
     return { kind: 'signed-in', account };
@@ -103,10 +176,14 @@ export class LoginService {
     return account && account.status === 'active' ? account : null;
   }
 
-  private async record(tenant: TenantRef | null, ip: string | null, action: string, userId: string | null, details: Record<string, unknown>): Promise<void> {
+  private async record(
+    tenant: TenantRef | null,
+    ip: string | null,
+    action: string,
+    userId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'login' }, tenant?.id ?? null, ip);
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }),
-    );
+    await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService } from '@portico/core';
 import type { TenantRef } from '@portico/tenants';
-import { LoginAccount, UserCredentialsService } from '@portico/users';
-import type { FirstFactor } from './login-method';
+import { UserCredentialsService } from '@portico/users';
+import type { FirstFactor, FirstFactorResult } from './login-method';
 
 /** Email or username + password, checked against the argon2id hash. */
 @Injectable()
@@ -15,14 +15,14 @@ export class PasswordLogin implements FirstFactor {
     private readonly credentials: UserCredentialsService,
   ) {}
 
-  async check(tenant: TenantRef | null, login: string, password: string): Promise<LoginAccount | null> {
+  async check(tenant: TenantRef | null, login: string, password: string): Promise<FirstFactorResult> {
     const account = await this.credentials.findByLogin(tenant?.id ?? null, login);
     if (!account?.passwordHash) {
       // Spend the same time as a real check, so unknown users cannot be told apart by timing.
       await this.crypto.verifyPassword(await this.getDummyHash(), password);
-      return null;
+      return { ok: false, account };
     }
-    return (await this.crypto.verifyPassword(account.passwordHash, password)) ? account : null;
+    return (await this.crypto.verifyPassword(account.passwordHash, password)) ? { ok: true, account } : { ok: false, account };
   }
 
   private getDummyHash(): Promise<string> {

@@ -46,7 +46,13 @@ function behavesAsASessionStore(name: string, open: () => Promise<{ backend: Ses
 }
 
 behavesAsASessionStore('database session store (SQLite)', async () => {
-  const ds = await new DataSource({ ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, { entities: [HttpSession], migrations: [] }), synchronize: true }).initialize();
+  const ds = await new DataSource({
+    ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, {
+      entities: [HttpSession],
+      migrations: [],
+    }),
+    synchronize: true,
+  }).initialize();
   return { backend: new DatabaseSessionBackend(ds), close: () => ds.destroy() };
 });
 

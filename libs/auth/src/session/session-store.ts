@@ -105,14 +105,23 @@ export class PorticoSessionStore extends Store {
   }
 
   override set(sid: string, session: SessionData, cb?: (err?: unknown) => void): void {
-    this.backend.set(sid, JSON.stringify(session), this.expiry(session)).then(() => cb?.(), (err) => cb?.(err));
+    this.backend.set(sid, JSON.stringify(session), this.expiry(session)).then(
+      () => cb?.(),
+      (err) => cb?.(err),
+    );
   }
 
   override touch(sid: string, session: SessionData, cb?: (err?: unknown) => void): void {
-    this.backend.touch(sid, this.expiry(session)).then(() => cb?.(), (err) => cb?.(err));
+    this.backend.touch(sid, this.expiry(session)).then(
+      () => cb?.(),
+      (err) => cb?.(err),
+    );
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
-    this.backend.destroy(sid).then(() => cb?.(), (err) => cb?.(err));
+    this.backend.destroy(sid).then(
+      () => cb?.(),
+      (err) => cb?.(err),
+    );
   }
 }

@@ -13,36 +13,57 @@ export class MethodsDto {
 // Fields may be left out; an explicit null is refused (it would reach NOT NULL columns).
 export class LockoutDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong passwords before a temporary lockout' })
-  @IsOptionalNonNull() @IsInt() @Min(1) @Max(100)
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(1)
+  @Max(100)
   maxPasswordFailures?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, description: 'Wrong authenticator codes before a temporary lockout' })
-  @IsOptionalNonNull() @IsInt() @Min(1) @Max(100)
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(1)
+  @Max(100)
   maxAuthenticatorFailures?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 86_400, description: 'First lockout; each further one doubles, up to maxWaitSeconds' })
-  @IsOptionalNonNull() @IsInt() @Min(1) @Max(86_400)
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
   baseWaitSeconds?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 86_400 })
-  @IsOptionalNonNull() @IsInt() @Min(1) @Max(86_400)
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
   maxWaitSeconds?: number;
 }
 
 export class UpdateAuthSettingsDto {
   @ApiPropertyOptional({ type: MethodsDto })
-  @IsOptionalNonNull() @ValidateNested() @Type(() => MethodsDto)
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @Type(() => MethodsDto)
   methods?: MethodsDto;
 
-  @ApiPropertyOptional() @IsOptionalNonNull() @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptionalNonNull()
+  @IsBoolean()
   signupEnabled?: boolean;
 
   @ApiPropertyOptional({ minimum: 5, maximum: 1440 })
-  @IsOptionalNonNull() @IsInt() @Min(5) @Max(1440)
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(5)
+  @Max(1440)
   sessionIdleMinutes?: number;
 
   @ApiPropertyOptional({ type: LockoutDto })
-  @IsOptionalNonNull() @ValidateNested() @Type(() => LockoutDto)
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @Type(() => LockoutDto)
   lockout?: LockoutDto;
 }
 
@@ -62,11 +83,14 @@ export class AuthSettingsView {
 
 export class UpdateTenantSettingsDto {
   @ApiPropertyOptional({ nullable: true, type: Boolean, description: 'null: as globally set' })
-  @ValidateIf((_o, v) => v !== null && v !== undefined) @IsBoolean()
+  @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @IsBoolean()
   signupEnabled?: boolean | null;
 
   @ApiPropertyOptional({ nullable: true, type: MethodsDto, description: 'null: as globally set' })
-  @ValidateIf((_o, v) => v !== null && v !== undefined) @ValidateNested() @Type(() => MethodsDto)
+  @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @ValidateNested()
+  @Type(() => MethodsDto)
   methods?: MethodsDto | null;
 }
 

@@ -35,9 +35,15 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.sessionIdleMinutes !== undefined) row.sessionIdleMinutes = dto.sessionIdleMinutes;
       if (dto.lockout) Object.assign(row, definedOnly(dto.lockout));
-      if (row.baseWaitSeconds > row.maxWaitSeconds) throw new InvalidInputError('lockout.baseWaitSeconds must not exceed lockout.maxWaitSeconds');
+      if (row.baseWaitSeconds > row.maxWaitSeconds)
+        throw new InvalidInputError('lockout.baseWaitSeconds must not exceed lockout.maxWaitSeconds');
       await m.save(row);
-      await this.audit.record(m, ctx, { action: 'settings.authentication.updated', targetType: 'settings', targetId: 'authentication', details: { fields: Object.keys(dto) } });
+      await this.audit.record(m, ctx, {
+        action: 'settings.authentication.updated',
+        targetType: 'settings',
+        targetId: 'authentication',
+        details: { fields: Object.keys(dto) },
+      });
       return toView(row);
     });
   }
@@ -55,7 +61,13 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
       await m.save(row);
-      await this.audit.record(m, ctx, { action: 'tenant.settings.updated', targetType: 'tenant', targetId: tenant.id, tenant, details: { fields: Object.keys(dto) } });
+      await this.audit.record(m, ctx, {
+        action: 'tenant.settings.updated',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        tenant,
+        details: { fields: Object.keys(dto) },
+      });
     });
     return this.forTenant(key);
   }

@@ -41,7 +41,8 @@ export class LoginThrottleService {
       const rows: LoginThrottle[] = [];
       for (const [key, max] of limits) {
         const row = await this.lockRow(m, key);
-        if (row.lockedUntil && row.lockedUntil.getTime() > now) return { allowed: false, retryAfterSeconds: secondsUntil(row.lockedUntil, now) };
+        if (row.lockedUntil && row.lockedUntil.getTime() > now)
+          return { allowed: false, retryAfterSeconds: secondsUntil(row.lockedUntil, now) };
         if (row.lockedUntil) {
           row.lockedUntil = null;
           row.failures = 0;
@@ -64,6 +65,19 @@ export class LoginThrottleService {
       await m.update(LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
       if (k.ip) {
         const row = await this.lockRow(m, k.ip);
+        row.failures = Math.max(0, row.failures - 1);
+        await m.save(row);
+      }
+    });
+  }
+
+  /** The secret could not be checked at all (a provider outage): both keys get their reservation back, nothing is reset. */
+  async released(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
+    const k = this.keys(kind, account, ip);
+    await this.tx.run(async (m) => {
+      for (const key of [k.account, k.ip]) {
+        if (!key) continue;
+        const row = await this.lockRow(m, key);
         row.failures = Math.max(0, row.failures - 1);
         await m.save(row);
       }

@@ -41,6 +41,8 @@ describe('TOTP', () => {
   });
 
   it('builds the otpauth URI for the QR code', () => {
-    expect(totpUri(secret, 'ada@example.com', 'Portico')).toMatch(new RegExp(`^otpauth://totp/Portico:ada%40example\\.com\\?issuer=Portico&secret=${secret}&algorithm=SHA1&digits=6&period=30$`));
+    expect(totpUri(secret, 'ada@example.com', 'Portico')).toMatch(
+      new RegExp(`^otpauth://totp/Portico:ada%40example\\.com\\?issuer=Portico&secret=${secret}&algorithm=SHA1&digits=6&period=30$`),
+    );
   });
 });

@@ -42,7 +42,11 @@ describe('AppConfig', () => {
   });
 
   it('defaults migrations at start off on PostgreSQL and takes PUBLIC_URL without a trailing slash', () => {
-    const config = new AppConfig({ DATABASE_URL: 'postgres://db/portico', PORTICO_SECRET_KEY: 'x'.repeat(32), PUBLIC_URL: 'https://id.example.com/' });
+    const config = new AppConfig({
+      DATABASE_URL: 'postgres://db/portico',
+      PORTICO_SECRET_KEY: 'x'.repeat(32),
+      PUBLIC_URL: 'https://id.example.com/',
+    });
     expect(config.migrateOnStart).toBe(false);
     expect(config.publicUrl).toBe('https://id.example.com');
     expect(config.secureCookies).toBe(true);

@@ -33,7 +33,6 @@ export class RequestContext {
   get isPlatformAdmin(): boolean {
     return this.actor.kind === 'platform-admin' || this.actor.kind === 'system';
   }
-
 }
 
 /**

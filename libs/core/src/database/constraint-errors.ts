@@ -14,5 +14,7 @@ export function isUniqueViolation(err: unknown): boolean {
 
 export function isForeignKeyViolation(err: unknown): boolean {
   const code = driverCode(err);
-  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true;
+  // SQLite reports an ON DELETE RESTRICT refusal as a trigger failure with the foreign-key message.
+  return code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY constraint failed/.test((err as Error).message);
 }

@@ -6,7 +6,12 @@ import { Counter } from './counter.entity';
  * PostgreSQL until commit and SQLite has one writer, so two transactions never get the same value.
  */
 export async function nextCounterValue(m: EntityManager, name: string): Promise<number> {
-  const result = await m.createQueryBuilder().update(Counter).set({ value: () => 'value + 1' }).where('name = :name', { name }).execute();
+  const result = await m
+    .createQueryBuilder()
+    .update(Counter)
+    .set({ value: () => 'value + 1' })
+    .where('name = :name', { name })
+    .execute();
   if (!result.affected) {
     await m.insert(Counter, { name, value: 1 });
     return 1;

@@ -23,7 +23,12 @@ export interface ErrorBody {
 export function toErrorBody(exception: unknown, logger: Logger): ErrorBody {
   if (exception instanceof DomainException) {
     const statusCode = STATUS_BY_CODE[exception.code];
-    return { statusCode, error: reasonPhrase(statusCode), message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+    return {
+      statusCode,
+      error: reasonPhrase(statusCode),
+      message: exception.message,
+      ...(exception.details ? { details: exception.details } : {}),
+    };
   }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
@@ -39,8 +44,12 @@ export function toErrorBody(exception: unknown, logger: Logger): ErrorBody {
   }
   const bodyError = bodyParserError(exception);
   if (bodyError) return bodyError;
-  logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-  return { statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side. The request id in the x-request-id header helps us find it.' };
+  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  return {
+    statusCode: 500,
+    error: 'Internal Server Error',
+    message: 'Something went wrong on our side. The request id in the x-request-id header helps us find it.',
+  };
 }
 
 // body-parser signals its failures with a status and a type on the error.
@@ -51,7 +60,8 @@ function bodyParserError(exception: unknown): ErrorBody | null {
   if (e.type === 'entity.too.large') return { statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' };
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     // http-errors marks 4xx messages as safe to show (expose); others get a generic text.
-    const message = e.expose && e.message ? e.message : e.type ? `The request body could not be read (${e.type})` : 'The request was refused';
+    const message =
+      e.expose && e.message ? e.message : e.type ? `The request body could not be read (${e.type})` : 'The request was refused';
     return { statusCode: e.status, error: reasonPhrase(e.status), message };
   }
   return null;

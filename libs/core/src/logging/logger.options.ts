@@ -17,7 +17,15 @@ export function loggerOptions(config: AppConfig): Params {
         return id;
       },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-access-token"]', 'res.headers["set-cookie"]', '*.password', '*.secret', '*.token'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-access-token"]',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.secret',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
       serializers: {

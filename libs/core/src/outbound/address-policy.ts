@@ -36,7 +36,10 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 export class OutboundAddressError extends Error {
-  constructor(readonly host: string, readonly address: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
     super(`Refused to connect to ${host} (${address}): a private or loopback address needs allowPrivateNetwork`);
   }
 }
@@ -49,7 +52,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  */
 export function guardedLookup(allowPrivate: boolean) {
   return (hostname: string, options: { all?: boolean; family?: number } | number, callback: LookupCallback): void => {
-    const opts = typeof options === 'number' ? { family: options } : options ?? {};
+    const opts = typeof options === 'number' ? { family: options } : (options ?? {});
     dnsLookup(hostname, { ...opts, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       const list = addresses as LookupAddress[];

@@ -47,19 +47,39 @@ describe('OutboundHttpService', () => {
 
   it('refuses plain http and private addresses before any connection', async () => {
     const before = hits;
-    expect(await http.send({ url: `${base}/ok`, allowPrivateNetwork: true })).toMatchObject({ ok: false, error: 'refused', message: 'Only https:// URLs may be called' });
+    expect(await http.send({ url: `${base}/ok`, allowPrivateNetwork: true })).toMatchObject({
+      ok: false,
+      error: 'refused',
+      message: 'Only https:// URLs may be called',
+    });
     expect(await http.send({ url: `${base}/ok`, allowHttp: true })).toMatchObject({ ok: false, error: 'refused' });
-    expect(await http.send({ url: `http://localhost:${new URL(base).port}/ok`, allowHttp: true })).toMatchObject({ ok: false, error: 'refused' });
+    expect(await http.send({ url: `http://localhost:${new URL(base).port}/ok`, allowHttp: true })).toMatchObject({
+      ok: false,
+      error: 'refused',
+    });
     expect(hits).toBe(before);
   });
 
   it('calls a private destination when allowed, without following redirects', async () => {
-    expect(await http.send({ url: `${base}/ok`, allowHttp: true, allowPrivateNetwork: true })).toMatchObject({ ok: true, status: 200, body: '{"ok":true}' });
-    expect(await http.send({ url: `${base}/redirect`, allowHttp: true, allowPrivateNetwork: true })).toMatchObject({ ok: true, status: 302 });
+    expect(await http.send({ url: `${base}/ok`, allowHttp: true, allowPrivateNetwork: true })).toMatchObject({
+      ok: true,
+      status: 200,
+      body: '{"ok":true}',
+    });
+    expect(await http.send({ url: `${base}/redirect`, allowHttp: true, allowPrivateNetwork: true })).toMatchObject({
+      ok: true,
+      status: 302,
+    });
   });
 
   it('gives up after the timeout and on bodies over the limit', async () => {
-    expect(await http.send({ url: `${base}/slow`, allowHttp: true, allowPrivateNetwork: true, timeoutMs: 200 })).toMatchObject({ ok: false, error: 'timeout' });
-    expect(await http.send({ url: `${base}/big`, allowHttp: true, allowPrivateNetwork: true, maxBytes: 1000 })).toMatchObject({ ok: false, error: 'tooLarge' });
+    expect(await http.send({ url: `${base}/slow`, allowHttp: true, allowPrivateNetwork: true, timeoutMs: 200 })).toMatchObject({
+      ok: false,
+      error: 'timeout',
+    });
+    expect(await http.send({ url: `${base}/big`, allowHttp: true, allowPrivateNetwork: true, maxBytes: 1000 })).toMatchObject({
+      ok: false,
+      error: 'tooLarge',
+    });
   });
 });

@@ -49,7 +49,14 @@ export class OutboundHttpService {
     });
     const abort = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await request(url, { method: req.method ?? 'GET', headers: req.headers, body: req.body, dispatcher, signal: abort, maxRedirections: 0 });
+      const res = await request(url, {
+        method: req.method ?? 'GET',
+        headers: req.headers,
+        body: req.body,
+        dispatcher,
+        signal: abort,
+        maxRedirections: 0,
+      });
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
@@ -84,10 +91,21 @@ export function urlProblem(url: URL, opts: Pick<OutboundRequest, 'allowHttp' | '
 function describeFailure(err: unknown, timedOut: boolean): { error: 'refused' | 'timeout' | 'network'; message: string } {
   const e = err as { code?: string; message?: string; cause?: unknown };
   const cause = (e?.cause ?? err) as { code?: string; message?: string };
-  if (err instanceof OutboundAddressError || cause instanceof OutboundAddressError || cause?.code === 'EPRIVATEADDRESS' || e?.code === 'EPRIVATEADDRESS') {
+  if (
+    err instanceof OutboundAddressError ||
+    cause instanceof OutboundAddressError ||
+    cause?.code === 'EPRIVATEADDRESS' ||
+    e?.code === 'EPRIVATEADDRESS'
+  ) {
     return { error: 'refused', message: (cause as Error).message ?? 'Refused: private address' };
   }
-  if (timedOut || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT' || e?.code === 'UND_ERR_ABORTED') {
+  if (
+    timedOut ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e?.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    e?.code === 'UND_ERR_ABORTED'
+  ) {
     return { error: 'timeout', message: 'The destination did not answer in time' };
   }
   return { error: 'network', message: cause?.message ?? e?.message ?? 'The request failed' };

@@ -26,6 +26,8 @@ export class Organization extends BaseEntity {
   @Column({ type: 'varchar', length: 16 })
   authMode: AuthMode = 'portico';
 
+  // A provider in use cannot be deleted: it must first be unassigned from its organizations.
+  @ForeignKey('external_login_providers', { onDelete: 'RESTRICT' })
   @Column({ type: 'uuid', nullable: true })
   externalLoginProviderId: string | null;
 

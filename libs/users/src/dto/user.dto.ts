@@ -6,7 +6,6 @@ import { MEMBERSHIP_ROLES, type MembershipRole } from '../entities/membership.en
 import type { UserStatus } from '../entities/user.entity';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
 
-
 export class CreateUserDto {
   @ApiProperty({ example: 'ada@example.com' })
   @Trim()
@@ -33,7 +32,12 @@ export class CreateUserDto {
   @MaxLength(100)
   lastName?: string;
 
-  @ApiPropertyOptional({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'Optional: without one the user signs in another way (SSO, provider)' })
+  @ApiPropertyOptional({
+    writeOnly: true,
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+    description: 'Optional: without one the user signs in another way (SSO, provider)',
+  })
   @IsOptional()
   @IsAcceptablePassword()
   password?: string;

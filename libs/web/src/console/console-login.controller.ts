@@ -16,7 +16,12 @@ export class ConsoleLoginController {
   @Public()
   @Get('login')
   page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
-    res.render('pages/console/login', { layout: 'layouts/public', title: 'Sign in to the console', csrf: csrfToken(req), next: safeNext(next, '/console') });
+    res.render('pages/console/login', {
+      layout: 'layouts/public',
+      title: 'Sign in to the console',
+      csrf: csrfToken(req),
+      next: safeNext(next, '/console'),
+    });
   }
 
   @Public()
@@ -27,7 +32,14 @@ export class ConsoleLoginController {
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/console');
     const outcome = await this.login.withPassword(null, email, password, req.ip ?? null, { adminOnly: true });
     await finishPasswordStep(req, res, outcome, next, (error) =>
-      res.render('pages/console/login', { layout: 'layouts/public', title: 'Sign in to the console', csrf: csrfToken(req), next, email, error }),
+      res.render('pages/console/login', {
+        layout: 'layouts/public',
+        title: 'Sign in to the console',
+        csrf: csrfToken(req),
+        next,
+        email,
+        error,
+      }),
     );
   }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
+import { ExternalLoginProvidersService } from '@portico/external-login';
 import { CreateOrganizationDto, OrganizationsService, OrganizationView, UpdateOrganizationDto } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
@@ -27,6 +28,8 @@ const LABELS = {
   externalUid: 'External UID',
   'plan.priceCents': 'Monthly price',
   'plan.currency': 'Currency',
+  authMode: 'Sign-in',
+  externalLoginProviderId: 'External login provider',
 };
 const orgPath = (id: string) => `/console/organizations/${id}`;
 
@@ -38,6 +41,7 @@ export class ConsoleOrganizationsController {
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
+    private readonly providers: ExternalLoginProvidersService,
   ) {}
 
   @Get()
@@ -83,7 +87,14 @@ export class ConsoleOrganizationsController {
     const parsed = plan.ok
       ? await parseForm(
           UpdateOrganizationDto,
-          { name: text(form, 'name'), externalUid: optionalText(form, 'externalUid') ?? null, plan: plan.plan },
+          {
+            name: text(form, 'name'),
+            externalUid: optionalText(form, 'externalUid') ?? null,
+            plan: plan.plan,
+            // A form without the sign-in fields (an older page) leaves them as they are.
+            authMode: 'authMode' in form ? text(form, 'authMode') : undefined,
+            externalLoginProviderId: 'authMode' in form ? (optionalText(form, 'externalLoginProviderId') ?? null) : undefined,
+          },
           LABELS,
         )
       : problem(400, plan.error);
@@ -131,19 +142,28 @@ export class ConsoleOrganizationsController {
     );
   }
 
-  private renderEdit(req: Request, res: Response, org: OrganizationView, failure?: FormProblem, form?: FormBody): void {
+  private async renderEdit(req: Request, res: Response, org: OrganizationView, failure?: FormProblem, form?: FormBody): Promise<void> {
     const values = form ?? {
       name: org.name,
       externalUid: org.externalUid ?? '',
       price: planAmount(org.plan),
       currency: org.plan?.currency ?? '',
+      authMode: org.authMode,
+      externalLoginProviderId: org.externalLoginProviderId ?? '',
     };
-    res
-      .status(failure?.status ?? 200)
-      .render(
-        'pages/console/organizations/edit',
-        consolePage(req, `Organization ${org.name}`, '/console/organizations', { org, form: values, errors: failure?.errors }),
-      );
+    const chosen = text(values, 'externalLoginProviderId');
+    const providers = (await this.providers.choices()).map((p) => ({ ...p, selected: p.id === chosen }));
+    const provider = providers.find((p) => p.id === org.externalLoginProviderId) ?? null;
+    res.status(failure?.status ?? 200).render(
+      'pages/console/organizations/edit',
+      consolePage(req, `Organization ${org.name}`, '/console/organizations', {
+        org,
+        form: values,
+        errors: failure?.errors,
+        providers,
+        provider,
+      }),
+    );
   }
 
   private renderConfirm(req: Request, res: Response, org: OrganizationView, failure?: FormProblem): void {

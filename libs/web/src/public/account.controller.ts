@@ -41,7 +41,9 @@ export class AccountController {
       const secret = sealed ? this.crypto.decrypt(sealed) : null;
       if (!secret || !(await this.authenticators.confirmEnrollment(ctx, ctx.actor.id, secret, code))) {
         res.status(400);
-        return this.renderAuthenticator(ctx, req, res, { error: 'That code does not match. Check the time on your phone and enter the code that is shown now.' });
+        return this.renderAuthenticator(ctx, req, res, {
+          error: 'That code does not match. Check the time on your phone and enter the code that is shown now.',
+        });
       }
       delete req.session.enrollSecret;
       req.session.flash = { kind: 'success', message: 'Your authenticator app is on. You will be asked for a code each time you sign in.' };

@@ -10,6 +10,14 @@ import { field, finishPasswordStep, publicPage, refuse, startSession } from './p
 // The second step must follow the first within this time.
 const PENDING_MS = 5 * 60_000;
 
+/**
+ * The site (organization site ID) a portal's link names, `?site=1001`: carried through the form so
+ * a site that delegates to an external provider can vouch for people Portico does not know yet.
+ */
+function siteParam(value: unknown): string {
+  return typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? value.trim() : '';
+}
+
 @ApiExcludeController()
 @Public()
 @Controller()
@@ -27,12 +35,17 @@ export class LoginController {
 
   @Get('login')
   page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
-    this.render(req, res, null, { next: safeNext(next, '/account') });
+    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
   }
 
   @Get('t/:tenantKey/login')
-  async tenantPage(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Query('next') next?: string): Promise<void> {
-    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account') });
+  async tenantPage(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('tenantKey') key: string,
+    @Query('next') next?: string,
+  ): Promise<void> {
+    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
   }
 
   @Post('login')
@@ -78,8 +91,9 @@ export class LoginController {
     const login = field(body, 'login', 320);
     const password = field(body, 'password', 256, { trim: false });
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
-    const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null);
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error }));
+    const site = siteParam(field(body, 'site', 9, { required: false }));
+    const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null, { siteId: site ? Number(site) : null });
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site }));
   }
 
   private pending(req: Request): { userId: string; next: string } | null {
@@ -90,7 +104,10 @@ export class LoginController {
 
   private render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
     const signedOut = req.query.signedOut === '1';
-    res.render('pages/public/login', publicPage(req, 'Sign in', { tenant, action: tenant ? `/t/${tenant.key}/login` : '/login', signedOut, ...data }));
+    res.render(
+      'pages/public/login',
+      publicPage(req, 'Sign in', { tenant, action: tenant ? `/t/${tenant.key}/login` : '/login', signedOut, ...data }),
+    );
   }
 
   private async tenant(key: string): Promise<TenantRef> {

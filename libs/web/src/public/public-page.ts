@@ -45,7 +45,13 @@ export function refuse(res: Response, outcome: Extract<LoginOutcome, { kind: 're
 }
 
 /** After the password step, for the public and the console login alike: refuse, ask for the code, or sign in. */
-export async function finishPasswordStep(req: Request, res: Response, outcome: LoginOutcome, next: string, showError: (message: string) => void): Promise<void> {
+export async function finishPasswordStep(
+  req: Request,
+  res: Response,
+  outcome: LoginOutcome,
+  next: string,
+  showError: (message: string) => void,
+): Promise<void> {
   if (outcome.kind === 'refused') {
     refuse(res, outcome);
     return showError(outcome.message);

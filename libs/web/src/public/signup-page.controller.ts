@@ -41,7 +41,12 @@ export class SignupPageController {
   }
 
   @Post('t/:tenantKey/signup')
-  async tenantSubmit(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Body() body: Record<string, unknown>): Promise<void> {
+  async tenantSubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('tenantKey') key: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<void> {
     const tenant = await this.tenant(key);
     await this.ensureOpen(tenant);
     await this.register(req, res, tenant, body);
@@ -80,6 +85,9 @@ export class SignupPageController {
   }
 
   private render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
-    res.render('pages/public/signup', publicPage(req, 'Create your account', { tenant, action: tenant ? `/t/${tenant.key}/signup` : '/signup', ...data }));
+    res.render(
+      'pages/public/signup',
+      publicPage(req, 'Create your account', { tenant, action: tenant ? `/t/${tenant.key}/signup` : '/signup', ...data }),
+    );
   }
 }

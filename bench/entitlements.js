@@ -1,0 +1,422 @@
+'use strict';
+// `npm run bench:entitlements`: builds, then measures GET /entitlements/check (the hottest path:
+// repositories call it on every access) on the built server against a bare NestJS-on-Express
+// route returning a constant, on SQLite and on PostgreSQL, each with 100,000 virtual keys loaded.
+// Prints the figures, PASS/MISS per target, and the query plan of the key lookup.
+//
+// The server runs with LOG_LEVEL=warn, a production setting: at info pino-http writes a line per
+// request, which is a logging cost, not the check's. Everything runs on 127.0.0.1.
+// BENCH_DURATION / BENCH_WARMUP (seconds) change the load windows; BENCH_PG_URL the PostgreSQL
+// server (default postgres://postgres@127.0.0.1:5432/postgres), where a fresh database is created
+// and dropped at the end; BENCH_SKIP_PG=1 measures SQLite only.
+const { spawn, execFile } = require('node:child_process');
+const { randomBytes, randomUUID } = require('node:crypto');
+const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { clearTimeout } = require('node:timers');
+const { promisify } = require('node:util');
+const autocannon = require('autocannon');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const SERVER_MAIN = path.join(DIST, 'apps/server/src/main.js');
+const MIGRATE = path.join(DIST, 'apps/server/src/cli/migrate.js');
+const LOOKUP = path.join(DIST, 'libs/entitlements/src/check/key-lookup.js');
+const BARE_MAIN = path.join(__dirname, 'bare-app.js');
+const CONNECTIONS = 50;
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
+const KEYS = 100_000;
+// The load asks for this many different valid keys in turn, so the lookup is not one hot row.
+const KEYS_ASKED = 1_000;
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TARGETS = { ratio: 0.8, p99Ms: 15 };
+const SERVER = 'rm.example.com';
+const CLASS = 'myProduct';
+const REAL_KEY = '03d59e663c1af9ac33a9949d1193505a8460731e';
+
+const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
+const SECRET_KEY = randomBytes(32).toString('base64');
+const children = new Set();
+const cleanups = [];
+
+async function main() {
+  if (!existsSync(SERVER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:entitlements` (it builds first)');
+  const cpus = os.cpus();
+  console.log(`Portico entitlement-check benchmark — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}`);
+  console.log(
+    `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load, ${KEYS.toLocaleString('en')} virtual keys loaded, ` +
+      `${KEYS_ASKED.toLocaleString('en')} of them asked in turn, server LOG_LEVEL=warn, load generator in this process`,
+  );
+  const [load1] = os.loadavg();
+  if (load1 > 0.5)
+    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+
+  const kinds = process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres'];
+  const results = [];
+  const plans = [];
+  for (const kind of kinds) {
+    console.log(`\n— ${kind} —`);
+    const db = kind === 'sqlite' ? sqliteDatabase() : await postgresDatabase();
+    await migrate(db.url);
+    const server = await startProcess(SERVER_MAIN, serverEnv(db.url), '/health');
+    const cls = await call(server.port, 'POST', '/api/v1/entitlements/classes', { name: CLASS, server: SERVER, realKey: REAL_KEY });
+    const started = Date.now();
+    const keys = await db.load(cls.id);
+    console.log(`loaded ${KEYS.toLocaleString('en')} virtual keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    plans.push([kind, await db.plan(keys.slice(0, 8))]);
+    const paths = keys.slice(0, KEYS_ASKED).map((k) => `/entitlements/check?server=${SERVER};class=${CLASS};key=${encodeURIComponent(k)}`);
+    const probe = await get(server.port, paths[0]);
+    if (probe.status !== 200 || !probe.body.includes(`<key>${REAL_KEY}</key>`))
+      throw new Error(`the check did not grant a loaded key: ${probe.status} ${probe.body}`);
+
+    // The bare route runs alone (the server idles meanwhile), then the check, back to back.
+    const bare = await startProcess(BARE_MAIN, {}, '/bare');
+    const bareResult = await load(
+      `bare Nest route (GET /bare), ${kind} run`,
+      { url: `http://127.0.0.1:${bare.port}/bare` },
+      bare.child.pid,
+    );
+    await stop(bare.child);
+    let next = 0;
+    const checkResult = await load(
+      `GET /entitlements/check, ${kind}`,
+      {
+        url: `http://127.0.0.1:${server.port}`,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) }],
+      },
+      server.child.pid,
+    );
+    const logged = await call(server.port, 'GET', '/api/v1/entitlements/decisions?limit=1');
+    await stop(server.child);
+    await db.drop();
+    results.push({ kind, bare: bareResult, check: checkResult, loggedRows: logged.total });
+  }
+
+  printTable(results.flatMap((r) => [r.bare, { ...r.check, ratio: r.check.rps / r.bare.rps }]));
+  console.log(
+    '(CPU µs/req: CPU time over the measured window per answer, of the serving Node process and of all PostgreSQL processes; steadier than req/s on a busy machine)',
+  );
+  console.log('\nTargets (GET /entitlements/check for a valid key, 100,000 keys loaded)');
+  let invalid = false;
+  for (const r of results) {
+    const ratio = r.check.rps / r.bare.rps;
+    console.log(
+      `  ${ratio >= TARGETS.ratio ? 'PASS' : 'MISS'}  ${r.kind.padEnd(8)} req/s ≥ ${TARGETS.ratio * 100}% of bare`.padEnd(50) + pct(ratio),
+    );
+    console.log(
+      `  ${r.check.p99 <= TARGETS.p99Ms ? 'PASS' : 'MISS'}  ${r.kind.padEnd(8)} p99 ≤ ${TARGETS.p99Ms} ms`.padEnd(50) + `${r.check.p99} ms`,
+    );
+    if (r.check.errors || r.check.non2xx || r.bare.errors || r.bare.non2xx) invalid = true;
+  }
+  for (const r of results)
+    console.log(`  ${r.kind}: ${r.loggedRows} decision-log rows written (identical decisions aggregated per second)`);
+  console.log('\nQuery plan of the lookup (the one query of a local check)');
+  for (const [kind, plan] of plans) console.log(`  ${kind}:\n${plan.map((l) => `    ${l}`).join('\n')}`);
+  if (invalid) {
+    console.log('\nINVALID: errors or non-2xx answers during a load');
+    process.exitCode = 1;
+  }
+}
+
+function serverEnv(url) {
+  return {
+    DATABASE_URL: url,
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    PORTICO_SECRET_KEY: SECRET_KEY,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    MIGRATE_ON_START: 'false',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases: a fresh one per kind, migrated with the real CLI, 100,000 keys loaded in bulk.
+
+function benchKeys() {
+  // CRM-like customer ids, all different.
+  return Array.from({ length: KEYS }, (_, i) => `cust-${String(i).padStart(6, '0')}-${randomBytes(4).toString('hex')}`);
+}
+
+function sqliteDatabase() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-ent-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'portico.sqlite');
+  const open = () => new (require('better-sqlite3'))(file);
+  return {
+    url: `sqlite:${file}`,
+    async load(classId) {
+      const keys = benchKeys();
+      const db = open();
+      const insert = db.prepare(
+        "INSERT INTO virtual_entitlements (id, tenant_id, key, class_id, status, expires_at, organization_id) VALUES (?, NULL, ?, ?, 'active', NULL, NULL)",
+      );
+      db.transaction(() => keys.forEach((k) => insert.run(randomUUID(), k, classId)))();
+      db.exec('ANALYZE');
+      db.close();
+      return shuffle(keys);
+    },
+    async plan(keys) {
+      const db = open();
+      const sql = require(LOOKUP).batchLookupSql('sqlite');
+      const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(JSON.stringify(keys));
+      db.close();
+      return [sql, ...rows.map((r) => `${r.detail}`)];
+    },
+    async drop() {},
+  };
+}
+
+async function postgresDatabase() {
+  const { Client } = require('pg');
+  const name = `portico_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const drop = async () => {
+    const c = new Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  };
+  cleanups.push(() => drop().catch(() => undefined));
+  const withClient = async (work) => {
+    const c = new Client({ connectionString: url.toString() });
+    await c.connect();
+    try {
+      return await work(c);
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    url: url.toString(),
+    load: (classId) =>
+      withClient(async (c) => {
+        const keys = benchKeys();
+        for (let i = 0; i < keys.length; i += 5000) {
+          const chunk = keys.slice(i, i + 5000);
+          await c.query(
+            "INSERT INTO virtual_entitlements (id, key, class_id, status) SELECT gen_random_uuid(), k, $2, 'active' FROM unnest($1::text[]) AS k",
+            [chunk, classId],
+          );
+        }
+        await c.query('ANALYZE virtual_entitlements');
+        await c.query('ANALYZE entitlement_classes');
+        return shuffle(keys);
+      }),
+    plan: (keys) =>
+      withClient(async (c) => {
+        const sql = require(LOOKUP).batchLookupSql('postgres');
+        // As the server runs it: a parameter, not a literal (a generic plan once it is prepared).
+        await c.query(`PREPARE lookup(varchar[]) AS ${sql}`);
+        await c.query('SET plan_cache_mode = force_generic_plan');
+        const literal = `ARRAY[${keys.map((k) => `'${k.replace(/'/g, "''")}'`).join(',')}]::varchar[]`;
+        const rows = await c.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE lookup(${literal})`);
+        return [sql, ...rows.rows.map((r) => r['QUERY PLAN'])];
+      }),
+    drop,
+  };
+}
+
+function migrate(url) {
+  return promisify(execFile)(process.execPath, [MIGRATE], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production' },
+  });
+}
+
+function shuffle(list) {
+  const a = [...list];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loads
+
+/** One load: a warm-up that is thrown away, then the measured window, with the server's CPU time per answer. */
+async function load(name, options, pid) {
+  process.stdout.write(`load: ${name} … `);
+  const base = { connections: CONNECTIONS, pipelining: 1, timeout: 10 };
+  await autocannon({ ...base, ...options, duration: WARMUP_S });
+  const cpuBefore = cpuMicros(pid);
+  const dbBefore = postgresCpuMicros();
+  const r = await autocannon({ ...base, ...options, duration: DURATION_S });
+  const dbUs = (postgresCpuMicros() - dbBefore) / r.requests.total;
+  const result = {
+    name,
+    rps: r.requests.total / DURATION_S,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpuUs: (cpuMicros(pid) - cpuBefore) / r.requests.total,
+    dbUs,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+  console.log(`${Math.round(result.rps)} req/s`);
+  return result;
+}
+
+// User and system time of a process in microseconds (Linux, 10 ms clock ticks).
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+// The same for every PostgreSQL process on this machine (the server and its backends).
+function postgresCpuMicros() {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes('(postgres)')) total += cpuMicros(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+function printTable(rows) {
+  const header = [
+    'load (50 connections)',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'app CPU µs/req',
+    'PostgreSQL CPU µs/req',
+    'errors',
+    'non-2xx',
+    'vs bare',
+  ];
+  const cells = rows.map((r) =>
+    [
+      r.name,
+      Math.round(r.rps),
+      r.p50,
+      r.p99,
+      Math.round(r.cpuUs),
+      Math.round(r.dbUs),
+      r.errors,
+      r.non2xx,
+      r.ratio === undefined ? '' : pct(r.ratio),
+    ].map(String),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${line(header)}`);
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and HTTP
+
+/** Spawns `node <script>` on a free port and waits for the first 200 on readyPath. */
+async function startProcess(script, env, readyPath) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: os.tmpdir(), PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  const keep = (chunk) => (output = (output + chunk).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  child.exited.then(() => children.delete(child));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${path.basename(script)} exited before it answered:\n${output}`);
+    if ((await get(port, readyPath).catch(() => ({ status: 0 }))).status === 200) break;
+    if (Date.now() > deadline) throw new Error(`${path.basename(script)} did not answer ${readyPath} within 30 s:\n${output}`);
+    await sleep(20);
+  }
+  return { child, port };
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function call(port, method, urlPath, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () =>
+        res.statusCode >= 300 ? reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`)) : resolve(JSON.parse(text)),
+      );
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function pct(ratio) {
+  return `${(ratio * 100).toFixed(1)}%`;
+}
+
+async function cleanUp() {
+  for (const child of children) child.kill('SIGKILL');
+  for (const fn of cleanups.splice(0)) await fn();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((err) => {
+    console.error(`\nbench failed: ${err.stack ?? err}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp());

@@ -1,0 +1,86 @@
+import type { TransactionService } from '@portico/core';
+import type { EntityManager } from 'typeorm';
+import { EntitlementDecision } from '../entities/entitlement-decision.entity';
+import { DecisionLogService } from './decision-log.service';
+
+const COLUMNS = ['id', 'at', 'count', 'code', 'channel', 'via', 'server', 'className', 'key', 'remoteIp', 'callerIp', 'detail'];
+
+/** A transaction helper whose INSERTs are kept as rows instead of written. */
+function recordingTx(): { tx: TransactionService; inserts: EntitlementDecision[][] } {
+  const inserts: EntitlementDecision[][] = [];
+  const metadata = {
+    tableName: 'entitlement_decisions',
+    findColumnWithPropertyName: (name: string) => ({ databaseName: name, getEntityValue: (row: Record<string, unknown>) => row[name] }),
+  };
+  const manager = {
+    connection: { options: { type: 'better-sqlite3' }, driver: { preparePersistentValue: (v: unknown) => v }, getMetadata: () => metadata },
+    create: (_cls: unknown, fields: Partial<EntitlementDecision>) => Object.assign(new EntitlementDecision(), fields),
+    query: async (sql: string, params: unknown[]) => {
+      expect(sql).toMatch(/^INSERT INTO "entitlement_decisions" \("id", "at", "count"/);
+      const rows: EntitlementDecision[] = [];
+      for (let i = 0; i < params.length; i += COLUMNS.length) {
+        rows.push(Object.fromEntries(COLUMNS.map((c, j) => [c, params[i + j]])) as unknown as EntitlementDecision);
+      }
+      inserts.push(rows);
+    },
+    delete: async () => undefined,
+  } as unknown as EntityManager;
+  return { tx: { run: (work: (m: EntityManager) => Promise<unknown>) => work(manager) } as unknown as TransactionService, inserts };
+}
+
+const valid = (key: string, remoteIp: string | null = null) => ({
+  channel: 'check' as const,
+  params: { server: 'rm.example.com', className: 'p', key, remoteIp },
+  callerIp: '127.0.0.1',
+  decision: { code: 'VALID' as const, via: 'local' as const },
+});
+
+describe('DecisionLogService', () => {
+  it('writes a window of identical decisions as one row with their count, in one insert', async () => {
+    const { tx, inserts } = recordingTx();
+    const log = new DecisionLogService(tx);
+    for (let i = 0; i < 1000; i++) log.record(valid('hot-key'));
+    log.record(valid('hot-key', '198.51.100.7'));
+    log.record({ ...valid('other'), decision: { code: 'SUSPENDED', via: 'local' } });
+    await log.flush();
+    expect(inserts).toHaveLength(1);
+    expect(inserts[0].map((r) => [r.key, r.code, r.remoteIp, r.count])).toEqual([
+      ['hot-key', 'VALID', null, 1000],
+      ['hot-key', 'VALID', '198.51.100.7', 1],
+      ['other', 'SUSPENDED', null, 1],
+    ]);
+    await log.flush();
+    expect(inserts).toHaveLength(1);
+  });
+
+  it('keeps the first decisions of a flood in full and counts the rest per code, server and class', async () => {
+    const { tx, inserts } = recordingTx();
+    const log = new DecisionLogService(tx);
+    for (let i = 0; i < 1000; i++) log.record(valid(`key-${i}`));
+    await log.flush();
+    const rows = inserts.flat();
+    expect(rows.filter((r) => r.key !== null)).toHaveLength(200);
+    expect(rows.filter((r) => r.key === null)).toEqual([
+      expect.objectContaining({ code: 'VALID', server: 'rm.example.com', className: 'p', count: 800 }),
+    ]);
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(1000);
+    expect(inserts.every((chunk) => chunk.length <= 100)).toBe(true);
+  });
+
+  it('logs what it was sent, without control characters and within the column sizes', async () => {
+    const { tx, inserts } = recordingTx();
+    const log = new DecisionLogService(tx);
+    log.record(valid(`a\u0000b${'k'.repeat(400)}`));
+    await log.flush();
+    expect(inserts[0][0].key).toBe(`a\uFFFDb${'k'.repeat(252)}`);
+  });
+
+  it('writes what is pending when the application shuts down, and stops its timer', async () => {
+    const { tx, inserts } = recordingTx();
+    const log = new DecisionLogService(tx);
+    log.onModuleInit();
+    log.record(valid('last-one'));
+    await log.beforeApplicationShutdown();
+    expect(inserts.flat().map((r) => r.key)).toEqual(['last-one']);
+  });
+});

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  ConflictError,
+  InvalidInputError,
+  isUniqueViolation,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  pageWindow,
+  RequestContext,
+  TransactionService,
+  urlProblem,
+} from '@portico/core';
+import { EntityManager } from 'typeorm';
+import { CheckSettingsService } from './check/check-settings.service';
+import { DelegationService } from './delegation/delegation.service';
+import { EntitlementSourceDto, EntitlementSourceView } from './dto/entitlement-source.dto';
+import { EntitlementSource } from './entities/entitlement-source.entity';
+
+/** Delegation sources: external services asked instead of the virtual keys. Platform admins only. */
+@Injectable()
+export class EntitlementSourcesService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly settings: CheckSettingsService,
+    private readonly delegation: DelegationService,
+  ) {}
+
+  async list(query: PageQueryDto): Promise<Page<EntitlementSourceView>> {
+    const { take, skip } = pageWindow(query);
+    const [rows, total] = await this.tx.manager.findAndCount(EntitlementSource, {
+      order: { server: 'ASC', className: 'ASC', id: 'ASC' },
+      take,
+      skip,
+    });
+    return { items: rows.map(toView), total, limit: take, offset: skip };
+  }
+
+  async get(id: string): Promise<EntitlementSourceView> {
+    return toView(await this.findOrFail(this.tx.manager, id));
+  }
+
+  async create(ctx: RequestContext, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
+    const fields = checked(dto);
+    return this.write(dto, async (m) => {
+      const source = await m.save(m.create(EntitlementSource, fields));
+      await this.audit.record(m, ctx, {
+        action: 'entitlement_source.created',
+        targetType: 'entitlement_source',
+        targetId: source.id,
+        details: describe(source),
+      });
+      return toView(source);
+    });
+  }
+
+  async update(ctx: RequestContext, id: string, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
+    const fields = checked(dto);
+    return this.write(dto, async (m) => {
+      const source = await this.findOrFail(m, id);
+      Object.assign(source, fields);
+      await m.save(source);
+      await this.audit.record(m, ctx, {
+        action: 'entitlement_source.updated',
+        targetType: 'entitlement_source',
+        targetId: source.id,
+        details: describe(source),
+      });
+      return toView(source);
+    });
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.write(null, async (m) => {
+      const source = await this.findOrFail(m, id);
+      await m.delete(EntitlementSource, { id });
+      await this.audit.record(m, ctx, {
+        action: 'entitlement_source.deleted',
+        targetType: 'entitlement_source',
+        targetId: id,
+        details: describe(source),
+      });
+    });
+  }
+
+  private async write<T>(dto: EntitlementSourceDto | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.tx.run(work);
+    } catch (err) {
+      if (dto && isUniqueViolation(err)) {
+        throw new ConflictError(
+          `Server ${dto.server} already has a source for ${dto.className ? `class “${dto.className}”` : 'every class'}`,
+        );
+      }
+      throw err;
+    } finally {
+      this.settings.invalidate();
+      this.delegation.forget();
+    }
+  }
+
+  private async findOrFail(m: EntityManager, id: string): Promise<EntitlementSource> {
+    const source = await m.findOneBy(EntitlementSource, { id });
+    if (!source) throw new NotFoundError('Entitlement source');
+    return source;
+  }
+}
+
+/** The source's fields, after the same URL policy every outbound call follows. */
+function checked(dto: EntitlementSourceDto): Omit<EntitlementSource, 'id' | 'createdAt' | 'updatedAt'> {
+  const allowPrivateNetwork = dto.allowPrivateNetwork ?? false;
+  let url: URL;
+  try {
+    url = new URL(dto.url);
+  } catch {
+    throw new InvalidInputError('url must be an absolute URL such as https://crm.example.com/entitlements');
+  }
+  const problem = urlProblem(url, { allowHttp: allowPrivateNetwork, allowPrivateNetwork });
+  if (problem)
+    throw new InvalidInputError(
+      `url: ${problem}${url.protocol === 'http:' ? ' (plain http:// is allowed only for a source marked allowPrivateNetwork)' : ''}`,
+    );
+  if (url.hash) throw new InvalidInputError('url must not have a #fragment');
+  return {
+    server: dto.server,
+    className: dto.className ?? null,
+    url: url.toString(),
+    cacheSeconds: dto.cacheSeconds ?? 60,
+    timeoutMs: dto.timeoutMs ?? 3000,
+    allowPrivateNetwork,
+  };
+}
+
+// The URL's host only: a query string may carry a token.
+function describe(s: EntitlementSource): Record<string, unknown> {
+  return { server: s.server, className: s.className, host: safeHost(s.url), allowPrivateNetwork: s.allowPrivateNetwork };
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+function toView(s: EntitlementSource): EntitlementSourceView {
+  return {
+    id: s.id,
+    server: s.server,
+    className: s.className,
+    url: s.url,
+    cacheSeconds: s.cacheSeconds,
+    timeoutMs: s.timeoutMs,
+    allowPrivateNetwork: s.allowPrivateNetwork,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}

@@ -1,0 +1,59 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { EntitlementCheckService } from './check/entitlement-check.service';
+import { CheckSettingsService } from './check/check-settings.service';
+import { KeyLookup } from './check/key-lookup';
+import { DecisionLogService } from './decisions/decision-log.service';
+import { DelegationService } from './delegation/delegation.service';
+import { EntitlementChecksController } from './entitlement-checks.controller';
+import { EntitlementClassesController } from './entitlement-classes.controller';
+import { EntitlementClassesService } from './entitlement-classes.service';
+import { EntitlementSourcesController } from './entitlement-sources.controller';
+import { EntitlementSourcesService } from './entitlement-sources.service';
+import { EntitlementClass } from './entities/entitlement-class.entity';
+import { EntitlementDecision } from './entities/entitlement-decision.entity';
+import { EntitlementServerAccess } from './entities/entitlement-server-access.entity';
+import { EntitlementSource } from './entities/entitlement-source.entity';
+import { VirtualEntitlement } from './entities/virtual-entitlement.entity';
+import { VirtualImportService } from './import/virtual-import.service';
+import { ServerAccessService } from './server-access.service';
+import { VirtualEntitlementsController } from './virtual-entitlements.controller';
+import { VirtualEntitlementsService } from './virtual-entitlements.service';
+
+/**
+ * Entitlement verification: classes, virtual keys, delegation, caller allow-lists, the JSON API.
+ * The public check endpoint is an Express handler (check/check-route.ts) that the app mounts first.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([EntitlementClass, VirtualEntitlement, EntitlementSource, EntitlementServerAccess, EntitlementDecision]),
+    TenantsModule,
+    OrganizationsModule,
+  ],
+  controllers: [EntitlementChecksController, EntitlementClassesController, VirtualEntitlementsController, EntitlementSourcesController],
+  providers: [
+    CheckSettingsService,
+    KeyLookup,
+    DelegationService,
+    DecisionLogService,
+    EntitlementCheckService,
+    EntitlementClassesService,
+    VirtualEntitlementsService,
+    VirtualImportService,
+    EntitlementSourcesService,
+    ServerAccessService,
+  ],
+  // What the console pages need; the check's internals stay inside.
+  exports: [
+    EntitlementClassesService,
+    VirtualEntitlementsService,
+    VirtualImportService,
+    EntitlementSourcesService,
+    ServerAccessService,
+    DecisionLogService,
+    EntitlementCheckService,
+  ],
+})
+export class EntitlementsModule {}

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@portico/auth';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { UsersModule } from '@portico/users';
+import { DelegatedLoginRouter } from './delegation/delegated-login';
+import { ExternalLoginEndpointController } from './endpoint/external-login-endpoint.controller';
+import { ExternalLoginEndpointService } from './endpoint/external-login-endpoint.service';
+import { ExternalLoginProvider } from './entities/external-login-provider.entity';
+import { ExternalLoginSettings } from './entities/external-login-settings.entity';
+import { ProviderCircuitBreakers } from './providers/circuit-breaker';
+import { ExternalLoginProvidersController } from './providers/external-login-providers.controller';
+import { ExternalLoginProvidersService } from './providers/external-login-providers.service';
+import { ProviderClient } from './providers/provider-client';
+import { ExternalLoginSettingsController } from './settings/external-login-settings.controller';
+import { ExternalLoginSettingsService } from './settings/external-login-settings.service';
+
+/**
+ * External login providers, both ways: Portico answering POST /external-login for other systems,
+ * and organizations whose sign-ins Portico delegates to a provider. It depends on auth (throttle,
+ * settings, the first-factor routes it plugs into); auth does not depend on it.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([ExternalLoginProvider, ExternalLoginSettings]),
+    AuthModule,
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+  ],
+  controllers: [ExternalLoginProvidersController, ExternalLoginSettingsController, ExternalLoginEndpointController],
+  providers: [
+    ProviderCircuitBreakers,
+    ProviderClient,
+    ExternalLoginProvidersService,
+    ExternalLoginSettingsService,
+    ExternalLoginEndpointService,
+    DelegatedLoginRouter,
+  ],
+  exports: [ExternalLoginProvidersService, ExternalLoginSettingsService],
+})
+export class ExternalLoginModule {}

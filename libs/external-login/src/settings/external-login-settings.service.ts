@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService, CryptoService, InvalidInputError, RequestContext, TransactionService } from '@portico/core';
+import { ExternalLoginSettingsView, UpdateExternalLoginSettingsDto } from '../dto/external-login-settings.dto';
+import { ExternalLoginSettings } from '../entities/external-login-settings.entity';
+import { AllowEntry, parseAllowEntry } from '../endpoint/ip-allow-list';
+
+/** What the endpoint checks a caller against, read fresh for each call. */
+export interface EndpointPolicy {
+  enabled: boolean;
+  accessTokenHeader: string;
+  accessToken: string | null;
+  allowList: AllowEntry[];
+}
+
+/** Portico as an external login provider: on/off, the access token and the allowed callers. */
+@Injectable()
+export class ExternalLoginSettingsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly crypto: CryptoService,
+  ) {}
+
+  async get(): Promise<ExternalLoginSettingsView> {
+    return toView(await this.row());
+  }
+
+  async update(ctx: RequestContext, dto: UpdateExternalLoginSettingsDto): Promise<ExternalLoginSettingsView> {
+    let allowedIps: string[] | undefined;
+    if (dto.allowedIps) {
+      const wrong = dto.allowedIps.filter((ip) => !parseAllowEntry(ip));
+      if (wrong.length)
+        throw new InvalidInputError(`allowedIps: not an IP address or CIDR range: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`);
+      allowedIps = [...new Set(dto.allowedIps.map((ip) => parseAllowEntry(ip)!.text))];
+    }
+    return this.tx.run(async (m) => {
+      const row = await this.row();
+      if (dto.enabled !== undefined) row.enabled = dto.enabled;
+      if (dto.accessTokenHeader !== undefined) row.accessTokenHeader = dto.accessTokenHeader.toLowerCase();
+      if (dto.accessToken !== undefined) row.accessTokenEncrypted = dto.accessToken === null ? null : this.crypto.encrypt(dto.accessToken);
+      if (allowedIps) row.allowedIps = allowedIps;
+      await m.save(row);
+      await this.audit.record(m, ctx, {
+        action: 'settings.external-login.updated',
+        targetType: 'settings',
+        targetId: 'external-login',
+        details: { fields: Object.keys(dto), enabled: row.enabled, accessTokenSet: !!row.accessTokenEncrypted, allowedIps: row.allowedIps },
+      });
+      return toView(row);
+    });
+  }
+
+  async policy(): Promise<EndpointPolicy> {
+    const row = await this.row();
+    return {
+      enabled: row.enabled,
+      accessTokenHeader: row.accessTokenHeader,
+      accessToken: row.accessTokenEncrypted ? this.crypto.decrypt(row.accessTokenEncrypted) : null,
+      allowList: row.allowedIps.map((ip) => parseAllowEntry(ip)?.entry).filter((e): e is AllowEntry => !!e),
+    };
+  }
+
+  private async row(): Promise<ExternalLoginSettings> {
+    const rows = await this.tx.manager.find(ExternalLoginSettings, { take: 1, order: { createdAt: 'ASC' } });
+    return rows[0] ?? this.tx.manager.create(ExternalLoginSettings, {});
+  }
+}
+
+function toView(row: ExternalLoginSettings): ExternalLoginSettingsView {
+  return {
+    enabled: row.enabled,
+    accessTokenHeader: row.accessTokenHeader,
+    accessTokenSet: !!row.accessTokenEncrypted,
+    allowedIps: row.allowedIps,
+    updatedAt: row.updatedAt,
+  };
+}

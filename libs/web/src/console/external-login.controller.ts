@@ -1,0 +1,158 @@
+import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
+import {
+  CreateExternalLoginProviderDto,
+  ExternalLoginProvidersService,
+  ExternalLoginProviderView,
+  ExternalLoginTestResultView,
+  TestExternalLoginProviderDto,
+  UpdateExternalLoginProviderDto,
+} from '@portico/external-login';
+import type { Request, Response } from 'express';
+import { consolePage, flash } from './console-page';
+import { circuitSummary, PROVIDER_LABELS, providerFormValues, providerFromCreateForm, providerFromEditForm } from './external-login-form';
+import { attempt, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, text } from './forms';
+
+const AREA = '/console/external-login';
+const providerPath = (id: string) => `${AREA}/${id}`;
+const TEST_LABELS = { siteId: 'Site ID', username: 'Username', password: 'Password' };
+
+/** Console: external login providers (create, edit, delete, test, breaker state). */
+@ApiExcludeController()
+@ConsoleOnly()
+@Controller('console/external-login')
+export class ConsoleExternalLoginController {
+  constructor(private readonly providers: ExternalLoginProvidersService) {}
+
+  @Get()
+  async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    await this.renderList(req, res, query);
+  }
+
+  @Post()
+  async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
+    const parsed = await parseForm(CreateExternalLoginProviderDto, providerFromCreateForm(form), PROVIDER_LABELS);
+    const created = parsed.ok ? await attempt(() => this.providers.create(ctx, parsed.value)) : parsed;
+    if (!created.ok) return this.renderList(req, res, {}, created.problem, form);
+    flash(
+      req,
+      'success',
+      `Provider “${created.value.name}” created. Assign it to organizations on their pages, then try it with “Test provider”.`,
+    );
+    res.redirect(303, providerPath(created.value.id));
+  }
+
+  @Get(':id')
+  async edit(@Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    await this.renderEdit(req, res, await this.providers.get(id));
+  }
+
+  @Post(':id')
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const parsed = await parseForm(UpdateExternalLoginProviderDto, providerFromEditForm(form), PROVIDER_LABELS);
+    const updated = parsed.ok ? await attempt(() => this.providers.update(ctx, id, parsed.value)) : parsed;
+    if (!updated.ok) return this.renderEdit(req, res, await this.providers.get(id), { problem: updated.problem, form });
+    flash(req, 'success', `Provider “${updated.value.name}” saved.`);
+    res.redirect(303, providerPath(id));
+  }
+
+  @Post(':id/test')
+  async test(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const provider = await this.providers.get(id);
+    const siteId = text(form, 'siteId');
+    const password = typeof form.password === 'string' ? form.password : '';
+    const parsed = await parseForm(
+      TestExternalLoginProviderDto,
+      { siteId: /^\d{1,9}$/.test(siteId) ? Number(siteId) : siteId, username: text(form, 'username'), password },
+      TEST_LABELS,
+    );
+    const tested = parsed.ok ? await attempt(() => this.providers.test(ctx, id, parsed.value)) : parsed;
+    // The password typed for the test is never put back on the page.
+    const testForm = { siteId, username: text(form, 'username') };
+    if (!tested.ok) return this.renderEdit(req, res, provider, { testProblem: tested.problem, testForm });
+    await this.renderEdit(req, res, await this.providers.get(id), { testResult: tested.value, testForm });
+  }
+
+  @Get(':id/delete')
+  async confirmDelete(@Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    this.renderConfirm(req, res, await this.providers.get(id));
+  }
+
+  @Post(':id/delete')
+  async delete(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const provider = await this.providers.get(id);
+    const deleted = await attempt(() => this.providers.delete(ctx, id));
+    if (!deleted.ok) return this.renderConfirm(req, res, provider, deleted.problem);
+    flash(req, 'success', `Provider “${provider.name}” deleted.`);
+    res.redirect(303, AREA);
+  }
+
+  private async renderList(req: Request, res: Response, query: FormBody, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+    const page = await this.providers.list({ limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
+    const items = page.items.map((p) => ({ ...p, circuitSummary: circuitSummary(p.circuit) }));
+    res.status(failure?.status ?? 200).render(
+      'pages/console/external-login/list',
+      consolePage(req, 'External login', AREA, {
+        page: { ...page, items },
+        pager: pager(AREA, {}, page),
+        errors: failure?.errors,
+        form: { accessTokenHeader: 'x-access-token', timeoutMs: '5000', ...form, accessToken: '', clientKey: '' },
+      }),
+    );
+  }
+
+  private async renderEdit(
+    req: Request,
+    res: Response,
+    provider: ExternalLoginProviderView,
+    extra: {
+      problem?: FormProblem;
+      form?: FormBody;
+      testProblem?: FormProblem;
+      testResult?: ExternalLoginTestResultView;
+      testForm?: FormBody;
+    } = {},
+  ): Promise<void> {
+    const status = extra.problem?.status ?? extra.testProblem?.status ?? 200;
+    const form = extra.form ? { ...extra.form, accessToken: '', clientKey: '' } : providerFormValues(provider);
+    res.status(status).render(
+      'pages/console/external-login/edit',
+      consolePage(req, `Provider ${provider.name}`, AREA, {
+        provider,
+        circuit: circuitSummary(provider.circuit),
+        form,
+        errors: extra.problem?.errors,
+        testErrors: extra.testProblem?.errors,
+        testResult: extra.testResult,
+        testForm: extra.testForm ?? {},
+      }),
+    );
+  }
+
+  private renderConfirm(req: Request, res: Response, provider: ExternalLoginProviderView, failure?: FormProblem): void {
+    res.status(failure?.status ?? 200).render(
+      'pages/console/confirm',
+      consolePage(req, `Delete provider ${provider.name}`, AREA, {
+        heading: `Delete provider “${provider.name}”?`,
+        message: 'Its settings and secrets are removed. Organizations still assigned to it must be moved first. It cannot be undone.',
+        action: `${providerPath(provider.id)}/delete`,
+        confirmLabel: 'Delete provider',
+        cancelHref: providerPath(provider.id),
+        errors: failure?.errors,
+      }),
+    );
+  }
+}

@@ -20,3 +20,4 @@ export * from './config/project-root';
 export * from './http/optional-non-null';
 export * from './outbound/address-policy';
 export * from './outbound/outbound-http.service';
+export * from './database/fast-find';

@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   containsPattern,
+  findOneFast,
   CryptoService,
   InvalidInputError,
   isUniqueViolation,
@@ -230,7 +231,8 @@ export class UsersService {
   }
 
   private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<User> {
-    const user = await m.findOneBy(User, { id, ...tenantWhere(ctx) });
+    // The hot read of the API (GET /users/{id}): one prepared-once statement, tenant in the WHERE.
+    const user = await findOneFast(m, User, ctx.isPlatformAdmin ? { id } : { id, tenantId: ctx.tenantId });
     if (!user) throw new NotFoundError('User');
     return user;
   }

@@ -147,6 +147,12 @@ describe.each(databaseKinds())('entitlement check endpoint (%s)', (kind) => {
     });
   });
 
+  it('logs a key with control characters, shown replaced, without losing the log', async () => {
+    const marker = uniqueName('ctl');
+    expectRefused(await check(t, `server=rm.example.com;key=${marker}%00%07end`));
+    expect((await decisions(t, { key: marker })).map((d) => [d.code, d.key])).toEqual([['NOT_FOUND', `${marker}\uFFFD\uFFFDend`]]);
+  });
+
   it('logs a malformed query as BAD_REQUEST', async () => {
     const marker = uniqueName('dup');
     expectRefused(await check(t, `server=rm.example.com;key=${marker};key=again`));

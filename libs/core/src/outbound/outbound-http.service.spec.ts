@@ -35,7 +35,7 @@ describe('OutboundHttpService', () => {
     server = createServer((req, res) => {
       hits++;
       if (req.url === '/redirect') return res.writeHead(302, { location: '/ok' }).end();
-      if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
+      if (req.url === '/slow') return void setTimeout(() => res.end('late'), 500);
       if (req.url === '/big') return res.end('x'.repeat(10_000));
       res.setHeader('content-type', 'application/json');
       res.end('{"ok":true}');

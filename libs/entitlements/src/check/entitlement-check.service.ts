@@ -11,8 +11,9 @@ const MAX_KEY_LENGTH = 255;
 
 /**
  * The decision behind GET /entitlements/check and POST /api/v1/entitlements/verify: the caller
- * allow-list, then a delegation source if one matches, else the virtual keys, read with one
- * indexed query on every check so that a suspension, an expiry or a deletion counts at once.
+ * allow-list, then a delegation source if one matches, else the virtual keys, read from the
+ * database by an index search on every check (never cached), so that a suspension, an expiry or
+ * a deletion counts from the very next check on every instance.
  */
 @Injectable()
 export class EntitlementCheckService {

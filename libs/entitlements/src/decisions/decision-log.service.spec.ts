@@ -14,7 +14,6 @@ function recordingTx(): { tx: TransactionService; inserts: EntitlementDecision[]
   };
   const manager = {
     connection: { options: { type: 'better-sqlite3' }, driver: { preparePersistentValue: (v: unknown) => v }, getMetadata: () => metadata },
-    create: (_cls: unknown, fields: Partial<EntitlementDecision>) => Object.assign(new EntitlementDecision(), fields),
     query: async (sql: string, params: unknown[]) => {
       expect(sql).toMatch(/^INSERT INTO "entitlement_decisions" \("id", "at", "count"/);
       const rows: EntitlementDecision[] = [];
@@ -23,6 +22,7 @@ function recordingTx(): { tx: TransactionService; inserts: EntitlementDecision[]
       }
       inserts.push(rows);
     },
+    find: async () => [],
     delete: async () => undefined,
   } as unknown as EntityManager;
   return { tx: { run: (work: (m: EntityManager) => Promise<unknown>) => work(manager) } as unknown as TransactionService, inserts };
@@ -59,9 +59,9 @@ describe('DecisionLogService', () => {
     for (let i = 0; i < 1000; i++) log.record(valid(`key-${i}`));
     await log.flush();
     const rows = inserts.flat();
-    expect(rows.filter((r) => r.key !== null)).toHaveLength(200);
+    expect(rows.filter((r) => r.key !== null)).toHaveLength(100);
     expect(rows.filter((r) => r.key === null)).toEqual([
-      expect.objectContaining({ code: 'VALID', server: 'rm.example.com', className: 'p', count: 800 }),
+      expect.objectContaining({ code: 'VALID', server: 'rm.example.com', className: 'p', count: 900 }),
     ]);
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(1000);
     expect(inserts.every((chunk) => chunk.length <= 100)).toBe(true);
@@ -82,5 +82,26 @@ describe('DecisionLogService', () => {
     log.record(valid('last-one'));
     await log.beforeApplicationShutdown();
     expect(inserts.flat().map((r) => r.key)).toEqual(['last-one']);
+  });
+
+  it('deletes decisions past their retention in rounds, until fewer than a round are left', async () => {
+    const { tx } = recordingTx();
+    const found = [1000, 1000, 3];
+    const deleted: number[] = [];
+    const manager = {
+      find: async (_cls: unknown, options: { where: { at: { value: Date } } }) => {
+        expect(options.where.at.value.getTime()).toBeLessThan(Date.now() - 13 * 86_400_000);
+        return Array.from({ length: found.shift() ?? 0 }, (_, i) => ({ id: `id-${i}` }));
+      },
+      delete: async (_cls: unknown, where: { id: { value: string[] } }) => void deleted.push(where.id.value.length),
+    } as unknown as EntityManager;
+    const log = new DecisionLogService({
+      ...tx,
+      run: (work: (m: EntityManager) => Promise<unknown>) => work(manager),
+    } as unknown as TransactionService);
+    await log.flush();
+    expect(deleted).toEqual([1000, 1000, 3]);
+    await log.flush();
+    expect(deleted).toHaveLength(3);
   });
 });

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { containsPattern, LIKE_ESCAPE, Page, pageWindow, TransactionService } from '@portico/core';
-import { EntityManager, LessThan } from 'typeorm';
+import { EntityManager, In, LessThan } from 'typeorm';
 import type { Decision, DecisionCode } from '../check/decision';
 import type { CheckParams } from '../check/check-query';
 import { DecisionQueryDto, DecisionView } from '../dto/verify.dto';
@@ -22,10 +23,12 @@ interface Pending {
 const FLUSH_MS = 1000;
 // Distinct decisions kept in full per window. Past that (a flood of different keys) a decision only
 // counts towards one row per code, channel, server and class, without its key and addresses.
-const MAX_DETAILED = 200;
+const MAX_DETAILED = 100;
 const ROWS_PER_INSERT = 100;
-const RETENTION_DAYS = 30;
+const RETENTION_DAYS = 14;
 const PRUNE_EVERY_MS = 3_600_000;
+// Old rows go in small rounds, so that no single DELETE holds SQLite (and the checks) for long.
+const PRUNE_ROWS_PER_ROUND = 1000;
 
 /**
  * The decision log, kept off the check's hot path: a decision is added to an in-memory window in
@@ -117,50 +120,77 @@ export class DecisionLogService implements OnModuleInit, BeforeApplicationShutdo
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.detailed = 0;
-    const prune = Date.now() - this.lastPrune > PRUNE_EVERY_MS;
-    if (!batch.length && !prune) return;
-    await this.tx.run(async (m) => {
-      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-        const rows = batch.slice(i, i + ROWS_PER_INSERT).map((p) => m.create(EntitlementDecision, { ...p.row, at: p.at, count: p.count }));
-        await insertRows(m, rows);
-        // On SQLite each insert holds the event loop: let waiting checks through between them.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (prune) {
-        this.lastPrune = Date.now();
-        await m.delete(EntitlementDecision, { at: LessThan(new Date(Date.now() - RETENTION_DAYS * 86_400_000)) });
-      }
-    });
+    if (batch.length) {
+      await this.tx.run(async (m) => {
+        const rows = batch.map((p): DecisionRow => ({ id: randomUUID(), at: p.at, count: p.count, ...p.row }));
+        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+          await insertRows(m, rows.slice(i, i + ROWS_PER_INSERT));
+          // On SQLite each insert holds the event loop: let waiting checks through between them.
+          await yieldToChecks();
+        }
+      });
+    }
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.prune(new Date(Date.now() - RETENTION_DAYS * 86_400_000));
+    }
+  }
+
+  private async prune(before: Date): Promise<void> {
+    for (;;) {
+      const deleted = await this.tx.run(async (m) => {
+        const ids = await m.find(EntitlementDecision, {
+          select: { id: true },
+          where: { at: LessThan(before) },
+          take: PRUNE_ROWS_PER_ROUND,
+        });
+        if (ids.length) await m.delete(EntitlementDecision, { id: In(ids.map((r) => r.id)) });
+        return ids.length;
+      });
+      if (deleted < PRUNE_ROWS_PER_ROUND) return;
+      await yieldToChecks();
+    }
   }
 }
 
+const yieldToChecks = () => new Promise((resolve) => setImmediate(resolve));
+
+type DecisionRow = Omit<EntitlementDecision, 'createdAt' | 'updatedAt'>;
 const INSERTED = ['id', 'at', 'count', 'code', 'channel', 'via', 'server', 'className', 'key', 'remoteIp', 'callerIp', 'detail'] as const;
 
 /**
- * One multi-row INSERT, with values converted by the driver as TypeORM converts them. Not
- * `manager.insert`: that builds its SQL row by row and reads every row back for its defaults,
- * which holds the event loop (and so the checks) for milliseconds per flush.
+ * One multi-row INSERT of plain rows, the time converted by the driver as TypeORM converts it.
+ * Not `manager.create` and `manager.insert`: they build each row and its SQL through the entity
+ * metadata and read every row back for its defaults, which holds the event loop (and so the
+ * checks) for milliseconds per flush.
  */
-async function insertRows(m: EntityManager, rows: EntitlementDecision[]): Promise<void> {
-  const driver = m.connection.driver;
+async function insertRows(m: EntityManager, rows: DecisionRow[]): Promise<void> {
   const metadata = m.connection.getMetadata(EntitlementDecision);
-  const columns = INSERTED.map((property) => metadata.findColumnWithPropertyName(property)!);
+  const at = metadata.findColumnWithPropertyName('at')!;
+  const names = INSERTED.map((p) => `"${metadata.findColumnWithPropertyName(p)!.databaseName}"`).join(', ');
   const postgres = m.connection.options.type === 'postgres';
   const params: unknown[] = [];
   const tuples = rows.map((row) => {
-    const marks = columns.map((column) => {
-      params.push(driver.preparePersistentValue(column.getEntityValue(row), column));
+    const marks = INSERTED.map((p) => {
+      params.push(p === 'at' ? m.connection.driver.preparePersistentValue(row.at, at) : printable(row[p]));
       return postgres ? `$${params.length}` : '?';
     });
     return `(${marks.join(', ')})`;
   });
-  const names = columns.map((c) => `"${c.databaseName}"`).join(', ');
   await m.query(`INSERT INTO "${metadata.tableName}" (${names}) VALUES ${tuples.join(', ')}`, params);
 }
 
-// Logged as received, except control characters (PostgreSQL refuses NUL in text) and past a length.
+// Logged as received, within the column sizes (control characters are replaced when written).
 function clip(value: string | null | undefined, max: number): string | null {
-  return value ? value.slice(0, max).replace(/\p{Cc}/gu, '\uFFFD') : null;
+  return value ? value.slice(0, max) : null;
+}
+
+const CONTROL = /\p{Cc}/u;
+const CONTROL_ALL = /\p{Cc}/gu;
+
+// PostgreSQL refuses a NUL in text; no control character is worth keeping in a log.
+function printable(value: unknown): unknown {
+  return typeof value === 'string' && CONTROL.test(value) ? value.replace(CONTROL_ALL, '\uFFFD') : value;
 }
 
 function toView(d: EntitlementDecision): DecisionView {

@@ -52,7 +52,7 @@ export class LoginThrottleService {
       }
       for (const row of rows) {
         row.failures += 1;
-        await m.save(row);
+        await this.store(m, row);
       }
       return { allowed: true, keys: rows.map((r) => r.key) };
     });
@@ -66,7 +66,7 @@ export class LoginThrottleService {
       if (k.ip) {
         const row = await this.lockRow(m, k.ip);
         row.failures = Math.max(0, row.failures - 1);
-        await m.save(row);
+        await this.store(m, row);
       }
     });
   }
@@ -79,7 +79,7 @@ export class LoginThrottleService {
         if (!key) continue;
         const row = await this.lockRow(m, key);
         row.failures = Math.max(0, row.failures - 1);
-        await m.save(row);
+        await this.store(m, row);
       }
     });
   }
@@ -98,12 +98,17 @@ export class LoginThrottleService {
           const seconds = Math.min(policy.baseWaitSeconds * 2 ** (row.lockouts - 1), policy.maxWaitSeconds);
           row.lockedUntil = new Date(Date.now() + seconds * 1000);
           row.failures = 0;
-          await m.save(row);
+          await this.store(m, row);
           wait = Math.max(wait ?? 0, seconds);
         }
       }
       return wait;
     });
+  }
+
+  // update, not save: save would SELECT the row again before writing it.
+  private async store(m: EntityManager, row: LoginThrottle): Promise<void> {
+    await m.update(LoginThrottle, { id: row.id }, { failures: row.failures, lockouts: row.lockouts, lockedUntil: row.lockedUntil });
   }
 
   private async lockRow(m: EntityManager, key: string): Promise<LoginThrottle> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, MoreThanOrEqual } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
 import { Page, PageQueryDto, pageWindow, toPage } from '../pagination/pagination';
@@ -49,7 +50,8 @@ export class AuditService {
       ip: ctx.ip,
       details: entry.details ?? null,
     });
-    await manager.save(event);
+    // insert, not save: save would first SELECT to tell an insert from an update.
+    await manager.insert(AuditEvent, event as QueryDeepPartialEntity<AuditEvent>);
   }
 
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {

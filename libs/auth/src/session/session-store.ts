@@ -28,9 +28,13 @@ export class DatabaseSessionBackend implements SessionBackend {
 
   async set(sid: string, data: string, expiresAt: Date): Promise<void> {
     const repo = this.dataSource.getRepository(HttpSession);
-    const existing = await repo.findOneBy({ sid });
-    if (existing) await repo.update({ sid }, { data, expiresAt });
-    else await repo.insert(repo.create({ sid, data, expiresAt }));
+    // One statement: INSERT … ON CONFLICT (sid) DO UPDATE, on SQLite and PostgreSQL alike.
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values(repo.create({ sid, data, expiresAt }))
+      .orUpdate(['data', 'expires_at', 'updated_at'], ['sid'])
+      .execute();
     await this.sweep();
   }
 

@@ -1,21 +1,8 @@
-import { existsSync } from 'node:fs';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { totpCode } from '../../libs/auth/src/totp/totp';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
-
-// Debian's Chromium, installed by the system package manager; the tests never download a browser.
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const chromiumPresent = existsSync(CHROMIUM);
 
 const PASSWORD = 'Velvet-Otter-42-river';
 const TENANT_USER = 'tom@globex.example';

@@ -1,20 +1,7 @@
-import { existsSync } from 'node:fs';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { TOTP_PERIOD, totpCode } from '../../libs/auth/src/totp/totp';
 import { startTestApp, type TestApp } from '../support/test-app';
-
-// Debian's Chromium, installed by the system package manager; the tests never download a browser.
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const chromiumPresent = existsSync(CHROMIUM);
 
 const EMAIL = 'grace@harbour.example';
 const PASSWORD = 'Lantern-Pelican-31-dock';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService, TransactionService } from '@portico/core';
-import { IsNull } from 'typeorm';
+import { IsNull, Not } from 'typeorm';
 import { AdminApiToken } from './entities/admin-api-token.entity';
 
 @Injectable()
@@ -16,12 +16,17 @@ export class ApiTokensService {
     return this.tx.manager.findOneBy(AdminApiToken, { tokenHash: this.crypto.hashToken(token), revokedAt: IsNull() });
   }
 
-  /** Registers a token given in the environment (idempotent across restarts). */
+  /**
+   * Registers a token given in the environment (idempotent across restarts). A different value
+   * under the same name replaces the old one: rotating ADMIN_API_TOKEN revokes the previous token.
+   */
   async ensure(name: string, token: string): Promise<void> {
     const tokenHash = this.crypto.hashToken(token);
     await this.tx.run(async (m) => {
-      if (await m.findOneBy(AdminApiToken, { tokenHash })) return;
-      await m.save(m.create(AdminApiToken, { name, tokenHash }));
+      await m.update(AdminApiToken, { name, revokedAt: IsNull(), tokenHash: Not(tokenHash) }, { revokedAt: new Date() });
+      const existing = await m.findOneBy(AdminApiToken, { tokenHash });
+      if (!existing) await m.insert(AdminApiToken, m.create(AdminApiToken, { name, tokenHash }));
+      else if (existing.revokedAt) await m.update(AdminApiToken, { id: existing.id }, { revokedAt: null });
     });
   }
 }

@@ -78,7 +78,7 @@ export class TenantsService {
   async resolveOwner(ctx: RequestContext, tenantKey: string | null | undefined): Promise<TenantRef | null> {
     if (ctx.actor.kind === 'tenant') {
       if (tenantKey && tenantKey !== ctx.actor.tenantKey) throw new ForbiddenError('A tenant API key can only act on its own tenant');
-      return { id: ctx.actor.tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' };
+      return callerTenant(ctx);
     }
     if (!ctx.isPlatformAdmin) throw new ForbiddenError('Only platform administrators may choose a tenant');
     if (!tenantKey) return null;
@@ -214,6 +214,15 @@ export class TenantsService {
     if (!tenant) throw new NotFoundError(`Tenant "${key}"`);
     return tenant;
   }
+}
+
+/**
+ * The tenant a tenant API key acts for, from the request context alone (the guard has just checked
+ * that the key is valid and its tenant active); null for any other caller.
+ */
+export function callerTenant(ctx: RequestContext): TenantRef | null {
+  if (ctx.actor.kind !== 'tenant') return null;
+  return { id: ctx.actor.tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' };
 }
 
 function toRef(t: Tenant): TenantRef {

@@ -17,7 +17,7 @@ import {
   TransactionService,
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
-import { TenantRef, TenantsService } from '@portico/tenants';
+import { callerTenant, TenantRef, TenantsService } from '@portico/tenants';
 import { EntityManager } from 'typeorm';
 import { CreateUserDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
 import { Membership } from './entities/membership.entity';
@@ -239,10 +239,8 @@ export class UsersService {
 
   private async tenantRef(ctx: RequestContext, tenantId: string | null): Promise<TenantRef | null> {
     if (!tenantId) return null;
-    if (ctx.actor.kind === 'tenant' && ctx.actor.tenantId === tenantId) {
-      return { id: tenantId, key: ctx.actor.tenantKey, name: ctx.actor.tenantKey, status: 'active' };
-    }
-    return this.tenants.findById(tenantId);
+    const own = callerTenant(ctx);
+    return own?.id === tenantId ? own : this.tenants.findById(tenantId);
   }
 
   private async tenantKeyFor(ctx: RequestContext, tenantId: string | null): Promise<string | null> {

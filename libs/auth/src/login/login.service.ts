@@ -4,7 +4,7 @@ import { TenantRef, TenantsService } from '@portico/tenants';
 import { LoginAccount, UserCredentialsService } from '@portico/users';
 import { AuthenticatorService } from '../authenticator/authenticator.service';
 import { AuthSettingsService } from '../settings/auth-settings.service';
-import { LoginThrottleService, ThrottlePolicy } from '../throttle/login-throttle.service';
+import { lockoutPolicy, LoginThrottleService } from '../throttle/login-throttle.service';
 import { FirstFactorRoutes } from './first-factor-routes';
 import { FirstFactor, lockedMessage, LoginOutcome, WRONG_CREDENTIALS } from './login-method';
 import { PasswordLogin } from './password-login';
@@ -62,11 +62,7 @@ export class LoginService {
       });
       return { kind: 'refused', status: 403, message: METHOD_OFF[factor.method].message };
     }
-    const policy: ThrottlePolicy = {
-      maxFailures: settings.lockout.maxPasswordFailures,
-      baseWaitSeconds: settings.lockout.baseWaitSeconds,
-      maxWaitSeconds: settings.lockout.maxWaitSeconds,
-    };
+    const policy = lockoutPolicy(settings.lockout, 'password');
     const accountKey = `${tenant?.id ?? 'direct'}:${login.trim()}`;
     const reservation = await this.throttle.reserve('password', accountKey, ip, policy);
     if (!reservation.allowed) {
@@ -138,11 +134,7 @@ export class LoginService {
     const account = await this.credentials.findById(userId);
     if (!account || account.status !== 'active') return { kind: 'refused', status: 401, message: 'Please sign in again.' };
     const settings = await this.settings.effective(account.tenantId);
-    const policy: ThrottlePolicy = {
-      maxFailures: settings.lockout.maxAuthenticatorFailures,
-      baseWaitSeconds: settings.lockout.baseWaitSeconds,
-      maxWaitSeconds: settings.lockout.maxWaitSeconds,
-    };
+    const policy = lockoutPolicy(settings.lockout, 'authenticator');
     const tenant = account.tenantId ? await this.tenants.findById(account.tenantId) : null;
     const reservation = await this.throttle.reserve('authenticator', account.id, ip, policy);
     if (!reservation.allowed) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionService } from '@portico/core';
 import { EntityManager } from 'typeorm';
 import { LoginThrottle } from '../entities/login-throttle.entity';
+import type { LockoutView } from '../settings/auth-settings.dto';
 
 export type ThrottleKind = 'password' | 'authenticator' | 'signup';
 
@@ -9,6 +10,15 @@ export interface ThrottlePolicy {
   maxFailures: number;
   baseWaitSeconds: number;
   maxWaitSeconds: number;
+}
+
+/** The throttle policy Global Configuration › Authentication sets for a kind of secret. */
+export function lockoutPolicy(lockout: LockoutView, kind: 'password' | 'authenticator'): ThrottlePolicy {
+  return {
+    maxFailures: kind === 'password' ? lockout.maxPasswordFailures : lockout.maxAuthenticatorFailures,
+    baseWaitSeconds: lockout.baseWaitSeconds,
+    maxWaitSeconds: lockout.maxWaitSeconds,
+  };
 }
 
 export type Reservation = { allowed: true; keys: string[] } | { allowed: false; retryAfterSeconds: number };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuthSettingsService, lockedMessage, LoginService, LoginThrottleService, ThrottlePolicy } from '@portico/auth';
+import { AuthSettingsService, lockedMessage, lockoutPolicy, LoginService, LoginThrottleService } from '@portico/auth';
 import { AuditService, CryptoService, RequestContext, TransactionService } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
@@ -103,12 +103,7 @@ export class ExternalLoginEndpointService {
 
     // The login page's throttle, with the same account key, so guesses here and there add up. The
     // second key is the site rather than the address: every call comes from the same few systems.
-    const lockout = (await this.authSettings.effective(site.tenantId)).lockout;
-    const policy: ThrottlePolicy = {
-      maxFailures: lockout.maxPasswordFailures,
-      baseWaitSeconds: lockout.baseWaitSeconds,
-      maxWaitSeconds: lockout.maxWaitSeconds,
-    };
+    const policy = lockoutPolicy((await this.authSettings.effective(site.tenantId)).lockout, 'password');
     const accountKey = `${site.tenantId ?? 'direct'}:${username}`;
     const siteKey = `site:${site.siteId}`;
     const reservation = await this.throttle.reserve('password', accountKey, siteKey, policy);

@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 import { Authentication1764000100000 } from './1764000100000-authentication';
 import { ExternalLogin1764000200000 } from './1764000200000-external-login';
 import { Entitlements1764000300000 } from './1764000300000-entitlements';
+import { IdentityMapOutboxIntegrations1764000400000 } from './1764000400000-identity-map-outbox-integrations';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const ALL_MIGRATIONS = [
   Authentication1764000100000,
   ExternalLogin1764000200000,
   Entitlements1764000300000,
+  IdentityMapOutboxIntegrations1764000400000,
 ];

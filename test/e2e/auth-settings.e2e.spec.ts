@@ -119,6 +119,9 @@ describe.each(databaseKinds())('authentication settings API (%s)', (kind) => {
         signupEnabled: null,
         methods: null,
         effective: expect.objectContaining({ signupEnabled: false, methods: DEFAULTS.methods }),
+        embedOrigins: [],
+        billingApi: null,
+        dataSharingUrl: null,
       });
     });
 
@@ -158,6 +161,53 @@ describe.each(databaseKinds())('authentication settings API (%s)', (kind) => {
       expect((await getTenant().expect(200)).body).toMatchObject({ signupEnabled: null, methods: null });
       expectError(await getTenant('no-such-tenant'), 404);
       expectError(await putTenant({ signupEnabled: true }, 'no-such-tenant'), 404);
+    });
+  });
+
+  describe('portal wiring (embedding, billing API, data sharing)', () => {
+    it('is empty at first', async () => {
+      expect((await getTenant().expect(200)).body).toMatchObject({ embedOrigins: [], billingApi: null, dataSharingUrl: null });
+    });
+
+    it('stores embed origins, the billing API with a write-only password, and the data-sharing URL', async () => {
+      const body = {
+        embedOrigins: ['https://portal.example.com', 'http://127.0.0.1:8080'],
+        billingApi: { url: 'https://billing.example.com/api/', username: 'portico', password: 'billing-s3cret' },
+        dataSharingUrl: 'https://portal.example.com/data',
+      };
+      const saved = (await putTenant(body).expect(200)).body;
+      expect(saved).toMatchObject({
+        embedOrigins: body.embedOrigins,
+        billingApi: { url: 'https://billing.example.com/api', username: 'portico', passwordSet: true, allowPrivateNetwork: false },
+        dataSharingUrl: body.dataSharingUrl,
+      });
+      expect(JSON.stringify(saved)).not.toContain('billing-s3cret');
+      // Changing the user alone keeps the stored password.
+      const kept = (await putTenant({ billingApi: { url: 'https://billing.example.com/v2', username: 'other' } }).expect(200)).body;
+      expect(kept.billingApi).toMatchObject({ url: 'https://billing.example.com/v2', username: 'other', passwordSet: true });
+      expect((await putTenant({ billingApi: null, embedOrigins: [] }).expect(200)).body).toMatchObject({
+        billingApi: null,
+        embedOrigins: [],
+      });
+      const audit = await auditEvents(t, { action: 'tenant.settings.updated' });
+      expect(JSON.stringify(audit)).not.toContain('billing-s3cret');
+    });
+
+    it('refuses what is not an origin or a usable URL, naming the field', async () => {
+      for (const [body, message] of [
+        [{ embedOrigins: ['https://portal.example.com/path'] }, /embedOrigins/],
+        [{ embedOrigins: ['javascript:alert(1)'] }, /embedOrigins/],
+        [{ embedOrigins: 'https://portal.example.com' }, /embedOrigins/],
+        [{ billingApi: { url: 'ftp://billing.example.com', username: 'u', password: 'p' } }, /billingApi.url/],
+        [{ billingApi: { url: 'https://user:pw@billing.example.com', username: 'u', password: 'p' } }, /billingApi.url/],
+        [{ billingApi: { url: 'http://billing.example.com', username: 'u', password: 'p' } }, /https/],
+        [{ billingApi: { url: 'https://billing.example.com', username: 'u' } }, /billingApi.password is required/],
+        [{ billingApi: { url: 'https://billing.example.com', password: 'p' } }, /username/],
+        [{ dataSharingUrl: 'not a url' }, /dataSharingUrl/],
+      ] as const) {
+        expectError(await putTenant(body), 400, message);
+      }
+      expect((await getTenant().expect(200)).body).toMatchObject({ billingApi: null, embedOrigins: [] });
     });
   });
 });

@@ -3,6 +3,7 @@ import { AuthModule } from '@portico/auth';
 import { AppConfig, CoreModule } from '@portico/core';
 import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
+import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
@@ -21,6 +22,7 @@ export class AppModule {
         TenantsModule,
         OrganizationsModule,
         UsersModule,
+        IdentityMapModule,
         AuthModule,
         SignupModule,
         ExternalLoginModule,

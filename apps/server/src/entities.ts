@@ -1,4 +1,5 @@
-import { AuditEvent, Counter } from '@portico/core';
+import { AuditEvent, Counter, OutboxEvent } from '@portico/core';
+import { IdentityLink } from '@portico/identity-map';
 import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator } from '@portico/auth';
 import { ExternalLoginProvider, ExternalLoginSettings } from '@portico/external-login';
 import {
@@ -9,15 +10,18 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
-import { Tenant, TenantApiKey } from '@portico/tenants';
+import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
   AuditEvent,
   Counter,
+  OutboxEvent,
   Tenant,
   TenantApiKey,
+  TenantIntegration,
+  IdentityLink,
   Organization,
   User,
   Membership,

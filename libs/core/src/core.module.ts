@@ -5,6 +5,8 @@ import { AppConfig } from './config/app-config';
 import { AuditController } from './audit/audit.controller';
 import { AuditEvent } from './audit/audit-event.entity';
 import { Counter } from './database/counter.entity';
+import { OutboxEvent } from './events/outbox-event.entity';
+import { OutboxService } from './events/outbox.service';
 import { AuditService } from './audit/audit.service';
 import { CryptoService } from './crypto/crypto.service';
 import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
@@ -23,11 +25,11 @@ export class CoreModule {
       imports: [
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(buildDataSourceOptions(config.database, parts)),
-        TypeOrmModule.forFeature([AuditEvent, Counter]),
+        TypeOrmModule.forFeature([AuditEvent, Counter, OutboxEvent]),
       ],
       controllers: [HealthController, AuditController],
-      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService, OutboundHttpService],
-      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService],
+      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService],
+      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService],
     };
   }
 }

@@ -21,3 +21,6 @@ export * from './http/optional-non-null';
 export * from './outbound/address-policy';
 export * from './outbound/outbound-http.service';
 export * from './database/fast-find';
+export * from './events/domain-events';
+export * from './events/outbox-event.entity';
+export * from './events/outbox.service';

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantApiKey } from './entities/tenant-api-key.entity';
+import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
 import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Tenant, TenantApiKey])],
+  imports: [TypeOrmModule.forFeature([Tenant, TenantApiKey, TenantIntegration])],
   controllers: [TenantsController],
   providers: [TenantsService],
   exports: [TenantsService],

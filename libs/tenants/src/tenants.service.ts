@@ -19,7 +19,9 @@ import {
 import { EntityManager, IsNull } from 'typeorm';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { ApiKeyCache } from './api-key-cache';
+import { TenantBillingApi, TenantIntegrationView, UpdateTenantIntegrationDto } from './dto/tenant-integration.dto';
 import { TenantApiKey } from './entities/tenant-api-key.entity';
+import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
 
 export interface TenantRef {
@@ -203,6 +205,52 @@ export class TenantsService {
     return this.admit(toRef(apiKey.tenant), matches);
   }
 
+  /** The origins allowed to frame Portico pages served in this tenant's context (none by default). */
+  async embedOrigins(tenantId: string): Promise<string[]> {
+    return (await this.tx.manager.findOneBy(TenantIntegration, { tenantId }))?.embedOrigins ?? [];
+  }
+
+  /** The tenant's billing API with its password decrypted, or null when its organizations are billed directly. */
+  async billingApi(tenantId: string): Promise<TenantBillingApi | null> {
+    const row = await this.tx.manager.findOneBy(TenantIntegration, { tenantId });
+    if (!row?.billingApiUrl || !row.billingApiUsername || !row.billingApiPasswordSealed) return null;
+    return {
+      url: row.billingApiUrl,
+      username: row.billingApiUsername,
+      password: this.crypto.decrypt(row.billingApiPasswordSealed),
+      allowPrivateNetwork: row.billingApiAllowPrivateNetwork,
+    };
+  }
+
+  async integration(tenantId: string): Promise<TenantIntegrationView> {
+    return toIntegrationView(await this.tx.manager.findOneBy(TenantIntegration, { tenantId }));
+  }
+
+  /** Applies the fields present in `dto` (inside the caller's transaction); secrets stay write-only. */
+  async updateIntegration(m: EntityManager, tenantId: string, dto: UpdateTenantIntegrationDto): Promise<void> {
+    const row = (await m.findOneBy(TenantIntegration, { tenantId })) ?? m.create(TenantIntegration, { tenantId });
+    if (dto.embedOrigins !== undefined) row.embedOrigins = [...new Set(dto.embedOrigins)];
+    if (dto.dataSharingUrl !== undefined) row.dataSharingUrl = dto.dataSharingUrl;
+    if (dto.billingApi === null) {
+      Object.assign(row, {
+        billingApiUrl: null,
+        billingApiUsername: null,
+        billingApiPasswordSealed: null,
+        billingApiAllowPrivateNetwork: false,
+      });
+    } else if (dto.billingApi) {
+      const api = dto.billingApi;
+      if (!api.password && !row.billingApiPasswordSealed) throw new InvalidInputError('billingApi.password is required the first time');
+      if (api.url.startsWith('http:') && !api.allowPrivateNetwork)
+        throw new InvalidInputError('billingApi.url must use https (plain http only with allowPrivateNetwork)');
+      row.billingApiUrl = api.url.replace(/\/+$/, '');
+      row.billingApiUsername = api.username;
+      if (api.password) row.billingApiPasswordSealed = this.crypto.encrypt(api.password);
+      row.billingApiAllowPrivateNetwork = api.allowPrivateNetwork ?? false;
+    }
+    await m.save(row);
+  }
+
   private admit(tenant: TenantRef, matches: boolean): TenantRef | null {
     if (!matches) return null;
     if (tenant.status !== 'active') throw new ForbiddenError(`Tenant "${tenant.key}" is suspended`);
@@ -231,6 +279,22 @@ function toRef(t: Tenant): TenantRef {
 
 function toTenantView(t: Tenant): TenantView {
   return { id: t.id, key: t.key, name: t.name, status: t.status, createdAt: t.createdAt, updatedAt: t.updatedAt };
+}
+
+function toIntegrationView(row: TenantIntegration | null): TenantIntegrationView {
+  if (!row) return { embedOrigins: [], billingApi: null, dataSharingUrl: null };
+  return {
+    embedOrigins: row.embedOrigins,
+    billingApi: row.billingApiUrl
+      ? {
+          url: row.billingApiUrl,
+          username: row.billingApiUsername ?? '',
+          passwordSet: !!row.billingApiPasswordSealed,
+          allowPrivateNetwork: row.billingApiAllowPrivateNetwork,
+        }
+      : null,
+    dataSharingUrl: row.dataSharingUrl,
+  };
 }
 
 function toApiKeyView(k: TenantApiKey): ApiKeyView {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { IsOptionalNonNull } from '@portico/core';
+import { TenantIntegrationView, UpdateTenantIntegrationDto } from '@portico/tenants';
 
 export class MethodsDto {
   @ApiProperty() @IsBoolean() password: boolean;
@@ -81,7 +82,8 @@ export class AuthSettingsView {
   @ApiProperty({ type: LockoutView }) lockout: LockoutView;
 }
 
-export class UpdateTenantSettingsDto {
+/** Authentication overrides plus the portal wiring (embedding, billing API, data sharing). */
+export class UpdateTenantSettingsDto extends UpdateTenantIntegrationDto {
   @ApiPropertyOptional({ nullable: true, type: Boolean, description: 'null: as globally set' })
   @ValidateIf((_o, v) => v !== null && v !== undefined)
   @IsBoolean()
@@ -94,7 +96,7 @@ export class UpdateTenantSettingsDto {
   methods?: MethodsDto | null;
 }
 
-export class TenantSettingsView {
+export class TenantSettingsView extends TenantIntegrationView {
   @ApiProperty({ nullable: true, type: Boolean }) signupEnabled: boolean | null;
   @ApiProperty({ nullable: true, type: MethodsDto }) methods: MethodsDto | null;
   @ApiProperty({ type: AuthSettingsView, description: 'What applies to this tenant after inheritance' }) effective: AuthSettingsView;

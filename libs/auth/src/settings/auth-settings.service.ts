@@ -51,7 +51,12 @@ export class AuthSettingsService {
   async forTenant(key: string): Promise<TenantSettingsView> {
     const tenant = await this.tenantOrFail(key);
     const own = await this.tx.manager.findOneBy(TenantAuthSettings, { tenantId: tenant.id });
-    return { signupEnabled: own?.signupEnabled ?? null, methods: own?.methods ?? null, effective: await this.effective(tenant.id) };
+    return {
+      signupEnabled: own?.signupEnabled ?? null,
+      methods: own?.methods ?? null,
+      effective: await this.effective(tenant.id),
+      ...(await this.tenants.integration(tenant.id)),
+    };
   }
 
   async updateTenant(ctx: RequestContext, key: string, dto: UpdateTenantSettingsDto): Promise<TenantSettingsView> {
@@ -61,6 +66,7 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
       await m.save(row);
+      await this.tenants.updateIntegration(m, tenant.id, dto);
       await this.audit.record(m, ctx, {
         action: 'tenant.settings.updated',
         targetType: 'tenant',

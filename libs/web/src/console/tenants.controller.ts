@@ -19,6 +19,7 @@ import {
   text,
 } from './forms';
 import { parseTenantAuthForm, tenantAuthSummary, tenantAuthView } from './tenant-auth-form';
+import { tenantTabs } from './tenant-tabs';
 
 const LABELS = { key: 'Key', name: 'Name', label: 'Label' };
 const tenantPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}`;
@@ -195,6 +196,7 @@ export class ConsoleTenantsController {
       'pages/console/tenants/detail',
       consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
         tenant,
+        tabs: tenantTabs(tenant.key, 'overview'),
         suspended: tenant.status === 'suspended',
         apiKeys,
         auth,

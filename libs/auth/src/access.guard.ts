@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Access, ACCESS_KEY, AppConfig, RequestContext } from '@portico/core';
+import { Access, ACCESS_KEY, AppConfig, RequestContext, WireError } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import type { Request, Response } from 'express';
@@ -37,8 +37,31 @@ export class AccessGuard implements CanActivate {
       req.portico = RequestContext.anonymous(req.ip ?? null, String(req.id ?? ''));
       return true;
     }
+    if (access === 'tenant-keyed') {
+      req.portico = await this.fromTenantKey(req, context.switchToHttp().getResponse<Response>());
+      return true;
+    }
     req.portico = await this.fromAuthorization(req, context.switchToHttp().getResponse<Response>(), access);
     return true;
+  }
+
+  /** /t/{tenantKey}/…: the key must be one of that tenant's; another tenant's valid key is refused alike. */
+  private async fromTenantKey(req: Request, res: Response): Promise<RequestContext> {
+    const [scheme, value = ''] = (req.headers.authorization ?? '').split(' ', 2);
+    const pathKey = req.params?.tenantKey;
+    if (scheme?.toLowerCase() === 'basic' && value && typeof pathKey === 'string') {
+      const [keyId, secret] = decodeBasic(value);
+      const tenant = keyId && secret ? await this.tenants.verifyApiKey(keyId, secret) : null;
+      if (tenant && tenant.key === pathKey)
+        return new RequestContext(
+          { kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
+          tenant.id,
+          req.ip ?? null,
+          String(req.id ?? ''),
+        );
+    }
+    res.setHeader('WWW-Authenticate', 'Basic realm="portico", charset="UTF-8"');
+    throw new WireError(401, { error: 'Invalid credentials' });
   }
 
   /** A signed-in browser: the console wants a platform admin, account pages any active user. */

@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
@@ -7,6 +8,8 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { Counter } from './database/counter.entity';
 import { OutboxEvent } from './events/outbox-event.entity';
 import { OutboxService } from './events/outbox.service';
+import { InProcessJobQueue } from './jobs/in-process-job-queue';
+import { JobQueue } from './jobs/job-queue';
 import { AuditService } from './audit/audit.service';
 import { CryptoService } from './crypto/crypto.service';
 import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
@@ -23,13 +26,22 @@ export class CoreModule {
     return {
       module: CoreModule,
       imports: [
+        DiscoveryModule,
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(buildDataSourceOptions(config.database, parts)),
         TypeOrmModule.forFeature([AuditEvent, Counter, OutboxEvent]),
       ],
       controllers: [HealthController, AuditController],
-      providers: [{ provide: AppConfig, useValue: config }, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService],
-      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        CryptoService,
+        TransactionService,
+        AuditService,
+        OutboundHttpService,
+        OutboxService,
+        { provide: JobQueue, useClass: InProcessJobQueue },
+      ],
+      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService, JobQueue],
     };
   }
 }

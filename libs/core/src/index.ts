@@ -24,3 +24,4 @@ export * from './database/fast-find';
 export * from './events/domain-events';
 export * from './events/outbox-event.entity';
 export * from './events/outbox.service';
+export * from './jobs/job-queue';

@@ -44,3 +44,17 @@ export class ForbiddenError extends DomainException {
     super(ErrorCode.Forbidden, message);
   }
 }
+
+/**
+ * An error whose JSON body a wire contract fixes exactly, sent as is instead of the usual
+ * `{statusCode, error, message}` (the tenant-keyed routes' 401 `{"error": "Invalid credentials"}`).
+ */
+export class WireError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(typeof body.error === 'string' ? body.error : `HTTP ${status}`);
+    this.name = 'WireError';
+  }
+}

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainException, ErrorCode } from './domain.exception';
+import { DomainException, ErrorCode, WireError } from './domain.exception';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Invalid]: HttpStatus.BAD_REQUEST,
@@ -93,6 +93,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
+    if (exception instanceof WireError) {
+      if (!res.headersSent) res.status(exception.status).json(exception.body);
+      return;
+    }
     const body = toErrorBody(exception, this.logger);
     if (res.headersSent) return;
     const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';

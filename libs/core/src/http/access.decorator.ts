@@ -9,9 +9,11 @@ import { ApiBasicAuth, ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedRespo
  * - console: a signed-in platform admin in the console (session cookie)
  * - user: any signed-in, active user (session cookie): the account pages
  * - optional-tenant: anyone; a tenant API key, when sent, must be valid and scopes the call
+ * - tenant-keyed: the routes under /t/{tenantKey}/: only an API key of the tenant named in the path
+ *   (HTTP Basic); anything else is 401 {"error": "Invalid credentials"}
  * - public: anyone
  */
-export type Access = 'admin' | 'tenant' | 'optional-tenant' | 'console' | 'user' | 'public';
+export type Access = 'admin' | 'tenant' | 'optional-tenant' | 'tenant-keyed' | 'console' | 'user' | 'public';
 export const ACCESS_KEY = 'portico:access';
 
 export const BEARER_SCHEME = 'platformAdmin';
@@ -44,5 +46,14 @@ export function TenantOptional(): MethodDecorator & ClassDecorator {
     SetMetadata(ACCESS_KEY, 'optional-tenant'),
     ApiBasicAuth(BASIC_SCHEME),
     ApiUnauthorizedResponse({ description: 'A tenant API key was sent but is not valid' }),
+  );
+}
+
+/** A route under `/t/:tenantKey/…` that only that tenant's API key may call (product.md §5). */
+export function TenantKeyed(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, 'tenant-keyed'),
+    ApiBasicAuth(BASIC_SCHEME),
+    ApiUnauthorizedResponse({ description: 'Missing credentials, or not an API key of this tenant: {"error": "Invalid credentials"}' }),
   );
 }

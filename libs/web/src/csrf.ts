@@ -19,7 +19,16 @@ const STATELESS = [
   // Machine-to-machine endpoints of later modules: other systems call them, no browser does.
   /^\/external-login$/,
   /^\/entitlements\/check$/,
+  // Tenant-keyed machine routes (HTTP Basic with the tenant's API key): the manifest, account
+  // webhooks and data-sharing notifications.
+  /^\/t\/[^/]+\/metadata$/,
+  /^\/t\/[^/]+\/account\/groups\//,
+  /^\/t\/[^/]+\/data\/notifications$/,
 ];
+
+// Routes that do start a session but are posted to by another site by design, so they cannot carry
+// Portico's token: the SAML ACS, whose signed response and InResponseTo check stand in for it.
+const CROSS_SITE_POSTS = [/^\/t\/[^/]+\/saml\/consume$/];
 
 export function isStatelessPath(path: string): boolean {
   return STATELESS.some((re) => re.test(path));
@@ -28,7 +37,7 @@ export function isStatelessPath(path: string): boolean {
 /** CSRF protection (synchroniser token in the session) for every form-posting route. */
 export function csrfMiddleware(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (isStatelessPath(req.path)) return next();
+    if (isStatelessPath(req.path) || CROSS_SITE_POSTS.some((re) => re.test(req.path))) return next();
     return csrfSynchronisedProtection(req, res, next);
   };
 }

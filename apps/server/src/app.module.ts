@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { BillingModule } from '@portico/billing';
 import { AppConfig, CoreModule } from '@portico/core';
 import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
@@ -27,6 +28,7 @@ export class AppModule {
         SignupModule,
         ExternalLoginModule,
         EntitlementsModule,
+        BillingModule,
         WebModule,
       ],
     };

@@ -1,5 +1,6 @@
 import { AuditEvent, Counter, OutboxEvent } from '@portico/core';
 import { IdentityLink } from '@portico/identity-map';
+import { BillingRun, Charge } from '@portico/billing';
 import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator } from '@portico/auth';
 import { ExternalLoginProvider, ExternalLoginSettings } from '@portico/external-login';
 import {
@@ -38,4 +39,6 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  BillingRun,
+  Charge,
 ];

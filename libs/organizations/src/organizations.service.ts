@@ -34,6 +34,15 @@ export interface OrganizationRef {
   externalLoginProviderId: string | null;
 }
 
+/** An organization with a plan, as a billing run reads it. */
+export interface PlannedOrganization {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  externalUid: string | null;
+  plan: { priceCents: number; currency: string };
+}
+
 const DUPLICATE = 'An organization with that name or externalUid already exists in this tenant';
 // The database refuses a provider id that names no provider (a foreign key), so no check can race it.
 const NO_SUCH_PROVIDER = 'externalLoginProviderId does not name an external login provider';
@@ -90,6 +99,41 @@ export class OrganizationsService {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
     return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
+  }
+
+  /**
+   * Organizations with a plan, in id order after `afterId` (keyset pages: a billing run walks
+   * 100,000 of them without holding more than one page).
+   */
+  async withPlanPage(ctx: RequestContext, afterId: string | null, limit: number): Promise<PlannedOrganization[]> {
+    const qb = this.withPlan(ctx)
+      .select(['o.id', 'o.tenantId', 'o.name', 'o.externalUid', 'o.planPriceCents', 'o.planCurrency'])
+      .orderBy('o.id', 'ASC')
+      .limit(limit);
+    if (afterId) qb.andWhere('o.id > :afterId', { afterId });
+    return (await qb.getMany()).map((o) => ({
+      id: o.id,
+      tenantId: o.tenantId,
+      name: o.name,
+      externalUid: o.externalUid,
+      plan: { priceCents: o.planPriceCents!, currency: o.planCurrency! },
+    }));
+  }
+
+  async countWithPlan(ctx: RequestContext): Promise<number> {
+    return this.withPlan(ctx).getCount();
+  }
+
+  private withPlan(ctx: RequestContext) {
+    const qb = this.tx.manager
+      .createQueryBuilder(Organization, 'o')
+      .where('o.plan_price_cents IS NOT NULL')
+      .andWhere('o.plan_currency IS NOT NULL');
+    if (!ctx.isPlatformAdmin) {
+      if (ctx.tenantId) qb.andWhere('o.tenant_id = :tid', { tid: ctx.tenantId });
+      else qb.andWhere('o.tenant_id IS NULL');
+    }
+    return qb;
   }
 
   async create(ctx: RequestContext, dto: CreateOrganizationDto): Promise<OrganizationView> {

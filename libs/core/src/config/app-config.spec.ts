@@ -51,4 +51,23 @@ describe('AppConfig', () => {
     expect(config.publicUrl).toBe('https://id.example.com');
     expect(config.secureCookies).toBe(true);
   });
+
+  it('reads the billing settings, with the schedule off under NODE_ENV=test unless asked for', () => {
+    const base = { DATABASE_URL: 'postgres://db/portico', PORTICO_SECRET_KEY: 'x'.repeat(32) };
+    expect(new AppConfig(base).billing).toEqual({ schedule: true, concurrency: 8, timeoutMs: 10_000, retryDelaysMs: [2_000, 10_000, 60_000] });
+    expect(new AppConfig({ ...base, NODE_ENV: 'test' }).billing.schedule).toBe(false);
+    const set = new AppConfig({
+      ...base,
+      NODE_ENV: 'test',
+      BILLING_SCHEDULE: 'true',
+      BILLING_CONCURRENCY: '2',
+      BILLING_TIMEOUT_MS: '500',
+      BILLING_RETRY_DELAYS_MS: '10, 20',
+    });
+    expect(set.billing).toEqual({ schedule: true, concurrency: 2, timeoutMs: 500, retryDelaysMs: [10, 20] });
+    expect(new AppConfig({ ...base, BILLING_RETRY_DELAYS_MS: '' }).billing.retryDelaysMs).toEqual([]);
+    expect(() => new AppConfig({ ...base, BILLING_RETRY_DELAYS_MS: '10,soon', BILLING_CONCURRENCY: '0' })).toThrow(
+      /BILLING_CONCURRENCY must be an integer between 1 and 64[\s\S]*BILLING_RETRY_DELAYS_MS must be up to 10 comma-separated waits/,
+    );
+  });
 });

@@ -18,6 +18,18 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** How billing runs behave (libs/billing). */
+export interface BillingConfig {
+  /** Start the monthly run by itself (BILLING_SCHEDULE). */
+  schedule: boolean;
+  /** Calls to tenant billing APIs in flight at once, per run. */
+  concurrency: number;
+  /** How long a tenant billing API may take to answer one bill. */
+  timeoutMs: number;
+  /** Waits before each retry of a failed bill; its length + 1 is the number of tries. */
+  retryDelaysMs: number[];
+}
+
 /**
  * The validated environment. Read once at boot; every problem is reported at once.
  * Variables marked secret are never printed (see describe()).
@@ -38,6 +50,7 @@ export class AppConfig {
   readonly bodyLimit: string;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  readonly billing: BillingConfig;
 
   static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
 
@@ -70,6 +83,13 @@ export class AppConfig {
     if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
     this.sessionIdleMinutes = int(env, 'SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60);
     this.sessionAbsoluteHours = int(env, 'SESSION_ABSOLUTE_HOURS', 12, problems, 1, 24 * 30);
+    this.billing = {
+      // Off by default in tests: a suite's app must not bill its fixtures behind its back.
+      schedule: bool(env, 'BILLING_SCHEDULE', this.nodeEnv !== 'test', problems),
+      concurrency: int(env, 'BILLING_CONCURRENCY', 8, problems, 1, 64),
+      timeoutMs: int(env, 'BILLING_TIMEOUT_MS', 10_000, problems, 100, 120_000),
+      retryDelaysMs: delays(env, 'BILLING_RETRY_DELAYS_MS', [2_000, 10_000, 60_000], problems),
+    };
     this.secretKey = resolveSecretKey(env, this.nodeEnv, this.database, problems);
     if (problems.length) throw new ConfigError(problems);
   }
@@ -97,6 +117,19 @@ function bool(env: Env, name: string, fallback: boolean, problems: string[]): bo
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   problems.push(`${name} must be true or false (got "${env[name]}")`);
   return fallback;
+}
+
+/** A comma-separated list of waits in milliseconds, e.g. "2000,10000,60000" (empty: no retry). */
+function delays(env: Env, name: string, fallback: number[], problems: string[]): number[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') return [];
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.length > 10 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 3_600_000)) {
+    problems.push(`${name} must be up to 10 comma-separated waits in milliseconds between 0 and 3600000 (got "${raw}")`);
+    return fallback;
+  }
+  return values;
 }
 
 export function parseDatabaseUrl(url: string, problems: string[]): DatabaseConfig {

@@ -4,11 +4,28 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { DomainEventMap, DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
 
+// Rows per INSERT in emitMany: well under SQLite's and PostgreSQL's limits on bound parameters.
+const BATCH = 500;
+
 /** Writes domain events to the outbox inside the caller's transaction (the one way to emit them). */
 @Injectable()
 export class OutboxService {
   async emit<K extends DomainEventName>(m: EntityManager, name: K, tenantId: string | null, data: DomainEventMap[K]): Promise<void> {
     const row = m.create(OutboxEvent, { name, tenantId, data: data as unknown as Record<string, unknown> });
     await m.insert(OutboxEvent, row as QueryDeepPartialEntity<OutboxEvent>);
+  }
+
+  /** Many events of one kind in a few multi-row inserts (a billing run emits one per charge). */
+  async emitMany<K extends DomainEventName>(
+    m: EntityManager,
+    name: K,
+    events: { tenantId: string | null; data: DomainEventMap[K] }[],
+  ): Promise<void> {
+    for (let i = 0; i < events.length; i += BATCH) {
+      const rows = events
+        .slice(i, i + BATCH)
+        .map((e) => m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }));
+      await m.createQueryBuilder().insert().into(OutboxEvent).values(rows as QueryDeepPartialEntity<OutboxEvent>[]).updateEntity(false).execute();
+    }
   }
 }

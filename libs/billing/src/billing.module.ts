@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { BillingController } from './billing.controller';
+import { BillingService } from './billing.service';
+import { BillingRun } from './entities/billing-run.entity';
+import { Charge } from './entities/charge.entity';
+import { BillingRunProcessor } from './jobs/billing-run.processor';
+import { BillingPreview } from './run/billing-preview';
+import { BillingRunStore } from './run/billing-run.store';
+import { BillingRunner } from './run/billing-runner';
+import { ChargeStore } from './run/charge.store';
+import { TenantBillClient } from './run/tenant-bill-client';
+import { BillingClock } from './schedule/billing-clock';
+import { BillingScheduler } from './schedule/billing-scheduler';
+
+/** Billing: monthly runs over organizations with a plan, through tenant billing APIs or as direct charges. */
+@Module({
+  imports: [TypeOrmModule.forFeature([BillingRun, Charge]), TenantsModule, OrganizationsModule],
+  controllers: [BillingController],
+  providers: [
+    BillingService,
+    BillingClock,
+    BillingRunStore,
+    ChargeStore,
+    TenantBillClient,
+    BillingRunner,
+    BillingPreview,
+    BillingRunProcessor,
+    BillingScheduler,
+  ],
+  exports: [BillingService],
+})
+export class BillingModule {}

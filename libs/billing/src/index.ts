@@ -1,0 +1,13 @@
+export * from './billing.module';
+export * from './billing.service';
+export * from './billing.exception';
+export * from './dto/billing.views';
+export * from './dto/billing-query.dto';
+export * from './dto/create-billing-run.dto';
+export * from './period';
+export type { PreviewCounts, PreviewItem } from './run/billing-preview';
+export type { RunProgress } from './run/run-execution';
+export { BillingRun } from './entities/billing-run.entity';
+export type { BillingRunTotal } from './entities/billing-run.entity';
+export { Charge, CHARGE_ROUTES, CHARGE_STATUSES } from './entities/charge.entity';
+export type { ChargeRoute, ChargeStatus } from './entities/charge.entity';

@@ -1,0 +1,50 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@portico/core';
+import { OrganizationsService } from '@portico/organizations';
+import { TenantsService } from '@portico/tenants';
+import { randomUUID } from 'node:crypto';
+import { BillingClock } from '../schedule/billing-clock';
+import { BillingRunStore } from './billing-run.store';
+import { ChargeStore } from './charge.store';
+import { ExecutionEnd, RunDeps, RunExecution, RunProgress } from './run-execution';
+import { TenantBillClient } from './tenant-bill-client';
+
+/** Executes billing runs in this process (for the job processor and the CLI), and stops them cleanly at shutdown. */
+@Injectable()
+export class BillingRunner implements BeforeApplicationShutdown {
+  private readonly deps: RunDeps;
+  private readonly running = new Map<RunExecution, Promise<ExecutionEnd>>();
+
+  constructor(
+    organizations: OrganizationsService,
+    tenants: TenantsService,
+    charges: ChargeStore,
+    private readonly runs: BillingRunStore,
+    client: TenantBillClient,
+    private readonly clock: BillingClock,
+    config: AppConfig,
+  ) {
+    this.deps = { organizations, tenants, charges, runs, client, clock, settings: config.billing, logger: new Logger('Billing') };
+  }
+
+  /** Runs it to the end here; null when another process is executing it (or it is finished). */
+  async execute(runId: string, onProgress?: (progress: RunProgress) => void): Promise<ExecutionEnd | null> {
+    const owner = randomUUID();
+    const run = await this.runs.claim(runId, owner, this.clock.now());
+    if (!run) return null;
+    const execution = new RunExecution(this.deps, Object.assign(run, { owner }), onProgress);
+    const done = execution.execute();
+    this.running.set(execution, done);
+    try {
+      return await done;
+    } finally {
+      this.running.delete(execution);
+    }
+  }
+
+  // Before the database closes: executions stop taking work and give their runs back.
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const execution of this.running.keys()) execution.stop();
+    await Promise.allSettled(this.running.values());
+  }
+}

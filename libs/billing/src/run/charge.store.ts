@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import { ChargeEventData, OutboxService, TransactionService } from '@portico/core';
+import { Brackets } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Charge, ChargeStatus } from '../entities/charge.entity';
+import { staleBefore } from './lease';
+
+// Rows per INSERT: 17 columns each stays far below SQLite's 32,766 bound parameters.
+const INSERT_BATCH = 400;
+
+export type TenantKeyOf = (tenantId: string | null) => string | null;
+
+/** What a run needs to know about a charge that already exists for an organization and period. */
+export interface ExistingCharge {
+  id: string;
+  organizationId: string;
+  route: Charge['route'];
+  status: ChargeStatus;
+  runId: string | null;
+  amountCents: number;
+  currency: string;
+}
+
+/** The charges table as billing runs write it: bulk inserts, claims, settlements, each with its events. */
+@Injectable()
+export class ChargeStore {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  async existing(period: string, organizationIds: string[]): Promise<Map<string, ExistingCharge>> {
+    if (!organizationIds.length) return new Map();
+    const rows = await this.tx.manager
+      .createQueryBuilder(Charge, 'c')
+      .select(['c.id', 'c.organizationId', 'c.route', 'c.status', 'c.runId', 'c.amountCents', 'c.currency'])
+      .where('c.period = :period', { period })
+      .andWhere('c.organization_id IN (:...organizationIds)', { organizationIds })
+      .getMany();
+    return new Map(rows.map((c) => [c.organizationId, c]));
+  }
+
+  /**
+   * Inserts new charges, skipping any organization already charged for the period (the unique key
+   * decides, so a concurrent run cannot double them), and writes charge.created / charge.failed for
+   * the ones that were settled on insert, in the same transaction. Returns the rows inserted.
+   */
+  async insertNew(charges: Charge[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
+    if (!charges.length) return [];
+    return this.tx.run(async (m) => {
+      for (let i = 0; i < charges.length; i += INSERT_BATCH) {
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(Charge)
+          .values(charges.slice(i, i + INSERT_BATCH) as QueryDeepPartialEntity<Charge>[])
+          .orIgnore()
+          .updateEntity(false)
+          .execute();
+      }
+      // Our ids are fresh uuids: the ones found are exactly the rows this insert wrote.
+      const ids = new Set<string>();
+      for (let i = 0; i < charges.length; i += INSERT_BATCH) {
+        const chunk = charges.slice(i, i + INSERT_BATCH).map((c) => c.id);
+        const rows = await m.createQueryBuilder(Charge, 'c').select('c.id', 'id').where('c.id IN (:...chunk)', { chunk }).getRawMany<{ id: string }>();
+        for (const row of rows) ids.add(row.id);
+      }
+      const inserted = charges.filter((c) => ids.has(c.id));
+      const event = (c: Charge) => ({ tenantId: c.tenantId, data: { charge: chargeEventData(c, tenantKeyOf) } });
+      await this.outbox.emitMany(m, 'charge.created', inserted.filter((c) => c.status === 'open').map(event));
+      await this.outbox.emitMany(m, 'charge.failed', inserted.filter((c) => c.status === 'failed').map(event));
+      return inserted;
+    });
+  }
+
+  /**
+   * Claims tenant charges for this run: pending ones nobody live is submitting (their run stopped
+   * answering, or it is this run resuming), and with `reopenFailed` failed ones, which go back to
+   * pending for another round of tries. Returns the claimed rows.
+   */
+  async claim(owner: string, ids: string[], now: Date, reopenFailed: boolean): Promise<Charge[]> {
+    if (!ids.length) return [];
+    return this.tx.run(async (m) => {
+      await m
+        .createQueryBuilder()
+        .update(Charge)
+        .set({ claimedBy: owner, status: 'pending' })
+        .where('id IN (:...ids)', { ids })
+        .andWhere("route = 'tenant'")
+        .andWhere(reopenFailed ? "status IN ('pending', 'failed')" : "status = 'pending'")
+        .andWhere(
+          new Brackets((w) =>
+            w
+              .where('claimed_by IS NULL')
+              .orWhere('claimed_by = :owner', { owner })
+              .orWhere(
+                "claimed_by NOT IN (SELECT r.owner FROM billing_runs r WHERE r.status = 'running' AND r.owner IS NOT NULL AND r.heartbeat_at >= :stale)",
+                { stale: staleBefore(now) },
+              ),
+          ),
+        )
+        .execute();
+      return m
+        .createQueryBuilder(Charge, 'c')
+        .where('c.id IN (:...ids)', { ids })
+        .andWhere('c.claimed_by = :owner', { owner })
+        .andWhere("c.status = 'pending'")
+        .orderBy('c.id')
+        .getMany();
+    });
+  }
+
+  /** Pending charges of the period, in id order after `afterId`, whoever holds them. */
+  pendingPage(period: string, afterId: string | null, limit: number): Promise<{ id: string }[]> {
+    const qb = this.tx.manager
+      .createQueryBuilder(Charge, 'c')
+      .select('c.id', 'id')
+      .where('c.period = :period', { period })
+      .andWhere("c.status = 'pending'")
+      .orderBy('c.id', 'ASC')
+      .limit(limit);
+    if (afterId) qb.andWhere('c.id > :afterId', { afterId });
+    return qb.getRawMany<{ id: string }>();
+  }
+
+  /** A charge never sent yet takes the organization's current group uid and name (fixed since it failed). */
+  async refreshSnapshot(owner: string, charge: Charge, org: { name: string; externalUid: string | null }): Promise<void> {
+    if (charge.attempts > 0 || (charge.externalUid === org.externalUid && charge.organizationName === org.name)) return;
+    await this.tx.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(Charge)
+        .set({ externalUid: org.externalUid, organizationName: org.name })
+        .where("id = :id AND claimed_by = :owner AND attempts = 0 AND status = 'pending'", { id: charge.id, owner })
+        .execute(),
+    );
+    charge.externalUid = org.externalUid;
+    charge.organizationName = org.name;
+  }
+
+  /** One try that did not settle the charge; false when the run no longer holds it. */
+  async recordAttempt(owner: string, charge: Charge, error: string): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const result = await m
+        .createQueryBuilder()
+        .update(Charge)
+        .set({ attempts: () => 'attempts + 1', lastError: error })
+        .where("id = :id AND claimed_by = :owner AND status = 'pending'", { id: charge.id, owner })
+        .execute();
+      if (!result.affected) return false;
+      charge.attempts++;
+      charge.lastError = error;
+      return true;
+    });
+  }
+
+  /**
+   * Settles a claimed tenant charge as submitted or failed, with its event, in one transaction.
+   * `attempted`: a call was made (counts as a try). False when the run no longer holds it.
+   */
+  async settle(
+    run: { id: string; owner: string },
+    charge: Charge,
+    outcome: { status: 'submitted'; billId: string; billStatus: string | null } | { status: 'failed'; error: string },
+    attempted: boolean,
+    tenantKeyOf: TenantKeyOf,
+  ): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const changes =
+        outcome.status === 'submitted'
+          ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
+          : { status: outcome.status, lastError: outcome.error };
+      const result = await m
+        .createQueryBuilder()
+        .update(Charge)
+        .set({ ...changes, ...(attempted ? { attempts: () => 'attempts + 1' } : {}), claimedBy: null, runId: run.id })
+        .where("id = :id AND claimed_by = :owner AND status = 'pending'", { id: charge.id, owner: run.owner })
+        .execute();
+      if (!result.affected) return false;
+      Object.assign(charge, changes, { claimedBy: null, runId: run.id, attempts: charge.attempts + (attempted ? 1 : 0) });
+      const data = { charge: chargeEventData(charge, tenantKeyOf) };
+      if (outcome.status === 'submitted') await this.outbox.emit(m, 'charge.created', charge.tenantId, data);
+      else await this.outbox.emit(m, 'charge.failed', charge.tenantId, data);
+      return true;
+    });
+  }
+}
+
+export function chargeEventData(c: Charge, tenantKeyOf: TenantKeyOf): ChargeEventData {
+  return {
+    id: c.id,
+    organizationId: c.organizationId,
+    tenantKey: tenantKeyOf(c.tenantId),
+    period: c.period,
+    amountCents: c.amountCents,
+    currency: c.currency,
+    route: c.route,
+    status: c.status,
+    externalBillId: c.externalBillId,
+    attempts: c.attempts,
+    lastError: c.lastError,
+  };
+}

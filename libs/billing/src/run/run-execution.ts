@@ -1,0 +1,285 @@
+import { Logger } from '@nestjs/common';
+import { BillingConfig, RequestContext } from '@portico/core';
+import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
+import { TenantBillingApi, TenantsService } from '@portico/tenants';
+import { BillingRun } from '../entities/billing-run.entity';
+import { Charge } from '../entities/charge.entity';
+import { BillingClock } from '../schedule/billing-clock';
+import { BillingRunStore } from './billing-run.store';
+import { ChargeStore } from './charge.store';
+import { HEARTBEAT_MS } from './lease';
+import { SubmissionPool } from './submission-pool';
+import { TenantBillClient } from './tenant-bill-client';
+
+// Organizations read (and charges inserted) per transaction.
+const PAGE = 500;
+// Tries in a row that found one tenant's API down, after which this run stops calling it: its
+// remaining bills fail at once ("not sent") instead of each waiting out timeouts and retries.
+export const TENANT_OUTAGE_THRESHOLD = 50;
+
+export const NO_EXTERNAL_UID =
+  "The organization has no externalUid, which the tenant's billing API needs as group_id: set it on the organization, then run the period again";
+const NO_BILLING_API = "The tenant's billing API is no longer configured: configure it again, then run the period again";
+
+const SYSTEM = RequestContext.system('billing');
+
+export interface RunProgress {
+  phase: 'organizations' | 'pending' | 'waiting';
+  organizations: number;
+  alreadyBilled: number;
+  charged: number;
+  failed: number;
+}
+
+export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'lost';
+
+export interface RunDeps {
+  organizations: OrganizationsService;
+  tenants: TenantsService;
+  charges: ChargeStore;
+  runs: BillingRunStore;
+  client: TenantBillClient;
+  clock: BillingClock;
+  settings: BillingConfig;
+  logger: Logger;
+}
+
+/**
+ * One execution of a billing run. Walks the organizations with a plan in id order, a page at a
+ * time: new direct charges are inserted settled (`open`), new tenant charges inserted `pending`
+ * and claimed by this execution, then submitted with bounded concurrency; pending or failed tenant
+ * charges found on the way (an earlier run was killed, or failed) are claimed and sent again with
+ * the same Idempotency-Key. Then it finishes every pending charge of the period, waiting for the
+ * ones another live run holds. Killed at any point, a later run finds the work where it stopped.
+ */
+export class RunExecution {
+  private readonly pool: SubmissionPool;
+  private readonly apis = new Map<string, TenantBillingApi | null>();
+  private readonly tenantKeys = new Map<string, string | null>();
+  private readonly outageCount = new Map<string, number>();
+  private organizations = 0;
+  private alreadyBilled = 0;
+  private charged = 0;
+  private failed = 0;
+  private phase: RunProgress['phase'] = 'organizations';
+  private stopped = false;
+  private lost = false;
+  private heartbeat?: NodeJS.Timeout;
+  private beating: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: RunDeps,
+    private readonly run: BillingRun & { owner: string },
+    private readonly onProgress?: (progress: RunProgress) => void,
+  ) {
+    this.pool = new SubmissionPool(deps.settings.concurrency);
+  }
+
+  /** Stops taking new work (shutdown, or the run was taken over); calls in flight finish. */
+  stop(): void {
+    this.stopped = true;
+    this.pool.close();
+    this.wake?.();
+  }
+
+  async execute(): Promise<ExecutionEnd> {
+    this.heartbeat = setInterval(() => (this.beating = this.beat()), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    let failure: unknown = null;
+    try {
+      await this.billOrganizations();
+      await this.pool.drain();
+      await this.finishPending();
+    } catch (err) {
+      failure = err;
+      this.stop();
+      await this.pool.drain().catch(() => undefined);
+    } finally {
+      clearInterval(this.heartbeat);
+      await this.beating;
+    }
+    const progress = { organizations: this.organizations, alreadyBilled: this.alreadyBilled };
+    if (this.lost) return 'lost';
+    if (failure) {
+      const message = failure instanceof Error ? failure.message : String(failure);
+      this.deps.logger.error(`Billing run ${this.run.id} (${this.run.period}) failed: ${message}`);
+      await this.deps.runs.finish(this.run.id, this.run.owner, { status: 'failed', lastError: message }, this.deps.clock.now(), progress);
+      return 'failed';
+    }
+    if (this.stopped) {
+      await this.deps.runs.release(this.run.id, this.run.owner, progress);
+      return 'released';
+    }
+    await this.deps.runs.finish(this.run.id, this.run.owner, { status: 'completed' }, this.deps.clock.now(), progress);
+    return 'completed';
+  }
+
+  private async billOrganizations(): Promise<void> {
+    let after: string | null = null;
+    while (!this.stopped) {
+      const orgs = await this.deps.organizations.withPlanPage(SYSTEM, after, PAGE);
+      if (!orgs.length) return;
+      after = orgs[orgs.length - 1].id;
+      await this.learnTenants(orgs.map((o) => o.tenantId));
+      const existing = await this.deps.charges.existing(this.run.period, orgs.map((o) => o.id));
+      const fresh: Charge[] = [];
+      const again = new Map<string, PlannedOrganization>();
+      for (const org of orgs) {
+        const found = existing.get(org.id);
+        if (!found) fresh.push(this.newCharge(org));
+        else if (found.route === 'tenant' && (found.status === 'pending' || found.status === 'failed')) again.set(found.id, org);
+        else if (found.runId !== this.run.id) this.alreadyBilled++;
+      }
+      const inserted = await this.deps.charges.insertNew(fresh, this.tenantKeyOf);
+      // The ones not inserted were charged by another run between our read and our insert.
+      this.alreadyBilled += fresh.length - inserted.length;
+      this.organizations += orgs.length;
+      for (const charge of inserted) {
+        if (charge.status === 'open') this.charged++;
+        else if (charge.status === 'failed') this.failed++;
+      }
+      this.report('organizations');
+      for (const charge of inserted) if (charge.status === 'pending') await this.submit(charge);
+      const claimed = await this.deps.charges.claim(this.run.owner, [...again.keys()], this.deps.clock.now(), true);
+      // Not claimed: another live run is sending them right now.
+      this.alreadyBilled += again.size - claimed.length;
+      for (const charge of claimed) {
+        await this.deps.charges.refreshSnapshot(this.run.owner, charge, again.get(charge.id)!);
+        await this.submit(charge);
+      }
+    }
+  }
+
+  /** Every pending charge of the period gets settled before the run ends: gaps are not an option. */
+  private async finishPending(): Promise<void> {
+    while (!this.stopped) {
+      let heldElsewhere = false;
+      let after: string | null = null;
+      for (;;) {
+        const page = await this.deps.charges.pendingPage(this.run.period, after, PAGE);
+        if (!page.length || this.stopped) break;
+        after = page[page.length - 1].id;
+        const claimed = await this.deps.charges.claim(
+          this.run.owner,
+          page.map((c) => c.id),
+          this.deps.clock.now(),
+          false,
+        );
+        if (claimed.length < page.length) heldElsewhere = true;
+        this.report('pending');
+        await this.learnTenants(claimed.map((c) => c.tenantId));
+        for (const charge of claimed) await this.submit(charge);
+      }
+      await this.pool.drain();
+      if (!heldElsewhere) return;
+      this.report('waiting');
+      await this.pause(1000);
+    }
+  }
+
+  private newCharge(org: PlannedOrganization): Charge {
+    const viaTenant = !!org.tenantId && !!this.apis.get(org.tenantId);
+    const status = !viaTenant ? 'open' : org.externalUid ? 'pending' : 'failed';
+    return Object.assign(new Charge(), {
+      organizationId: org.id,
+      tenantId: org.tenantId,
+      organizationName: org.name.slice(0, 200),
+      externalUid: org.externalUid,
+      period: this.run.period,
+      amountCents: org.plan.priceCents,
+      currency: org.plan.currency,
+      route: viaTenant ? 'tenant' : 'direct',
+      status,
+      lastError: status === 'failed' ? NO_EXTERNAL_UID : null,
+      runId: this.run.id,
+      claimedBy: status === 'pending' ? this.run.owner : null,
+    });
+  }
+
+  private async submit(charge: Charge): Promise<void> {
+    const api = charge.tenantId ? this.apis.get(charge.tenantId) : null;
+    if (!charge.externalUid) return this.fail(charge, NO_EXTERNAL_UID, false);
+    if (!api) return this.fail(charge, NO_BILLING_API, false);
+    await this.pool.add(() => this.attempt(charge, api, 1));
+  }
+
+  private async attempt(charge: Charge, api: TenantBillingApi, attempt: number): Promise<void> {
+    const tenantId = charge.tenantId!;
+    const outage = this.outageCount.get(tenantId) ?? 0;
+    if (outage >= TENANT_OUTAGE_THRESHOLD) {
+      return this.fail(
+        charge,
+        `Not sent: the tenant's billing API failed ${outage} times in a row during this run (${charge.lastError ?? 'no answer'}); run the period again once it answers`,
+        false,
+      );
+    }
+    const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
+    if (outcome.kind === 'accepted') {
+      this.outageCount.delete(tenantId);
+      if (await this.deps.charges.settle(this.run, charge, { status: 'submitted', ...outcome }, true, this.tenantKeyOf)) this.charged++;
+      this.report();
+      return;
+    }
+    if (outcome.kind === 'rejected') return this.fail(charge, outcome.error, true);
+    this.outageCount.set(tenantId, outage + 1);
+    const delays = this.deps.settings.retryDelaysMs;
+    if (attempt > delays.length) return this.fail(charge, `${outcome.error} (gave up after ${attempt} tries)`, true);
+    // Stopping: the try is recorded and the charge stays pending for the run that resumes this one.
+    if (!(await this.deps.charges.recordAttempt(this.run.owner, charge, outcome.error)) || this.stopped) return;
+    this.pool.later(delays[attempt - 1], () => this.attempt(charge, api, attempt + 1));
+  }
+
+  private async fail(charge: Charge, error: string, attempted: boolean): Promise<void> {
+    if (await this.deps.charges.settle(this.run, charge, { status: 'failed', error }, attempted, this.tenantKeyOf)) this.failed++;
+    this.report();
+  }
+
+  private async learnTenants(ids: (string | null)[]): Promise<void> {
+    const unknown = [...new Set(ids.filter((id): id is string => !!id && !this.apis.has(id)))];
+    if (!unknown.length) return;
+    const refs = await this.deps.tenants.findByIds(unknown);
+    for (const id of unknown) {
+      this.apis.set(id, await this.deps.tenants.billingApi(id));
+      this.tenantKeys.set(id, refs.get(id)?.key ?? null);
+    }
+  }
+
+  private readonly tenantKeyOf = (tenantId: string | null): string | null => (tenantId ? (this.tenantKeys.get(tenantId) ?? null) : null);
+
+  private async beat(): Promise<void> {
+    try {
+      const progress = { organizations: this.organizations, alreadyBilled: this.alreadyBilled };
+      if (!(await this.deps.runs.beat(this.run.id, this.run.owner, this.deps.clock.now(), progress))) {
+        this.deps.logger.warn(`Billing run ${this.run.id} was taken over by another process; this one stops`);
+        this.lost = true;
+        this.stop();
+      }
+    } catch (err) {
+      this.deps.logger.warn(`Billing run ${this.run.id}: heartbeat failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private report(phase: RunProgress['phase'] = this.phase): void {
+    this.phase = phase;
+    this.onProgress?.({
+      phase,
+      organizations: this.organizations,
+      alreadyBilled: this.alreadyBilled,
+      charged: this.charged,
+      failed: this.failed,
+    });
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wake = () => done();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = wake;
+    });
+  }
+}

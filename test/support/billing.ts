@@ -49,12 +49,16 @@ export async function runPeriod(t: TestApp, period: string): Promise<RunBody> {
 
 /** Every charge the caller sees with these filters (all pages). */
 export async function chargesOf(t: TestApp, auth: string, query: Record<string, string> = {}): Promise<ChargeBody[]> {
-  const res = await t.http
-    .get('/api/v1/billing/charges')
-    .query({ limit: '500', ...query })
-    .set('Authorization', auth);
-  if (res.status !== 200) throw new Error(`GET charges: ${res.status} ${res.text}`);
-  return res.body.items;
+  const all: ChargeBody[] = [];
+  for (;;) {
+    const res = await t.http
+      .get('/api/v1/billing/charges')
+      .query({ limit: '500', ...query, offset: String(all.length) })
+      .set('Authorization', auth);
+    if (res.status !== 200) throw new Error(`GET charges: ${res.status} ${res.text}`);
+    all.push(...res.body.items);
+    if (!res.body.items.length || all.length >= res.body.total) return all;
+  }
 }
 
 /** Domain events written to the outbox, read straight from the database (the webhooks module delivers them). */

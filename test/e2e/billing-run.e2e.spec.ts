@@ -1,3 +1,5 @@
+import { BillingClock } from '../../libs/billing/src/schedule/billing-clock';
+import { BillingScheduler } from '../../libs/billing/src/schedule/billing-scheduler';
 import { expectAudited, expectError, watchResponses } from '../support/api-checks';
 import { ChargeBody, chargesOf, outboxEvents, runPeriod, setBillingApi, waitForRun } from '../support/billing';
 import { databaseKinds } from '../support/databases';
@@ -265,6 +267,32 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     const charge = (await chargesOf(t, locked.auth, { period: '2026-09' }))[0];
     expect(charge).toMatchObject({ organizationId: lockedOrg.id, route: 'tenant', status: 'failed', attempts: 1 });
     expect(charge.lastError).toMatch(/^The billing API URL cannot be called: .*(private|loopback)/i);
+  });
+
+  it('starts the month’s scheduled run once, however often the schedule ticks', async () => {
+    const clock = t.app.get(BillingClock);
+    const scheduler = t.app.get(BillingScheduler);
+    jest.spyOn(clock, 'now').mockReturnValue(new Date('2026-10-01T00:00:05Z'));
+    try {
+      await Promise.all([scheduler.tick(), scheduler.tick(), scheduler.tick()]);
+      const runs = (await t.http.get('/api/v1/billing/runs').query({ period: '2026-10' }).set('Authorization', t.admin).expect(200)).body;
+      expect(runs.items).toHaveLength(1);
+      expect(runs.items[0]).toMatchObject({ kind: 'scheduled', trigger: 'schedule', requestedBy: 'billing schedule' });
+      const run = await waitForRun(t, runs.items[0].id);
+      // The organization of the tenant whose billing API is refused (previous test) fails again.
+      expect(run.counts).toMatchObject({ organizations: 9, direct: 4, submitted: 4, failed: 1 });
+      await expectAudited(t, 'billing.run.created', run.id, { period: '2026-10', kind: 'scheduled' });
+      // Later in the month, and on the last second of it: still the one run.
+      for (const at of ['2026-10-17T12:00:00Z', '2026-10-31T23:59:59Z']) {
+        jest.spyOn(clock, 'now').mockReturnValue(new Date(at));
+        await scheduler.tick();
+      }
+      expect((await t.http.get('/api/v1/billing/runs').query({ period: '2026-10' }).set('Authorization', t.admin)).body.total).toBe(1);
+      // A manual run of a scheduled period is allowed (and bills nothing new).
+      expect((await runPeriod(t, '2026-10')).counts).toMatchObject({ alreadyBilled: 8, direct: 0, submitted: 0, failed: 1 });
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   describe('API contract', () => {

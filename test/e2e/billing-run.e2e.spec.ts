@@ -295,6 +295,27 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     }
   });
 
+  it("stops calling a tenant's billing API that keeps failing, and fails the rest of its bills at once", async () => {
+    const down = await new FakeBillingApi().start();
+    down.failWith = 503;
+    try {
+      const tenant = await makeTenant(t);
+      await setBillingApi(t, tenant.key, down.setting);
+      for (let i = 0; i < 60; i++) await makeOrganization(t, tenant.auth, { externalUid: `down-${i}`, plan: EUR(100) });
+      await runPeriod(t, '2026-11');
+      const charges = await chargesOf(t, tenant.auth, { period: '2026-11' });
+      expect(charges).toHaveLength(60);
+      expect(charges.every((c) => c.status === 'failed')).toBe(true);
+      const notSent = charges.filter((c) => c.attempts === 0);
+      expect(notSent.length).toBeGreaterThan(0);
+      expect(notSent[0].lastError).toMatch(/^Not sent: the tenant's billing API failed \d+ times in a row during this run \(The billing API answered 503: Down for maintenance\); run the period again once it answers$/);
+      // Without the cut-off every bill would have been tried 4 times.
+      expect(down.requests.length).toBeLessThan(60 + 4 * 4);
+    } finally {
+      await down.close();
+    }
+  });
+
   describe('API contract', () => {
     it('names the field when a run request is not valid', async () => {
       const post = (body: unknown) => t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send(body as object);

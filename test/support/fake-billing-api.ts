@@ -28,6 +28,8 @@ export class FakeBillingApi {
   /** Every answer waits this long (a slow API). */
   delayMs = 0;
   hangMs = 1500;
+  /** Answer every bill with this status (an API that is down). */
+  failWith: number | null = null;
   private readonly scripts = new Map<string, Scripted[]>();
   private server: Server | null = null;
   private next = 1;
@@ -86,6 +88,7 @@ export class FakeBillingApi {
     const key = header(req, 'idempotency-key');
     this.requests.push({ key, authorization: header(req, 'authorization'), contentType: header(req, 'content-type'), body });
     if (this.delayMs) await sleep(this.delayMs);
+    if (this.failWith) return send(res, this.failWith, { success: false, error: 'Down for maintenance' });
     const scripted = this.scripts.get(String(body.group_id))?.shift();
     if (typeof scripted === 'number') return send(res, scripted, { success: false, error: `Scripted ${scripted}` });
     if (scripted === 'refuse') return send(res, 200, { success: false, error: 'Group is closed' });

@@ -56,7 +56,8 @@ export class RunExecution {
   private readonly pool: SubmissionPool;
   private readonly apis = new Map<string, TenantBillingApi | null>();
   private readonly tenantKeys = new Map<string, string | null>();
-  private readonly outageCount = new Map<string, number>();
+  // Per tenant: tries in a row that found its API down, and what the last one found.
+  private readonly outages = new Map<string, { count: number; error: string }>();
   private organizations = 0;
   private alreadyBilled = 0;
   private charged = 0;
@@ -206,23 +207,24 @@ export class RunExecution {
 
   private async attempt(charge: Charge, api: TenantBillingApi, attempt: number): Promise<void> {
     const tenantId = charge.tenantId!;
-    const outage = this.outageCount.get(tenantId) ?? 0;
-    if (outage >= TENANT_OUTAGE_THRESHOLD) {
+    const outage = this.outages.get(tenantId);
+    if (outage && outage.count >= TENANT_OUTAGE_THRESHOLD) {
       return this.fail(
         charge,
-        `Not sent: the tenant's billing API failed ${outage} times in a row during this run (${charge.lastError ?? 'no answer'}); run the period again once it answers`,
+        `Not sent: the tenant's billing API failed ${outage.count} times in a row during this run (${outage.error}); run the period again once it answers`,
         false,
       );
     }
     const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
     if (outcome.kind === 'accepted') {
-      this.outageCount.delete(tenantId);
+      this.outages.delete(tenantId);
       if (await this.deps.charges.settle(this.run, charge, { status: 'submitted', ...outcome }, true, this.tenantKeyOf)) this.charged++;
       this.report();
       return;
     }
     if (outcome.kind === 'rejected') return this.fail(charge, outcome.error, true);
-    this.outageCount.set(tenantId, outage + 1);
+    // Read again: other calls to this tenant finished while this one was out.
+    this.outages.set(tenantId, { count: (this.outages.get(tenantId)?.count ?? 0) + 1, error: outcome.error });
     const delays = this.deps.settings.retryDelaysMs;
     if (attempt > delays.length) return this.fail(charge, `${outcome.error} (gave up after ${attempt} tries)`, true);
     // Stopping: the try is recorded and the charge stays pending for the run that resumes this one.

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { BillingModule } from '@portico/billing';
 import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
 import { OrganizationsModule } from '@portico/organizations';
@@ -7,6 +8,8 @@ import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
 import { ConsoleAuditController } from './console/audit.controller';
+import { ConsoleBillingChargesController } from './console/billing-charges.controller';
+import { ConsoleBillingController } from './console/billing.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
 import { ConsoleExternalLoginSettingsController } from './console/external-login-settings.controller';
 import { ConsoleExternalLoginController } from './console/external-login.controller';
@@ -24,7 +27,7 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, BillingModule],
   controllers: [
     ConsoleLoginController,
     DashboardController,
@@ -38,6 +41,8 @@ import { SignupPageController } from './public/signup-page.controller';
     ConsoleEntitlementSourcesController,
     ConsoleExternalLoginController,
     ConsoleExternalLoginSettingsController,
+    ConsoleBillingController,
+    ConsoleBillingChargesController,
     LoginController,
     AccountController,
     SignupPageController,

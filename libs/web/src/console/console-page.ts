@@ -18,7 +18,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/external-login', label: 'External login', ready: true },
   { href: '/console/entitlements', label: 'Entitlements', ready: true },
   { href: '/console/webhooks', label: 'Webhooks', ready: false },
-  { href: '/console/billing', label: 'Billing', ready: false },
+  { href: '/console/billing', label: 'Billing', ready: true },
   { href: '/console/identity-links', label: 'Identity map', ready: false },
   { href: '/console/audit', label: 'Audit log', ready: true },
 ];

@@ -1,12 +1,16 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
+import { BillingService, formatAmount, periodLabel } from '@portico/billing';
 import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
 
-/** The signed-in user's own pages: profile, organizations, and the authenticator app. */
+// A charge's status as its payer reads it.
+const ACCOUNT_STATUS = { open: 'due', submitted: 'billed', pending: 'being billed', failed: 'not billed yet' } as const;
+
+/** The signed-in user's own pages: profile, organizations and their charges, and the authenticator app. */
 @ApiExcludeController()
 @SignedIn()
 @Controller('account')
@@ -17,13 +21,31 @@ export class AccountController {
     private readonly authenticators: AuthenticatorService,
     private readonly login: LoginService,
     private readonly crypto: CryptoService,
+    private readonly billing: BillingService,
   ) {}
 
   @Get()
   async page(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response): Promise<void> {
     const user = await this.users.get(ctx, ctx.actor.id);
     const organizations = await this.memberships.organizationsOf(ctx, ctx.actor.id);
-    res.render('pages/public/account', publicPage(req, 'Your account', { user, organizations }));
+    const charges = await this.billing.chargesOfOrganizations(
+      ctx,
+      organizations.map((o) => o.organization.id),
+    );
+    res.render(
+      'pages/public/account',
+      publicPage(req, 'Your account', {
+        user,
+        organizations,
+        charges: charges.map((c) => ({
+          period: periodLabel(c.period),
+          organizationName: c.organizationName,
+          amount: formatAmount(c.amountCents, c.currency),
+          via: c.route === 'tenant' ? 'your portal' : 'directly',
+          status: ACCOUNT_STATUS[c.status],
+        })),
+      }),
+    );
   }
 
   @Get('authenticator')

@@ -1,0 +1,114 @@
+import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { BillingRunView, BillingService, BillingTotalView, CreateBillingRunDto, formatAmount, periodLabel, periodOf } from '@portico/billing';
+import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
+import type { Request, Response } from 'express';
+import { billingCharts, chartPeriods } from './billing-chart';
+import { consolePage, flash } from './console-page';
+import { attempt, checkbox, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, text } from './forms';
+
+const AREA = '/console/billing';
+const LABELS = { period: 'Period', dryRun: 'Dry run' };
+
+export const BILLING_TABS = (active: 'runs' | 'charges') => [
+  { href: AREA, label: 'Runs', active: active === 'runs' },
+  { href: `${AREA}/charges`, label: 'Charges', active: active === 'charges' },
+];
+
+/** Console: billing runs (start one, dry runs, their outcome) and billed amounts per month. */
+@ApiExcludeController()
+@ConsoleOnly()
+@Controller('console/billing')
+export class ConsoleBillingController {
+  constructor(private readonly billing: BillingService) {}
+
+  @Get()
+  async overview(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    await this.renderOverview(ctx, req, res, query);
+  }
+
+  @Post('runs')
+  async start(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
+    const parsed = await parseForm(CreateBillingRunDto, { period: text(form, 'period'), dryRun: checkbox(form, 'dryRun') }, LABELS);
+    if (!parsed.ok) return this.renderOverview(ctx, req, res, {}, parsed.problem, form);
+    const { period, dryRun } = parsed.value;
+    if (dryRun) {
+      const preview = await attempt(() => this.billing.dryRun(ctx, period));
+      if (!preview.ok) return this.renderOverview(ctx, req, res, {}, preview.problem, form);
+      const p = preview.value;
+      res.status(200).render(
+        'pages/console/billing/preview',
+        consolePage(req, `Dry run: ${periodLabel(period)}`, AREA, {
+          tabs: BILLING_TABS('runs'),
+          preview: p,
+          periodName: periodLabel(period),
+          totals: totalsView(p.totals),
+          items: p.items.map((i) => ({ ...i, amount: formatAmount(i.amountCents, i.currency) })),
+          shown: p.items.length,
+          listed: p.counts.direct + p.counts.tenant + p.counts.retry + p.counts.wouldFail,
+        }),
+      );
+      return;
+    }
+    const run = await attempt(() => this.billing.startRun(ctx, period, 'console'));
+    if (!run.ok) return this.renderOverview(ctx, req, res, {}, run.problem, form);
+    flash(req, 'success', `Billing run for ${periodLabel(period)} started. It proceeds in the background: refresh this page to follow it.`);
+    res.redirect(303, `${AREA}/runs/${run.value.id}`);
+  }
+
+  @Get('runs/:id')
+  async run(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const run = await this.billing.getRun(ctx, id);
+    res.render(
+      'pages/console/billing/run',
+      consolePage(req, `Billing run ${run.period}`, AREA, {
+        tabs: BILLING_TABS('runs'),
+        run: runRow(run),
+        totals: totalsView(run.totals),
+        inProgress: run.status === 'queued' || run.status === 'running',
+      }),
+    );
+  }
+
+  private async renderOverview(
+    ctx: RequestContext,
+    req: Request,
+    res: Response,
+    query: FormBody,
+    problem?: FormProblem,
+    form?: FormBody,
+  ): Promise<void> {
+    const current = periodOf(new Date());
+    const periods = chartPeriods(current);
+    const [page, monthly] = await Promise.all([
+      this.billing.listRuns(ctx, { limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) }),
+      this.billing.monthlyTotals(ctx, periods[0], periods[periods.length - 1]),
+    ]);
+    res.status(problem?.status ?? 200);
+    res.render(
+      'pages/console/billing/overview',
+      consolePage(req, 'Billing', AREA, {
+        tabs: BILLING_TABS('runs'),
+        errors: problem?.errors,
+        form: { period: form ? text(form, 'period') : current, dryRun: form ? checkbox(form, 'dryRun') : false },
+        charts: billingCharts(monthly, periods),
+        runs: page.items.map(runRow),
+        pager: pager(AREA, {}, page),
+      }),
+    );
+  }
+}
+
+/** A run as the console lists it: its counts, totals per currency, and a badge for its status. */
+function runRow(run: BillingRunView) {
+  return {
+    ...run,
+    periodName: periodLabel(run.period),
+    badge: run.status === 'completed' ? (run.counts.failed ? 'warn' : 'ok') : run.status === 'failed' ? 'warn' : '',
+    totalsText: run.totals.map((t) => `${formatAmount(t.amountCents, t.currency)} ${t.route}`).join(', '),
+  };
+}
+
+function totalsView(totals: BillingTotalView[]) {
+  return totals.map((t) => ({ ...t, amount: formatAmount(t.amountCents, t.currency) }));
+}

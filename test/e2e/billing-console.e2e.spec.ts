@@ -128,7 +128,7 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
     const account = await b.get('/account');
     expect(account.status).toBe(200);
     const charges = /<table data-testid="charges">([\s\S]*?)<\/table>/.exec(account.text)?.[1] ?? '';
-    expect(text(charges)).toContain('November 2026 Otter Works €199.00 directly due');
+    expect(text(charges)).toContain('Nov 2026 Otter Works €199.00 due');
     // Only the user's organizations: the portal's charges are not there.
     expect(charges).not.toContain('Portal');
     const other = new WebSession(t);

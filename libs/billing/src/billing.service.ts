@@ -215,7 +215,8 @@ export class BillingService {
   private async createRun(ctx: RequestContext, period: string, kind: BillingRunKind, trigger: BillingRunTrigger): Promise<BillingRun | null> {
     try {
       return await this.tx.run(async (m) => {
-        const run = m.create(BillingRun, { period, kind, trigger, requestedBy: ctx.actor.label.slice(0, 320) });
+        // createdAt from here, to the millisecond (SQLite's own clock has seconds): runs list in the order they were made.
+        const run = m.create(BillingRun, { period, kind, trigger, requestedBy: ctx.actor.label.slice(0, 320), createdAt: new Date() });
         await m.insert(BillingRun, run);
         await this.audit.record(m, ctx, {
           action: 'billing.run.created',

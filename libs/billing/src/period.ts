@@ -28,7 +28,7 @@ export function periodLabel(period: string): string {
   return new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(periodRange(period).start);
 }
 
-/** "Nov 26", for chart axes. */
-export function periodShortLabel(period: string): string {
-  return new Intl.DateTimeFormat('en', { month: 'short', year: '2-digit', timeZone: 'UTC' }).format(periodRange(period).start);
+/** "Nov 26" (chart axes), or "Nov 2026" with the full year. */
+export function periodShortLabel(period: string, year: '2-digit' | 'numeric' = '2-digit'): string {
+  return new Intl.DateTimeFormat('en', { month: 'short', year, timeZone: 'UTC' }).format(periodRange(period).start);
 }

@@ -55,7 +55,8 @@ export function billingCharts(totals: MonthlyTotal[], periods: string[]): Billin
     const amount = (period: string, route: MonthlyTotal['route']) =>
       totals.filter((t) => t.currency === currency && t.period === period && t.route === route).reduce((sum, t) => sum + t.amountCents, 0);
     const max = Math.max(1, ...periods.flatMap((p) => [amount(p, 'direct'), amount(p, 'tenant')]));
-    const top = niceCeiling(max);
+    // A little headroom, so the tallest bar does not touch the top line.
+    const top = niceCeiling(max * 1.05);
     const plotHeight = HEIGHT - TOP - BOTTOM;
     const baseline = HEIGHT - BOTTOM;
     const slot = (WIDTH - LEFT) / periods.length;
@@ -90,10 +91,10 @@ export function billingCharts(totals: MonthlyTotal[], periods: string[]): Billin
   });
 }
 
-/** A round number at or above the largest value, so the gridlines read 0, 250, 500… */
+/** A round number at or above the value, so the gridlines (quarters of it) read as round amounts. */
 function niceCeiling(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 

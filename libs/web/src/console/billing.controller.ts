@@ -104,8 +104,8 @@ function runRow(run: BillingRunView) {
   return {
     ...run,
     periodName: periodLabel(run.period),
-    badge: run.status === 'completed' ? (run.counts.failed ? 'warn' : 'ok') : run.status === 'failed' ? 'warn' : '',
-    totalsText: run.totals.map((t) => `${formatAmount(t.amountCents, t.currency)} ${t.route}`).join(', '),
+    badge: run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'warn' : '',
+    totalLines: run.totals.map((t) => `${formatAmount(t.amountCents, t.currency)} ${t.route}`),
   };
 }
 

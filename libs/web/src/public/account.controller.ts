@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
-import { BillingService, formatAmount, periodLabel } from '@portico/billing';
+import { BillingService, formatAmount, periodShortLabel } from '@portico/billing';
 import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
@@ -38,11 +38,10 @@ export class AccountController {
         user,
         organizations,
         charges: charges.map((c) => ({
-          period: periodLabel(c.period),
+          period: periodShortLabel(c.period, 'numeric'),
           organizationName: c.organizationName,
           amount: formatAmount(c.amountCents, c.currency),
-          via: c.route === 'tenant' ? 'your portal' : 'directly',
-          status: ACCOUNT_STATUS[c.status],
+          status: c.route === 'tenant' && c.status === 'submitted' ? 'billed by your portal' : ACCOUNT_STATUS[c.status],
         })),
       }),
     );

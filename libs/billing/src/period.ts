@@ -23,12 +23,19 @@ export function shiftPeriod(period: string, months: number): string {
   return periodOf(new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + months, 1)));
 }
 
+// Formatters are built once: each one costs ICU memory and a millisecond, and a run names its period per bill.
+const LONG = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+const SHORT = {
+  '2-digit': new Intl.DateTimeFormat('en', { month: 'short', year: '2-digit', timeZone: 'UTC' }),
+  numeric: new Intl.DateTimeFormat('en', { month: 'short', year: 'numeric', timeZone: 'UTC' }),
+};
+
 /** "November 2026". */
 export function periodLabel(period: string): string {
-  return new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(periodRange(period).start);
+  return LONG.format(periodRange(period).start);
 }
 
 /** "Nov 26" (chart axes), or "Nov 2026" with the full year. */
 export function periodShortLabel(period: string, year: '2-digit' | 'numeric' = '2-digit'): string {
-  return new Intl.DateTimeFormat('en', { month: 'short', year, timeZone: 'UTC' }).format(periodRange(period).start);
+  return SHORT[year].format(periodRange(period).start);
 }

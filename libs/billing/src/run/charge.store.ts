@@ -1,12 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { ChargeEventData, OutboxService, TransactionService } from '@portico/core';
+import { ChargeEventData, insertRows, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
 import { Brackets } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Charge, ChargeStatus } from '../entities/charge.entity';
 import { staleBefore } from './lease';
 
-// Rows per INSERT: 17 columns each stays far below SQLite's 32,766 bound parameters.
-const INSERT_BATCH = 400;
+// Every column a run writes on insert (created_at and updated_at take their defaults).
+const INSERTED: (keyof Charge & string)[] = [
+  'id',
+  'organizationId',
+  'tenantId',
+  'organizationName',
+  'externalUid',
+  'period',
+  'amountCents',
+  'currency',
+  'route',
+  'status',
+  'externalBillId',
+  'externalStatus',
+  'attempts',
+  'lastError',
+  'runId',
+  'claimedBy',
+];
 
 export type TenantKeyOf = (tenantId: string | null) => string | null;
 
@@ -48,21 +64,15 @@ export class ChargeStore {
   async insertNew(charges: Charge[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
     if (!charges.length) return [];
     return this.tx.run(async (m) => {
-      for (let i = 0; i < charges.length; i += INSERT_BATCH) {
-        await m
-          .createQueryBuilder()
-          .insert()
-          .into(Charge)
-          .values(charges.slice(i, i + INSERT_BATCH) as QueryDeepPartialEntity<Charge>[])
-          .orIgnore()
-          .updateEntity(false)
-          .execute();
-      }
+      await insertRows(m, Charge, charges, INSERTED, { ignoreConflicts: true });
       // Our ids are fresh uuids: the ones found are exactly the rows this insert wrote.
       const ids = new Set<string>();
-      for (let i = 0; i < charges.length; i += INSERT_BATCH) {
-        const chunk = charges.slice(i, i + INSERT_BATCH).map((c) => c.id);
-        const rows = await m.createQueryBuilder(Charge, 'c').select('c.id', 'id').where('c.id IN (:...chunk)', { chunk }).getRawMany<{ id: string }>();
+      for (const chunk of powerOfTwoChunks(charges, 256)) {
+        const rows = await m
+          .createQueryBuilder(Charge, 'c')
+          .select('c.id', 'id')
+          .where('c.id IN (:...chunk)', { chunk: chunk.map((c) => c.id) })
+          .getRawMany<{ id: string }>();
         for (const row of rows) ids.add(row.id);
       }
       const inserted = charges.filter((c) => ids.has(c.id));
@@ -79,7 +89,12 @@ export class ChargeStore {
    * pending for another round of tries. Returns the claimed rows.
    */
   async claim(owner: string, ids: string[], now: Date, reopenFailed: boolean): Promise<Charge[]> {
-    if (!ids.length) return [];
+    const claimed: Charge[] = [];
+    for (const chunk of powerOfTwoChunks(ids, 512)) claimed.push(...(await this.claimChunk(owner, chunk, now, reopenFailed)));
+    return claimed;
+  }
+
+  private claimChunk(owner: string, ids: string[], now: Date, reopenFailed: boolean): Promise<Charge[]> {
     return this.tx.run(async (m) => {
       await m
         .createQueryBuilder()
@@ -155,35 +170,46 @@ export class ChargeStore {
   }
 
   /**
-   * Settles a claimed tenant charge as submitted or failed, with its event, in one transaction.
-   * `attempted`: a call was made (counts as a try). False when the run no longer holds it.
+   * Settles claimed tenant charges as submitted or failed, with their events, in one transaction
+   * (a run settles thousands: one commit per batch, one statement prepared once). A charge this
+   * execution no longer holds is left alone. Returns the ones settled.
    */
-  async settle(
-    run: { id: string; owner: string },
-    charge: Charge,
-    outcome: { status: 'submitted'; billId: string; billStatus: string | null } | { status: 'failed'; error: string },
-    attempted: boolean,
-    tenantKeyOf: TenantKeyOf,
-  ): Promise<boolean> {
+  async settleMany(run: { id: string; owner: string }, items: Settlement[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
+    if (!items.length) return [];
     return this.tx.run(async (m) => {
-      const changes =
-        outcome.status === 'submitted'
-          ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
-          : { status: outcome.status, lastError: outcome.error };
-      const result = await m
-        .createQueryBuilder()
-        .update(Charge)
-        .set({ ...changes, ...(attempted ? { attempts: () => 'attempts + 1' } : {}), claimedBy: null, runId: run.id })
-        .where("id = :id AND claimed_by = :owner AND status = 'pending'", { id: charge.id, owner: run.owner })
-        .execute();
-      if (!result.affected) return false;
-      Object.assign(charge, changes, { claimedBy: null, runId: run.id, attempts: charge.attempts + (attempted ? 1 : 0) });
-      const data = { charge: chargeEventData(charge, tenantKeyOf) };
-      if (outcome.status === 'submitted') await this.outbox.emit(m, 'charge.created', charge.tenantId, data);
-      else await this.outbox.emit(m, 'charge.failed', charge.tenantId, data);
-      return true;
+      const p = this.tx.isPostgres ? (i: number) => `$${i}` : () => '?';
+      const sql =
+        `UPDATE charges SET status = ${p(1)}, external_bill_id = ${p(2)}, external_status = ${p(3)}, last_error = ${p(4)}, ` +
+        `attempts = attempts + ${p(5)}, claimed_by = NULL, run_id = ${p(6)}, updated_at = CURRENT_TIMESTAMP ` +
+        `WHERE id = ${p(7)} AND claimed_by = ${p(8)} AND status = 'pending'`;
+      const settled: Charge[] = [];
+      for (const { charge, outcome, attempted } of items) {
+        const changes =
+          outcome.status === 'submitted'
+            ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
+            : { status: outcome.status, externalBillId: charge.externalBillId, externalStatus: charge.externalStatus, lastError: outcome.error };
+        const result = await m.queryRunner!.query(
+          sql,
+          [changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0, run.id, charge.id, run.owner],
+          true,
+        );
+        if (!result.affected) continue;
+        Object.assign(charge, changes, { claimedBy: null, runId: run.id, attempts: charge.attempts + (attempted ? 1 : 0) });
+        settled.push(charge);
+      }
+      const event = (c: Charge) => ({ tenantId: c.tenantId, data: { charge: chargeEventData(c, tenantKeyOf) } });
+      await this.outbox.emitMany(m, 'charge.created', settled.filter((c) => c.status === 'submitted').map(event));
+      await this.outbox.emitMany(m, 'charge.failed', settled.filter((c) => c.status === 'failed').map(event));
+      return settled;
     });
   }
+}
+
+/** How one tenant charge ended in a run: `attempted` when a call was made (it counts as a try). */
+export interface Settlement {
+  charge: Charge;
+  outcome: { status: 'submitted'; billId: string; billStatus: string | null } | { status: 'failed'; error: string };
+  attempted: boolean;
 }
 
 export function chargeEventData(c: Charge, tenantKeyOf: TenantKeyOf): ChargeEventData {

@@ -1,18 +1,21 @@
 import { Logger } from '@nestjs/common';
-import { BillingConfig, RequestContext } from '@portico/core';
+import { BillingConfig, OutboundPool, RequestContext } from '@portico/core';
 import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
 import { Charge } from '../entities/charge.entity';
 import { BillingClock } from '../schedule/billing-clock';
 import { BillingRunStore } from './billing-run.store';
-import { ChargeStore } from './charge.store';
+import { ChargeStore, Settlement } from './charge.store';
 import { HEARTBEAT_MS } from './lease';
 import { SubmissionPool } from './submission-pool';
 import { TenantBillClient } from './tenant-bill-client';
 
 // Organizations read (and charges inserted) per transaction.
 const PAGE = 500;
+// Tenant charges settled per transaction, and the longest an outcome waits to be written.
+const SETTLE_BATCH = 200;
+const SETTLE_EVERY_MS = 250;
 // Tries in a row that found one tenant's API down, after which this run stops calling it: its
 // remaining bills fail at once ("not sent") instead of each waiting out timeouts and retries.
 export const TENANT_OUTAGE_THRESHOLD = 50;
@@ -55,6 +58,8 @@ export interface RunDeps {
 export class RunExecution {
   private readonly pool: SubmissionPool;
   private readonly apis = new Map<string, TenantBillingApi | null>();
+  // Per tenant: kept-alive connections to its billing API, for this execution.
+  private readonly pools = new Map<string, OutboundPool>();
   private readonly tenantKeys = new Map<string, string | null>();
   // Per tenant: tries in a row that found its API down, and what the last one found.
   private readonly outages = new Map<string, { count: number; error: string }>();
@@ -66,6 +71,12 @@ export class RunExecution {
   private stopped = false;
   private lost = false;
   private heartbeat?: NodeJS.Timeout;
+  private settleTimer?: NodeJS.Timeout;
+  // Outcomes not yet written; a crash loses them harmlessly (the charges stay pending and are sent
+  // again with the same key by the run that resumes).
+  private unsettled: Settlement[] = [];
+  private settling: Promise<void> = Promise.resolve();
+  private settleError: unknown = null;
   private beating: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
 
@@ -86,19 +97,23 @@ export class RunExecution {
 
   async execute(): Promise<ExecutionEnd> {
     this.heartbeat = setInterval(() => (this.beating = this.beat()), HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.settleTimer = setInterval(() => void this.flush(), SETTLE_EVERY_MS);
+    for (const timer of [this.heartbeat, this.settleTimer]) timer.unref();
     let failure: unknown = null;
     try {
       await this.billOrganizations();
-      await this.pool.drain();
+      await this.settled();
       await this.finishPending();
     } catch (err) {
       failure = err;
       this.stop();
       await this.pool.drain().catch(() => undefined);
+      await this.flush().catch(() => undefined);
     } finally {
       clearInterval(this.heartbeat);
+      clearInterval(this.settleTimer);
       await this.beating;
+      await Promise.all([...this.pools.values()].map((p) => p.close()));
     }
     const progress = { organizations: this.organizations, alreadyBilled: this.alreadyBilled };
     if (this.lost) return 'lost';
@@ -172,7 +187,7 @@ export class RunExecution {
         await this.learnTenants(claimed.map((c) => c.tenantId));
         for (const charge of claimed) await this.submit(charge);
       }
-      await this.pool.drain();
+      await this.settled();
       if (!heldElsewhere) return;
       this.report('waiting');
       await this.pause(1000);
@@ -215,12 +230,10 @@ export class RunExecution {
         false,
       );
     }
-    const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
+    const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs, this.poolFor(tenantId, api));
     if (outcome.kind === 'accepted') {
       this.outages.delete(tenantId);
-      if (await this.deps.charges.settle(this.run, charge, { status: 'submitted', ...outcome }, true, this.tenantKeyOf)) this.charged++;
-      this.report();
-      return;
+      return this.settle({ charge, outcome: { status: 'submitted', billId: outcome.billId, billStatus: outcome.billStatus }, attempted: true });
     }
     if (outcome.kind === 'rejected') return this.fail(charge, outcome.error, true);
     // Read again: other calls to this tenant finished while this one was out.
@@ -232,9 +245,41 @@ export class RunExecution {
     this.pool.later(delays[attempt - 1], () => this.attempt(charge, api, attempt + 1));
   }
 
-  private async fail(charge: Charge, error: string, attempted: boolean): Promise<void> {
-    if (await this.deps.charges.settle(this.run, charge, { status: 'failed', error }, attempted, this.tenantKeyOf)) this.failed++;
-    this.report();
+  private poolFor(tenantId: string, api: TenantBillingApi): OutboundPool {
+    let pool = this.pools.get(tenantId);
+    if (!pool) this.pools.set(tenantId, (pool = this.deps.client.pool(api, this.deps.settings.timeoutMs, this.deps.settings.concurrency)));
+    return pool;
+  }
+
+  private fail(charge: Charge, error: string, attempted: boolean): Promise<void> {
+    return this.settle({ charge, outcome: { status: 'failed', error }, attempted });
+  }
+
+  private async settle(settlement: Settlement): Promise<void> {
+    this.unsettled.push(settlement);
+    if (this.unsettled.length >= SETTLE_BATCH) await this.flush();
+  }
+
+  /** Writes the outcomes gathered so far, one batch at a time. */
+  private flush(): Promise<void> {
+    const write = this.settling.then(async () => {
+      const batch = this.unsettled.splice(0);
+      if (!batch.length) return;
+      for (const charge of await this.deps.charges.settleMany(this.run, batch, this.tenantKeyOf)) {
+        if (charge.status === 'submitted') this.charged++;
+        else this.failed++;
+      }
+      this.report();
+    });
+    this.settling = write.catch((err: unknown) => void (this.settleError ??= err));
+    return write;
+  }
+
+  /** Every call made so far has finished and its outcome is written. */
+  private async settled(): Promise<void> {
+    await this.pool.drain();
+    await this.flush();
+    if (this.settleError) throw this.settleError;
   }
 
   private async learnTenants(ids: (string | null)[]): Promise<void> {

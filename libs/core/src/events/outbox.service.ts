@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { insertRows } from '../database/bulk-insert';
 import { DomainEventMap, DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
-
-// Rows per INSERT in emitMany: well under SQLite's and PostgreSQL's limits on bound parameters.
-const BATCH = 500;
 
 /** Writes domain events to the outbox inside the caller's transaction (the one way to emit them). */
 @Injectable()
@@ -21,11 +19,7 @@ export class OutboxService {
     name: K,
     events: { tenantId: string | null; data: DomainEventMap[K] }[],
   ): Promise<void> {
-    for (let i = 0; i < events.length; i += BATCH) {
-      const rows = events
-        .slice(i, i + BATCH)
-        .map((e) => m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }));
-      await m.createQueryBuilder().insert().into(OutboxEvent).values(rows as QueryDeepPartialEntity<OutboxEvent>[]).updateEntity(false).execute();
-    }
+    const rows = events.map((e) => m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }));
+    await insertRows(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
   }
 }

@@ -82,4 +82,33 @@ describe('OutboundHttpService', () => {
       error: 'tooLarge',
     });
   });
+
+  it('reuses a pool’s connections, with the same address guard on each one it opens', async () => {
+    const seen = new Set<string>();
+    const counting = createServer((req, res) => {
+      seen.add(`${req.socket.remotePort}`);
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(counting.address() as AddressInfo).port}/ok`;
+    const pool = http.pool({ allowPrivateNetwork: true, timeoutMs: 2000, connections: 1 });
+    try {
+      for (let i = 0; i < 5; i++) expect(await http.send({ url, method: 'POST', body: '{}', allowHttp: true, allowPrivateNetwork: true, pool })).toMatchObject({ ok: true, status: 200 });
+      expect(seen.size).toBe(1);
+      // A pool opened for public destinations refuses a private one, and a request cannot widen its policy.
+      const strict = http.pool({ allowPrivateNetwork: false, timeoutMs: 2000, connections: 1 });
+      const before = seen.size;
+      expect(await http.send({ url: url.replace('http:', 'https:'), pool: strict })).toMatchObject({ ok: false, error: 'refused' });
+      expect(await http.send({ url, allowHttp: true, allowPrivateNetwork: true, pool: strict })).toMatchObject({
+        ok: false,
+        error: 'refused',
+        message: 'The request and its connection pool disagree on private addresses',
+      });
+      expect(seen.size).toBe(before);
+      await strict.close();
+    } finally {
+      await pool.close();
+      await new Promise((r) => counting.close(r));
+    }
+  });
 });

@@ -17,6 +17,25 @@ export interface OutboundRequest {
   allowHttp?: boolean;
   /** Mutual TLS and a private CA. */
   tls?: { cert?: string; key?: string; ca?: string };
+  /** Send over this pool's kept-alive connections instead of a connection of its own (see pool()). */
+  pool?: OutboundPool;
+}
+
+/**
+ * Kept-alive connections for many calls to one destination under one policy (a billing run's
+ * bills to a tenant): the same address guard on every connection it opens, the same timeouts,
+ * without a new connection and TLS handshake per call. The caller closes it when done.
+ */
+export class OutboundPool {
+  readonly dispatcher: Agent;
+
+  constructor(readonly policy: Pick<OutboundRequest, 'allowPrivateNetwork' | 'tls'> & { timeoutMs: number; connections: number }) {
+    this.dispatcher = agentFor(!!policy.allowPrivateNetwork, policy.timeoutMs, policy.tls, policy.connections);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close().catch(() => undefined);
+  }
 }
 
 export type OutboundResult =
@@ -40,21 +59,23 @@ export class OutboundHttpService {
     }
     const policyProblem = urlProblem(url, req);
     if (policyProblem) return { ok: false, error: 'refused', message: policyProblem, durationMs: took() };
+    // A pool's connections were opened under its own policy: a request may not ask for another.
+    if (req.pool && !!req.pool.policy.allowPrivateNetwork !== !!req.allowPrivateNetwork) {
+      return { ok: false, error: 'refused', message: 'The request and its connection pool disagree on private addresses', durationMs: took() };
+    }
     const timeoutMs = req.timeoutMs ?? 5000;
     const maxBytes = req.maxBytes ?? 64 * 1024;
-    const dispatcher = new Agent({
-      connect: { lookup: guardedLookup(!!req.allowPrivateNetwork) as unknown as LookupFunction, timeout: timeoutMs, ...(req.tls ?? {}) },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const abort = AbortSignal.timeout(timeoutMs);
+    const dispatcher = req.pool?.dispatcher ?? agentFor(!!req.allowPrivateNetwork, timeoutMs, req.tls);
+    // Cleared as soon as the call ends (AbortSignal.timeout would live on for the whole timeout).
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(), timeoutMs);
     try {
       const res = await request(url, {
         method: req.method ?? 'GET',
         headers: req.headers,
         body: req.body,
         dispatcher,
-        signal: abort,
+        signal: abort.signal,
         maxRedirections: 0,
       });
       const chunks: Buffer[] = [];
@@ -69,11 +90,26 @@ export class OutboundHttpService {
       }
       return { ok: true, status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: took() };
     } catch (err) {
-      return { ok: false, ...describeFailure(err, abort.aborted), durationMs: took() };
+      return { ok: false, ...describeFailure(err, abort.signal.aborted), durationMs: took() };
     } finally {
-      void dispatcher.close().catch(() => undefined);
+      clearTimeout(deadline);
+      if (!req.pool) void dispatcher.close().catch(() => undefined);
     }
   }
+
+  /** Kept-alive connections for many calls under one policy; close() it after the last call. */
+  pool(policy: OutboundPool['policy']): OutboundPool {
+    return new OutboundPool(policy);
+  }
+}
+
+function agentFor(allowPrivateNetwork: boolean, timeoutMs: number, tls: OutboundRequest['tls'], connections?: number): Agent {
+  return new Agent({
+    connect: { lookup: guardedLookup(allowPrivateNetwork) as unknown as LookupFunction, timeout: timeoutMs, ...(tls ?? {}) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    ...(connections ? { connections } : {}),
+  });
 }
 
 /** Why a URL may not be called at all, or null. Useful at save time too. */

@@ -45,7 +45,8 @@ async function main() {
       `billing APIs (a local server in this process), the rest direct; the built CLI with its defaults`,
   );
   const [load1] = os.loadavg();
-  if (load1 > 0.5) console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  if (load1 > 0.5)
+    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
 
   const api = await startBillingApi();
   const kinds = process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres'];
@@ -85,7 +86,14 @@ async function runCli(url) {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, BILLING, '--period', PERIOD], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production', MIGRATE_ON_START: 'false' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: url,
+      PORTICO_SECRET_KEY: SECRET_KEY,
+      NODE_ENV: 'production',
+      MIGRATE_ON_START: 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -147,8 +155,14 @@ function startBillingApi() {
 /** Tenants (with a sealed billing API password, as the app stores it) and organizations. */
 function seedRows(size, apiUrl) {
   const { AppConfig, CryptoService } = require(path.join(DIST, 'libs/core/src/index.js'));
-  const crypto = new CryptoService(new AppConfig({ DATABASE_URL: 'postgres://unused/x', PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'test' }));
-  const tenants = Array.from({ length: TENANTS }, (_, i) => ({ id: randomUUID(), key: `bench-${i}`, sealed: crypto.encrypt(API_PASSWORD) }));
+  const crypto = new CryptoService(
+    new AppConfig({ DATABASE_URL: 'postgres://unused/x', PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'test' }),
+  );
+  const tenants = Array.from({ length: TENANTS }, (_, i) => ({
+    id: randomUUID(),
+    key: `bench-${i}`,
+    sealed: crypto.encrypt(API_PASSWORD),
+  }));
   const tenantOrgs = Math.round(size * TENANT_SHARE);
   const orgs = Array.from({ length: size }, (_, i) => {
     const tenant = i < tenantOrgs ? tenants[i % TENANTS] : null;
@@ -197,7 +211,9 @@ function sqliteDatabase() {
       const db = open();
       const charges = db.prepare('SELECT COUNT(*) AS n FROM charges WHERE period = ?').get(PERIOD).n;
       const duplicates = db
-        .prepare('SELECT COUNT(*) AS n FROM (SELECT organization_id FROM charges WHERE period = ? GROUP BY organization_id HAVING COUNT(*) > 1)')
+        .prepare(
+          'SELECT COUNT(*) AS n FROM (SELECT organization_id FROM charges WHERE period = ? GROUP BY organization_id HAVING COUNT(*) > 1)',
+        )
         .get(PERIOD).n;
       db.close();
       return { charges, duplicates };
@@ -303,14 +319,22 @@ function printTable(results) {
 }
 
 function printTargets(results) {
-  console.log(`\nTargets (${TARGETS.size.toLocaleString('en')} organizations: ≤ ${TARGETS.seconds} s, ≤ ${TARGETS.rssMb} MB peak RSS; linear growth)`);
+  console.log(
+    `\nTargets (${TARGETS.size.toLocaleString('en')} organizations: ≤ ${TARGETS.seconds} s, ≤ ${TARGETS.rssMb} MB peak RSS; linear growth)`,
+  );
   let invalid = false;
   for (const kind of [...new Set(results.map((r) => r.kind))]) {
     const mine = results.filter((r) => r.kind === kind);
     const big = mine.find((r) => r.size === TARGETS.size);
     if (big) {
-      console.log(`  ${big.wallS <= TARGETS.seconds ? 'PASS' : 'MISS'}  ${kind.padEnd(8)} wall time ≤ ${TARGETS.seconds} s`.padEnd(48) + `${big.wallS.toFixed(1)} s`);
-      console.log(`  ${big.rssMb <= TARGETS.rssMb ? 'PASS' : 'MISS'}  ${kind.padEnd(8)} peak RSS ≤ ${TARGETS.rssMb} MB`.padEnd(48) + `${big.rssMb} MB`);
+      console.log(
+        `  ${big.wallS <= TARGETS.seconds ? 'PASS' : 'MISS'}  ${kind.padEnd(8)} wall time ≤ ${TARGETS.seconds} s`.padEnd(48) +
+          `${big.wallS.toFixed(1)} s`,
+      );
+      console.log(
+        `  ${big.rssMb <= TARGETS.rssMb ? 'PASS' : 'MISS'}  ${kind.padEnd(8)} peak RSS ≤ ${TARGETS.rssMb} MB`.padEnd(48) +
+          `${big.rssMb} MB`,
+      );
     }
     if (mine.length >= 2) {
       const [small, large] = [mine[0], mine[mine.length - 1]];

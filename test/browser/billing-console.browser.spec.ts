@@ -26,7 +26,11 @@ describe('billing console in a real browser', () => {
     const tenant = await makeTenant(t, 'acme-portal');
     await setBillingApi(t, tenant.key, api.setting);
     const orgs = [
-      await makeOrganization(t, tenant.auth, { name: 'Acme Robotics', externalUid: 'grp-robotics', plan: { priceCents: 4900, currency: 'EUR' } }),
+      await makeOrganization(t, tenant.auth, {
+        name: 'Acme Robotics',
+        externalUid: 'grp-robotics',
+        plan: { priceCents: 4900, currency: 'EUR' },
+      }),
       await makeOrganization(t, tenant.auth, { name: 'Acme Labs', externalUid: 'grp-labs', plan: { priceCents: 9900, currency: 'EUR' } }),
       await makeOrganization(t, tenant.auth, { name: 'Acme Unlinked', plan: { priceCents: 2900, currency: 'EUR' } }),
       await makeOrganization(t, t.admin, { name: 'Otter Works', plan: { priceCents: 19900, currency: 'EUR' } }),

@@ -36,7 +36,9 @@ describe.each(databaseKinds())('billing command line (%s)', (kind) => {
     tenant = await makeTenant(t);
     await setBillingApi(t, tenant.key, api.setting);
     for (let i = 0; i < TENANT_ORGS; i++) {
-      ids.tenant.push((await makeOrganization(t, tenant.auth, { externalUid: `grp-${i}`, plan: { priceCents: 1000 + i, currency: 'EUR' } })).id);
+      ids.tenant.push(
+        (await makeOrganization(t, tenant.auth, { externalUid: `grp-${i}`, plan: { priceCents: 1000 + i, currency: 'EUR' } })).id,
+      );
     }
     for (let i = 0; i < DIRECT_ORGS; i++) {
       ids.direct.push((await makeOrganization(t, t.admin, { plan: { priceCents: 2900, currency: 'EUR' } })).id);

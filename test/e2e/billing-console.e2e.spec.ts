@@ -121,7 +121,12 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
   });
 
   it("lists the charges of a user's organizations on the account page", async () => {
-    const user = await makeUser(t, t.admin, { email: 'ada@otter.example', password: PASSWORD, organizationId: memberOrg.id, role: 'member' });
+    const user = await makeUser(t, t.admin, {
+      email: 'ada@otter.example',
+      password: PASSWORD,
+      organizationId: memberOrg.id,
+      role: 'member',
+    });
     const outsider = await makeUser(t, t.admin, { email: 'bob@otter.example', password: PASSWORD });
     const b = new WebSession(t);
     expect((await b.login(user.email, PASSWORD)).headers.location).toBe('/account');
@@ -137,7 +142,8 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
   });
 
   async function expectAudited(runId: string): Promise<void> {
-    const events = (await t.http.get('/api/v1/audit-events').query({ action: 'billing.run.created' }).set('Authorization', t.admin)).body.items;
+    const events = (await t.http.get('/api/v1/audit-events').query({ action: 'billing.run.created' }).set('Authorization', t.admin)).body
+      .items;
     expect(events.find((e: { target: { id: string } }) => e.target.id === runId)).toMatchObject({
       actor: { kind: 'platform-admin', label: ADMIN_EMAIL },
       details: { period: '2026-11', kind: 'manual', trigger: 'console' },

@@ -17,7 +17,8 @@ const ORGS_PER_ROUTE = 30;
 /** Redis is what several instances share in production; CI must have it, elsewhere its absence is said out loud. */
 function redisEnv(): Record<string, string> {
   if (process.env.REDIS_URL) return { REDIS_URL: process.env.REDIS_URL };
-  if (process.env.CI === 'true') throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the billing instances test');
+  if (process.env.CI === 'true')
+    throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the billing instances test');
   process.stderr.write('\n  [skipped] billing instances with Redis: set REDIS_URL to run them with it (running without)\n');
   return {};
 }
@@ -118,7 +119,9 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
   it('bills each organization once when both instances run the same period at once', async () => {
     const requests = api.requests.length;
     const started = await Promise.all(
-      [one, two, one, two].map((t) => t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send({ period: '2027-01' }).expect(201)),
+      [one, two, one, two].map((t) =>
+        t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send({ period: '2027-01' }).expect(201),
+      ),
     );
     const runs: RunBody[] = await Promise.all(started.map((r, i) => waitForRun(i % 2 ? two : one, r.body.id)));
     expect(runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);

@@ -70,7 +70,13 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     const charges = byOrg(await chargesOf(t, t.admin, { period: '2026-03' }));
     expect([...charges.keys()].sort()).toEqual(billed.map((k) => org[k].id).sort());
     for (const key of ['plainA', 'plainB', 'directA', 'directB']) {
-      expect(charges.get(org[key].id)).toMatchObject({ route: 'direct', status: 'open', attempts: 0, externalBillId: null, lastError: null });
+      expect(charges.get(org[key].id)).toMatchObject({
+        route: 'direct',
+        status: 'open',
+        attempts: 0,
+        externalBillId: null,
+        lastError: null,
+      });
     }
     expect(charges.get(org.directA.id)).toMatchObject({ amountCents: 19900, currency: 'EUR', tenantKey: null, period: '2026-03' });
     for (const [key, group] of [
@@ -79,7 +85,14 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       ['portalC', 'grp-c'],
     ]) {
       const charge = charges.get(org[key].id)!;
-      expect(charge).toMatchObject({ route: 'tenant', status: 'submitted', attempts: 1, lastError: null, tenantKey: portal.key, runId: run.id });
+      expect(charge).toMatchObject({
+        route: 'tenant',
+        status: 'submitted',
+        attempts: 1,
+        lastError: null,
+        tenantKey: portal.key,
+        runId: run.id,
+      });
       const bills = api.billsFor(group);
       expect(bills).toEqual([{ key: charge.id, id: charge.externalBillId }]);
     }
@@ -131,7 +144,11 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
 
   it('sends a bill that failed again with the same key once the organization is fixed', async () => {
     const failed = (await chargesOf(t, t.admin, { period: '2026-03', status: 'failed' }))[0];
-    await t.http.patch(`/api/v1/organizations/${org.portalNoUid.id}`).set('Authorization', portal.auth).send({ externalUid: 'grp-late' }).expect(200);
+    await t.http
+      .patch(`/api/v1/organizations/${org.portalNoUid.id}`)
+      .set('Authorization', portal.auth)
+      .send({ externalUid: 'grp-late' })
+      .expect(200);
     const run = await runPeriod(t, '2026-03');
     expect(run.counts).toMatchObject({ submitted: 1, failed: 0, direct: 0 });
     expect(api.billsFor('grp-late')).toEqual([{ key: failed.id, id: expect.any(String) }]);
@@ -149,10 +166,12 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     expect(run.counts).toMatchObject({ submitted: 4, failed: 0 });
     const charge = byOrg(await chargesOf(t, t.admin, { period: '2026-04' })).get(org.portalA.id)!;
     expect(charge).toMatchObject({ status: 'submitted', attempts: 2, lastError: null });
-    expect(api.requestsFor('grp-a').filter((r) => r.body.period_started_at === '2026-04-01T00:00:00Z').map((r) => r.key)).toEqual([
-      charge.id,
-      charge.id,
-    ]);
+    expect(
+      api
+        .requestsFor('grp-a')
+        .filter((r) => r.body.period_started_at === '2026-04-01T00:00:00Z')
+        .map((r) => r.key),
+    ).toEqual([charge.id, charge.id]);
     expect(api.billsFor('grp-a').filter((b) => b.key === charge.id)).toHaveLength(1);
   });
 
@@ -177,13 +196,21 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     const run = await runPeriod(t, '2026-06');
     expect(run.counts).toMatchObject({ submitted: 1, failed: 3, direct: 4 });
     const charges = byOrg(await chargesOf(t, t.admin, { period: '2026-06' }));
-    expect(charges.get(org.portalC.id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'The billing API answered 422: Scripted 422' });
+    expect(charges.get(org.portalC.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastError: 'The billing API answered 422: Scripted 422',
+    });
     expect(charges.get(org.portalA.id)).toMatchObject({
       status: 'failed',
       attempts: 4,
       lastError: 'The billing API answered 500: Scripted 500 (gave up after 4 tries)',
     });
-    expect(charges.get(org.portalB.id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'The billing API refused the bill: Group is closed' });
+    expect(charges.get(org.portalB.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastError: 'The billing API refused the bill: Group is closed',
+    });
     const failed = (await outboxEvents(t, 'charge.failed')).filter((e) => e.data.charge.period === '2026-06');
     expect(failed.map((e) => e.data.charge.organizationId).sort()).toEqual([org.portalA.id, org.portalB.id, org.portalC.id].sort());
     expect(failed.find((e) => e.data.charge.organizationId === org.portalA.id)!.data.charge).toMatchObject({
@@ -206,7 +233,11 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     const runs = (await t.http.get('/api/v1/billing/runs').set('Authorization', t.admin).expect(200)).body.total;
     const requests = api.requests.length;
     const events = (await outboxEvents(t, 'charge.created')).length;
-    const res = await t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send({ period: '2026-07', dryRun: true }).expect(200);
+    const res = await t.http
+      .post('/api/v1/billing/runs')
+      .set('Authorization', t.admin)
+      .send({ period: '2026-07', dryRun: true })
+      .expect(200);
     expect(res.body).toMatchObject({
       period: '2026-07',
       dryRun: true,
@@ -231,7 +262,11 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     expect((await outboxEvents(t, 'charge.created')).length).toBe(events);
 
     // A dry run of a billed period: nothing left to bill.
-    const done = await t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send({ period: '2026-03', dryRun: true }).expect(200);
+    const done = await t.http
+      .post('/api/v1/billing/runs')
+      .set('Authorization', t.admin)
+      .send({ period: '2026-03', dryRun: true })
+      .expect(200);
     expect(done.body.counts).toEqual({ organizations: 8, alreadyBilled: 8, direct: 0, tenant: 0, retry: 0, wouldFail: 0 });
     expect(done.body.items).toEqual([]);
   });
@@ -308,7 +343,9 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       expect(charges.every((c) => c.status === 'failed')).toBe(true);
       const notSent = charges.filter((c) => c.attempts === 0);
       expect(notSent.length).toBeGreaterThan(0);
-      expect(notSent[0].lastError).toMatch(/^Not sent: the tenant's billing API failed \d+ times in a row during this run \(The billing API answered 503: Down for maintenance\); run the period again once it answers$/);
+      expect(notSent[0].lastError).toMatch(
+        /^Not sent: the tenant's billing API failed \d+ times in a row during this run \(The billing API answered 503: Down for maintenance\); run the period again once it answers$/,
+      );
       // Without the cut-off every bill would have been tried 4 times.
       expect(down.requests.length).toBeLessThan(60 + 4 * 4);
     } finally {
@@ -318,7 +355,11 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
 
   describe('API contract', () => {
     it('names the field when a run request is not valid', async () => {
-      const post = (body: unknown) => t.http.post('/api/v1/billing/runs').set('Authorization', t.admin).send(body as object);
+      const post = (body: unknown) =>
+        t.http
+          .post('/api/v1/billing/runs')
+          .set('Authorization', t.admin)
+          .send(body as object);
       for (const period of ['2026-13', '2026-00', '26-11', '2026-1', '2026-11-01', '', 202611, null]) {
         expectError(await post({ period }), 400, /period must be a month written YYYY-MM, such as 2026-11/);
       }
@@ -332,7 +373,11 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       expectError(await charges({ organizationId: 'acme' }), 400, /organizationId must be a UUID/);
       expectError(await charges({ limit: '501' }), 400, /limit/);
       expectError(await t.http.get('/api/v1/billing/runs/not-a-uuid').set('Authorization', t.admin), 400, /id must be a UUID/);
-      expectError(await t.http.get('/api/v1/billing/runs/6f1f3b7e-1f7a-4c51-9a0e-8d1c2b3a4f50').set('Authorization', t.admin), 404, /Billing run not found/);
+      expectError(
+        await t.http.get('/api/v1/billing/runs/6f1f3b7e-1f7a-4c51-9a0e-8d1c2b3a4f50').set('Authorization', t.admin),
+        404,
+        /Billing run not found/,
+      );
     });
 
     it('lets only platform admins run billing and read runs', async () => {
@@ -340,14 +385,20 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       expectError(await t.http.get('/api/v1/billing/runs').set('Authorization', portal.auth), 403);
       expectError(await t.http.post('/api/v1/billing/runs').send({ period: '2026-11' }), 401);
       expectError(await t.http.get('/api/v1/billing/charges'), 401);
-      const list = await t.http.get('/api/v1/billing/runs').query({ period: '2026-03', limit: '2' }).set('Authorization', t.admin).expect(200);
+      const list = await t.http
+        .get('/api/v1/billing/runs')
+        .query({ period: '2026-03', limit: '2' })
+        .set('Authorization', t.admin)
+        .expect(200);
       expect(list.body).toMatchObject({ total: 3, limit: 2, offset: 0 });
       expect(list.body.items.map((r: { period: string }) => r.period)).toEqual(['2026-03', '2026-03']);
     });
 
     it("shows a tenant key only its own organizations' charges", async () => {
       const mine = await chargesOf(t, portal.auth, { period: '2026-03' });
-      expect(mine.map((c) => c.organizationId).sort()).toEqual(['portalA', 'portalB', 'portalC', 'portalNoUid'].map((k) => org[k].id).sort());
+      expect(mine.map((c) => c.organizationId).sort()).toEqual(
+        ['portalA', 'portalB', 'portalC', 'portalNoUid'].map((k) => org[k].id).sort(),
+      );
       expect(mine.every((c) => c.tenantKey === portal.key)).toBe(true);
       const theirs = await chargesOf(t, plain.auth, { period: '2026-03' });
       expect(theirs.map((c) => c.organizationId).sort()).toEqual([org.plainA.id, org.plainB.id].sort());

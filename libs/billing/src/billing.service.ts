@@ -191,7 +191,13 @@ export class BillingService {
       .addGroupBy('c.route')
       .addGroupBy('c.currency')
       .getRawMany<{ period: string; route: Charge['route']; currency: string; count: string | number; amount: string | number }>();
-    return rows.map((r) => ({ period: r.period, route: r.route, currency: r.currency, count: Number(r.count), amountCents: Number(r.amount) }));
+    return rows.map((r) => ({
+      period: r.period,
+      route: r.route,
+      currency: r.currency,
+      count: Number(r.count),
+      amountCents: Number(r.amount),
+    }));
   }
 
   /** The monthly schedule: the period's one scheduled run, or null when an instance already made it. */
@@ -212,7 +218,12 @@ export class BillingService {
     return runs.length;
   }
 
-  private async createRun(ctx: RequestContext, period: string, kind: BillingRunKind, trigger: BillingRunTrigger): Promise<BillingRun | null> {
+  private async createRun(
+    ctx: RequestContext,
+    period: string,
+    kind: BillingRunKind,
+    trigger: BillingRunTrigger,
+  ): Promise<BillingRun | null> {
     try {
       return await this.tx.run(async (m) => {
         // createdAt from here, to the millisecond (SQLite's own clock has seconds): runs list in the order they were made.

@@ -3,7 +3,8 @@ import { isPeriod, periodLabel, periodOf, periodRange, shiftPeriod } from './per
 describe('billing periods', () => {
   it('accepts calendar months written YYYY-MM only', () => {
     for (const ok of ['2026-11', '2027-01', '1999-12', '1970-01']) expect(isPeriod(ok)).toBe(true);
-    for (const bad of ['2026-13', '2026-00', '26-11', '2026-1', '2026-11-01', ' 2026-11', '0000-01', '1969-12', '3000-01', 202611, null]) expect(isPeriod(bad)).toBe(false);
+    for (const bad of ['2026-13', '2026-00', '26-11', '2026-1', '2026-11-01', ' 2026-11', '0000-01', '1969-12', '3000-01', 202611, null])
+      expect(isPeriod(bad)).toBe(false);
   });
 
   it('places a moment in its UTC month, with the exact month boundaries', () => {

@@ -27,7 +27,16 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, BillingModule],
+  imports: [
+    AuthModule,
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+    SignupModule,
+    EntitlementsModule,
+    ExternalLoginModule,
+    BillingModule,
+  ],
   controllers: [
     ConsoleLoginController,
     DashboardController,

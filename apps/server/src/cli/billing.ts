@@ -89,7 +89,9 @@ async function run(billing: BillingService, ctx: RequestContext, period: string)
       );
     },
     started: (r, resumed) => {
-      process.stderr.write(resumed ? `Resuming billing run ${r.id} for ${period} where it stopped.\n` : `Billing run ${r.id} for ${period}.\n`);
+      process.stderr.write(
+        resumed ? `Resuming billing run ${r.id} for ${period} where it stopped.\n` : `Billing run ${r.id} for ${period}.\n`,
+      );
       bar.start(total, 0, { charged: 0, failed: 0, phase: 'organizations' });
       shown = true;
     },
@@ -142,7 +144,9 @@ async function dryRun(billing: BillingService, ctx: RequestContext, args: Args):
 }
 
 function printRun(run: BillingRunView, seconds: number): void {
-  process.stdout.write(`\nBilling run ${run.id} for ${periodLabel(run.period)} (${run.period}): ${run.status} in ${seconds.toFixed(1)} s\n\n`);
+  process.stdout.write(
+    `\nBilling run ${run.id} for ${periodLabel(run.period)} (${run.period}): ${run.status} in ${seconds.toFixed(1)} s\n\n`,
+  );
   if (run.lastError) process.stdout.write(`  Error: ${run.lastError}\n\n`);
   table(
     ['', 'Organizations'],
@@ -177,14 +181,16 @@ async function printFailures(billing: BillingService, ctx: RequestContext, run: 
     failed.items.map((c) => [c.id, c.organizationName, c.lastError ?? '']),
     [false, false, false],
   );
-  if (failed.total > failed.items.length) process.stdout.write(`  (${failed.total - failed.items.length} more: GET /api/v1/billing/charges?status=failed)\n`);
+  if (failed.total > failed.items.length)
+    process.stdout.write(`  (${failed.total - failed.items.length} more: GET /api/v1/billing/charges?status=failed)\n`);
   process.stdout.write('  Fix the cause, then run the period again: failed tenant bills are sent again with the same Idempotency-Key.\n');
 }
 
 /** Columns padded to their widest cell; `right` aligns numbers. */
 function table(head: string[], rows: string[][], right: boolean[]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')}`.trimEnd();
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')}`.trimEnd();
   process.stdout.write(`${line(head)}\n${line(widths.map((w) => '─'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
 }
 
@@ -230,7 +236,12 @@ class BillingCliModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: BillingCliModule,
-      imports: [CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS }), TenantsModule, OrganizationsModule, BillingModule],
+      imports: [
+        CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS }),
+        TenantsModule,
+        OrganizationsModule,
+        BillingModule,
+      ],
     };
   }
 }
@@ -253,7 +264,9 @@ main().then(
       process.stderr.write(`${err.message}\n\n${USAGE}`);
       process.exit(2);
     }
-    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `Billing failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      err instanceof ConfigError ? `${err.message}\n` : `Billing failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.exit(err instanceof ConfigError ? 78 : 1);
   },
 );

@@ -58,7 +58,10 @@ export class BillingPreview {
         billed.set(id, !!(await this.tenants.billingApi(id)));
         keys.set(id, refs.get(id)?.key ?? null);
       }
-      const existing = await this.charges.existing(period, orgs.map((o) => o.id));
+      const existing = await this.charges.existing(
+        period,
+        orgs.map((o) => o.id),
+      );
       for (const org of orgs) {
         counts.organizations++;
         const found = existing.get(org.id);

@@ -67,7 +67,14 @@ export class BillingRunStore {
       await m
         .createQueryBuilder()
         .update(BillingRun)
-        .set({ status: outcome.status, lastError: outcome.lastError?.slice(0, 500) ?? null, finishedAt: now, owner: null, ...progress, ...stats })
+        .set({
+          status: outcome.status,
+          lastError: outcome.lastError?.slice(0, 500) ?? null,
+          finishedAt: now,
+          owner: null,
+          ...progress,
+          ...stats,
+        })
         .where('id = :id AND owner = :owner', { id, owner })
         .execute();
       await releaseClaims(m, owner);
@@ -126,7 +133,13 @@ export class BillingRunStore {
       .groupBy('c.route')
       .addGroupBy('c.status')
       .addGroupBy('c.currency')
-      .getRawMany<{ route: Charge['route']; status: Charge['status']; currency: string; count: string | number; amount: string | number }>();
+      .getRawMany<{
+        route: Charge['route'];
+        status: Charge['status'];
+        currency: string;
+        count: string | number;
+        amount: string | number;
+      }>();
     const stats: RunChargeStats = { directCharges: 0, tenantCharges: 0, failedCharges: 0, pendingCharges: 0, totals: [] };
     for (const row of rows) {
       const count = Number(row.count);
@@ -144,5 +157,10 @@ export class BillingRunStore {
 }
 
 async function releaseClaims(m: EntityManager, owner: string): Promise<void> {
-  await m.createQueryBuilder().update(Charge).set({ claimedBy: null }).where("claimed_by = :owner AND status = 'pending'", { owner }).execute();
+  await m
+    .createQueryBuilder()
+    .update(Charge)
+    .set({ claimedBy: null })
+    .where("claimed_by = :owner AND status = 'pending'", { owner })
+    .execute();
 }

@@ -187,10 +187,24 @@ export class ChargeStore {
         const changes =
           outcome.status === 'submitted'
             ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
-            : { status: outcome.status, externalBillId: charge.externalBillId, externalStatus: charge.externalStatus, lastError: outcome.error };
+            : {
+                status: outcome.status,
+                externalBillId: charge.externalBillId,
+                externalStatus: charge.externalStatus,
+                lastError: outcome.error,
+              };
         const result = await m.queryRunner!.query(
           sql,
-          [changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0, run.id, charge.id, run.owner],
+          [
+            changes.status,
+            changes.externalBillId,
+            changes.externalStatus,
+            changes.lastError,
+            attempted ? 1 : 0,
+            run.id,
+            charge.id,
+            run.owner,
+          ],
           true,
         );
         if (!result.affected) continue;

@@ -138,7 +138,10 @@ export class RunExecution {
       if (!orgs.length) return;
       after = orgs[orgs.length - 1].id;
       await this.learnTenants(orgs.map((o) => o.tenantId));
-      const existing = await this.deps.charges.existing(this.run.period, orgs.map((o) => o.id));
+      const existing = await this.deps.charges.existing(
+        this.run.period,
+        orgs.map((o) => o.id),
+      );
       const fresh: Charge[] = [];
       const again = new Map<string, PlannedOrganization>();
       for (const org of orgs) {
@@ -233,7 +236,11 @@ export class RunExecution {
     const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs, this.poolFor(tenantId, api));
     if (outcome.kind === 'accepted') {
       this.outages.delete(tenantId);
-      return this.settle({ charge, outcome: { status: 'submitted', billId: outcome.billId, billStatus: outcome.billStatus }, attempted: true });
+      return this.settle({
+        charge,
+        outcome: { status: 'submitted', billId: outcome.billId, billStatus: outcome.billStatus },
+        attempted: true,
+      });
     }
     if (outcome.kind === 'rejected') return this.fail(charge, outcome.error, true);
     // Read again: other calls to this tenant finished while this one was out.

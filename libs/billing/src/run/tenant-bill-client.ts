@@ -60,7 +60,11 @@ export class TenantBillClient {
         return { kind: 'rejected', error: clip(`The billing API URL cannot be called: ${result.message}`) };
       }
       if (result.error === 'timeout') {
-        return { kind: 'retry', unknown: true, error: `No answer within ${timeoutMs} ms; the bill may exist: re-sent with the same Idempotency-Key` };
+        return {
+          kind: 'retry',
+          unknown: true,
+          error: `No answer within ${timeoutMs} ms; the bill may exist: re-sent with the same Idempotency-Key`,
+        };
       }
       return { kind: 'retry', unknown: true, error: clip(`The billing API could not be reached (${result.error}): ${result.message}`) };
     }
@@ -76,7 +80,11 @@ export function readAnswer(status: number, body: string): BillOutcome {
     const data = json?.data as Record<string, unknown> | undefined;
     const id = data && (typeof data.id === 'string' || typeof data.id === 'number') ? String(data.id) : null;
     if (json?.success === true && id) {
-      return { kind: 'accepted', billId: id.slice(0, 255), billStatus: typeof data!.status === 'string' ? data!.status.slice(0, 64) : null };
+      return {
+        kind: 'accepted',
+        billId: id.slice(0, 255),
+        billStatus: typeof data!.status === 'string' ? data!.status.slice(0, 64) : null,
+      };
     }
     if (json?.success === false) return { kind: 'rejected', error: clip(`The billing API refused the bill${said ? `: ${said}` : ''}`) };
     // A 2xx we cannot read may still have created the bill: ask again with the same key.

@@ -54,7 +54,12 @@ describe('AppConfig', () => {
 
   it('reads the billing settings, with the schedule off under NODE_ENV=test unless asked for', () => {
     const base = { DATABASE_URL: 'postgres://db/portico', PORTICO_SECRET_KEY: 'x'.repeat(32) };
-    expect(new AppConfig(base).billing).toEqual({ schedule: true, concurrency: 8, timeoutMs: 10_000, retryDelaysMs: [2_000, 10_000, 60_000] });
+    expect(new AppConfig(base).billing).toEqual({
+      schedule: true,
+      concurrency: 8,
+      timeoutMs: 10_000,
+      retryDelaysMs: [2_000, 10_000, 60_000],
+    });
     expect(new AppConfig({ ...base, NODE_ENV: 'test' }).billing.schedule).toBe(false);
     const set = new AppConfig({
       ...base,

@@ -19,7 +19,9 @@ export class OutboxService {
     name: K,
     events: { tenantId: string | null; data: DomainEventMap[K] }[],
   ): Promise<void> {
-    const rows = events.map((e) => m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }));
+    const rows = events.map((e) =>
+      m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }),
+    );
     await insertRows(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
   }
 }

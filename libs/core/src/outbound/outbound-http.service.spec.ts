@@ -93,7 +93,11 @@ describe('OutboundHttpService', () => {
     const url = `http://127.0.0.1:${(counting.address() as AddressInfo).port}/ok`;
     const pool = http.pool({ allowPrivateNetwork: true, timeoutMs: 2000, connections: 1 });
     try {
-      for (let i = 0; i < 5; i++) expect(await http.send({ url, method: 'POST', body: '{}', allowHttp: true, allowPrivateNetwork: true, pool })).toMatchObject({ ok: true, status: 200 });
+      for (let i = 0; i < 5; i++)
+        expect(await http.send({ url, method: 'POST', body: '{}', allowHttp: true, allowPrivateNetwork: true, pool })).toMatchObject({
+          ok: true,
+          status: 200,
+        });
       expect(seen.size).toBe(1);
       // A pool opened for public destinations refuses a private one, and a request cannot widen its policy.
       const strict = http.pool({ allowPrivateNetwork: false, timeoutMs: 2000, connections: 1 });

@@ -61,7 +61,12 @@ export class OutboundHttpService {
     if (policyProblem) return { ok: false, error: 'refused', message: policyProblem, durationMs: took() };
     // A pool's connections were opened under its own policy: a request may not ask for another.
     if (req.pool && !!req.pool.policy.allowPrivateNetwork !== !!req.allowPrivateNetwork) {
-      return { ok: false, error: 'refused', message: 'The request and its connection pool disagree on private addresses', durationMs: took() };
+      return {
+        ok: false,
+        error: 'refused',
+        message: 'The request and its connection pool disagree on private addresses',
+        durationMs: took(),
+      };
     }
     const timeoutMs = req.timeoutMs ?? 5000;
     const maxBytes = req.maxBytes ?? 64 * 1024;

@@ -8,7 +8,14 @@ import { consolePage } from './console-page';
 import { CONSOLE_PAGE_SIZE, filterParam, FormBody, offsetParam, pager, parseForm } from './forms';
 
 const AREA = '/console/billing/charges';
-const LABELS = { period: 'Period', status: 'Status', route: 'Route', organizationId: 'Organization id', runId: 'Run', tenantKey: 'Tenant key' };
+const LABELS = {
+  period: 'Period',
+  status: 'Status',
+  route: 'Route',
+  organizationId: 'Organization id',
+  runId: 'Run',
+  tenantKey: 'Tenant key',
+};
 
 /** Console: charges with filters (period, status, route, tenant, organization, run). */
 @ApiExcludeController()

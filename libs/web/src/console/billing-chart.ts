@@ -80,14 +80,27 @@ export function billingCharts(totals: MonthlyTotal[], periods: string[]): Billin
         tenantText: tenant.text,
       };
     });
-    const gridlines = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ y: round(baseline - f * plotHeight), label: formatAmount(Math.round(top * f), currency) }));
+    const gridlines = [0, 0.25, 0.5, 0.75, 1].map((f) => ({
+      y: round(baseline - f * plotHeight),
+      label: formatAmount(Math.round(top * f), currency),
+    }));
     const billed = months.filter((m) => amount(m.period, 'direct') || amount(m.period, 'tenant'));
     const summary = billed.length
       ? `Billed in ${currency}, ${periodLabel(periods[0])} to ${periodLabel(periods[periods.length - 1])}: ${billed
           .map((m) => `${m.label}: ${m.directText} direct, ${m.tenantText} through tenants`)
           .join('; ')}.`
       : `Nothing billed in ${currency} in these months.`;
-    return { id: `chart-${currency.toLowerCase()}`, currency, width: WIDTH, height: HEIGHT, baseline, plotLeft: LEFT, gridlines, months, summary };
+    return {
+      id: `chart-${currency.toLowerCase()}`,
+      currency,
+      width: WIDTH,
+      height: HEIGHT,
+      baseline,
+      plotLeft: LEFT,
+      gridlines,
+      months,
+      summary,
+    };
   });
 }
 

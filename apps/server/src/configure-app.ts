@@ -1,7 +1,7 @@
 import { ValidationPipe, BadRequestException, type ValidationError } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
+import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, UserSessionsService, type SessionBackend } from '@portico/auth';
 import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
@@ -32,6 +32,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   } else {
     backend = new DatabaseSessionBackend(app.get(DataSource));
   }
+  app.get(UserSessionsService).use(backend);
   const idleMs = config.sessionIdleMinutes * 60_000;
   const sessions = session({
     name: 'portico.sid',

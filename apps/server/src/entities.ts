@@ -10,6 +10,7 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
+import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 
@@ -38,4 +39,8 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  AutologinSecret,
+  AutologinSession,
+  AutologinJwtId,
+  InboundReceipt,
 ];

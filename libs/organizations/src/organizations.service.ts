@@ -86,6 +86,20 @@ export class OrganizationsService {
     return org ? toRef(org) : null;
   }
 
+  /** For other modules: the caller's organization with exactly this name, else null. */
+  async findByName(ctx: RequestContext, name: string): Promise<OrganizationRef | null> {
+    if (ctx.isPlatformAdmin) throw new ForbiddenError('findByName needs a tenant context');
+    const org = await this.tx.manager.findOneBy(Organization, { name: name.trim(), ...tenantWhere(ctx) });
+    return org ? toRef(org) : null;
+  }
+
+  /** For other modules: the caller's organization with this externalUid (the tenant's group uid), else null. */
+  async findByExternalUid(ctx: RequestContext, externalUid: string): Promise<OrganizationRef | null> {
+    if (ctx.isPlatformAdmin) throw new ForbiddenError('findByExternalUid needs a tenant context');
+    const org = await this.tx.manager.findOneBy(Organization, { externalUid, ...tenantWhere(ctx) });
+    return org ? toRef(org) : null;
+  }
+
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
 import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
+import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
+import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
@@ -21,10 +23,23 @@ import { ConsoleSettingsController } from './console/settings.controller';
 import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
+import { AutologinSessionController } from './public/autologin-session.controller';
+import { TenantFraming, TenantFramingInterceptor } from './public/tenant-framing';
+import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-links.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule],
+  imports: [
+    AuthModule,
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+    SignupModule,
+    EntitlementsModule,
+    ExternalLoginModule,
+    IdentityMapModule,
+    PortalModule,
+  ],
   controllers: [
     ConsoleLoginController,
     DashboardController,
@@ -41,6 +56,9 @@ import { SignupPageController } from './public/signup-page.controller';
     LoginController,
     AccountController,
     SignupPageController,
+    AutologinSessionController,
+    ConsoleTenantIdentityLinksController,
   ],
+  providers: [TenantFraming, TenantFramingInterceptor],
 })
 export class WebModule {}

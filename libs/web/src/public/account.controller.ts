@@ -1,14 +1,16 @@
-import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
 import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
+import { TenantFramingInterceptor } from './tenant-framing';
 
 /** The signed-in user's own pages: profile, organizations, and the authenticator app. */
 @ApiExcludeController()
 @SignedIn()
+@UseInterceptors(TenantFramingInterceptor)
 @Controller('account')
 export class AccountController {
   constructor(

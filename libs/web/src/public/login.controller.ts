@@ -1,4 +1,4 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
@@ -6,6 +6,7 @@ import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
 import { field, finishPasswordStep, publicPage, refuse, startSession } from './public-page';
+import { TenantFramingInterceptor } from './tenant-framing';
 
 // The second step must follow the first within this time.
 const PENDING_MS = 5 * 60_000;
@@ -39,6 +40,7 @@ export class LoginController {
   }
 
   @Get('t/:tenantKey/login')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantPage(
     @Req() req: Request,
     @Res() res: Response,
@@ -54,17 +56,20 @@ export class LoginController {
   }
 
   @Post('t/:tenantKey/login')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantSubmit(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Body() body: unknown): Promise<void> {
     return this.signIn(req, res, await this.tenant(key), body);
   }
 
   @Get('login/authenticator')
+  @UseInterceptors(TenantFramingInterceptor)
   authenticatorPage(@Req() req: Request, @Res() res: Response): void {
     if (!this.pending(req)) return res.redirect(303, '/login');
     res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code'));
   }
 
   @Post('login/authenticator')
+  @UseInterceptors(TenantFramingInterceptor)
   async authenticatorSubmit(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
     const pending = this.pending(req);
     if (!pending) return res.redirect(303, '/login');

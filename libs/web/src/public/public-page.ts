@@ -22,8 +22,16 @@ export function field(body: unknown, name: string, max: number, opts: { trim?: b
   return opts.trim === false ? raw : raw.trim();
 }
 
+// A session started inside a tenant portal's frame keeps the cookie's SameSite (see TenantFraming).
 function regenerate(req: Request): Promise<void> {
-  return new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  const sameSite = req.session.cookie.sameSite;
+  return new Promise<void>((resolve, reject) =>
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      req.session.cookie.sameSite = sameSite;
+      resolve();
+    }),
+  );
 }
 
 /** Starts a signed-in session under a new id, so an id planted before sign-in is worthless after it. */

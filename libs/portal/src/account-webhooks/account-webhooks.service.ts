@@ -78,7 +78,13 @@ export class AccountWebhooksService {
 
   private async recordSignOuts(ctx: RequestContext, tenant: TenantRef, details: Record<string, unknown>): Promise<void> {
     await this.tx.run((m) =>
-      this.audit.record(m, ctx, { action: 'portal.account_webhook.sessions_ended', targetType: 'tenant', targetId: tenant.id, tenant, details }),
+      this.audit.record(m, ctx, {
+        action: 'portal.account_webhook.sessions_ended',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        tenant,
+        details,
+      }),
     );
   }
 }

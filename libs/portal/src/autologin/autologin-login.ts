@@ -1,14 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LoginOutcome } from '@portico/auth';
-import {
-  AppConfig,
-  AuditService,
-  CryptoService,
-  DomainException,
-  ErrorCode,
-  RequestContext,
-  TransactionService,
-} from '@portico/core';
+import { AppConfig, AuditService, CryptoService, DomainException, ErrorCode, RequestContext, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import { LessThan } from 'typeorm';
@@ -116,7 +108,10 @@ export class AutologinLogin {
     const account = await this.credentials.findById(row.userId);
     if (!tenant || tenant.status !== 'active' || !account || account.status !== 'active') {
       const suspended = !tenant || tenant.status !== 'active';
-      await this.record(tenant, ip, 'auth.login.refused', row.userId, { method: 'autologin', reason: suspended ? 'tenant-suspended' : 'disabled' });
+      await this.record(tenant, ip, 'auth.login.refused', row.userId, {
+        method: 'autologin',
+        reason: suspended ? 'tenant-suspended' : 'disabled',
+      });
       const message = suspended
         ? 'This organization’s portal is suspended: signing in through it is not possible right now.'
         : 'This account is disabled. Ask your administrator to enable it.';
@@ -141,7 +136,8 @@ export class AutologinLogin {
       { userUid: dto.userUid, email: dto.login, firstName: dto.firstName, lastName: dto.lastName },
       'autologin',
     );
-    if (user.status !== 'active') throw new AutologinForbidden('disabled', 'This account is disabled. Ask your administrator to enable it.');
+    if (user.status !== 'active')
+      throw new AutologinForbidden('disabled', 'This account is disabled. Ask your administrator to enable it.');
     let organizationId: string | null = null;
     if (dto.groupUid || dto.organizationName) {
       const { org, outcome: orgOutcome } = await this.directory.upsertOrganization(

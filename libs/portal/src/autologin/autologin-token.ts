@@ -68,8 +68,10 @@ export class AutologinTokens {
       throw new AutologinTokenError('malformed-jwt', 'The autologin token looks like a JWT but cannot be decoded.');
     }
     if (alg !== 'HS256') throw new AutologinTokenError('jwt-alg', 'The autologin JWT must be signed with HS256 (header alg "HS256").');
-    if (typeof issuer !== 'string' || !issuer) throw new AutologinTokenError('jwt-iss', 'The autologin JWT must name its tenant key in "iss".');
-    if (tenantKey && tenantKey !== issuer) throw new AutologinTokenError('jwt-iss', 'tenantKey and the JWT’s "iss" name different tenants.');
+    if (typeof issuer !== 'string' || !issuer)
+      throw new AutologinTokenError('jwt-iss', 'The autologin JWT must name its tenant key in "iss".');
+    if (tenantKey && tenantKey !== issuer)
+      throw new AutologinTokenError('jwt-iss', 'tenantKey and the JWT’s "iss" name different tenants.');
     const tenant = await this.tenants.findByKey(issuer);
     const key = tenant ? await this.secrets.keyOf(tenant.id) : null;
     if (!tenant || !key) throw new AutologinTokenError('unknown-tenant', WRONG_TOKEN, tenant);
@@ -88,7 +90,11 @@ export class AutologinTokens {
     }
     const secondsLeft = payload.exp! - now.getTime() / 1000;
     if (secondsLeft > MAX_JWT_LIFETIME_S + CLOCK_TOLERANCE_S)
-      throw new AutologinTokenError('jwt-exp-too-far', `The autologin JWT's "exp" must be at most ${MAX_JWT_LIFETIME_S / 60} minutes ahead.`, tenant);
+      throw new AutologinTokenError(
+        'jwt-exp-too-far',
+        `The autologin JWT's "exp" must be at most ${MAX_JWT_LIFETIME_S / 60} minutes ahead.`,
+        tenant,
+      );
     const jti = payload.jti!;
     if (typeof jti !== 'string' || !jti || jti.length > 255)
       throw new AutologinTokenError('jwt-jti', 'The autologin JWT\'s "jti" must be text of 1 to 255 characters.', tenant);
@@ -105,14 +111,19 @@ export class AutologinTokens {
       });
     } catch (err) {
       if (isUniqueViolation(err))
-        throw new AutologinTokenError('jwt-replayed', 'This autologin JWT was already used ("jti" is accepted once). Sign a new one.', tenant);
+        throw new AutologinTokenError(
+          'jwt-replayed',
+          'This autologin JWT was already used ("jti" is accepted once). Sign a new one.',
+          tenant,
+        );
       throw err;
     }
   }
 }
 
 function jwtError(err: unknown, tenant: TenantRef): AutologinTokenError {
-  if (err instanceof joseErrors.JWTExpired) return new AutologinTokenError('jwt-expired', 'The autologin JWT has expired. Sign a new one.', tenant);
+  if (err instanceof joseErrors.JWTExpired)
+    return new AutologinTokenError('jwt-expired', 'The autologin JWT has expired. Sign a new one.', tenant);
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new AutologinTokenError('jwt-signature', WRONG_TOKEN, tenant);
   if (err instanceof joseErrors.JWTClaimValidationFailed)
     return new AutologinTokenError(`jwt-claim-${err.claim}`, `The autologin JWT was refused: ${err.message}.`, tenant);

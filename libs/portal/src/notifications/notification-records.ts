@@ -35,7 +35,8 @@ export function parseEnvelope(body: unknown): Collection[] {
   });
   if (!collections.length) throw new InvalidInputError('The notification has no collection: send {"<collection>": [records]}');
   const total = collections.reduce((n, c) => n + c.records.length, 0);
-  if (total > MAX_RECORDS) throw new InvalidInputError(`A notification may carry at most ${MAX_RECORDS} records (this one has ${total}): split it`);
+  if (total > MAX_RECORDS)
+    throw new InvalidInputError(`A notification may carry at most ${MAX_RECORDS} records (this one has ${total}): split it`);
   return collections;
 }
 
@@ -85,7 +86,8 @@ export function parsePerson(record: unknown): Parsed<PersonRecord> {
   if (!email || email.length > 320 || !isEmail(email)) return { ok: false, reason: 'email is required and must be a valid email address' };
   const firstName = text(record.first_name) ?? '';
   const lastName = text(record.last_name) ?? '';
-  if (firstName.length > 100 || lastName.length > 100) return { ok: false, reason: 'first_name and last_name must be at most 100 characters' };
+  if (firstName.length > 100 || lastName.length > 100)
+    return { ok: false, reason: 'first_name and last_name must be at most 100 characters' };
   let groupId: string | null = null;
   if (record.group_id !== undefined && record.group_id !== null) {
     groupId = recordId({ id: record.group_id });

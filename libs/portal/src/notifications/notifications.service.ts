@@ -1,5 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService, ConflictError, CryptoService, DomainException, InvalidInputError, RequestContext, TransactionService } from '@portico/core';
+import {
+  AuditService,
+  ConflictError,
+  CryptoService,
+  DomainException,
+  InvalidInputError,
+  RequestContext,
+  TransactionService,
+} from '@portico/core';
 import { callerTenant, TenantRef } from '@portico/tenants';
 import { PortalDirectory, RecordOutcome } from '../directory/portal-directory';
 import { retryOnRace } from '../portal-context';
@@ -127,8 +135,11 @@ export class NotificationsService {
       { userUid: p.id, email: p.email, firstName: p.firstName, lastName: p.lastName },
       'notification',
     );
-    const membership: RecordOutcome = org ? await this.directory.ensureMembership(ctx, org.id, user.id, p.role, { setRole: true }) : 'unchanged';
-    const status: RecordOutcome = outcome === 'created' ? 'created' : outcome === 'updated' || membership !== 'unchanged' ? 'updated' : 'unchanged';
+    const membership: RecordOutcome = org
+      ? await this.directory.ensureMembership(ctx, org.id, user.id, p.role, { setRole: true })
+      : 'unchanged';
+    const status: RecordOutcome =
+      outcome === 'created' ? 'created' : outcome === 'updated' || membership !== 'unchanged' ? 'updated' : 'unchanged';
     return { id: p.id, status, localId: user.id };
   }
 }
@@ -145,7 +156,12 @@ function asRepeated(first: NotificationResults): NotificationResults {
       records.map((r) =>
         r.status === 'rejected'
           ? r
-          : { id: r.id, status: 'unchanged' as const, ...(r.localId ? { localId: r.localId } : {}), reason: 'Repeated delivery: already applied' },
+          : {
+              id: r.id,
+              status: 'unchanged' as const,
+              ...(r.localId ? { localId: r.localId } : {}),
+              reason: 'Repeated delivery: already applied',
+            },
       ),
     ]),
   );

@@ -254,7 +254,11 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
       expectError(await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { expiresIn: -30 }) }), 401, /expired/);
       expectError(await autologin({ ...person(), token: await autologinJwt('als_not-the-secret', tenant.key) }), 401, /not valid/);
       expectError(await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { expiresIn: 3600 }) }), 401, /5 minutes/);
-      expectError(await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { expiresIn: 301 + 10 }) }), 401, /5 minutes/);
+      expectError(
+        await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { expiresIn: 301 + 10 }) }),
+        401,
+        /5 minutes/,
+      );
       await issue({ ...person(), token: await autologinJwt(secret, tenant.key, { expiresIn: 300 }) });
     });
 
@@ -265,7 +269,9 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
       const none = new UnsecuredJWT({ jti: 'x' }).setIssuer(tenant.key).setExpirationTime('2m').encode();
       expectError(await autologin({ ...person(), token: none }), 401, /HS256/);
       const [header, , signature] = (await autologinJwt(secret, tenant.key)).split('.');
-      const forged = Buffer.from(JSON.stringify({ iss: tenant.key, jti: 'forged', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
+      const forged = Buffer.from(JSON.stringify({ iss: tenant.key, jti: 'forged', exp: Math.floor(Date.now() / 1000) + 60 })).toString(
+        'base64url',
+      );
       expectError(await autologin({ ...person(), token: `${header}.${forged}.${signature}` }), 401);
       expectError(await autologin({ ...person(), token: 'a.b.c' }), 401);
     });
@@ -276,7 +282,11 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
       // Signed with this tenant's secret but claiming the other tenant: the signature fails there.
       expectError(await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { iss: other.key }) }), 401);
       expectError(await autologin({ ...person(), token: await autologinJwt(otherSecret, other.key), tenantKey: tenant.key }), 401);
-      expectError(await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { sub: 'someone@else.example' }) }), 401, /sub/);
+      expectError(
+        await autologin({ ...person(), token: await autologinJwt(secret, tenant.key, { sub: 'someone@else.example' }) }),
+        401,
+        /sub/,
+      );
     });
 
     it('goes by the injected clock for exp', async () => {
@@ -296,7 +306,10 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
       await issue({ ...b, token: secret, organizationName: org });
       const orgs = await t.http.get('/api/v1/organizations').query({ search: org }).set('Authorization', tenant.auth).expect(200);
       expect(orgs.body.items).toHaveLength(1);
-      const members = await t.http.get(`/api/v1/organizations/${orgs.body.items[0].id}/members`).set('Authorization', tenant.auth).expect(200);
+      const members = await t.http
+        .get(`/api/v1/organizations/${orgs.body.items[0].id}/members`)
+        .set('Authorization', tenant.auth)
+        .expect(200);
       expect(members.body.items.map((m: { email: string; role: string }) => [m.email, m.role]).sort()).toEqual(
         [
           [a.login, 'owner'],
@@ -316,7 +329,10 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
         ]),
       );
       await issue({ ...p, login: `changed-${n}@heron.example`, token: secret, userUid: `u-${n}` });
-      const users = await t.http.get('/api/v1/users').query({ email: `changed-${n}@heron.example` }).set('Authorization', tenant.auth);
+      const users = await t.http
+        .get('/api/v1/users')
+        .query({ email: `changed-${n}@heron.example` })
+        .set('Authorization', tenant.auth);
       expect(users.body.items).toHaveLength(1);
       expect((await t.http.get('/api/v1/users').query({ email: p.login }).set('Authorization', tenant.auth)).body.items).toHaveLength(0);
     });

@@ -109,7 +109,11 @@ describe.each(databaseKinds())('embedding behind HTTPS (%s)', (kind) => {
     t = await startTestApp(kind, { PUBLIC_URL: 'https://portico.example.com', TRUST_PROXY: 'true' });
     tenant = await makeTenant(t);
     plain = await makeTenant(t);
-    await t.http.put(`/api/v1/tenants/${tenant.key}/settings`).set('Authorization', t.admin).send({ embedOrigins: [PORTAL] }).expect(200);
+    await t.http
+      .put(`/api/v1/tenants/${tenant.key}/settings`)
+      .set('Authorization', t.admin)
+      .send({ embedOrigins: [PORTAL] })
+      .expect(200);
   });
   afterAll(async () => t?.close());
 

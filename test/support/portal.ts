@@ -20,7 +20,10 @@ export interface JwtOptions {
 /** An autologin JWT as a portal signs it: HS256 with the tenant's secret, iss = tenant key. */
 export function autologinJwt(secret: string, tenantKey: string, opts: JwtOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: opts.alg ?? 'HS256' }).setIssuer(opts.iss ?? tenantKey).setIssuedAt(now);
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: opts.alg ?? 'HS256' })
+    .setIssuer(opts.iss ?? tenantKey)
+    .setIssuedAt(now);
   if (opts.sub) jwt.setSubject(opts.sub);
   if (opts.jti !== null) jwt.setJti(opts.jti ?? randomUUID());
   if (opts.expiresIn !== null) jwt.setExpirationTime(now + (opts.expiresIn ?? 120));

@@ -123,7 +123,9 @@ export class IdentityMapService {
     const tenant = await this.owner(ctx, dto.tenantKey);
     const localId = dto.localId.toLowerCase();
     if (!(await this.namesTenantRecord(ctx, tenant, dto.entityType, localId)))
-      throw new InvalidInputError(`localId does not name a${dto.entityType === 'user' ? ' user' : 'n organization'} of tenant "${tenant.key}"`);
+      throw new InvalidInputError(
+        `localId does not name a${dto.entityType === 'user' ? ' user' : 'n organization'} of tenant "${tenant.key}"`,
+      );
     try {
       return await this.tx.run(async (m) => {
         const row = m.create(IdentityLink, {
@@ -155,7 +157,8 @@ export class IdentityMapService {
   /** Deletes a link by its id; `tenantKey` (the console's tenant page) must then be the link's tenant. */
   async remove(ctx: RequestContext, id: string, tenantKey?: string): Promise<void> {
     const tenant = await this.scope(ctx, tenantKey);
-    const row = tenant === undefined ? null : await this.tx.manager.findOneBy(IdentityLink, { id, ...(tenant ? { tenantId: tenant.id } : {}) });
+    const row =
+      tenant === undefined ? null : await this.tx.manager.findOneBy(IdentityLink, { id, ...(tenant ? { tenantId: tenant.id } : {}) });
     if (!row) throw new NotFoundError('Identity link');
     await this.removeRow(ctx, row);
   }

@@ -65,7 +65,12 @@ export class SignupService {
         ).id;
         // The portal's uids go into the identity map (provider "portal"), like autologin's and its notifications'.
         if (tenant && dto.groupUid)
-          await this.identityMap.link(m, { tenantId: tenant.id, provider: 'portal', entityType: 'organization' }, organizationId, dto.groupUid);
+          await this.identityMap.link(
+            m,
+            { tenantId: tenant.id, provider: 'portal', entityType: 'organization' },
+            organizationId,
+            dto.groupUid,
+          );
       } catch (err) {
         if (err instanceof ConflictError)
           throw new ConflictError(

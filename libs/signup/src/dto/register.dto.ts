@@ -33,7 +33,10 @@ export class RegisterDto {
   @IsAcceptablePassword()
   password: string;
 
-  @ApiPropertyOptional({ example: 'usr-8d2f', description: "With a tenant API key: the portal's own id for the user, recorded in the identity map" })
+  @ApiPropertyOptional({
+    example: 'usr-8d2f',
+    description: "With a tenant API key: the portal's own id for the user, recorded in the identity map",
+  })
   @IsOptional()
   @IsString()
   @Length(1, 255)

@@ -21,7 +21,12 @@ export class AutologinSessionController {
   ) {}
 
   @Get(':sessionId')
-  async redeem(@Req() req: Request, @Res() res: Response, @Param('sessionId') sessionId: string, @Query('next') next?: unknown): Promise<void> {
+  async redeem(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('sessionId') sessionId: string,
+    @Query('next') next?: unknown,
+  ): Promise<void> {
     // A HEAD (a link checker, a prefetch) must not spend the one-time link.
     if (req.method === 'HEAD') return void res.status(200).end();
     const destination = safeNext(typeof next === 'string' ? next : undefined, '/account');

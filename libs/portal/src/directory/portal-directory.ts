@@ -62,10 +62,9 @@ export class PortalDirectory {
     let org = groupUid ? await this.findOrganization(ctx, tenant, groupUid) : null;
     if (!org && name) {
       const byName = await this.organizations.findByName(ctx, name);
-      const adoptable = byName && (!groupUid || (!byName.externalUid && !(await this.foreignIdOf(tenant, 'organization', byName.id))));
-      if (adoptable) org = byName;
-      else if (byName)
+      if (byName && !(await this.mayBeGroup(tenant, byName, groupUid)))
         throw new PortalConflict(`The organization name "${name}" is already used by another group of this tenant (not "${groupUid}")`);
+      org = byName;
     }
     if (!org) {
       if (!name) throw new InvalidInputError(`The group "${groupUid}" is not known yet: a name is needed to create it`);
@@ -161,6 +160,17 @@ export class PortalDirectory {
   /** Forgets the uids recorded for a Portico record that is going away. */
   async forget(tenant: TenantRef, entityType: LinkedEntityType, localId: string): Promise<void> {
     await this.identityMap.forgetLocal(this.tx.manager, tenant.id, entityType, localId);
+  }
+
+  /**
+   * Whether an organization found by name may be the group: no group uid asked for, or none recorded
+   * for it yet (it is adopted), or this very one (a concurrent delivery just created it).
+   */
+  private async mayBeGroup(tenant: TenantRef, org: OrganizationRef, groupUid: string | null | undefined): Promise<boolean> {
+    if (!groupUid) return true;
+    if (org.externalUid && org.externalUid !== groupUid) return false;
+    const linked = await this.foreignIdOf(tenant, 'organization', org.id);
+    return !linked || linked === groupUid;
   }
 
   /** A link whose record is gone (deleted through the API) is dropped, so the uid can name a new record. */

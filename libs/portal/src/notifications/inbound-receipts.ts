@@ -5,6 +5,9 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { PortalClock } from '../clock';
 import { InboundReceipt } from './entities/inbound-receipt.entity';
 
+// A delivery takes seconds at most; a claim without results for this long was abandoned.
+const ABANDONED_AFTER_MS = 5 * 60_000;
+
 export type Claim =
   | { kind: 'new'; receiptId: string }
   | { kind: 'duplicate'; results: Record<string, unknown> }
@@ -37,7 +40,9 @@ export class InboundReceipts {
       }
       const existing = await this.tx.manager.findOneBy(InboundReceipt, { tenantId, route, receiptKey });
       if (!existing) continue; // it expired and was swept in between: claim again
-      if (existing.expiresAt.getTime() <= now.getTime()) {
+      // Expired, or claimed by a request that never finished (its process stopped): it is free again.
+      const abandoned = !existing.results && now.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
+      if (existing.expiresAt.getTime() <= now.getTime() || abandoned) {
         await this.tx.run((m) => m.delete(InboundReceipt, { id: existing.id }));
         continue;
       }

@@ -71,6 +71,12 @@ describe.each(databaseKinds())('embedding in a portal (%s)', (kind) => {
     const spent = await browser.get(link);
     expect(spent.status).toBe(410);
     expect(frameAncestors(spent)).toBe(`${PORTAL} ${LOCAL_PORTAL}`);
+    // Signing out lands on the tenant's sign-in page, which stays inside the frame.
+    const out = await browser.logout();
+    expect(out.headers.location).toBe(`/t/${tenant.key}/login?signedOut=1`);
+    const signedOut = await browser.get(out.headers.location);
+    expect(signedOut.text).toContain('You are signed out.');
+    expect(frameAncestors(signedOut)).toBe(`${PORTAL} ${LOCAL_PORTAL}`);
   });
 
   it("refuses framing of another tenant's users' and direct users' account pages", async () => {

@@ -86,7 +86,11 @@ export class LoginController {
 
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const destination = req.session.userId ? '/login?signedOut=1' : '/login';
+    // A tenant's user goes back to the tenant's sign-in page, which its portal may frame.
+    const account = await this.login.sessionAccount(req.session.userId);
+    const tenant = account?.tenantId ? await this.tenants.findById(account.tenantId) : null;
+    const page = tenant?.status === 'active' ? `/t/${tenant.key}/login` : '/login';
+    const destination = req.session.userId ? `${page}?signedOut=1` : '/login';
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie('portico.sid');
     res.redirect(303, destination);

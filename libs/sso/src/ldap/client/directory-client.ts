@@ -89,8 +89,16 @@ class Session implements DirectorySession {
     if (this.state.over) throw new DirectoryError('timeout', 'The exchange was abandoned');
   }
 
-  async findUser(username: string): Promise<DirectoryEntry | null> {
+  /** Reads are the service account's, whatever the user may see: after a user bind the connection goes back to it. */
+  private async asServiceAccount(): Promise<void> {
     this.live();
+    if (this.asService) return;
+    await serviceBind(this.client, this.settings, { again: true });
+    this.asService = true;
+  }
+
+  async findUser(username: string): Promise<DirectoryEntry | null> {
+    await this.asServiceAccount();
     const map = this.settings.attributeMapping;
     const attributes = [map.username, map.email, map.firstName, map.lastName, ...(map.groups ? [map.groups] : [])];
     const entries = await search(this.client, this.settings.searchBase, fillFilter(this.settings.searchFilter, { username }), {
@@ -117,12 +125,7 @@ class Session implements DirectorySession {
   }
 
   async groupsOf(entry: DirectoryEntry): Promise<string[]> {
-    this.live();
-    // Group reads are the service account's, whatever the user may see.
-    if (!this.asService) {
-      await serviceBind(this.client, this.settings, { again: true });
-      this.asService = true;
-    }
+    await this.asServiceAccount();
     const groups = new Set<string>();
     const attribute = this.settings.attributeMapping.groups;
     if (attribute) for (const dn of entry.attributes[attribute.toLowerCase()] ?? []) groups.add(dn);
@@ -266,10 +269,10 @@ function close(client: Client | null): void {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/i;
 
 function tlsError(err: Error, step: string): DirectoryError {
-  const code = (err as { code?: string }).code;
+  const why = (err as { code?: string }).code ?? err.message.replace(/^(Error: )+/, '');
   return new DirectoryError(
     'tls',
-    `${step}: the server's certificate was not accepted (${code ?? err.message}). Give the CA that signed it in caCertificate; verification is never turned off.`,
+    `${step}: the server's certificate was not accepted (${why}). Give the CA that signed it in caCertificate; verification is never turned off.`,
   );
 }
 
@@ -279,8 +282,8 @@ function classify(err: unknown, step: DirectoryFailure): DirectoryError {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: string }).code ?? '';
   if (TLS_CODES.test(code) || /certificate|handshake|tls|ssl/i.test(e.message)) return tlsError(e, 'TLS');
-  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EAI_AGAIN/.test(code))
-    return new DirectoryError('connect', `Could not connect to the directory (${code})`);
+  const network = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EAI_AGAIN|EPIPE/.exec(`${code} ${e.message}`);
+  if (network) return new DirectoryError('connect', `Could not connect to the directory (${network[0]})`);
   if (e.name === 'TimeoutError' || /timeout/i.test(e.message)) return new DirectoryError('timeout', 'The directory did not answer in time');
   if (e.name === 'ConnectionError') return new DirectoryError('connect', `The connection to the directory failed: ${e.message}`);
   return new DirectoryError(step, `${e.name}: ${e.message}`.slice(0, 300));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const LDAPADD = '/usr/bin/ldapadd';
+export const LDAPMODIFY = '/usr/bin/ldapmodify';
 const SCHEMAS = ['core', 'cosine', 'inetorgperson'].map((s) => `/etc/ldap/schema/${s}.schema`);
 const MODULE_PATH = '/usr/lib/ldap';
 
@@ -16,7 +17,7 @@ const MODULE_PATH = '/usr/lib/ldap';
  * elsewhere it says loudly that it skipped.
  */
 export function slapdPresent(suite: string): boolean {
-  const missing = [SLAPD, LDAPADD, ...SCHEMAS].filter((f) => !existsSync(f));
+  const missing = [SLAPD, LDAPADD, LDAPMODIFY, ...SCHEMAS].filter((f) => !existsSync(f));
   if (!missing.length) return true;
   if (process.env.CI === 'true')
     throw new Error(`${suite}: OpenLDAP is missing (${missing.join(', ')}); CI=true requires it (apt-get install slapd ldap-utils)`);
@@ -259,6 +260,19 @@ export class Slapd {
     });
   }
 
+  /** Changes entries (LDIF with changetype) as the directory's administrator. */
+  modify(text: string): void {
+    execFileSync(LDAPMODIFY, ['-x', '-H', this.ldapUrl, '-D', ADMIN_DN, '-w', 'admin-secret'], {
+      input: text,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Lets the statistics log catch up with what the server has done (it arrives through a pipe). */
+  async settle(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
   /** BIND operations slapd saw for a DN (from its statistics log). */
   bindsAs(dn: string): number {
     const needle = `bind dn="${dn.toLowerCase()}" method=128`;
@@ -342,3 +356,20 @@ export class Slapd {
     throw new Error(`slapd did not open its ports within 10 s:\n${this.log.slice(-20).join('\n')}`);
   }
 }
+
+/** The people and groups most LDAP suites sign in with (tenant A's directory searches ou=people, tenant B's ou=partners). */
+export const PEOPLE = {
+  ada: { uid: 'ada', password: 'Ada-directory-pw-1', givenName: 'Ada', sn: 'Lovelace', mail: 'ada@acme.example' },
+  grace: { uid: 'grace', password: 'Grace-directory-pw-1', givenName: 'Grace', sn: 'Hopper', mail: 'grace@acme.example' },
+  jurgen: { uid: 'jürgen', password: 'Jürgen-pässwörd-1', givenName: 'Jürgen', sn: 'Groß', mail: 'juergen@acme.example' },
+  linus: { uid: 'linus', password: 'Linus-directory-pw-1', givenName: 'Linus', sn: 'Nomail', mail: null },
+  bob: { uid: 'bob', password: 'Bob-directory-pw-1', givenName: 'Bob', sn: 'Partner', mail: 'bob@partner.example', ou: 'partners' },
+  twinA: { uid: 'twin', password: 'Twin-directory-pw-1', mail: 'twin1@acme.example' },
+  twinB: { uid: 'twin', password: 'Twin-directory-pw-1', mail: 'twin2@acme.example', ou: 'elsewhere' },
+} satisfies Record<string, DirectoryUser>;
+
+export const GROUPS = {
+  admins: { cn: 'admins', members: [userDn(PEOPLE.ada)] },
+  staff: { cn: 'staff', members: [userDn(PEOPLE.ada), userDn(PEOPLE.grace), userDn(PEOPLE.jurgen)] },
+  sales: { cn: 'Sales Team', members: [userDn(PEOPLE.grace)] },
+} satisfies Record<string, DirectoryGroup>;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuthSettingsService } from '@portico/auth';
 import {
   AuditService,
   ConflictError,
@@ -49,6 +50,7 @@ export class LdapService {
     private readonly tenants: TenantsService,
     private readonly store: DirectoryStore,
     private readonly tester: DirectoryTester,
+    private readonly authSettings: AuthSettingsService,
   ) {}
 
   async list(query: LdapDirectoryQuery = {}): Promise<Page<LdapDirectoryView>> {
@@ -72,9 +74,9 @@ export class LdapService {
     return toView(d, await this.tenantKey(d.tenantId), await this.linkedUsers(d.id));
   }
 
-  /** Whether a sign-in page (a tenant's, or null: /login) is served by an enabled directory: the page then says so. */
+  /** Whether sign-ins on a page (a tenant's, or null: /login) go to a directory: LDAP is on there and an enabled directory serves it. */
   async servesLoginPage(tenantId: string | null): Promise<boolean> {
-    return (await this.store.countForLogin(tenantId)) > 0;
+    return (await this.authSettings.isMethodEnabled(tenantId, 'ldap')) && (await this.store.countForLogin(tenantId)) > 0;
   }
 
   async create(ctx: RequestContext, dto: CreateLdapDirectoryDto): Promise<LdapDirectoryView> {

@@ -69,18 +69,17 @@ function preset(form: FormBody): string {
   return text(form, 'preset') || 'openldap';
 }
 
-const GOVERNED = [
-  'searchFilter',
-  'groupSearchFilter',
-  'usernameAttribute',
-  'emailAttribute',
-  'firstNameAttribute',
-  'lastNameAttribute',
-  'groupsAttribute',
-] as const;
+type Governed =
+  | 'searchFilter'
+  | 'groupSearchFilter'
+  | 'usernameAttribute'
+  | 'emailAttribute'
+  | 'firstNameAttribute'
+  | 'lastNameAttribute'
+  | 'groupsAttribute';
 
 /** What a preset puts in each of the form's preset-governed boxes. */
-function presetBoxes(p: LdapPreset): Record<(typeof GOVERNED)[number], string> {
+function presetBoxes(p: LdapPreset): Record<Governed, string> {
   const d = PRESET_DEFAULTS[p];
   return {
     searchFilter: d.searchFilter,
@@ -104,7 +103,7 @@ function body(form: FormBody, editing: boolean): { ok: true; value: Record<strin
   const previous = text(form, 'previousPreset');
   const stale =
     editing && previous !== chosen && (LDAP_PRESETS as readonly string[]).includes(previous) ? presetBoxes(previous as LdapPreset) : null;
-  const governed = (name: (typeof GOVERNED)[number]): string | undefined => {
+  const governed = (name: Governed): string | undefined => {
     const value = text(form, name);
     return !value || (stale && stale[name] === value) ? undefined : value;
   };

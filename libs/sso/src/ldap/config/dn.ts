@@ -33,6 +33,14 @@ export function normalizeDn(dn: string): string | null {
     .join(',');
 }
 
+/** How an administrator may have written a DN elsewhere (an organization's externalUid): as given, and normalised with and without spaces. */
+export function dnSpellings(dn: string): string[] {
+  const normalized = normalizeDn(dn);
+  if (!normalized) return [dn];
+  // Separators of the normalised form are the commas not escaped by a backslash.
+  return [dn, normalized, normalized.replace(/(?<!\\),/g, ', ')];
+}
+
 export function isDn(dn: string): boolean {
   return rdnsOf(dn) !== null;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RequestContext, TransactionService } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { MembershipsService } from '@portico/users';
-import { firstRdnValue, normalizeDn } from '../config/dn';
+import { dnSpellings, firstRdnValue, normalizeDn } from '../config/dn';
 import { DIRECTORY_ROLES, type DirectoryRole, type GroupRoleMapping } from '../config/presets';
 
 export interface MappedGroup {
@@ -34,13 +34,15 @@ export class GroupRoles {
     const entries = Object.entries(mapping);
     if (!entries.length) return [];
     const ctx = RequestContext.system('ldap');
-    const candidates = entries.flatMap(([dn]) => [dn, firstRdnValue(dn) ?? dn]);
+    const candidates = entries.flatMap(([dn]) => [...dnSpellings(dn), firstRdnValue(dn) ?? dn]);
     const orgs = await this.organizations.findByExternalUids(ctx, tenantId, candidates);
-    const byUid = new Map(orgs.map((o) => [(o.externalUid ?? '').toLowerCase(), o]));
+    const key = (uid: string) => normalizeDn(uid) ?? uid.toLowerCase();
+    const byDn = new Map(orgs.filter((o) => o.externalUid && normalizeDn(o.externalUid)).map((o) => [key(o.externalUid!), o]));
+    const byName = new Map(orgs.map((o) => [(o.externalUid ?? '').toLowerCase(), o]));
     return entries.map(([groupDn, role]) => ({
       groupDn,
       role,
-      organization: byUid.get(groupDn.toLowerCase()) ?? byUid.get((firstRdnValue(groupDn) ?? '').toLowerCase()) ?? null,
+      organization: byDn.get(key(groupDn)) ?? byName.get((firstRdnValue(groupDn) ?? '').toLowerCase()) ?? null,
     }));
   }
 

@@ -1,4 +1,5 @@
 import { IdentityMapService } from '@portico/identity-map';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { auditEvents, watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeTenant, makeUser, TenantFixture } from '../support/factories';
@@ -230,6 +231,28 @@ interface UserBody {
       await slapd.settle();
       expect(slapd.bindsAs(SERVICE_DN) + slapd.bindsAs(userDn(PEOPLE.ada))).toBe(binds);
       expect(await usersOf(tenant, 'ada@acme.example')).toEqual([]);
+    }
+  });
+
+  it('gives up on a directory that accepts connections but never answers, and keeps serving', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      for (const url of [`ldap://127.0.0.1:${port}`, `ldaps://127.0.0.1:${port}`]) {
+        const tenant = await makeTenant(t);
+        await directory(tenant, { url, caCertificate: url.startsWith('ldaps') ? slapd.pki.ca : null, timeoutMs: 600 });
+        const res = await signIn(tenant, 'ada', PEOPLE.ada.password);
+        expect({ url, status: res.status, alert: alertOf(res.text) }).toEqual({ url, status: 503, alert: UNREACHABLE });
+      }
+      expect((await signIn(acme, 'ada', PEOPLE.ada.password)).status).toBe(303);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

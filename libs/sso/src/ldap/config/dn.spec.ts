@@ -1,4 +1,4 @@
-import { dnHash, firstRdnValue, isDn, normalizeDn } from './dn';
+import { dnHash, dnSpellings, firstRdnValue, isDn, normalizeDn } from './dn';
 
 describe('DNs', () => {
   it('compares DNs whatever their case and spacing', () => {
@@ -16,5 +16,15 @@ describe('DNs', () => {
     expect(isDn('ou=people,dc=example,dc=org')).toBe(true);
     for (const bad of ['', '   ', 'people', '=x', 'ou=people,,dc=x']) expect({ bad, dn: isDn(bad) }).toEqual({ bad, dn: false });
     expect(firstRdnValue('cn=Sales,ou=groups,dc=example,dc=org')).toBe('Sales');
+  });
+
+  it('lists the ways an administrator may have written a DN', () => {
+    expect(dnSpellings('CN=Admins,OU=Groups,DC=x')).toEqual([
+      'CN=Admins,OU=Groups,DC=x',
+      'cn=admins,ou=groups,dc=x',
+      'cn=admins, ou=groups, dc=x',
+    ]);
+    expect(dnSpellings('cn=a\\,b,dc=x')).toEqual(['cn=a\\,b,dc=x', 'cn=a\\,b,dc=x', 'cn=a\\,b, dc=x']);
+    expect(dnSpellings('staff')).toEqual(['staff']);
   });
 });

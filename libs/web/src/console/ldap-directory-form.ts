@@ -53,10 +53,10 @@ export function formatGroupMapping(mapping: Record<string, string>): string {
     .join('\n');
 }
 
-/** A textarea as typed (PEM keeps its line breaks), or undefined when left empty. */
+/** A textarea as typed (PEM keeps its line breaks, which browsers send as CRLF), or undefined when left empty. */
 function block(form: FormBody, name: string): string | undefined {
   const value = form[name];
-  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+  return typeof value === 'string' && value.trim() ? value.trim().replace(/\r\n?/g, '\n') : undefined;
 }
 
 function timeout(form: FormBody): number | string | undefined {

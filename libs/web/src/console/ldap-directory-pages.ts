@@ -38,17 +38,20 @@ export const scopeOf = (tenant: TenantView | null): Scope => ({
   base: tenant ? `/console/tenants/${encodeURIComponent(tenant.key)}/ldap` : GLOBAL_AREA,
 });
 
-/** API field names at the start of a problem, as the form labels them. */
+/** API field names in a problem, as the form labels them ("searchBase" → "Search base"). */
 function worded(errors: string[]): string[] {
   const labels: Record<string, string> = { ...LDAP_LABELS, groupRoleMapping: 'Group mapping', startTls: 'StartTLS', tenantKey: 'Tenant' };
+  const names = Object.keys(labels).sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`\\b(${names.map((n) => n.replace('.', '\\.')).join('|')})\\b`, 'g');
   return errors
     .flatMap((e) => e.split('; '))
-    .map((e) => {
-      const m = /^([a-zA-Z.]+)(\[[^\]]*\])?(:| )/.exec(e);
-      const label = m && labels[m[1]];
-      return label ? `${label}${m[2] ?? ''}${m[3]}${e.slice(m[0].length)}` : e;
-    });
+    .map((e) =>
+      e.replace(pattern, (name: string, _n: string, offset: number) => (offset === 0 ? labels[name] : midSentence(labels[name]))),
+    );
 }
+
+// "Search base" reads "search base" inside a sentence; "StartTLS" and "CA certificate" stay as they are.
+const midSentence = (label: string) => (/^[A-Z][a-z]/.test(label) ? label[0].toLowerCase() + label.slice(1) : label);
 
 const wordedProblem = (p: FormProblem): FormProblem => ({ ...p, errors: worded(p.errors) });
 

@@ -225,7 +225,13 @@ export class Slapd {
   private constructor(
     readonly pki: SlapdPki,
     readonly servicePassword: string,
+    private readonly statsLog: boolean,
   ) {}
+
+  /** The slapd process id (the benchmark reads its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   get ldapUrl(): string {
     return `ldap://127.0.0.1:${this.ldapPort}`;
@@ -240,8 +246,10 @@ export class Slapd {
     groups?: DirectoryGroup[];
     pki?: SlapdPki;
     servicePassword?: string;
+    /** false: no statistics log (the benchmark, where logging every operation would cost slapd time). */
+    statsLog?: boolean;
   }): Promise<Slapd> {
-    const server = new Slapd(opts.pki ?? makeSlapdPki(), opts.servicePassword ?? 'service-secret-42');
+    const server = new Slapd(opts.pki ?? makeSlapdPki(), opts.servicePassword ?? 'service-secret-42', opts.statsLog ?? true);
     try {
       await server.boot();
       server.add(ldif(opts.users, opts.groups ?? [], server.servicePassword));
@@ -328,7 +336,7 @@ export class Slapd {
   /** Starts slapd in the foreground and waits for both ports; false if it exited first (a port was taken). */
   private async spawn(conf: string): Promise<boolean> {
     const urls = `${this.ldapUrl}/ ${this.ldapsUrl}/`;
-    const child = spawn(SLAPD, ['-d', '256', '-f', conf, '-h', urls], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SLAPD, ['-d', this.statsLog ? '256' : '0', '-f', conf, '-h', urls], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     this.child = child;
     for (const stream of [child.stdout!, child.stderr!]) {

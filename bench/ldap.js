@@ -17,6 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
+const { clearTimeout, setTimeout } = require('node:timers');
 const { URLSearchParams } = require('node:url');
 
 const ROOT = path.resolve(__dirname, '..');

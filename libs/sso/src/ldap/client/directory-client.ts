@@ -119,7 +119,7 @@ class Session implements DirectorySession {
       await bind(this.client, dn, password);
       return true;
     } catch (err) {
-      if (err instanceof InvalidCredentialsError) return false;
+      if (err instanceof InvalidCredentialsError || refusedBind(err)) return false;
       throw classify(err, 'search');
     }
   }
@@ -252,6 +252,17 @@ function toEntry(entry: SearchEntry): DirectoryEntry {
     attributes[attribute.type.toLowerCase()] = Array.isArray(vals) ? vals : [vals];
   }
   return { dn: String(entry.objectName ?? ''), attributes };
+}
+
+// busy, unavailable, other: the server could not decide; every other LDAP result to a bind is a no.
+const UNDECIDED = new Set([51, 52, 80]);
+
+/** A bind the directory answered with a refusal (locked, expired, policy…), not a failure to answer. */
+function refusedBind(err: unknown): boolean {
+  // ldapjs's LDAPError (its typings do not export the class): a result code and the server's message.
+  if (!(err instanceof Error) || !('lde_message' in err)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' && !UNDECIDED.has(code);
 }
 
 const closed = new WeakSet<Client>();

@@ -5,6 +5,7 @@ import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
+import { LdapModule } from '@portico/sso';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
@@ -27,6 +28,7 @@ export class AppModule {
         SignupModule,
         ExternalLoginModule,
         EntitlementsModule,
+        LdapModule,
         WebModule,
       ],
     };

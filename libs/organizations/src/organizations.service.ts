@@ -92,6 +92,19 @@ export class OrganizationsService {
     return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
   }
 
+  /**
+   * For other modules: the organizations of one tenant (null: direct customers) whose externalUid is
+   * one of these, compared case-insensitively (a directory's group names are).
+   */
+  async findByExternalUids(ctx: RequestContext, tenantId: string | null, externalUids: string[]): Promise<OrganizationRef[]> {
+    const uids = [...new Set(externalUids.map((u) => u.toLowerCase()))];
+    if (!uids.length || (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId)) return [];
+    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').where('LOWER(o.external_uid) IN (:...uids)', { uids });
+    if (tenantId) qb.andWhere('o.tenant_id = :tid', { tid: tenantId });
+    else qb.andWhere('o.tenant_id IS NULL');
+    return (await qb.getMany()).map(toRef);
+  }
+
   async create(ctx: RequestContext, dto: CreateOrganizationDto): Promise<OrganizationView> {
     const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
     checkAuthMode(dto.authMode ?? 'portico', dto.externalLoginProviderId ?? null);

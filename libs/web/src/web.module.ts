@@ -5,6 +5,7 @@ import { EntitlementsModule } from '@portico/entitlements';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { LdapModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
@@ -18,13 +19,16 @@ import { ConsoleOrganizationsController } from './console/organizations.controll
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
+import { ConsoleLdapDirectoriesController } from './console/ldap-directories.controller';
+import { LdapDirectoryPages } from './console/ldap-directory-pages';
+import { ConsoleTenantLdapController } from './console/tenant-ldap.controller';
 import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, LdapModule],
   controllers: [
     ConsoleLoginController,
     DashboardController,
@@ -38,9 +42,12 @@ import { SignupPageController } from './public/signup-page.controller';
     ConsoleEntitlementSourcesController,
     ConsoleExternalLoginController,
     ConsoleExternalLoginSettingsController,
+    ConsoleTenantLdapController,
+    ConsoleLdapDirectoriesController,
     LoginController,
     AccountController,
     SignupPageController,
   ],
+  providers: [LdapDirectoryPages],
 })
 export class WebModule {}

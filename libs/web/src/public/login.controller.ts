@@ -2,6 +2,7 @@ import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res 
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
+import { LdapService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
@@ -25,6 +26,7 @@ export class LoginController {
   constructor(
     private readonly login: LoginService,
     private readonly tenants: TenantsService,
+    private readonly ldap: LdapService,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -34,8 +36,9 @@ export class LoginController {
   }
 
   @Get('login')
-  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
-    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+  async page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): Promise<void> {
+    const ldap = await this.ldap.servesLoginPage(null);
+    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
   }
 
   @Get('t/:tenantKey/login')
@@ -45,7 +48,9 @@ export class LoginController {
     @Param('tenantKey') key: string,
     @Query('next') next?: string,
   ): Promise<void> {
-    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+    const tenant = await this.tenant(key);
+    const ldap = await this.ldap.servesLoginPage(tenant.id);
+    this.render(req, res, tenant, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
   }
 
   @Post('login')
@@ -93,7 +98,9 @@ export class LoginController {
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
     const site = siteParam(field(body, 'site', 9, { required: false }));
     const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null, { siteId: site ? Number(site) : null });
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site }));
+    // The page shown again after a refusal still says whether a directory serves it.
+    const ldap = outcome.kind === 'refused' && (await this.ldap.servesLoginPage(tenant?.id ?? null));
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap }));
   }
 
   private pending(req: Request): { userId: string; next: string } | null {

@@ -7,6 +7,7 @@ import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { WebModule } from '@portico/web';
 import { ALL_MIGRATIONS } from '../../../migrations';
@@ -26,6 +27,7 @@ export class AppModule {
         AuthModule,
         SignupModule,
         ExternalLoginModule,
+        SamlModule,
         EntitlementsModule,
         WebModule,
       ],

@@ -10,6 +10,7 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
+import { SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 
@@ -38,4 +39,7 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  SamlConnection,
+  SamlRequest,
+  SamlAssertionReplay,
 ];

@@ -25,3 +25,4 @@ export * from './events/domain-events';
 export * from './events/outbox-event.entity';
 export * from './events/outbox.service';
 export * from './jobs/job-queue';
+export * from './http/safe-redirect';

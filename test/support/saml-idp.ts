@@ -27,6 +27,8 @@ const ALGS = {
     digest: 'http://www.w3.org/2001/04/xmlenc#sha256',
   },
   sha1: { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
+  /** An RSA-SHA256 signature over a SHA-1 digest. */
+  sha1Digest: { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
 };
 
 export interface IdpKeys {
@@ -53,7 +55,7 @@ export interface ResponseOptions {
   responseIssuer?: string | null;
   assertionId?: string;
   sign?: 'assertion' | 'response' | 'none';
-  algorithm?: 'sha256' | 'sha1';
+  algorithm?: keyof typeof ALGS;
   keys?: IdpKeys;
 }
 

@@ -68,7 +68,7 @@ export class TestIdp {
   readonly keys: IdpKeys;
 
   constructor(readonly entityId = `https://idp-${randomBytes(4).toString('hex')}.example.test/idp`) {
-    this.keys = this.makeKeys('idp', 2);
+    this.keys = this.makeKeys('idp', 365);
   }
 
   /** An RSA key and a self-signed certificate valid for `days` days (openssl). */

@@ -96,7 +96,7 @@ run('console: tenant SAML tab (%s)', (kind) => {
     expect(saved.status).toBe(303);
     const html = decode((await admin.get(page())).text);
     expect(html).toContain('SAML settings saved. Sign-in through the IdP is on.');
-    expect(html).toContain('sign-in on');
+    expect(html).toContain('enabled, but SAML is off for this tenant');
     expect(html).toMatch(/data-testid="expiring-certificates"[\s\S]*IdP certificate expires/);
     expect(html.match(/expires within 30 days/g)).toHaveLength(1);
     const api = await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin).expect(200);

@@ -15,6 +15,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
+const { performance } = require('node:perf_hooks');
+const { URLSearchParams } = require('node:url');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { SAML, ValidateInResponseTo } = require('@node-saml/node-saml');
 
@@ -40,17 +42,26 @@ async function main() {
   console.log(`Portico SAML ACS benchmark — node ${process.version}, ${CORES} × ${os.cpus()[0]?.model ?? 'CPU'}`);
   console.log(`${RESPONSES} pre-signed responses, ${CONCURRENCY} in flight, SQLite, NODE_ENV=production, LOG_LEVEL=warn\n`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-saml-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'idp.key', '-out', 'idp.crt', '-subj', '/CN=bench IdP'], {
-    cwd: dir,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'idp.key', '-out', 'idp.crt', '-subj', '/CN=bench IdP'],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+    },
+  );
   const cert = readFileSync(path.join(dir, 'idp.crt'), 'utf8');
 
   server = await startServer();
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
   await expectStatus(request('POST', '/api/v1/tenants', JSON.stringify({ key: TENANT, name: 'Bench SAML' }), admin), 201);
   await expectStatus(
-    request('PUT', `/api/v1/tenants/${TENANT}/settings`, JSON.stringify({ methods: { password: true, saml: true, ldap: false, external: false } }), admin),
+    request(
+      'PUT',
+      `/api/v1/tenants/${TENANT}/settings`,
+      JSON.stringify({ methods: { password: true, saml: true, ldap: false, external: false } }),
+      admin,
+    ),
     200,
   );
   const conn = JSON.parse(
@@ -59,7 +70,13 @@ async function main() {
         request(
           'PUT',
           `/api/v1/tenants/${TENANT}/saml`,
-          JSON.stringify({ idpEntityId: IDP, idpSsoUrl: 'https://idp.bench.example/sso', idpCertificates: [cert], enabled: true, allowIdpInitiated: true }),
+          JSON.stringify({
+            idpEntityId: IDP,
+            idpSsoUrl: 'https://idp.bench.example/sso',
+            idpCertificates: [cert],
+            enabled: true,
+            allowIdpInitiated: true,
+          }),
           admin,
         ),
         200,
@@ -218,11 +235,14 @@ async function stop() {
 
 function request(method, urlPath, body, headers = {}, port = server.port) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent, headers: { accept: 'text/html', ...headers } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: { accept: 'text/html', ...headers } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     if (body) req.end(body);
     else req.end();

@@ -31,7 +31,10 @@ export class Saml1764000500000 implements MigrationInterface {
           c.text('sp_previous_certificate', { isNullable: true }),
         ],
         indices: [{ columnNames: ['tenant_id'], isUnique: true }],
-        foreignKeys: [c.foreignKey('tenant_id', 'tenants', 'CASCADE'), c.foreignKey('default_organization_id', 'organizations', 'SET NULL')],
+        foreignKeys: [
+          c.foreignKey('tenant_id', 'tenants', 'CASCADE'),
+          c.foreignKey('default_organization_id', 'organizations', 'SET NULL'),
+        ],
       }),
     );
 

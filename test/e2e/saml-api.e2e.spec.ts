@@ -56,7 +56,14 @@ run('SAML configuration API and tenant manifest (%s)', (kind) => {
       spEntityId: `${base}/metadata`,
       acsUrl: `${base}/consume`,
       spMetadataUrl: `${base}/metadata`,
-      attributeMapping: { email: 'email', firstName: 'name', lastName: 'surname', groupUid: 'group_uid', groupName: 'group_name', groupRole: 'group_role' },
+      attributeMapping: {
+        email: 'email',
+        firstName: 'name',
+        lastName: 'surname',
+        groupUid: 'group_uid',
+        groupName: 'group_name',
+        groupRole: 'group_role',
+      },
     });
     expect(res.body.spCertificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(JSON.stringify(res.body)).not.toMatch(/PRIVATE KEY/);
@@ -74,7 +81,10 @@ run('SAML configuration API and tenant manifest (%s)', (kind) => {
   it('refuses bad input with a 400 naming the field', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ idpCertificates: ['not a certificate'] }, /idpCertificates\[0\] is not a PEM certificate/],
-      [{ idpCertificates: [idp.keys.certPem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'] }, /idpCertificates\[1\] is not a valid X.509 certificate/],
+      [
+        { idpCertificates: [idp.keys.certPem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'] },
+        /idpCertificates\[1\] is not a valid X.509 certificate/,
+      ],
       [{ idpSsoUrl: 'http://idp.example.com/sso' }, /idpSsoUrl must be an https:\/\/ URL/],
       [{ idpSsoUrl: 'javascript:alert(1)' }, /idpSsoUrl must be an https:\/\/ URL/],
       [{ clockSkewSeconds: 3600 }, /clockSkewSeconds must not be greater than 600/],
@@ -86,7 +96,11 @@ run('SAML configuration API and tenant manifest (%s)', (kind) => {
     ];
     for (const [body, message] of cases) {
       const res = await t.http.put(path()).set(admin()).send(body);
-      expect({ body, status: res.status, message: res.body.message }).toEqual({ body, status: 400, message: expect.stringMatching(message) });
+      expect({ body, status: res.status, message: res.body.message }).toEqual({
+        body,
+        status: 400,
+        message: expect.stringMatching(message),
+      });
     }
     const foreign = await makeOrganization(t, otherTenant.auth);
     const res = await t.http.put(path()).set(admin()).send({ defaultOrganizationId: foreign.id }).expect(400);
@@ -106,7 +120,12 @@ run('SAML configuration API and tenant manifest (%s)', (kind) => {
         attributeMapping: { email: 'mail' },
       })
       .expect(200);
-    expect(res.body).toMatchObject({ enabled: true, configured: true, idpEntityId: idp.entityId, attributeMapping: { email: 'mail', firstName: 'name' } });
+    expect(res.body).toMatchObject({
+      enabled: true,
+      configured: true,
+      idpEntityId: idp.entityId,
+      attributeMapping: { email: 'mail', firstName: 'name' },
+    });
     expect(res.body.idpCertificateDetails.map((c: { expiresSoon: boolean }) => c.expiresSoon)).toEqual([false, true]);
     const audit = await t.http.get(`/api/v1/audit-events?tenantKey=${tenant.key}&action=saml.connection.updated`).set(admin()).expect(200);
     expect(audit.body.total).toBeGreaterThan(0);
@@ -120,7 +139,11 @@ run('SAML configuration API and tenant manifest (%s)', (kind) => {
 
     const refused = await t.http.post(`${path()}/import-metadata`).set(admin()).send({ url: metadataUrl }).expect(400);
     expect(refused.body.message).toMatch(/^url: the IdP metadata could not be fetched: /);
-    const fetched = await t.http.post(`${path()}/import-metadata`).set(admin()).send({ url: metadataUrl, allowPrivateNetwork: true }).expect(200);
+    const fetched = await t.http
+      .post(`${path()}/import-metadata`)
+      .set(admin())
+      .send({ url: metadataUrl, allowPrivateNetwork: true })
+      .expect(200);
     expect(fetched.body).toMatchObject({ idpEntityId: idp.entityId, idpMetadataUrl: metadataUrl });
 
     const bad: [Record<string, unknown>, RegExp][] = [

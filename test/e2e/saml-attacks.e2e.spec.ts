@@ -11,7 +11,8 @@ function variants(): [string, Record<string, string>][] {
   const out: [string, Record<string, string>][] = databaseKinds().map((k) => [k, {}]);
   const redis = process.env.REDIS_URL;
   if (redis) out.push(['sqlite + redis', { REDIS_URL: redis }]);
-  else if (process.env.CI === 'true') throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the SAML attack suite');
+  else if (process.env.CI === 'true')
+    throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the SAML attack suite');
   else process.stderr.write('\n  [skipped] SAML attacks with the Redis caches: set REDIS_URL to run them\n');
   return out;
 }
@@ -97,7 +98,9 @@ run('SAML attacks (%s)', (variant, env) => {
       const xml = signed(id);
       const original = ASSERTION.exec(xml)![0];
       const originalId = /ID="([^"]+)"/.exec(original)![1];
-      const forged = ASSERTION.exec(signed(id, { sign: 'none', nameId: 'uid-victim', attributes: { email: 'victim@acme.example' }, assertionId: originalId }))![0];
+      const forged = ASSERTION.exec(
+        signed(id, { sign: 'none', nameId: 'uid-victim', attributes: { email: 'victim@acme.example' }, assertionId: originalId }),
+      )![0];
       return b64(xml.replace(original, forged).replace('<samlp:Status>', `<samlp:Extensions>${original}</samlp:Extensions><samlp:Status>`));
     }, /exactly one assertion|share one ID/));
 
@@ -137,7 +140,8 @@ run('SAML attacks (%s)', (variant, env) => {
   it('refuses an assertion that is not valid yet', () =>
     expectRefused((id) => b64(signed(id, { notBefore: 600, notOnOrAfter: 900 })), /not yet valid/i));
 
-  it('refuses a wrong audience', () => expectRefused((id) => b64(signed(id, { audience: 'https://other-sp.example/metadata' })), /audience/i));
+  it('refuses a wrong audience', () =>
+    expectRefused((id) => b64(signed(id, { audience: 'https://other-sp.example/metadata' })), /audience/i));
 
   it('refuses a wrong recipient', () => expectRefused((id) => b64(signed(id, { recipient: 'https://other-sp.example/acs' })), /Recipient/));
 
@@ -193,7 +197,10 @@ run('SAML attacks (%s)', (variant, env) => {
   });
 
   it('refuses a DOCTYPE, and junk that is not a SAML response, without a server error', async () => {
-    await expectRefused((id) => b64(signed(id).replace('<?xml version="1.0"?>', '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]>')), /DOCTYPE/);
+    await expectRefused(
+      (id) => b64(signed(id).replace('<?xml version="1.0"?>', '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]>')),
+      /DOCTYPE/,
+    );
     await expectRefused(() => b64('<html>hello</html>'), /not a SAML Response/);
     await expectRefused(() => b64('not xml at all <'), /not well-formed/);
     await expectRefused(() => '%%%not-base64%%%', /SAMLResponse is missing or is not base64/);

@@ -20,7 +20,9 @@ run('console: tenant SAML tab (%s)', (kind) => {
   let problems: string[];
   const page = () => `/console/tenants/${tenant.key}/saml`;
   const errorsOf = (html: string, id = 'form-errors') =>
-    [...(new RegExp(`data-testid="${id}"[^>]*>([\\s\\S]*?)</div>`).exec(html)?.[1] ?? '').matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => decode(m[1]));
+    [...(new RegExp(`data-testid="${id}"[^>]*>([\\s\\S]*?)</div>`).exec(html)?.[1] ?? '').matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) =>
+      decode(m[1]),
+    );
   const settingsForm = (extra: Record<string, string> = {}) => ({
     idpEntityId: idp.entityId,
     idpSsoUrl: idp.ssoUrl,
@@ -79,7 +81,10 @@ run('console: tenant SAML tab (%s)', (kind) => {
     expect(res.status).toBe(400);
     const errors = errorsOf(res.text);
     expect(errors).toEqual(
-      expect.arrayContaining([expect.stringContaining('IdP sign-in URL: must be an https:// URL'), expect.stringContaining('idpCertificates[0] is not a PEM certificate')]),
+      expect.arrayContaining([
+        expect.stringContaining('IdP sign-in URL: must be an https:// URL'),
+        expect.stringContaining('idpCertificates[0] is not a PEM certificate'),
+      ]),
     );
     expect(decode(res.text)).toContain('value="ftp://nope"');
   });
@@ -105,7 +110,8 @@ run('console: tenant SAML tab (%s)', (kind) => {
   });
 
   it('rotates the SP certificate', async () => {
-    const before = (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body.spCertificateDetails.fingerprintSha256;
+    const before = (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body.spCertificateDetails
+      .fingerprintSha256;
     const res = await admin.submit(`${page()}/rotate`, {}, page());
     expect(res.status).toBe(303);
     const html = decode((await admin.get(page())).text);
@@ -127,7 +133,14 @@ run('console: tenant SAML tab (%s)', (kind) => {
       idpEntityId: idp.entityId,
       nameId: 'uid-tester',
       inResponseTo: id,
-      attributes: { mail: 'tester@acme.example', givenName: 'Tess', sn: 'Ter', group_uid: 'g-42', group_name: 'Team 42', group_role: 'Super Admin' },
+      attributes: {
+        mail: 'tester@acme.example',
+        givenName: 'Tess',
+        sn: 'Ter',
+        group_uid: 'g-42',
+        group_name: 'Team 42',
+        group_role: 'Super Admin',
+      },
     });
     const consumed = await postResponse(admin, tenant.key, response);
     expect(consumed.status).toBe(303);

@@ -62,7 +62,12 @@ run('SAML sign-in (%s)', (kind) => {
       .split('&')
       .filter((p) => !p.startsWith('Signature='))
       .join('&');
-    const ok = verify('RSA-SHA256', Buffer.from(signed), createPublicKey(st.spCertificate), Buffer.from(url.searchParams.get('Signature')!, 'base64'));
+    const ok = verify(
+      'RSA-SHA256',
+      Buffer.from(signed),
+      createPublicKey(st.spCertificate),
+      Buffer.from(url.searchParams.get('Signature')!, 'base64'),
+    );
     expect(ok).toBe(true);
   });
 
@@ -76,7 +81,14 @@ run('SAML sign-in (%s)', (kind) => {
       idp.signedResponse(
         base('uid-ada', {
           inResponseTo: requestId,
-          attributes: { email: 'ada@acme.example', name: 'Ada', surname: 'Lovelace', group_uid: 'grp-1', group_name: 'Analytical', group_role: 'Admin' },
+          attributes: {
+            email: 'ada@acme.example',
+            name: 'Ada',
+            surname: 'Lovelace',
+            group_uid: 'grp-1',
+            group_name: 'Analytical',
+            group_role: 'Admin',
+          },
         }),
       ),
       '/account?tab=profile',
@@ -87,9 +99,15 @@ run('SAML sign-in (%s)', (kind) => {
     expect(page.signedIn).toBe(true);
     expect(decode(page.text)).toContain('ada@acme.example');
     expect(await userCount(t, st.tenant.key)).toBe(before + 1);
-    const users = await t.http.get(`/api/v1/users?tenantKey=${st.tenant.key}&email=ada@acme.example`).set('Authorization', t.admin).expect(200);
+    const users = await t.http
+      .get(`/api/v1/users?tenantKey=${st.tenant.key}&email=ada@acme.example`)
+      .set('Authorization', t.admin)
+      .expect(200);
     expect(users.body.items[0]).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', createdVia: 'saml' });
-    const orgs = await t.http.get(`/api/v1/organizations?tenantKey=${st.tenant.key}&externalUid=grp-1`).set('Authorization', t.admin).expect(200);
+    const orgs = await t.http
+      .get(`/api/v1/organizations?tenantKey=${st.tenant.key}&externalUid=grp-1`)
+      .set('Authorization', t.admin)
+      .expect(200);
     expect(orgs.body.items[0]).toMatchObject({ name: 'Analytical', externalUid: 'grp-1' });
     const members = await t.http.get(`/api/v1/organizations/${orgs.body.items[0].id}/members`).set('Authorization', t.admin).expect(200);
     expect(members.body.items).toEqual([expect.objectContaining({ email: 'ada@acme.example', role: 'admin' })]);
@@ -124,19 +142,30 @@ run('SAML sign-in (%s)', (kind) => {
     );
     expect(res.headers.location).toBe('/account');
     expect((await accountPage(session)).signedIn).toBe(true);
-    const users = await t.http.get(`/api/v1/users?tenantKey=${st.tenant.key}&email=grace@acme.example`).set('Authorization', t.admin).expect(200);
+    const users = await t.http
+      .get(`/api/v1/users?tenantKey=${st.tenant.key}&email=grace@acme.example`)
+      .set('Authorization', t.admin)
+      .expect(200);
     expect(users.body.items.map((u: { id: string }) => u.id)).toEqual([existing.id]);
   });
 
   it('refuses IdP-initiated responses unless the tenant allows them', async () => {
     const session = new WebSession(t);
-    const res = await postResponse(session, st.tenant.key, idp.signedResponse(base('uid-idp-init', { attributes: { email: 'idpinit@acme.example' } })));
+    const res = await postResponse(
+      session,
+      st.tenant.key,
+      idp.signedResponse(base('uid-idp-init', { attributes: { email: 'idpinit@acme.example' } })),
+    );
     expect(res.status).toBe(403);
     expect(decode(res.text)).toContain('does not accept IdP-initiated sign-in');
     expect((await accountPage(session)).signedIn).toBe(false);
 
     await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ allowIdpInitiated: true }).expect(200);
-    const again = await postResponse(session, st.tenant.key, idp.signedResponse(base('uid-idp-init', { attributes: { email: 'idpinit@acme.example' } })));
+    const again = await postResponse(
+      session,
+      st.tenant.key,
+      idp.signedResponse(base('uid-idp-init', { attributes: { email: 'idpinit@acme.example' } })),
+    );
     expect(again.status).toBe(303);
     expect((await accountPage(session)).signedIn).toBe(true);
     await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ allowIdpInitiated: false }).expect(200);
@@ -144,14 +173,26 @@ run('SAML sign-in (%s)', (kind) => {
 
   it('puts new users without a group into the default organization', async () => {
     const org = await makeOrganization(t, st.tenant.auth, { name: 'Default SSO org' });
-    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ defaultOrganizationId: org.id }).expect(200);
+    await t.http
+      .put(`/api/v1/tenants/${st.tenant.key}/saml`)
+      .set('Authorization', t.admin)
+      .send({ defaultOrganizationId: org.id })
+      .expect(200);
     const session = new WebSession(t);
     const requestId = await startSignIn(session, st.tenant.key);
-    await postResponse(session, st.tenant.key, idp.signedResponse(base('uid-nogroup', { inResponseTo: requestId, attributes: { email: 'nogroup@acme.example' } })));
+    await postResponse(
+      session,
+      st.tenant.key,
+      idp.signedResponse(base('uid-nogroup', { inResponseTo: requestId, attributes: { email: 'nogroup@acme.example' } })),
+    );
     expect((await accountPage(session)).signedIn).toBe(true);
     const members = await t.http.get(`/api/v1/organizations/${org.id}/members`).set('Authorization', t.admin).expect(200);
     expect(members.body.items).toEqual([expect.objectContaining({ email: 'nogroup@acme.example', role: 'member' })]);
-    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ defaultOrganizationId: null }).expect(200);
+    await t.http
+      .put(`/api/v1/tenants/${st.tenant.key}/saml`)
+      .set('Authorization', t.admin)
+      .send({ defaultOrganizationId: null })
+      .expect(200);
   });
 
   it('without just-in-time provisioning, refuses people Portico does not know and creates nothing', async () => {
@@ -159,7 +200,11 @@ run('SAML sign-in (%s)', (kind) => {
     const session = new WebSession(t);
     const requestId = await startSignIn(session, st.tenant.key);
     const before = await userCount(t, st.tenant.key);
-    const res = await postResponse(session, st.tenant.key, idp.signedResponse(base('uid-stranger', { inResponseTo: requestId, attributes: { email: 'stranger@acme.example' } })));
+    const res = await postResponse(
+      session,
+      st.tenant.key,
+      idp.signedResponse(base('uid-stranger', { inResponseTo: requestId, attributes: { email: 'stranger@acme.example' } })),
+    );
     expect(res.status).toBe(403);
     expect(decode(res.text)).toContain('There is no Portico account for you in this tenant');
     expect((await accountPage(session)).signedIn).toBe(false);
@@ -171,7 +216,11 @@ run('SAML sign-in (%s)', (kind) => {
     const user = await makeUser(t, st.tenant.auth, { email: 'disabled@acme.example', status: 'disabled' });
     const session = new WebSession(t);
     const requestId = await startSignIn(session, st.tenant.key);
-    const res = await postResponse(session, st.tenant.key, idp.signedResponse(base('uid-disabled', { inResponseTo: requestId, attributes: { email: user.email } })));
+    const res = await postResponse(
+      session,
+      st.tenant.key,
+      idp.signedResponse(base('uid-disabled', { inResponseTo: requestId, attributes: { email: user.email } })),
+    );
     expect(res.status).toBe(403);
     expect(decode(res.text)).toContain('This account is disabled');
     expect((await accountPage(session)).signedIn).toBe(false);

@@ -77,7 +77,21 @@ export class TestIdp {
     const certFile = join(this.dir, `${name}.crt`);
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', String(days), '-keyout', keyFile, '-out', certFile, '-subj', `/CN=${name} test IdP`],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        String(days),
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        `/CN=${name} test IdP`,
+      ],
       { stdio: 'pipe' },
     );
     return { keyFile, certFile, keyPem: readFileSync(keyFile, 'utf8'), certPem: readFileSync(certFile, 'utf8') };
@@ -118,7 +132,8 @@ export class TestIdp {
             .join('')}</saml:Attribute>`,
       )
       .join('');
-    const responseIssuer = o.responseIssuer === null ? '' : `<saml:Issuer>${esc(o.responseIssuer ?? o.issuer ?? o.idpEntityId)}</saml:Issuer>`;
+    const responseIssuer =
+      o.responseIssuer === null ? '' : `<saml:Issuer>${esc(o.responseIssuer ?? o.issuer ?? o.idpEntityId)}</saml:Issuer>`;
     const assertion =
       `<saml:Assertion ID="${assertionId}" Version="2.0" IssueInstant="${iso(0)}">` +
       `<saml:Issuer>${esc(o.issuer ?? o.idpEntityId)}</saml:Issuer>` +

@@ -34,7 +34,10 @@ export async function startSignIn(session: WebSession, key: string, next = '/acc
 }
 
 export function postResponse(session: WebSession, key: string, samlResponse: string, relayState?: string) {
-  return session.postRaw(`/t/${key}/saml/consume`, { SAMLResponse: samlResponse, ...(relayState !== undefined ? { RelayState: relayState } : {}) });
+  return session.postRaw(`/t/${key}/saml/consume`, {
+    SAMLResponse: samlResponse,
+    ...(relayState !== undefined ? { RelayState: relayState } : {}),
+  });
 }
 
 /** Whether the browser session is signed in: the account page shows, rather than sending it to sign in. */

@@ -93,7 +93,8 @@ export class SamlConnections {
     await this.ensure(tenant);
     if (dto.defaultOrganizationId) {
       const org = await this.organizations.find(RequestContext.system('saml'), dto.defaultOrganizationId);
-      if (!org || org.tenantId !== tenant.id) throw new InvalidInputError('defaultOrganizationId does not name an organization of this tenant');
+      if (!org || org.tenantId !== tenant.id)
+        throw new InvalidInputError('defaultOrganizationId does not name an organization of this tenant');
     }
     const row = await this.tx.run(async (m) => {
       const row = (await m.findOneBy(SamlConnection, { tenantId: tenant.id }))!;
@@ -213,7 +214,13 @@ export class SamlConnections {
   }
 
   private async fetchMetadata(url: string, allowPrivateNetwork: boolean): Promise<string> {
-    const res = await this.outbound.send({ url, allowPrivateNetwork, allowHttp: allowPrivateNetwork, timeoutMs: 8000, maxBytes: 512 * 1024 });
+    const res = await this.outbound.send({
+      url,
+      allowPrivateNetwork,
+      allowHttp: allowPrivateNetwork,
+      timeoutMs: 8000,
+      maxBytes: 512 * 1024,
+    });
     if (!res.ok) throw new InvalidInputError(`url: the IdP metadata could not be fetched: ${res.message}`);
     if (res.status !== 200) throw new InvalidInputError(`url: the IdP metadata could not be fetched: HTTP ${res.status}`);
     return res.body;

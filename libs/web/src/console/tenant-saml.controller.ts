@@ -54,7 +54,13 @@ export class ConsoleTenantSamlController {
   }
 
   @Post()
-  async save(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Param('key') key: string, @Body() form: FormBody): Promise<void> {
+  async save(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
     const skew = text(form, 'clockSkewSeconds');
     const plain = {
       enabled: checkbox(form, 'enabled'),
@@ -71,12 +77,22 @@ export class ConsoleTenantSamlController {
     const parsed = await parseForm(PutSamlConnectionDto, plain, LABELS);
     const saved = parsed.ok ? await attempt(() => this.saml.put(ctx, key, parsed.value)) : parsed;
     if (!saved.ok) return this.render(req, res, key, { problem: saved.problem, form });
-    flash(req, 'success', saved.value.enabled ? 'SAML settings saved. Sign-in through the IdP is on.' : 'SAML settings saved. Sign-in through the IdP is off.');
+    flash(
+      req,
+      'success',
+      saved.value.enabled ? 'SAML settings saved. Sign-in through the IdP is on.' : 'SAML settings saved. Sign-in through the IdP is off.',
+    );
     res.redirect(303, samlPath(key));
   }
 
   @Post('import')
-  async import(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Param('key') key: string, @Body() form: FormBody): Promise<void> {
+  async import(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
     const xml = typeof form.xml === 'string' ? form.xml.trim() : '';
     const url = text(form, 'url');
     const parsed = await parseForm(
@@ -85,8 +101,16 @@ export class ConsoleTenantSamlController {
       LABELS,
     );
     const done = parsed.ok ? await attempt(() => this.saml.importMetadata(ctx, key, parsed.value)) : parsed;
-    if (!done.ok) return this.render(req, res, key, { importProblem: done.problem, importForm: { url, allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork') } });
-    flash(req, 'success', `IdP metadata imported: ${done.value.idpEntityId}, ${done.value.idpCertificates.length} certificate(s). Check the settings below, then enable sign-in.`);
+    if (!done.ok)
+      return this.render(req, res, key, {
+        importProblem: done.problem,
+        importForm: { url, allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork') },
+      });
+    flash(
+      req,
+      'success',
+      `IdP metadata imported: ${done.value.idpEntityId}, ${done.value.idpCertificates.length} certificate(s). Check the settings below, then enable sign-in.`,
+    );
     res.redirect(303, samlPath(key));
   }
 
@@ -117,7 +141,12 @@ export class ConsoleTenantSamlController {
   }
 
   @Get('test/:resultId')
-  async testResult(@Req() req: Request, @Res() res: Response, @Param('key') key: string, @Param('resultId') resultId: string): Promise<void> {
+  async testResult(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Param('resultId') resultId: string,
+  ): Promise<void> {
     const tenant = await this.tenants.get(key);
     const result = await this.saml.testResult(key, resultId);
     res.status(result ? 200 : 404).render(

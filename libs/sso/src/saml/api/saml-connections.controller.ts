@@ -43,7 +43,9 @@ export class SamlConnectionsController {
 
   @Post('sp-certificate/rotate')
   @HttpCode(200)
-  @ApiOperation({ summary: "A new SP signing key and certificate at once; the previous certificate stays in the SP metadata until the next rotation" })
+  @ApiOperation({
+    summary: 'A new SP signing key and certificate at once; the previous certificate stays in the SP metadata until the next rotation',
+  })
   @ApiOkResponse({ type: SamlConnectionView })
   rotate(@Ctx() ctx: RequestContext, @Param('key') key: string): Promise<SamlConnectionView> {
     return this.saml.rotateSpCertificate(ctx, key);

@@ -21,9 +21,7 @@ const MAX_RESPONSE_CHARS = 200_000;
 export type Refusal = { kind: 'refused'; status: 400 | 403 | 404; message: string };
 export type StartOutcome = { kind: 'redirect'; url: string } | Refusal;
 export type ConsumeOutcome =
-  | { kind: 'login'; outcome: LoginOutcome; next: string }
-  | { kind: 'test'; tenantKey: string; resultId: string }
-  | Refusal;
+  { kind: 'login'; outcome: LoginOutcome; next: string } | { kind: 'test'; tenantKey: string; resultId: string } | Refusal;
 
 /** What a console test login found: the mapped attributes and what a real sign-in would do. */
 export interface SamlTestResult {
@@ -83,9 +81,15 @@ export class SamlLogin {
     const form = (body ?? {}) as Record<string, unknown>;
     const samlResponse = form.SAMLResponse;
     const relayState = typeof form.RelayState === 'string' ? form.RelayState : undefined;
-    if (typeof samlResponse !== 'string' || !samlResponse || samlResponse.length > MAX_RESPONSE_CHARS || !/^[A-Za-z0-9+/=\s]+$/.test(samlResponse))
+    if (
+      typeof samlResponse !== 'string' ||
+      !samlResponse ||
+      samlResponse.length > MAX_RESPONSE_CHARS ||
+      !/^[A-Za-z0-9+/=\s]+$/.test(samlResponse)
+    )
       return this.reject(tenant, ip, 400, 'SAMLResponse is missing or is not base64.', 'malformed');
-    if (tenant.status !== 'active') return this.reject(tenant, ip, 403, 'This tenant is suspended: nobody can sign in to it for now.', 'tenant-suspended');
+    if (tenant.status !== 'active')
+      return this.reject(tenant, ip, 403, 'This tenant is suspended: nobody can sign in to it for now.', 'tenant-suspended');
     const row = await this.connections.find(tenant.id);
     if (!row || !isConfigured(row)) return this.reject(tenant, ip, 403, 'SAML sign-in is not set up for this tenant.', 'not-configured');
 
@@ -98,7 +102,8 @@ export class SamlLogin {
       const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
       const envelope = checkEnvelope(xml);
       if (envelope.destination !== settings.acsUrl) throw new XmlRefused('The response’s Destination is not this tenant’s ACS URL');
-      if (envelope.issuer !== null && envelope.issuer !== row.idpEntityId) throw new XmlRefused('The response’s Issuer is not this tenant’s IdP');
+      if (envelope.issuer !== null && envelope.issuer !== row.idpEntityId)
+        throw new XmlRefused('The response’s Issuer is not this tenant’s IdP');
       const assertionXml = await verifiedAssertionXml(settings, samlResponse).catch((err: Error) => {
         throw new XmlRefused(`node-saml refused it: ${err.message.split('\n')[0].slice(0, 200)}`);
       });
@@ -120,13 +125,21 @@ export class SamlLogin {
           throw new XmlRefused('The response answers no sign-in this tenant started (unknown, expired or already used request)');
         purpose = pending.purpose;
       } else {
-        if (!row.allowIdpInitiated) throw new XmlRefused('The response answers no request, and this tenant does not accept IdP-initiated sign-in');
+        if (!row.allowIdpInitiated)
+          throw new XmlRefused('The response answers no request, and this tenant does not accept IdP-initiated sign-in');
         purpose = 'login';
       }
       identity = mapIdentity(facts.nameId, facts.attributes, { ...row.attributeMapping });
     } catch (err) {
       if (!(err instanceof XmlRefused)) throw err;
-      return this.reject(tenant, ip, 403, `Single sign-on failed: ${err.message}. Start again from your portal, or ask your administrator.`, 'invalid-response', err.message);
+      return this.reject(
+        tenant,
+        ip,
+        403,
+        `Single sign-on failed: ${err.message}. Start again from your portal, or ask your administrator.`,
+        'invalid-response',
+        err.message,
+      );
     }
 
     if (purpose === 'test') {
@@ -139,7 +152,12 @@ export class SamlLogin {
         attributes: facts.attributes,
         preview: await this.provisioning.preview(tenant, row, identity),
       };
-      await this.store.put(tenant.id, `result${resultId}`, { purpose: 'test-result', payload: JSON.stringify(result) }, new Date(Date.now() + TEST_RESULT_TTL_MS));
+      await this.store.put(
+        tenant.id,
+        `result${resultId}`,
+        { purpose: 'test-result', payload: JSON.stringify(result) },
+        new Date(Date.now() + TEST_RESULT_TTL_MS),
+      );
       await this.record(tenant, ip, 'auth.saml.tested', null, {});
       return { kind: 'test', tenantKey: tenant.key, resultId };
     }
@@ -157,11 +175,18 @@ export class SamlLogin {
     const next = this.returnPath(relayState);
     if (account.status !== 'active') {
       await this.record(tenant, ip, 'auth.login.refused', account.id, { method: 'saml', reason: 'disabled' });
-      return { kind: 'login', next, outcome: { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' } };
+      return {
+        kind: 'login',
+        next,
+        outcome: { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' },
+      };
     }
     if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
       return { kind: 'login', next, outcome: { kind: 'second-factor', account } };
-    await this.record(tenant, ip, 'auth.login.succeeded', account.id, { method: 'saml', ...(provisioned.created ? { created: true } : {}) });
+    await this.record(tenant, ip, 'auth.login.succeeded', account.id, {
+      method: 'saml',
+      ...(provisioned.created ? { created: true } : {}),
+    });
     return { kind: 'login', next, outcome: { kind: 'signed-in', account } };
   }
 
@@ -193,14 +218,27 @@ export class SamlLogin {
     return { kind: 'redirect', url: await authorizeUrl(this.connections.engineSettings(tenant, row), requestId, relayState) };
   }
 
-  private async reject(tenant: TenantRef, ip: string | null, status: Refusal['status'], message: string, reason: string, detail?: string): Promise<Refusal> {
+  private async reject(
+    tenant: TenantRef,
+    ip: string | null,
+    status: Refusal['status'],
+    message: string,
+    reason: string,
+    detail?: string,
+  ): Promise<Refusal> {
     // The reason is audited; the response itself is never logged.
     this.logger.warn(`SAML response refused for tenant ${tenant.key}: ${detail ?? reason}`);
     await this.record(tenant, ip, 'auth.saml.refused', null, { reason, ...(detail ? { detail } : {}) });
     return refused(status, message);
   }
 
-  private async record(tenant: TenantRef, ip: string | null, action: string, userId: string | null, details: Record<string, unknown>): Promise<void> {
+  private async record(
+    tenant: TenantRef,
+    ip: string | null,
+    action: string,
+    userId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'saml' }, tenant.id, ip);
     await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }

@@ -69,7 +69,8 @@ export class SamlProvisioning {
         return { ok: true as const, account, created };
       });
     } catch (err) {
-      if (err instanceof ConflictError) return refused('conflict', `Your account could not be set up: ${err.message}. Ask your administrator.`);
+      if (err instanceof ConflictError)
+        return refused('conflict', `Your account could not be set up: ${err.message}. Ask your administrator.`);
       throw err;
     }
   }

@@ -42,7 +42,9 @@ export class SamlSsoController {
       res.redirect(303, `/console/tenants/${encodeURIComponent(result.tenantKey)}/saml/test/${result.resultId}`);
       return;
     }
-    await finishPasswordStep(req, res, result.outcome, result.next, (message) => refusalPage(res, { kind: 'refused', status: 403, message }));
+    await finishPasswordStep(req, res, result.outcome, result.next, (message) =>
+      refusalPage(res, { kind: 'refused', status: 403, message }),
+    );
   }
 }
 

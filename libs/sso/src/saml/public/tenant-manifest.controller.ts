@@ -14,8 +14,14 @@ class ManifestSso {
   @ApiProperty({ example: '/t/acme/saml/consume' }) consume_path: string;
   @ApiProperty({ example: '/t/acme/saml/metadata' }) metadata_path: string;
   @ApiProperty({ example: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' }) name_id_format: string;
-  @ApiProperty({ nullable: true, type: String, description: "The tenant's IdP certificate Portico trusts (PEM)" }) x509_certificate: string | null;
-  @ApiProperty({ nullable: true, type: String, example: '01:06:15:89:25:7d:78:12:28:a6:69:c7:de:63:ed:74:21:f9:f5:36', description: 'SHA-1' })
+  @ApiProperty({ nullable: true, type: String, description: "The tenant's IdP certificate Portico trusts (PEM)" }) x509_certificate:
+    string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '01:06:15:89:25:7d:78:12:28:a6:69:c7:de:63:ed:74:21:f9:f5:36',
+    description: 'SHA-1',
+  })
   x509_fingerprint: string | null;
 }
 

@@ -41,7 +41,8 @@ export function parseXml(xml: string, maxElements = 5000): XmlElement {
     if (++count > maxElements) throw new XmlRefused('The XML has too many elements');
     const t = tag as SaxesTagNS;
     const attrs: Record<string, string> = {};
-    for (const a of Object.values(t.attributes)) if (a.uri !== 'http://www.w3.org/2000/xmlns/' && a.prefix !== 'xmlns') attrs[a.uri ? `{${a.uri}}${a.local}` : a.local] = a.value;
+    for (const a of Object.values(t.attributes))
+      if (a.uri !== 'http://www.w3.org/2000/xmlns/' && a.prefix !== 'xmlns') attrs[a.uri ? `{${a.uri}}${a.local}` : a.local] = a.value;
     const parent = stack[stack.length - 1] ?? null;
     const el: XmlElement = { ns: t.uri ?? '', local: t.local ?? t.name, attrs, children: [], parent };
     if (parent) parent.children.push(el);

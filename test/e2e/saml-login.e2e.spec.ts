@@ -1,4 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
+import request from 'supertest';
+import { createApp } from '../../apps/server/src/create-app';
 import { watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeUser } from '../support/factories';
@@ -147,6 +149,28 @@ run('SAML sign-in (%s)', (kind) => {
       .set('Authorization', t.admin)
       .expect(200);
     expect(users.body.items.map((u: { id: string }) => u.id)).toEqual([existing.id]);
+  });
+
+  it('shares request ids and the replay cache between instances on the same database', async () => {
+    // A second server on the same database, as behind a load balancer.
+    const second = await createApp(t.config);
+    await second.init();
+    try {
+      const session = new WebSession(t);
+      const requestId = await startSignIn(session, st.tenant.key);
+      const response = idp.signedResponse(base('uid-lb', { inResponseTo: requestId, attributes: { email: 'lb@acme.example' } }));
+      const viaSecond = await request(second.getHttpServer())
+        .post(`/t/${st.tenant.key}/saml/consume`)
+        .type('form')
+        .set('Accept', 'text/html')
+        .send({ SAMLResponse: response });
+      expect(viaSecond.status).toBe(303);
+      const replayed = await postResponse(session, st.tenant.key, response);
+      expect(replayed.status).toBe(403);
+      expect(decode(replayed.text)).toContain('This assertion was already used');
+    } finally {
+      await second.close();
+    }
   });
 
   it('refuses IdP-initiated responses unless the tenant allows them', async () => {

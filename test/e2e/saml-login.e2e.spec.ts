@@ -48,6 +48,16 @@ run('SAML sign-in (%s)', (kind) => {
     await t.http.get('/t/no-such-tenant/saml/metadata').expect(404);
   });
 
+  it("offers single sign-on on the tenant's sign-in page only while it is on", async () => {
+    const session = new WebSession(t);
+    const page = await session.get(`/t/${st.tenant.key}/login?next=/account`);
+    expect(decode(page.text)).toContain(`href="/t/${st.tenant.key}/saml/init?next=%2Faccount" data-testid="sso-sign-in"`);
+    expect((await session.get('/login')).text).not.toContain('sso-sign-in');
+    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ enabled: false }).expect(200);
+    expect((await session.get(`/t/${st.tenant.key}/login`)).text).not.toContain('sso-sign-in');
+    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ enabled: true }).expect(200);
+  });
+
   it('redirects to the IdP with an AuthnRequest signed with RSA-SHA256 by the SP key', async () => {
     const session = new WebSession(t);
     const res = await session.get(`/t/${st.tenant.key}/saml/init?next=/account`);

@@ -73,6 +73,11 @@ export class SamlService {
     };
   }
 
+  /** Whether the tenant's sign-in page should offer SAML: the connection is on and so is the method. */
+  offersSignIn(tenant: TenantRef): Promise<boolean> {
+    return this.login.offered(tenant);
+  }
+
   startLogin(key: string, next: string | undefined): Promise<StartOutcome> {
     return this.login.start(key, next);
   }

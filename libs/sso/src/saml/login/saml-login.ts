@@ -60,6 +60,12 @@ export class SamlLogin {
     return this.redirect(found.tenant, found.row, 'login', this.returnPath(next));
   }
 
+  async offered(tenant: TenantRef): Promise<boolean> {
+    if (tenant.status !== 'active') return false;
+    const row = await this.connections.find(tenant.id);
+    return !!row?.enabled && isConfigured(row) && (await this.settings.isMethodEnabled(tenant.id, 'saml'));
+  }
+
   /** The console's test login: the same AuthnRequest, marked so the answer creates nothing and signs no one in. */
   async startTest(tenantKey: string): Promise<StartOutcome> {
     const found = await this.usable(tenantKey);

@@ -52,7 +52,7 @@ export class SamlConnections {
     return tenant;
   }
 
-  async tenantOrFailOrNull(key: string): Promise<TenantRef | null> {
+  async findTenant(key: string): Promise<TenantRef | null> {
     return this.tenants.findByKey(key);
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RequestContext } from '@portico/core';
 import type { TenantRef } from '@portico/tenants';
-import { certificateView, SamlConnections } from './saml-connections';
+import { SamlConnections } from './saml-connections';
 import { ImportIdpMetadataDto, PutSamlConnectionDto, SamlConnectionView } from './dto/saml-connection.dto';
 import { readCertificate } from './certificates';
 import { ConsumeOutcome, SamlLogin, SamlTestResult, StartOutcome } from './login/saml-login';
@@ -47,7 +47,7 @@ export class SamlService {
 
   /** Portico's SP metadata for the tenant: there before the connection is enabled, so the IdP can be set up first. */
   async spMetadata(key: string): Promise<string | null> {
-    const tenant = await this.connections.tenantOrFailOrNull(key);
+    const tenant = await this.connections.findTenant(key);
     if (!tenant) return null;
     const row = await this.connections.ensure(tenant);
     const settings = this.connections.engineSettings(tenant, row);
@@ -92,9 +92,5 @@ export class SamlService {
 
   consume(key: string, body: unknown, ip: string | null): Promise<ConsumeOutcome> {
     return this.login.consume(key, body, ip);
-  }
-
-  certificateDetails(pem: string) {
-    return certificateView(pem);
   }
 }

@@ -1,4 +1,4 @@
-import { childElements, descendants, firstChild, isElement, NS, parseXml, textOf, XmlElement, XmlRefused } from './xml-tree';
+import { childElements, descendants, firstChild, NS, parseXml, textOf, XmlElement, XmlRefused } from './xml-tree';
 
 // SHA-1 is refused for signatures and digests alike: collisions are practical.
 export const SIGNATURE_ALGORITHMS = new Set([
@@ -68,5 +68,3 @@ function checkSignatureShape(sig: XmlElement, response: XmlElement, assertion: X
   if (!id || references[0].attrs.URI !== `#${id}`) throw new XmlRefused('A signature does not reference the element that holds it');
   if (childElements(parent, NS.dsig, 'Signature').length !== 1) throw new XmlRefused('An element carries more than one signature');
 }
-
-export { isElement };

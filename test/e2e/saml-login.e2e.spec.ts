@@ -205,6 +205,19 @@ run('SAML sign-in (%s)', (kind) => {
     await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ allowIdpInitiated: false }).expect(200);
   });
 
+  it('accepts clocks that differ within the configured skew (default 2 minutes), and no further', async () => {
+    const early = (requestId: string) => idp.signedResponse(base('uid-ada', { inResponseTo: requestId, notBefore: 60 }));
+    const session = new WebSession(t);
+    expect((await postResponse(session, st.tenant.key, early(await startSignIn(session, st.tenant.key)))).status).toBe(303);
+    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ clockSkewSeconds: 0 }).expect(200);
+    const strict = new WebSession(t);
+    const res = await postResponse(strict, st.tenant.key, early(await startSignIn(strict, st.tenant.key)));
+    expect(res.status).toBe(403);
+    expect(decode(res.text)).toMatch(/not yet valid/i);
+    expect((await accountPage(strict)).signedIn).toBe(false);
+    await t.http.put(`/api/v1/tenants/${st.tenant.key}/saml`).set('Authorization', t.admin).send({ clockSkewSeconds: 120 }).expect(200);
+  });
+
   it('puts new users without a group into the default organization', async () => {
     const org = await makeOrganization(t, st.tenant.auth, { name: 'Default SSO org' });
     await t.http

@@ -8,6 +8,7 @@ import { OrganizationsModule } from '@portico/organizations';
 import { LdapModule } from '@portico/sso';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { WebModule } from '@portico/web';
 import { ALL_MIGRATIONS } from '../../../migrations';
@@ -27,6 +28,7 @@ export class AppModule {
         AuthModule,
         SignupModule,
         ExternalLoginModule,
+        SamlModule,
         EntitlementsModule,
         LdapModule,
         WebModule,

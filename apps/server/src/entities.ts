@@ -10,7 +10,7 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
-import { LdapAccount, LdapDirectory } from '@portico/sso';
+import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 
@@ -41,4 +41,7 @@ export const ALL_ENTITIES = [
   EntitlementDecision,
   LdapDirectory,
   LdapAccount,
+  SamlConnection,
+  SamlRequest,
+  SamlAssertionReplay,
 ];

@@ -26,3 +26,4 @@ export * from './events/outbox-event.entity';
 export * from './events/outbox.service';
 export * from './jobs/job-queue';
 export { requestLogger, rootLogger } from './logging/logger.options';
+export * from './http/safe-redirect';

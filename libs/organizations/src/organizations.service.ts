@@ -86,6 +86,13 @@ export class OrganizationsService {
     return org ? toRef(org) : null;
   }
 
+  /** For other modules: a tenant's organization with this external uid (the tenant's group uid), or null. */
+  async findByExternalUid(ctx: RequestContext, tenantId: string, externalUid: string): Promise<OrganizationRef | null> {
+    if (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId) return null;
+    const org = await this.tx.manager.findOneBy(Organization, { tenantId, externalUid });
+    return org ? toRef(org) : null;
+  }
+
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();

@@ -5,7 +5,7 @@ import { EntitlementsModule } from '@portico/entitlements';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
-import { LdapModule } from '@portico/sso';
+import { LdapModule, SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
@@ -16,6 +16,7 @@ import { ConsoleEntitlementKeysController } from './console/entitlement-keys.con
 import { ConsoleEntitlementSourcesController } from './console/entitlement-sources.controller';
 import { ConsoleEntitlementsController } from './console/entitlements.controller';
 import { ConsoleOrganizationsController } from './console/organizations.controller';
+import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
@@ -28,11 +29,12 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, LdapModule],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, LdapModule, SamlModule],
   controllers: [
     ConsoleLoginController,
     DashboardController,
     ConsoleTenantsController,
+    ConsoleTenantSamlController,
     ConsoleOrganizationsController,
     ConsoleUsersController,
     ConsoleAuditController,

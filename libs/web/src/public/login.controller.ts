@@ -2,7 +2,7 @@ import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res 
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
-import { LdapService } from '@portico/sso';
+import { LdapService, SamlService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
@@ -27,6 +27,7 @@ export class LoginController {
     private readonly login: LoginService,
     private readonly tenants: TenantsService,
     private readonly ldap: LdapService,
+    private readonly saml: SamlService,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -49,8 +50,9 @@ export class LoginController {
     @Query('next') next?: string,
   ): Promise<void> {
     const tenant = await this.tenant(key);
+    const target = safeNext(next, '/account');
     const ldap = await this.ldap.servesLoginPage(tenant.id);
-    this.render(req, res, tenant, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
+    this.render(req, res, tenant, { next: target, site: siteParam(req.query.site), ldap, sso: await this.ssoLink(tenant, target) });
   }
 
   @Post('login')
@@ -98,9 +100,18 @@ export class LoginController {
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
     const site = siteParam(field(body, 'site', 9, { required: false }));
     const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null, { siteId: site ? Number(site) : null });
-    // The page shown again after a refusal still says whether a directory serves it.
-    const ldap = outcome.kind === 'refused' && (await this.ldap.servesLoginPage(tenant?.id ?? null));
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap }));
+    // The page shown again after a refusal still offers the directory and single sign-on.
+    const refused = outcome.kind === 'refused';
+    const ldap = refused && (await this.ldap.servesLoginPage(tenant?.id ?? null));
+    const sso = refused && tenant ? await this.ssoLink(tenant, next) : null;
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap, sso }));
+  }
+
+  /** The tenant's SAML sign-in, when it is on: offered beside the password form. */
+  private async ssoLink(tenant: TenantRef, next: string): Promise<string | null> {
+    return (await this.saml.offersSignIn(tenant))
+      ? `/t/${encodeURIComponent(tenant.key)}/saml/init?next=${encodeURIComponent(next)}`
+      : null;
   }
 
   private pending(req: Request): { userId: string; next: string } | null {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AuthSettingsService, FirstFactor, FirstFactorResult, FirstFactorRouter, FirstFactorRoutes, LoginAttempt } from '@portico/auth';
 import type { TenantRef } from '@portico/tenants';
@@ -109,7 +110,13 @@ class DirectoryCheck implements FirstFactor {
     return this.client.run(directory.settings, async (session) => {
       const entry = await session.findUser(username);
       // A linked account follows its own entry: another entry answering to the name is someone else.
-      if (!entry || (this.link && dnHash(entry.dn) !== this.link.dnHash)) return { kind: 'not-found' as const };
+      if (!entry || (this.link && dnHash(entry.dn) !== this.link.dnHash)) {
+        // A bind the directory refuses, so an unknown name costs what a wrong password costs.
+        await session
+          .checkPassword(`cn=portico-no-such-entry-${randomUUID()},${directory.settings.searchBase}`, password)
+          .catch(() => false);
+        return { kind: 'not-found' as const };
+      }
       if (!(await session.checkPassword(entry.dn, password))) return { kind: 'wrong-password' as const };
       const groups = Object.keys(directory.groupRoleMapping).length ? await session.groupsOf(entry) : [];
       return { kind: 'accepted' as const, entry, groups };

@@ -5,9 +5,11 @@ import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
+import { LdapModule } from '@portico/sso';
 import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { WebModule } from '@portico/web';
 import { ALL_MIGRATIONS } from '../../../migrations';
@@ -27,7 +29,9 @@ export class AppModule {
         AuthModule,
         SignupModule,
         ExternalLoginModule,
+        SamlModule,
         EntitlementsModule,
+        LdapModule,
         PortalModule,
         WebModule,
       ],

@@ -2,7 +2,7 @@ import { ValidationPipe, BadRequestException, type ValidationError } from '@nest
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, UserSessionsService, type SessionBackend } from '@portico/auth';
-import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
+import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter, requestLogger } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
@@ -20,6 +20,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   app.disable('x-powered-by');
   // The entitlement check (repositories call it on every access) goes before every other middleware.
   app.use(entitlementCheckRoute(app.get(EntitlementCheckService)));
+  app.use(requestLogger(config));
   app.useBodyParser('json', { limit: config.bodyLimit, type: parsedAs('application/json') });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false, type: parsedAs('application/x-www-form-urlencoded') });
   app.use(securityHeaders());

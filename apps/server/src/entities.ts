@@ -10,6 +10,7 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
+import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
 import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
@@ -39,6 +40,11 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  LdapDirectory,
+  LdapAccount,
+  SamlConnection,
+  SamlRequest,
+  SamlAssertionReplay,
   AutologinSecret,
   AutologinSession,
   AutologinJwtId,

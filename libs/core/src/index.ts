@@ -25,3 +25,5 @@ export * from './events/domain-events';
 export * from './events/outbox-event.entity';
 export * from './events/outbox.service';
 export * from './jobs/job-queue';
+export { requestLogger, rootLogger } from './logging/logger.options';
+export * from './http/safe-redirect';

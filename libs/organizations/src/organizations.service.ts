@@ -93,10 +93,10 @@ export class OrganizationsService {
     return org ? toRef(org) : null;
   }
 
-  /** For other modules: the caller's organization with this externalUid (the tenant's group uid), else null. */
-  async findByExternalUid(ctx: RequestContext, externalUid: string): Promise<OrganizationRef | null> {
-    if (ctx.isPlatformAdmin) throw new ForbiddenError('findByExternalUid needs a tenant context');
-    const org = await this.tx.manager.findOneBy(Organization, { externalUid, ...tenantWhere(ctx) });
+  /** For other modules: a tenant's organization with this external uid (the tenant's group uid), or null. */
+  async findByExternalUid(ctx: RequestContext, tenantId: string, externalUid: string): Promise<OrganizationRef | null> {
+    if (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId) return null;
+    const org = await this.tx.manager.findOneBy(Organization, { tenantId, externalUid });
     return org ? toRef(org) : null;
   }
 
@@ -104,6 +104,19 @@ export class OrganizationsService {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
     return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
+  }
+
+  /**
+   * For other modules: the organizations of one tenant (null: direct customers) whose externalUid is
+   * one of these, compared case-insensitively (a directory's group names are).
+   */
+  async findByExternalUids(ctx: RequestContext, tenantId: string | null, externalUids: string[]): Promise<OrganizationRef[]> {
+    const uids = [...new Set(externalUids.map((u) => u.toLowerCase()))];
+    if (!uids.length || (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId)) return [];
+    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').where('LOWER(o.external_uid) IN (:...uids)', { uids });
+    if (tenantId) qb.andWhere('o.tenant_id = :tid', { tid: tenantId });
+    else qb.andWhere('o.tenant_id IS NULL');
+    return (await qb.getMany()).map(toRef);
   }
 
   async create(ctx: RequestContext, dto: CreateOrganizationDto): Promise<OrganizationView> {

@@ -7,6 +7,7 @@ import { OrganizationsModule } from '@portico/organizations';
 import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { LdapModule, SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
@@ -17,9 +18,13 @@ import { ConsoleEntitlementKeysController } from './console/entitlement-keys.con
 import { ConsoleEntitlementSourcesController } from './console/entitlement-sources.controller';
 import { ConsoleEntitlementsController } from './console/entitlements.controller';
 import { ConsoleOrganizationsController } from './console/organizations.controller';
+import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
+import { ConsoleLdapDirectoriesController } from './console/ldap-directories.controller';
+import { LdapDirectoryPages } from './console/ldap-directory-pages';
+import { ConsoleTenantLdapController } from './console/tenant-ldap.controller';
 import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
@@ -37,6 +42,8 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     SignupModule,
     EntitlementsModule,
     ExternalLoginModule,
+    LdapModule,
+    SamlModule,
     IdentityMapModule,
     PortalModule,
   ],
@@ -44,6 +51,7 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     ConsoleLoginController,
     DashboardController,
     ConsoleTenantsController,
+    ConsoleTenantSamlController,
     ConsoleOrganizationsController,
     ConsoleUsersController,
     ConsoleAuditController,
@@ -53,12 +61,14 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     ConsoleEntitlementSourcesController,
     ConsoleExternalLoginController,
     ConsoleExternalLoginSettingsController,
+    ConsoleTenantLdapController,
+    ConsoleLdapDirectoriesController,
     LoginController,
     AccountController,
     SignupPageController,
     AutologinSessionController,
     ConsoleTenantIdentityLinksController,
   ],
-  providers: [TenantFraming, TenantFramingInterceptor],
+  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],
 })
 export class WebModule {}

@@ -49,6 +49,11 @@ export class LoginService {
     ip: string | null,
     opts: { adminOnly?: boolean; siteId?: number | null } = {},
   ): Promise<LoginOutcome> {
+    // A NUL is part of no name, and PostgreSQL refuses it in text: such a login is wrong, and looked up nowhere.
+    if (login.includes('\0')) {
+      await this.record(tenant, ip, 'auth.login.failed', null, { login: login.trim().slice(0, 320), reason: 'nul-in-login' });
+      return { kind: 'refused', status: 401, message: WRONG_CREDENTIALS };
+    }
     const settings = await this.settings.effective(tenant?.id ?? null);
     const factor: FirstFactor = opts.adminOnly
       ? this.password

@@ -38,7 +38,7 @@ export class PortalDirectory {
   /** The organization a group uid names: its identity link, else its externalUid. */
   async findOrganization(ctx: RequestContext, tenant: TenantRef, groupUid: string): Promise<OrganizationRef | null> {
     const linked = await this.linked(tenant, 'organization', groupUid, (id) => this.organizations.find(ctx, id));
-    return linked ?? (await this.organizations.findByExternalUid(ctx, groupUid));
+    return linked ?? (await this.organizations.findByExternalUid(ctx, tenant.id, groupUid));
   }
 
   /** The user a user uid names (its identity link), or null. */

@@ -14,7 +14,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/organizations', label: 'Organizations', ready: true },
   { href: '/console/users', label: 'Users', ready: true },
   { href: '/console/settings/authentication', label: 'Authentication', ready: true },
-  { href: '/console/sso', label: 'SSO (SAML / LDAP)', ready: false },
+  { href: '/console/ldap-directories', label: 'LDAP directories', ready: true },
   { href: '/console/external-login', label: 'External login', ready: true },
   { href: '/console/entitlements', label: 'Entitlements', ready: true },
   { href: '/console/webhooks', label: 'Webhooks', ready: false },

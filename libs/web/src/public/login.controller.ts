@@ -2,6 +2,7 @@ import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res,
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
+import { LdapService, SamlService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
@@ -26,6 +27,8 @@ export class LoginController {
   constructor(
     private readonly login: LoginService,
     private readonly tenants: TenantsService,
+    private readonly ldap: LdapService,
+    private readonly saml: SamlService,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -35,8 +38,9 @@ export class LoginController {
   }
 
   @Get('login')
-  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
-    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+  async page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): Promise<void> {
+    const ldap = await this.ldap.servesLoginPage(null);
+    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
   }
 
   @Get('t/:tenantKey/login')
@@ -47,7 +51,10 @@ export class LoginController {
     @Param('tenantKey') key: string,
     @Query('next') next?: string,
   ): Promise<void> {
-    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+    const tenant = await this.tenant(key);
+    const target = safeNext(next, '/account');
+    const ldap = await this.ldap.servesLoginPage(tenant.id);
+    this.render(req, res, tenant, { next: target, site: siteParam(req.query.site), ldap, sso: await this.ssoLink(tenant, target) });
   }
 
   @Post('login')
@@ -102,7 +109,18 @@ export class LoginController {
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
     const site = siteParam(field(body, 'site', 9, { required: false }));
     const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null, { siteId: site ? Number(site) : null });
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site }));
+    // The page shown again after a refusal still offers the directory and single sign-on.
+    const refused = outcome.kind === 'refused';
+    const ldap = refused && (await this.ldap.servesLoginPage(tenant?.id ?? null));
+    const sso = refused && tenant ? await this.ssoLink(tenant, next) : null;
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap, sso }));
+  }
+
+  /** The tenant's SAML sign-in, when it is on: offered beside the password form. */
+  private async ssoLink(tenant: TenantRef, next: string): Promise<string | null> {
+    return (await this.saml.offersSignIn(tenant))
+      ? `/t/${encodeURIComponent(tenant.key)}/saml/init?next=${encodeURIComponent(next)}`
+      : null;
   }
 
   private pending(req: Request): { userId: string; next: string } | null {

@@ -7,6 +7,7 @@ import { realProblems, WebSession } from '../support/web-session';
 
 /** The tenant-keyed routes of the portal integration, as its portal calls them. */
 const TENANT_KEYED = (key: string) => [
+  { method: 'get', path: `/t/${key}/metadata` },
   { method: 'delete', path: `/t/${key}/account/groups/g-1` },
   { method: 'delete', path: `/t/${key}/account/groups/g-1/users/u-1` },
   { method: 'post', path: `/t/${key}/data/notifications`, body: { organizations: [{ id: 'g-1', name: 'Nobody Inc' }] } },
@@ -83,6 +84,17 @@ describe.each(databaseKinds())('account webhooks (%s)', (kind) => {
       // A tenant key that does not exist in the path is refused the same way, even with valid credentials.
       for (const route of TENANT_KEYED('no-such-tenant')) expect((await call(route, tenant.auth)).status).toBe(401);
     });
+  });
+
+  it("serves the webhook paths the tenant's manifest announces", async () => {
+    const manifest = await t.http.get(`/t/${tenant.key}/metadata`).set('Authorization', tenant.auth).expect(200);
+    const { account, data } = manifest.body.webhook;
+    const groups = account.groups_path.replace(':id', 'manifest-grp');
+    const users = account.group_users_path.replace(':group_id', 'manifest-grp').replace(':id', 'manifest-usr');
+    expect((await t.http.delete(users).set('Authorization', tenant.auth).expect(200)).body).toEqual({ success: true });
+    expect((await t.http.delete(groups).set('Authorization', tenant.auth).expect(200)).body).toEqual({ success: true });
+    const notified = await t.http.post(data.notifications_path).set('Authorization', tenant.auth).send({ organizations: [] }).expect(200);
+    expect(notified.body).toMatchObject({ success: true, results: { organizations: [] } });
   });
 
   describe('DELETE /t/{key}/account/groups/{groupUid}', () => {

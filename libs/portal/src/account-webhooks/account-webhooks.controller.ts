@@ -5,7 +5,7 @@ import { AccountWebhooksService } from './account-webhooks.service';
 
 const SUCCESS = { success: true } as const;
 
-@ApiTags('portal')
+@ApiTags('tenant-keyed')
 @TenantKeyed()
 @ApiParam({ name: 'tenantKey', description: 'The tenant; only its own API key is accepted' })
 @Controller('t/:tenantKey/account/groups')

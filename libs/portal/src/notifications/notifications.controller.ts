@@ -13,7 +13,7 @@ const RECORD_RESULT = {
   },
 };
 
-@ApiTags('portal')
+@ApiTags('tenant-keyed')
 @TenantKeyed()
 @ApiParam({ name: 'tenantKey', description: 'The tenant; only its own API key is accepted' })
 @Controller('t/:tenantKey/data/notifications')

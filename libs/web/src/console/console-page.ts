@@ -19,7 +19,6 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/entitlements', label: 'Entitlements', ready: true },
   { href: '/console/webhooks', label: 'Webhooks', ready: false },
   { href: '/console/billing', label: 'Billing', ready: false },
-  { href: '/console/identity-links', label: 'Identity map', ready: false },
   { href: '/console/audit', label: 'Audit log', ready: true },
 ];
 

@@ -10,13 +10,13 @@ describe('notification envelope', () => {
   });
 
   it.each([
-    [null, /JSON object/],
-    [[], /JSON object/],
-    ['text', /JSON object/],
-    [{}, /no collection/],
-    [{ people: {} }, /people must be an array/],
-    [{ people: Array.from({ length: MAX_RECORDS + 1 }, () => ({})) }, /at most 1000/],
-  ])('refuses %j with a message that says what is wrong', (body, message) => {
+    ['null', null, /JSON object/],
+    ['an array', [], /JSON object/],
+    ['text', 'text', /JSON object/],
+    ['an empty object', {}, /no collection/],
+    ['a collection that is not an array', { people: {} }, /people must be an array/],
+    ['too many records', { people: Array.from({ length: MAX_RECORDS + 1 }, () => ({})) }, /at most 1000/],
+  ])('refuses %s with a message that says what is wrong', (_label, body, message) => {
     expect(() => parseEnvelope(body)).toThrow(DomainException);
     expect(() => parseEnvelope(body)).toThrow(message);
   });

@@ -27,3 +27,4 @@ export * from './events/outbox.service';
 export * from './jobs/job-queue';
 export { requestLogger, rootLogger } from './logging/logger.options';
 export * from './http/safe-redirect';
+export * from './database/insert-rows';

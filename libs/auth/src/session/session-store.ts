@@ -37,6 +37,7 @@ export class DatabaseSessionBackend implements SessionBackend {
       .insert()
       .values(repo.create({ sid, data, expiresAt, userId }))
       .orUpdate(['data', 'expires_at', 'user_id', 'updated_at'], ['sid'])
+      .updateEntity(false)
       .execute();
     await this.sweep();
   }

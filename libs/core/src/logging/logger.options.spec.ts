@@ -33,15 +33,13 @@ describe('requestLogger', () => {
     const cfg = config('warn');
     const lines: Record<string, unknown>[] = [];
     const root = rootLogger(cfg);
-    jest
-      .spyOn(root, 'child')
-      .mockImplementation(
-        () =>
-          ({
-            warn: (o: Record<string, unknown>) => lines.push({ level: 'warn', ...o }),
-            info: () => lines.push({ level: 'info' }),
-          }) as never,
-      );
+    jest.spyOn(root, 'child').mockImplementation(
+      () =>
+        ({
+          warn: (o: Record<string, unknown>) => lines.push({ level: 'warn', ...o }),
+          info: () => lines.push({ level: 'info' }),
+        }) as never,
+    );
     const log = requestLogger(cfg);
     const ok = exchange('/api/v1/users?email=secret@example.com');
     log(ok.req, ok.res as never, () => undefined);

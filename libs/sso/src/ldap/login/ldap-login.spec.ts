@@ -1,5 +1,5 @@
-import type { AuthSettingsService, FirstFactorRoutes } from '@portico/auth';
-import type { LoginAccount, UserCredentialsService } from '@portico/users';
+import type { FirstFactorRoutes, LoginAttempt } from '@portico/auth';
+import type { LoginAccount } from '@portico/users';
 import type { DirectoryClient, DirectoryEntry, DirectorySession } from '../client/directory-client';
 import { dnHash } from '../config/dn';
 import { PRESET_DEFAULTS } from '../config/presets';
@@ -72,14 +72,16 @@ function setup(
   const accounts = {
     accountFor: async (_d: unknown, _t: unknown, claimed: LoginAccount | null) => ({ ok: true, account: claimed ?? account() }),
   } as unknown as DirectoryAccounts;
-  const router = new LdapLoginRouter(
-    { register: () => undefined } as unknown as FirstFactorRoutes,
-    { isMethodEnabled: async () => opts.ldapOn ?? true } as unknown as AuthSettingsService,
-    { findByLogin: async () => (opts.account === undefined ? null : opts.account) } as unknown as UserCredentialsService,
-    store,
-    client,
-    accounts,
-  );
+  const real = new LdapLoginRouter({ register: () => undefined } as unknown as FirstFactorRoutes, store, client, accounts);
+  // What LoginService hands every router: the tenant's method switches and the account the login names.
+  const router = {
+    route: (attempt: Pick<LoginAttempt, 'tenant' | 'login' | 'siteId'>) =>
+      real.route({
+        ...attempt,
+        methods: { password: true, saml: false, ldap: opts.ldapOn ?? true, external: false },
+        account: opts.account === undefined ? null : opts.account,
+      }),
+  };
   const tenant = { id: 'tenant-1', key: 'acme', name: 'Acme', status: 'active' as const };
   return { router, calls, tenant };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AuthSettingsService, FirstFactor, FirstFactorResult, FirstFactorRouter, FirstFactorRoutes, LoginAttempt } from '@portico/auth';
+import { FirstFactor, FirstFactorResult, FirstFactorRouter, FirstFactorRoutes, LoginAttempt } from '@portico/auth';
 import type { TenantRef } from '@portico/tenants';
-import { LoginAccount, UserCredentialsService } from '@portico/users';
+import { LoginAccount } from '@portico/users';
 import { DirectoryClient, DirectoryError, type DirectoryEntry } from '../client/directory-client';
 import { dnHash } from '../config/dn';
 import { DirectoryStore, type LoginDirectory } from '../directory-store';
@@ -25,8 +25,6 @@ export const DIRECTORY_UNAVAILABLE = 'The directory could not be reached. Try ag
 export class LdapLoginRouter implements FirstFactorRouter, OnModuleInit {
   constructor(
     private readonly routes: FirstFactorRoutes,
-    private readonly settings: AuthSettingsService,
-    private readonly credentials: UserCredentialsService,
     private readonly store: DirectoryStore,
     private readonly client: DirectoryClient,
     private readonly accounts: DirectoryAccounts,
@@ -38,10 +36,10 @@ export class LdapLoginRouter implements FirstFactorRouter, OnModuleInit {
 
   async route(attempt: LoginAttempt): Promise<FirstFactor | null> {
     const tenantId = attempt.tenant?.id ?? null;
-    if (!(await this.settings.isMethodEnabled(tenantId, 'ldap'))) return null;
+    if (!attempt.methods.ldap) return null;
     const directories = await this.store.forLogin(tenantId);
     if (!directories.length) return null;
-    const account = await this.credentials.findByLogin(tenantId, attempt.login);
+    const account = attempt.account;
     if (account?.isPlatformAdmin) return null;
     if (account) {
       const link = await this.store.accountOf(account.id);

@@ -18,6 +18,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Responses are per caller (API) or carry a fresh CSRF token (pages): an ETag would be hashed on
+  // every response and never match. Static assets keep serve-static's own validators.
+  app.set('etag', false);
   // The entitlement check (repositories call it on every access) goes before every other middleware.
   app.use(entitlementCheckRoute(app.get(EntitlementCheckService)));
   app.use(requestLogger(config));

@@ -3,6 +3,7 @@ import { Authentication1764000100000 } from './1764000100000-authentication';
 import { ExternalLogin1764000200000 } from './1764000200000-external-login';
 import { Entitlements1764000300000 } from './1764000300000-entitlements';
 import { IdentityMapOutboxIntegrations1764000400000 } from './1764000400000-identity-map-outbox-integrations';
+import { Webhooks1764000800000 } from './1764000800000-webhooks';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   ExternalLogin1764000200000,
   Entitlements1764000300000,
   IdentityMapOutboxIntegrations1764000400000,
+  Webhooks1764000800000,
 ];

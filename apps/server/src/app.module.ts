@@ -1,34 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
-import { AppConfig, CoreModule } from '@portico/core';
+import { AppConfig } from '@portico/core';
 import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
-import { IdentityMapModule } from '@portico/identity-map';
-import { OrganizationsModule } from '@portico/organizations';
-import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
-import { UsersModule } from '@portico/users';
 import { WebModule } from '@portico/web';
-import { ALL_MIGRATIONS } from '../../../migrations';
-import { ALL_ENTITIES } from './entities';
+import { coreModule, DOMAIN_MODULES } from './portico-modules';
 
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS }),
-        TenantsModule,
-        OrganizationsModule,
-        UsersModule,
-        IdentityMapModule,
-        AuthModule,
-        SignupModule,
-        ExternalLoginModule,
-        EntitlementsModule,
-        WebModule,
-      ],
+      imports: [coreModule(config), ...DOMAIN_MODULES, AuthModule, SignupModule, ExternalLoginModule, EntitlementsModule, WebModule],
     };
   }
 }

@@ -12,6 +12,7 @@ import {
 import { Organization } from '@portico/organizations';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
+import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -38,4 +39,7 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  WebhookEndpoint,
+  WebhookMessage,
+  WebhookAttempt,
 ];

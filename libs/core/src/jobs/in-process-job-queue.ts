@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AppConfig } from '../config/app-config';
 import { JobHandler, JobOptions, JobQueue } from './job-queue';
 import { JobRegistry } from './job-registry';
@@ -23,6 +24,9 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   private readonly lanes = new Map<string, Lane>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
+  // Jobs run in the context of the boot, not of whoever enqueued them: a job enqueued inside a
+  // transaction must not find that (by then finished) transaction as its own.
+  private readonly detached = AsyncLocalStorage.snapshot();
 
   constructor(
     private readonly registry: JobRegistry,
@@ -43,7 +47,7 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
       this.timers.delete(timer);
       this.whenFree(jobName, () => {
         if (key) this.queued.delete(key);
-        this.run(jobName, handler, data);
+        this.detached(() => this.run(jobName, handler, data));
       });
     }, options.delayMs ?? 0);
     timer.unref();

@@ -64,13 +64,15 @@ export class WebhookReceiver {
 }
 
 /** Polls until `check` returns a truthy value (or throws its last error after `timeoutMs`). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'the condition'): Promise<NonNullable<T>> {
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'the condition'): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
       last = undefined;
     } catch (err) {
       last = err;

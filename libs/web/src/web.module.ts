@@ -6,6 +6,7 @@ import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { UsersModule } from '@portico/users';
+import { WebhooksModule } from '@portico/webhooks';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
 import { ConsoleExternalLoginSettingsController } from './console/external-login-settings.controller';
@@ -17,6 +18,7 @@ import { ConsoleEntitlementsController } from './console/entitlements.controller
 import { ConsoleOrganizationsController } from './console/organizations.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
+import { ConsoleWebhooksController } from './console/webhooks.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
 import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
@@ -24,7 +26,7 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule],
+  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, WebhooksModule],
   controllers: [
     ConsoleLoginController,
     DashboardController,
@@ -38,6 +40,7 @@ import { SignupPageController } from './public/signup-page.controller';
     ConsoleEntitlementSourcesController,
     ConsoleExternalLoginController,
     ConsoleExternalLoginSettingsController,
+    ConsoleWebhooksController,
     LoginController,
     AccountController,
     SignupPageController,

@@ -42,7 +42,11 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
     });
 
     const worker = async () => {
-      const w = new WorkerProcess(build.dir, { ...jobsEnv, DATABASE_URL: t.config.database.kind === 'sqlite' ? `sqlite:${t.config.database.location}` : t.config.database.location, PORTICO_SECRET_KEY: SECRET_KEY });
+      const w = new WorkerProcess(build.dir, {
+        ...jobsEnv,
+        DATABASE_URL: t.config.database.kind === 'sqlite' ? `sqlite:${t.config.database.location}` : t.config.database.location,
+        PORTICO_SECRET_KEY: SECRET_KEY,
+      });
       workers.push(w);
       return w.start();
     };
@@ -50,12 +54,21 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
       const r = await new WebhookReceiver(respond).start();
       receivers.push(r);
       const tenant = await makeTenant(t);
-      const { body } = await t.http.post(EP).set('Authorization', tenant.auth).send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true }).expect(201);
+      const { body } = await t.http
+        .post(EP)
+        .set('Authorization', tenant.auth)
+        .send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
+        .expect(201);
       return { r, tenant, endpoint: body as { id: string; secret: string } };
     };
     const messages = async (tenant: TenantFixture, id: string) =>
-      (await t.http.get(`${EP}/${id}/messages`).set('Authorization', tenant.auth).expect(200)).body.items as { id: string; status: string; attempts: number }[];
-    const undispatched = async () => Number((await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM outbox_events WHERE dispatched_at IS NULL'))[0].n);
+      (await t.http.get(`${EP}/${id}/messages`).set('Authorization', tenant.auth).expect(200)).body.items as {
+        id: string;
+        status: string;
+        attempts: number;
+      }[];
+    const undispatched = async () =>
+      Number((await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM outbox_events WHERE dispatched_at IS NULL'))[0].n);
 
     it('leaves jobs to the workers: nothing moves until one runs, then it delivers', async () => {
       const { r, tenant, endpoint } = await subscribe();
@@ -63,7 +76,9 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
       expect(await undispatched()).toBeGreaterThanOrEqual(1);
       const w = await worker();
       const [hook] = await eventually(() => r.received.length && r.received, 30_000, 'a delivery by the worker');
-      expect(new Webhook(endpoint.secret).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({ data: { user: { id: user.id } } });
+      expect(new Webhook(endpoint.secret).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({
+        data: { user: { id: user.id } },
+      });
       await eventually(async () => (await messages(tenant, endpoint.id))[0]?.status === 'succeeded');
       expect(await w.stop('SIGTERM')).toBe(0);
     });
@@ -95,10 +110,14 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
       const [pending] = await messages(tenant, endpoint.id);
       expect(pending).toMatchObject({ status: 'pending', attempts: 0 });
       await worker();
-      const [message] = await eventually(async () => {
-        const items = await messages(tenant, endpoint.id);
-        return items[0]?.status === 'succeeded' && items;
-      }, 40_000, 'the restarted worker to deliver');
+      const [message] = await eventually(
+        async () => {
+          const items = await messages(tenant, endpoint.id);
+          return items[0]?.status === 'succeeded' && items;
+        },
+        40_000,
+        'the restarted worker to deliver',
+      );
       expect(r.received).toHaveLength(2);
       expect(r.received.map((h) => h.headers['webhook-id'])).toEqual([message.id, message.id]);
       expect(r.received[1].body).toBe(r.received[0].body);
@@ -112,10 +131,16 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
     const r = await new WebhookReceiver().start();
     try {
       const tenant = await makeTenant(t);
-      const { body: endpoint } = await t.http.post(EP).set('Authorization', tenant.auth).send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true }).expect(201);
+      const { body: endpoint } = await t.http
+        .post(EP)
+        .set('Authorization', tenant.auth)
+        .send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
+        .expect(201);
       const user = await makeUser(t, tenant.auth);
       const [hook] = await eventually(() => r.received.length && r.received);
-      expect(new Webhook(endpoint.secret).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({ data: { user: { id: user.id } } });
+      expect(new Webhook(endpoint.secret).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({
+        data: { user: { id: user.id } },
+      });
     } finally {
       await r.close();
       await t.close();

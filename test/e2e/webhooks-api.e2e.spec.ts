@@ -28,11 +28,20 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
   // The one-time secrets of POST and rotate-secret are the only secrets an answer may carry.
   afterEach(() =>
-    expect(problems.splice(0).filter((p) => !/^POST \/api\/v1\/webhooks\/endpoints(\/[^/]+\/rotate-secret)? → 20\d: answer contains "secret"$/.test(p))).toEqual([]),
+    expect(
+      problems
+        .splice(0)
+        .filter((p) => !/^POST \/api\/v1\/webhooks\/endpoints(\/[^/]+\/rotate-secret)? → 20\d: answer contains "secret"$/.test(p)),
+    ).toEqual([]),
   );
 
   const create = (auth: string, body: Record<string, unknown>) => t.http.post(base).set('Authorization', auth).send(body);
-  const local = (extra: Record<string, unknown> = {}) => ({ url: receiver.url(), events: ['user.created'], allowPrivateNetwork: true, ...extra });
+  const local = (extra: Record<string, unknown> = {}) => ({
+    url: receiver.url(),
+    events: ['user.created'],
+    allowPrivateNetwork: true,
+    ...extra,
+  });
 
   it('creates an endpoint for the calling tenant and shows its whsec_ secret once', async () => {
     const res = await create(a.auth, local({ events: ['user.created', 'organization.deleted'] })).expect(201);
@@ -73,10 +82,20 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
 
   it('refuses loopback, private and metadata destinations unless allowPrivateNetwork', async () => {
-    for (const url of ['https://127.0.0.1/hook', 'https://[::1]/hook', 'https://10.0.0.8/hook', 'https://169.254.169.254/latest/meta-data', 'https://192.168.1.10/']) {
+    for (const url of [
+      'https://127.0.0.1/hook',
+      'https://[::1]/hook',
+      'https://10.0.0.8/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://192.168.1.10/',
+    ]) {
       expectError(await create(a.auth, { url, events: ['user.created'] }), 400, /url: Refused to connect .* needs allowPrivateNetwork/);
     }
-    expectError(await create(a.auth, { url: receiver.url(), events: ['user.created'] }), 400, /plain http:\/\/ is allowed only for an endpoint marked allowPrivateNetwork/);
+    expectError(
+      await create(a.auth, { url: receiver.url(), events: ['user.created'] }),
+      400,
+      /plain http:\/\/ is allowed only for an endpoint marked allowPrivateNetwork/,
+    );
     await create(a.auth, { url: 'https://hooks.example.com/portico', events: ['user.created'] }).expect(201);
   });
 
@@ -89,7 +108,10 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
       .expect(200);
     expect(put.body).toMatchObject({ url: receiver.url('/other'), events: ['user.deleted'], enabled: false, allowPrivateNetwork: true });
     expectError(
-      await t.http.put(`${base}/${ep.id}`).set('Authorization', a.auth).send({ url: receiver.url(), events: ['user.deleted'], allowPrivateNetwork: false }),
+      await t.http
+        .put(`${base}/${ep.id}`)
+        .set('Authorization', a.auth)
+        .send({ url: receiver.url(), events: ['user.deleted'], allowPrivateNetwork: false }),
       400,
       /url:/,
     );
@@ -99,7 +121,11 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
 
   it('rotates the secret: a new one once, the previous kept for the overlap', async () => {
     const { body: ep } = await create(a.auth, local()).expect(201);
-    const rotated = await t.http.post(`${base}/${ep.id}/rotate-secret`).set('Authorization', a.auth).send({ overlapMinutes: 60 }).expect(200);
+    const rotated = await t.http
+      .post(`${base}/${ep.id}/rotate-secret`)
+      .set('Authorization', a.auth)
+      .send({ overlapMinutes: 60 })
+      .expect(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(ep.secret);
     const expires = new Date(rotated.body.previousSecretExpiresAt).getTime();
@@ -107,7 +133,11 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
     expect(expires).toBeLessThan(Date.now() + 65 * 60_000);
     const got = await t.http.get(`${base}/${ep.id}`).set('Authorization', a.auth).expect(200);
     expect(got.body.previousSecretExpiresAt).toBe(rotated.body.previousSecretExpiresAt);
-    expectError(await t.http.post(`${base}/${ep.id}/rotate-secret`).set('Authorization', a.auth).send({ overlapMinutes: 99999 }), 400, /overlapMinutes/);
+    expectError(
+      await t.http.post(`${base}/${ep.id}/rotate-secret`).set('Authorization', a.auth).send({ overlapMinutes: 99999 }),
+      400,
+      /overlapMinutes/,
+    );
   });
 
   it('keeps tenants apart: another tenant’s endpoints, deliveries and messages are 404', async () => {
@@ -120,7 +150,13 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
     expectError(await t.http.post(`${base}/${ep.id}/rotate-secret`).set('Authorization', b.auth).send({}), 404);
     expectError(await t.http.get(`${base}/${ep.id}/deliveries`).set('Authorization', b.auth), 404);
     expectError(await t.http.get(`${base}/${ep.id}/messages`).set('Authorization', b.auth), 404);
-    expectError(await t.http.post(`${base}/${ep.id}/replay`).set('Authorization', b.auth).send({ since: new Date(0).toISOString() }), 404);
+    expectError(
+      await t.http
+        .post(`${base}/${ep.id}/replay`)
+        .set('Authorization', b.auth)
+        .send({ since: new Date(0).toISOString() }),
+      404,
+    );
     expectError(await t.http.post(`/api/v1/webhooks/messages/${randomUUID()}/resend`).set('Authorization', b.auth), 404);
     expectError(await create(b.auth, local({ tenantKey: a.key })), 403, /own tenant/);
     await t.http.get(`${base}/${ep.id}`).set('Authorization', a.auth).expect(200);

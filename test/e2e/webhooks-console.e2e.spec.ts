@@ -19,7 +19,9 @@ describe.each(databaseKinds())('console: webhooks (%s)', (kind) => {
   let answer = 500;
 
   const errorsOf = (html: string) =>
-    [...(/data-testid="form-errors"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '').matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => decode(m[1]));
+    [...(/data-testid="form-errors"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '').matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) =>
+      decode(m[1]),
+    );
   const endpointId = (html: string) => /action="\/console\/webhooks\/([0-9a-f-]{36})\/rotate-secret"/.exec(html)![1];
   const form = (extra: Record<string, string | string[]> = {}) => ({
     tenantKey: tenant.key,
@@ -51,7 +53,11 @@ describe.each(databaseKinds())('console: webhooks (%s)', (kind) => {
   });
 
   it('refuses an endpoint it may not call or that subscribes to nothing, keeping what was typed', async () => {
-    const res = await admin.submit('/console/webhooks', form({ url: 'https://127.0.0.1:9/hook', allowPrivateNetwork: '' }), '/console/webhooks');
+    const res = await admin.submit(
+      '/console/webhooks',
+      form({ url: 'https://127.0.0.1:9/hook', allowPrivateNetwork: '' }),
+      '/console/webhooks',
+    );
     expect(res.status).toBe(400);
     expect(errorsOf(res.text)).toEqual([expect.stringMatching(/^url: Refused to connect to 127\.0\.0\.1 .*needs allowPrivateNetwork/)]);
     expect(res.text).toContain('value="https://127.0.0.1:9/hook"');

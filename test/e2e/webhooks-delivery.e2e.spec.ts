@@ -45,16 +45,21 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
       .expect(201);
     return { tenant, endpoint: res.body as { id: string; secret: string } };
   };
-  const endpointOf = async (tenant: TenantFixture, id: string) => (await t.http.get(`${EP}/${id}`).set('Authorization', tenant.auth).expect(200)).body;
+  const endpointOf = async (tenant: TenantFixture, id: string) =>
+    (await t.http.get(`${EP}/${id}`).set('Authorization', tenant.auth).expect(200)).body;
   const messagesOf = async (tenant: TenantFixture, id: string) =>
     (await t.http.get(`${EP}/${id}/messages`).set('Authorization', tenant.auth).expect(200)).body.items;
   const attemptsOf = async (tenant: TenantFixture, id: string) =>
     (await t.http.get(`${EP}/${id}/deliveries`).set('Authorization', tenant.auth).expect(200)).body.items;
   const settled = (tenant: TenantFixture, id: string, status: 'succeeded' | 'failed', count = 1) =>
-    eventually(async () => {
-      const items = await messagesOf(tenant, id);
-      return items.length === count && items.every((m: { status: string }) => m.status === status) && items;
-    }, 20_000, `${count} message(s) ${status}`);
+    eventually(
+      async () => {
+        const items = await messagesOf(tenant, id);
+        return items.length === count && items.every((m: { status: string }) => m.status === status) && items;
+      },
+      20_000,
+      `${count} message(s) ${status}`,
+    );
 
   it('delivers user.created signed per Standard Webhooks, verifiable by the standardwebhooks library', async () => {
     const r = await receiver();
@@ -89,19 +94,45 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
 
   it('sends only subscribed events of the endpoint’s own tenant: users, organizations, memberships', async () => {
     const r = await receiver();
-    const { tenant } = await subscribe(r, ['organization.created', 'organization.updated', 'membership.created', 'membership.updated', 'membership.deleted', 'user.billable_changed', 'user.deleted', 'organization.deleted']);
+    const { tenant } = await subscribe(r, [
+      'organization.created',
+      'organization.updated',
+      'membership.created',
+      'membership.updated',
+      'membership.deleted',
+      'user.billable_changed',
+      'user.deleted',
+      'organization.deleted',
+    ]);
     const other = await makeTenant(t);
     await makeOrganization(t, other.auth);
     const org = await makeOrganization(t, tenant.auth, { externalUid: 'grp-1' });
     const user = await makeUser(t, tenant.auth);
     await t.http.patch(`/api/v1/organizations/${org.id}`).set('Authorization', tenant.auth).send({ name: 'Renamed' }).expect(200);
-    await t.http.post(`/api/v1/organizations/${org.id}/members`).set('Authorization', tenant.auth).send({ userId: user.id, role: 'member' }).expect(201);
-    await t.http.put(`/api/v1/organizations/${org.id}/members/${user.id}`).set('Authorization', tenant.auth).send({ role: 'admin' }).expect(200);
+    await t.http
+      .post(`/api/v1/organizations/${org.id}/members`)
+      .set('Authorization', tenant.auth)
+      .send({ userId: user.id, role: 'member' })
+      .expect(201);
+    await t.http
+      .put(`/api/v1/organizations/${org.id}/members/${user.id}`)
+      .set('Authorization', tenant.auth)
+      .send({ role: 'admin' })
+      .expect(200);
     await t.http.delete(`/api/v1/organizations/${org.id}/members/${user.id}`).set('Authorization', tenant.auth).expect(204);
     await t.http.put(`/api/v1/users/${user.id}/billable`).set('Authorization', tenant.auth).send({ billable: true }).expect(200);
     await t.http.delete(`/api/v1/users/${user.id}`).set('Authorization', tenant.auth).expect(204);
     await t.http.delete(`/api/v1/organizations/${org.id}`).set('Authorization', tenant.auth).expect(204);
-    const expected = ['organization.created', 'organization.updated', 'membership.created', 'membership.updated', 'membership.deleted', 'user.billable_changed', 'user.deleted', 'organization.deleted'];
+    const expected = [
+      'organization.created',
+      'organization.updated',
+      'membership.created',
+      'membership.updated',
+      'membership.deleted',
+      'user.billable_changed',
+      'user.deleted',
+      'organization.deleted',
+    ];
     await eventually(() => r.received.length >= expected.length, 20_000, 'every event');
     expect(new Set(r.received.map((h) => h.json.type))).toEqual(new Set(expected));
     expect(r.received).toHaveLength(expected.length);
@@ -109,7 +140,9 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
       organization: { id: org.id, tenantKey: tenant.key, siteId: org.siteId, name: 'Renamed', externalUid: 'grp-1' },
       changed: ['name'],
     });
-    expect(r.of('membership.updated')[0].json.data).toEqual({ membership: { userId: user.id, organizationId: org.id, role: 'admin', tenantKey: tenant.key } });
+    expect(r.of('membership.updated')[0].json.data).toEqual({
+      membership: { userId: user.id, organizationId: org.id, role: 'admin', tenantKey: tenant.key },
+    });
     expect(r.of('membership.deleted')[0].json.data.membership.role).toBe('admin');
     expect(r.of('user.billable_changed')[0].json.data.user).toMatchObject({ id: user.id, billable: true });
     expect(new Set(r.received.map((h) => h.headers['webhook-id'])).size).toBe(expected.length);
@@ -122,7 +155,10 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     // A conflict: the API's own transaction rolls back.
     await t.http.post('/api/v1/users').set('Authorization', tenant.auth).send({ email: existing.email }).expect(409);
     // A failure later in the caller's transaction undoes the user and its event together.
-    const ctx = new RequestContext({ kind: 'tenant', id: tenant.keyId, label: tenant.key, tenantId: tenant.id, tenantKey: tenant.key }, tenant.id);
+    const ctx = new RequestContext(
+      { kind: 'tenant', id: tenant.keyId, label: tenant.key, tenantId: tenant.id, tenantKey: tenant.key },
+      tenant.id,
+    );
     await expect(
       t.app.get(TransactionService).run(async () => {
         await t.app.get(UsersService).create(ctx, { email: 'rolled-back@example.com', firstName: 'Roll', lastName: 'Back' });
@@ -132,7 +168,9 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     const after = await makeUser(t, tenant.auth);
     await settled(tenant, endpoint.id, 'succeeded', 2);
     expect(r.received.map((h) => h.json.data.user.email)).toEqual([existing.email, after.email]);
-    const [{ count }] = await t.app.get(DataSource).query(`SELECT COUNT(*) AS count FROM outbox_events WHERE data LIKE '%rolled-back@example.com%'`);
+    const [{ count }] = await t.app
+      .get(DataSource)
+      .query(`SELECT COUNT(*) AS count FROM outbox_events WHERE data LIKE '%rolled-back@example.com%'`);
     expect(Number(count)).toBe(0);
   });
 
@@ -144,9 +182,17 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     expect(r.received).toHaveLength(3);
     expect(new Set(r.received.map((h) => h.headers['webhook-id']))).toEqual(new Set([message.id]));
     expect(new Set(r.received.map((h) => h.body)).size).toBe(1);
-    for (const h of r.received) expect(() => new Webhook(endpoint.secret).verify(h.body, h.headers as Record<string, string>)).not.toThrow();
+    for (const h of r.received)
+      expect(() => new Webhook(endpoint.secret).verify(h.body, h.headers as Record<string, string>)).not.toThrow();
     const attempts = await attemptsOf(tenant, endpoint.id);
-    expect(attempts.map((a: { attempt: number; statusCode: number; error: string | null; responseBody: string | null }) => [a.attempt, a.statusCode, a.error, a.responseBody])).toEqual([
+    expect(
+      attempts.map((a: { attempt: number; statusCode: number; error: string | null; responseBody: string | null }) => [
+        a.attempt,
+        a.statusCode,
+        a.error,
+        a.responseBody,
+      ]),
+    ).toEqual([
       [3, 204, null, ''],
       [2, 500, 'HTTP 500', 'boom 1'],
       [1, 500, 'HTTP 500', 'boom 0'],
@@ -160,8 +206,18 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     const { tenant, endpoint } = await subscribe(r, ['user.created']);
     await makeUser(t, tenant.auth);
     const [message] = await settled(tenant, endpoint.id, 'failed');
-    expect(message).toMatchObject({ attempts: 3, lastStatusCode: 503, lastError: 'HTTP 503', nextAttemptAt: null, failedAt: expect.any(String) });
-    expect(await endpointOf(tenant, endpoint.id)).toMatchObject({ enabled: true, consecutiveFailures: 3, failingSince: expect.any(String) });
+    expect(message).toMatchObject({
+      attempts: 3,
+      lastStatusCode: 503,
+      lastError: 'HTTP 503',
+      nextAttemptAt: null,
+      failedAt: expect.any(String),
+    });
+    expect(await endpointOf(tenant, endpoint.id)).toMatchObject({
+      enabled: true,
+      consecutiveFailures: 3,
+      failingSince: expect.any(String),
+    });
   });
 
   it('honours Retry-After on 429', async () => {
@@ -186,13 +242,21 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     expect(ep).toMatchObject({ enabled: false, disabledReason: expect.stringMatching(/410 Gone/), disabledAt: expect.any(String) });
     // Disabled: later events make no message for it (a second endpoint shows they were processed).
     const witness = await receiver();
-    await t.http.post(EP).set('Authorization', tenant.auth).send({ url: witness.url(), events: ['user.created'], allowPrivateNetwork: true }).expect(201);
+    await t.http
+      .post(EP)
+      .set('Authorization', tenant.auth)
+      .send({ url: witness.url(), events: ['user.created'], allowPrivateNetwork: true })
+      .expect(201);
     await makeUser(t, tenant.auth);
     await makeUser(t, tenant.auth);
     await eventually(() => witness.received.length === 2, 20_000, 'the witness endpoint to get both events');
     expect(await messagesOf(tenant, endpoint.id)).toHaveLength(1);
     expect(r.received).toHaveLength(1);
-    const enabled = await t.http.put(`${EP}/${endpoint.id}`).set('Authorization', tenant.auth).send({ url: r.url(), events: ['user.created'], enabled: true }).expect(200);
+    const enabled = await t.http
+      .put(`${EP}/${endpoint.id}`)
+      .set('Authorization', tenant.auth)
+      .send({ url: r.url(), events: ['user.created'], enabled: true })
+      .expect(200);
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
   });
 
@@ -272,7 +336,10 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     healthy = true;
     const resent = await t.http.post(`/api/v1/webhooks/messages/${failed[0].id}/resend`).set('Authorization', tenant.auth).expect(202);
     expect(resent.body).toMatchObject({ id: failed[0].id, status: 'pending' });
-    await eventually(async () => (await t.http.get(`/api/v1/webhooks/messages/${failed[0].id}`).set('Authorization', tenant.auth)).body.status === 'succeeded');
+    await eventually(
+      async () =>
+        (await t.http.get(`/api/v1/webhooks/messages/${failed[0].id}`).set('Authorization', tenant.auth)).body.status === 'succeeded',
+    );
     expect(r.received.at(-1)!.headers['webhook-id']).toBe(failed[0].id);
     const other = await makeTenant(t);
     await t.http.post(`/api/v1/webhooks/messages/${failed[1].id}/resend`).set('Authorization', other.auth).expect(404);
@@ -287,7 +354,13 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     const r = await receiver((_h, res) => void res.writeHead(500).end());
     const { tenant, endpoint } = await subscribe(r, ['user.created']);
     const sixDaysAgo = new Date(Date.now() - 6 * 86_400_000);
-    await t.app.get(DataSource).createQueryBuilder().update('webhook_endpoints').set({ failingSince: sixDaysAgo, consecutiveFailures: 40 }).where('id = :id', { id: endpoint.id }).execute();
+    await t.app
+      .get(DataSource)
+      .createQueryBuilder()
+      .update('webhook_endpoints')
+      .set({ failingSince: sixDaysAgo, consecutiveFailures: 40 })
+      .where('id = :id', { id: endpoint.id })
+      .execute();
     await makeUser(t, tenant.auth);
     const ep = await eventually(async () => {
       const e = await endpointOf(tenant, endpoint.id);

@@ -26,7 +26,16 @@ import { SignupPageController } from './public/signup-page.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
-  imports: [AuthModule, TenantsModule, OrganizationsModule, UsersModule, SignupModule, EntitlementsModule, ExternalLoginModule, WebhooksModule],
+  imports: [
+    AuthModule,
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+    SignupModule,
+    EntitlementsModule,
+    ExternalLoginModule,
+    WebhooksModule,
+  ],
   controllers: [
     ConsoleLoginController,
     DashboardController,

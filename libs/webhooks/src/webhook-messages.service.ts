@@ -68,7 +68,11 @@ export class WebhookMessagesService {
       const endpoint = await m.findOneByOrFail(WebhookEndpoint, { id: msg.endpointId });
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then resend');
       Object.assign(msg, { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null });
-      await m.update(WebhookMessage, { id: msg.id }, { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null });
+      await m.update(
+        WebhookMessage,
+        { id: msg.id },
+        { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null },
+      );
       await this.audit.record(m, ctx, {
         action: 'webhook_message.resent',
         targetType: 'webhook_message',

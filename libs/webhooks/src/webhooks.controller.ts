@@ -69,7 +69,10 @@ export class WebhookEndpointsController {
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  @ApiOkResponse({ type: RotatedWebhookSecretView, description: 'The new secret, shown once; the previous one signs too during the overlap' })
+  @ApiOkResponse({
+    type: RotatedWebhookSecretView,
+    description: 'The new secret, shown once; the previous one signs too during the overlap',
+  })
   @ApiNotFoundResponse()
   rotate(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
     return this.webhooks.rotateSecret(ctx, id, dto);

@@ -82,7 +82,8 @@ export class AppConfig {
     this.jobsInServer = bool(env, 'JOBS_IN_SERVER', true, problems);
     this.jobsConcurrency = int(env, 'JOBS_CONCURRENCY', 50, problems, 1, 1000);
     this.jobsPrefix = env.JOBS_PREFIX?.trim() || 'portico';
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(this.jobsPrefix)) problems.push('JOBS_PREFIX must be 1–64 letters, digits, dots, dashes or underscores');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(this.jobsPrefix))
+      problems.push('JOBS_PREFIX must be 1–64 letters, digits, dots, dashes or underscores');
     this.webhookRetrySchedule = retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems);
     this.webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, problems, 1, 60) * 1000;
     this.secretKey = resolveSecretKey(env, this.nodeEnv, this.database, problems);

@@ -45,7 +45,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     const subscribers = this.registry.outboxSubscribers();
     if (!subscribers.length) return 0;
     // The idle case reads only (no transaction, no lock): most polls find nothing.
-    const waiting = await this.tx.manager.createQueryBuilder(OutboxEvent, 'e').select('e.id').where('e.dispatched_at IS NULL').limit(1).getRawOne();
+    const waiting = await this.tx.manager
+      .createQueryBuilder(OutboxEvent, 'e')
+      .select('e.id')
+      .where('e.dispatched_at IS NULL')
+      .limit(1)
+      .getRawOne();
     if (!waiting) return 0;
     return this.tx.run(async (m) => {
       const qb = m

@@ -11,11 +11,21 @@ function events(form: FormBody): string[] {
 }
 
 export function endpointFromCreateForm(form: FormBody): Record<string, unknown> {
-  return { tenantKey: optionalText(form, 'tenantKey'), url: text(form, 'url'), events: events(form), allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork') };
+  return {
+    tenantKey: optionalText(form, 'tenantKey'),
+    url: text(form, 'url'),
+    events: events(form),
+    allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork'),
+  };
 }
 
 export function endpointFromEditForm(form: FormBody): Record<string, unknown> {
-  return { url: text(form, 'url'), events: events(form), enabled: checkbox(form, 'enabled'), allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork') };
+  return {
+    url: text(form, 'url'),
+    events: events(form),
+    enabled: checkbox(form, 'enabled'),
+    allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork'),
+  };
 }
 
 /** Every event as a checkbox, ticked when subscribed. */
@@ -32,7 +42,11 @@ export function formValues(e: WebhookEndpointView): FormBody {
 export function endpointState(e: WebhookEndpointView): { label: string; tone: string; detail: string | null } {
   if (!e.enabled) return { label: 'disabled', tone: 'bad', detail: e.disabledReason ?? 'Disabled by an administrator.' };
   if (e.consecutiveFailures > 0) {
-    return { label: 'failing', tone: 'wait', detail: `${e.consecutiveFailures} failed attempt(s) in a row since ${e.failingSince ? new Date(e.failingSince).toISOString() : '?'}` };
+    return {
+      label: 'failing',
+      tone: 'wait',
+      detail: `${e.consecutiveFailures} failed attempt(s) in a row since ${e.failingSince ? new Date(e.failingSince).toISOString() : '?'}`,
+    };
   }
   return { label: 'healthy', tone: 'ok', detail: null };
 }
@@ -41,7 +55,14 @@ export function endpointState(e: WebhookEndpointView): { label: string; tone: st
 export function messageRow(m: WebhookMessageView): Record<string, unknown> {
   const tone = m.status === 'succeeded' ? 'ok' : m.status === 'failed' ? 'bad' : 'wait';
   const answer = m.lastError ?? (m.lastStatusCode ? `HTTP ${m.lastStatusCode}` : null);
-  return { ...m, tone, shortId: m.id.slice(0, 8), answer, answerIsError: !!m.lastError, canResend: m.status !== 'pending' || m.attempts > 0 };
+  return {
+    ...m,
+    tone,
+    shortId: m.id.slice(0, 8),
+    answer,
+    answerIsError: !!m.lastError,
+    canResend: m.status !== 'pending' || m.attempts > 0,
+  };
 }
 
 export function attemptRow(a: WebhookAttemptView): Record<string, unknown> {

@@ -54,12 +54,24 @@ export class ConsoleWebhooksController {
   }
 
   @Get(':id')
-  async edit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string, @Query() query: FormBody): Promise<void> {
+  async edit(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Query() query: FormBody,
+  ): Promise<void> {
     await this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), {}, offsetParam(query));
   }
 
   @Post(':id')
-  async update(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string, @Body() form: FormBody): Promise<void> {
+  async update(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
     const parsed = await parseForm(UpdateWebhookEndpointDto, endpointFromEditForm(form), WEBHOOK_LABELS);
     const updated = parsed.ok ? await attempt(() => this.webhooks.updateEndpoint(ctx, id, parsed.value)) : parsed;
     if (!updated.ok) return this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), { problem: updated.problem, form });
@@ -76,22 +88,42 @@ export class ConsoleWebhooksController {
   }
 
   @Post(':id/replay')
-  async replay(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string, @Body() form: FormBody): Promise<void> {
+  async replay(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
     const since = text(form, 'since');
     const parsed = await parseForm(ReplayDto, { since: since ? `${since}${since.length === 16 ? ':00Z' : ''}` : '' }, { since: 'Since' });
     const replayed = parsed.ok ? await attempt(() => this.webhooks.replayFailed(ctx, id, parsed.value.since)) : parsed;
     if (!replayed.ok) return this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), { replayProblem: replayed.problem });
-    flash(req, 'success', replayed.value.queued ? `${replayed.value.queued} failed message(s) queued again.` : 'No failed message since then.');
+    flash(
+      req,
+      'success',
+      replayed.value.queued ? `${replayed.value.queued} failed message(s) queued again.` : 'No failed message since then.',
+    );
     res.redirect(303, endpointPath(id));
   }
 
   @Post(':id/messages/:messageId/resend')
-  async resend(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string, @IdParam('messageId') messageId: string): Promise<void> {
+  async resend(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @IdParam('messageId') messageId: string,
+  ): Promise<void> {
     // The message must be this endpoint's (a 404 otherwise, as for any id the page did not offer).
     const message = await this.webhooks.getMessage(ctx, messageId);
     if (message.endpointId !== id) throw new NotFoundError('Webhook message');
     const resent = await attempt(() => this.webhooks.resend(ctx, messageId));
-    flash(req, resent.ok ? 'success' : 'error', resent.ok ? `Message ${messageId} queued to be sent again.` : resent.problem.errors.join(' '));
+    flash(
+      req,
+      resent.ok ? 'success' : 'error',
+      resent.ok ? `Message ${messageId} queued to be sent again.` : resent.problem.errors.join(' '),
+    );
     res.redirect(303, endpointPath(id));
   }
 
@@ -109,7 +141,14 @@ export class ConsoleWebhooksController {
     res.redirect(303, AREA);
   }
 
-  private async renderList(ctx: RequestContext, req: Request, res: Response, query: FormBody, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+  private async renderList(
+    ctx: RequestContext,
+    req: Request,
+    res: Response,
+    query: FormBody,
+    failure?: FormProblem,
+    form: FormBody = {},
+  ): Promise<void> {
     const page = await this.webhooks.listEndpoints(ctx, { limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
     res.status(failure?.status ?? 200).render(
       'pages/console/webhooks/list',

@@ -39,7 +39,11 @@ export class DeliveryService {
     const endpoint = message && (await m.findOneBy(WebhookEndpoint, { id: message.endpointId }));
     if (!message || !endpoint) return;
     if (!endpoint.enabled) {
-      await m.update(WebhookMessage, { id: message.id }, { status: 'failed', failedAt: new Date(), nextAttemptAt: null, lockedUntil: null, lastError: 'The endpoint is disabled' });
+      await m.update(
+        WebhookMessage,
+        { id: message.id },
+        { status: 'failed', failedAt: new Date(), nextAttemptAt: null, lockedUntil: null, lastError: 'The endpoint is disabled' },
+      );
       return;
     }
     const attempted = await this.send(message, endpoint);

@@ -5,11 +5,7 @@ export interface AttemptOutcome {
   retryAfter?: string | string[];
 }
 
-export type Verdict =
-  | { kind: 'succeeded' }
-  | { kind: 'gone' }
-  | { kind: 'retry'; delayMs: number; step: number }
-  | { kind: 'failed' };
+export type Verdict = { kind: 'succeeded' } | { kind: 'gone' } | { kind: 'retry'; delayMs: number; step: number } | { kind: 'failed' };
 
 /** How long a Retry-After may push a delivery back: as long as the longest step of the default schedule. */
 const MAX_RETRY_AFTER_MS = 10 * 3600_000;

@@ -1,12 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DOMAIN_EVENT_NAMES, IsOptionalNonNull, Trim } from '@portico/core';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 
 const EVENTS_MESSAGE = `events must list event names among: ${DOMAIN_EVENT_NAMES.join(', ')}`;
 
 export class UpdateWebhookEndpointDto {
-  @ApiProperty({ example: 'https://portal.example.com/hooks/portico', description: 'https:// (plain http:// only with allowPrivateNetwork)' })
+  @ApiProperty({
+    example: 'https://portal.example.com/hooks/portico',
+    description: 'https:// (plain http:// only with allowPrivateNetwork)',
+  })
   @Trim()
   @IsString()
   @Length(1, 2048)
@@ -57,7 +73,8 @@ export class WebhookEndpointView {
   @ApiProperty() enabled: boolean;
   @ApiProperty() allowPrivateNetwork: boolean;
   @ApiProperty({ description: 'Always true: the secret is write-only' }) secretSet: boolean;
-  @ApiProperty({ nullable: true, type: Date, description: 'Until then the previous secret signs too' }) previousSecretExpiresAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, description: 'Until then the previous secret signs too' })
+  previousSecretExpiresAt: Date | null;
   @ApiProperty({ nullable: true, type: String, description: 'Why Portico disabled the endpoint' }) disabledReason: string | null;
   @ApiProperty({ nullable: true, type: Date }) disabledAt: Date | null;
   @ApiProperty({ nullable: true, type: Date, description: 'First failure since the last success' }) failingSince: Date | null;

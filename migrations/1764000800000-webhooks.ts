@@ -47,6 +47,7 @@ export class Webhooks1764000800000 implements MigrationInterface {
           c.integer('schedule_step'),
           c.timestamp('next_attempt_at', { isNullable: true }),
           c.timestamp('locked_until', { isNullable: true }),
+          c.uuid('claim_token', { isNullable: true }),
           c.integer('last_status_code', { isNullable: true }),
           c.varchar('last_error', 500, { isNullable: true }),
           c.integer('last_duration_ms', { isNullable: true }),

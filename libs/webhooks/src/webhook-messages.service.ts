@@ -12,7 +12,7 @@ import {
 } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { In, MoreThanOrEqual } from 'typeorm';
-import { DELIVER_JOB, DeliverJob } from './delivery/constants';
+import { DELIVER_JOB, deliverJobs } from './delivery/constants';
 import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
@@ -82,7 +82,7 @@ export class WebhookMessagesService {
       });
       return msg;
     });
-    await this.jobs.enqueue<DeliverJob>(DELIVER_JOB, { messageId: message.id }, { jobId: `${message.id}.resend${message.attempts}` });
+    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs([message.id], `resend${message.attempts}`));
     return toMessageView(message);
   }
 
@@ -112,10 +112,7 @@ export class WebhookMessagesService {
       });
       return found;
     });
-    await this.jobs.enqueueMany<DeliverJob>(
-      DELIVER_JOB,
-      ids.map((id) => ({ data: { messageId: id }, options: { jobId: `${id}.replay${Date.now()}` } })),
-    );
+    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(ids));
     return { queued: ids.length };
   }
 

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JobQueue, TransactionService } from '@portico/core';
 import { WebhookMessage } from '../entities/webhook-message.entity';
-import { DELIVER_JOB, DeliverJob } from './constants';
+import { DELIVER_JOB, deliverJobs } from './constants';
 
 const SWEEP_EVERY_MS = 2_000;
 /** A message never claimed this long after it was due lost its job (a restart in-process, Redis flushed). */
@@ -40,9 +40,9 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   async sweep(): Promise<number> {
     try {
       const now = new Date();
-      const rows: { id: string; attempts: number }[] = await this.tx.manager
+      const rows: { id: string }[] = await this.tx.manager
         .createQueryBuilder(WebhookMessage, 'm')
-        .select(['m.id AS id', 'm.attempts AS attempts'])
+        .select('m.id', 'id')
         // An expired lease means its sender died mid-attempt (a finished attempt clears it).
         .where(
           'm.status = :pending AND ((m.locked_until IS NOT NULL AND m.locked_until < :now) OR (m.locked_until IS NULL AND m.next_attempt_at <= :lost))',
@@ -52,9 +52,9 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
         .limit(BATCH)
         .getRawMany();
       if (!rows.length) return 0;
-      await this.jobs.enqueueMany<DeliverJob>(
+      await this.jobs.enqueueMany(
         DELIVER_JOB,
-        rows.map((r) => ({ data: { messageId: r.id }, options: { jobId: `${r.id}.sweep${r.attempts}` } })),
+        deliverJobs(rows.map((r) => r.id)),
       );
       return rows.length;
     } catch (err) {

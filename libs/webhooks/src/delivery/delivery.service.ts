@@ -1,14 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
-import { EntityManager } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { EntityManager, In } from 'typeorm';
 import { WebhookAttempt } from '../entities/webhook-attempt.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
-import { DELIVER_JOB, DeliverJob, DISABLE_AFTER_MS, LEASE_MARGIN_MS, RESPONSE_BODY_LIMIT } from './constants';
+import { DELIVER_JOB, deliverJobs, DISABLE_AFTER_MS, LEASE_MARGIN_MS, RESPONSE_BODY_LIMIT } from './constants';
 import { Verdict, verdict } from './retry-policy';
 import { signedHeaders } from './signing';
 
 interface Attempted {
+  message: WebhookMessage;
+  endpoint: WebhookEndpoint;
   statusCode: number | null;
   durationMs: number;
   error: string | null;
@@ -17,8 +20,9 @@ interface Attempted {
 }
 
 /**
- * One delivery attempt of one message: claim it (so two workers never send it at once), sign and
- * send it, record the attempt, and schedule the next one or settle the message and the endpoint.
+ * One delivery attempt of each of a few messages: claim them (so two workers never send one at
+ * once), sign and send them side by side, record every attempt in one transaction, and schedule
+ * the next attempts or settle the messages and their endpoints.
  */
 @Injectable()
 export class DeliveryService {
@@ -32,52 +36,69 @@ export class DeliveryService {
     private readonly config: AppConfig,
   ) {}
 
-  async deliver(messageId: string): Promise<void> {
-    if (!(await this.claim(messageId))) return;
-    const m = this.tx.manager;
-    const message = await m.findOneBy(WebhookMessage, { id: messageId });
-    const endpoint = message && (await m.findOneBy(WebhookEndpoint, { id: message.endpointId }));
-    if (!message || !endpoint) return;
-    if (!endpoint.enabled) {
-      await m.update(
-        WebhookMessage,
-        { id: message.id },
-        { status: 'failed', failedAt: new Date(), nextAttemptAt: null, lockedUntil: null, lastError: 'The endpoint is disabled' },
-      );
-      return;
+  async deliver(messageIds: string[]): Promise<void> {
+    const messages = await this.claim(messageIds);
+    if (!messages.length) return;
+    const endpoints = new Map(
+      (await this.tx.manager.findBy(WebhookEndpoint, { id: In([...new Set(messages.map((m) => m.endpointId))]) })).map((e) => [e.id, e]),
+    );
+    const secrets = new Map<string, string[]>();
+    const attempts: Promise<Attempted>[] = [];
+    const orphans: WebhookMessage[] = [];
+    for (const message of messages) {
+      const endpoint = endpoints.get(message.endpointId);
+      if (!endpoint?.enabled) {
+        orphans.push(message);
+        continue;
+      }
+      if (!secrets.has(endpoint.id)) secrets.set(endpoint.id, this.secretsOf(endpoint));
+      attempts.push(this.send(message, endpoint, secrets.get(endpoint.id)!));
     }
-    const attempted = await this.send(message, endpoint);
-    await this.record(message, endpoint, attempted);
-    if (attempted.verdict.kind === 'retry') {
-      const job: DeliverJob = { messageId };
+    const attempted = await Promise.all(attempts);
+    await this.record(attempted, orphans);
+    const retries = attempted.filter((a) => a.verdict.kind === 'retry');
+    for (const a of retries) {
+      const delayMs = a.verdict.kind === 'retry' ? a.verdict.delayMs : 0;
       await this.jobs
-        .enqueue(DELIVER_JOB, job, { jobId: `${messageId}.${message.attempts + 1}`, delayMs: attempted.verdict.delayMs })
+        .enqueueMany(
+          DELIVER_JOB,
+          deliverJobs([a.message.id], String(a.message.attempts + 1)).map((j) => ({ ...j, options: { ...j.options!, delayMs } })),
+        )
         // The message stays pending in the database: the sweeper queues it again.
-        .catch((err: unknown) => this.logger.warn(`Could not queue the next attempt of ${messageId}: ${String(err)}`));
+        .catch((err: unknown) => this.logger.warn(`Could not queue the next attempt of ${a.message.id}: ${String(err)}`));
     }
   }
 
-  /** Takes the message if it is due and nobody holds it; the lease outlives one request. */
-  private async claim(id: string): Promise<boolean> {
+  /**
+   * Takes the messages that are due and held by nobody, under a lease that outlives one request,
+   * and reads back exactly those (the claim token tells them apart from ones another worker took).
+   */
+  private async claim(ids: string[]): Promise<WebhookMessage[]> {
     const now = new Date();
+    const token = randomUUID();
     const result = await this.tx.manager
       .createQueryBuilder()
       .update(WebhookMessage)
-      .set({ lockedUntil: new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS) })
-      .where('id = :id AND status = :pending AND next_attempt_at <= :now AND (locked_until IS NULL OR locked_until < :now)', {
-        id,
+      .set({ lockedUntil: new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS), claimToken: token })
+      .where('id IN (:...ids) AND status = :pending AND next_attempt_at <= :now AND (locked_until IS NULL OR locked_until < :now)', {
+        ids,
         pending: 'pending',
         now,
       })
       .execute();
-    return !!result.affected;
+    if (!result.affected) return [];
+    return this.tx.manager.findBy(WebhookMessage, { id: In(ids), claimToken: token });
   }
 
-  private async send(message: WebhookMessage, endpoint: WebhookEndpoint): Promise<Attempted> {
+  private secretsOf(endpoint: WebhookEndpoint): string[] {
     const secrets = [this.crypto.decrypt(endpoint.secretSealed)];
     if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > new Date()) {
       secrets.push(this.crypto.decrypt(endpoint.previousSecretSealed));
     }
+    return secrets;
+  }
+
+  private async send(message: WebhookMessage, endpoint: WebhookEndpoint, secrets: string[]): Promise<Attempted> {
     const result = await this.http.send({
       url: endpoint.url,
       method: 'POST',
@@ -96,6 +117,8 @@ export class DeliveryService {
     });
     const statusCode = result.ok ? result.status : null;
     return {
+      message,
+      endpoint,
       statusCode,
       durationMs: result.durationMs,
       error: describeFailure(result),
@@ -109,68 +132,84 @@ export class DeliveryService {
     };
   }
 
-  private async record(message: WebhookMessage, endpoint: WebhookEndpoint, a: Attempted): Promise<void> {
+  /** Every attempt of the batch and its consequences, in one transaction (one commit). */
+  private async record(attempted: Attempted[], orphans: WebhookMessage[]): Promise<void> {
     const now = new Date();
-    const v = a.verdict;
     await this.tx.run(async (m) => {
-      await m.insert(WebhookAttempt, {
-        ...m.create(WebhookAttempt, {}),
-        messageId: message.id,
-        endpointId: endpoint.id,
-        tenantId: message.tenantId,
-        attempt: message.attempts + 1,
-        statusCode: a.statusCode,
-        durationMs: a.durationMs,
-        error: a.error,
-        responseBody: a.responseBody,
-        at: now,
-      });
-      await m.update(
-        WebhookMessage,
-        { id: message.id },
-        {
-          attempts: message.attempts + 1,
-          lastStatusCode: a.statusCode,
-          lastError: a.error,
-          lastDurationMs: a.durationMs,
-          lockedUntil: null,
-          ...(v.kind === 'succeeded' ? { status: 'succeeded' as const, deliveredAt: now, nextAttemptAt: null } : {}),
-          ...(v.kind === 'retry' ? { scheduleStep: v.step, nextAttemptAt: new Date(now.getTime() + v.delayMs) } : {}),
-          ...(v.kind === 'failed' || v.kind === 'gone' ? { status: 'failed' as const, failedAt: now, nextAttemptAt: null } : {}),
-        },
-      );
-      if (v.kind === 'succeeded') {
-        if (endpoint.consecutiveFailures || endpoint.failingSince) {
-          await m.update(WebhookEndpoint, { id: endpoint.id }, { consecutiveFailures: 0, failingSince: null });
-        }
-        return;
+      if (attempted.length) {
+        await m.insert(
+          WebhookAttempt,
+          attempted.map((a) => ({
+            ...m.create(WebhookAttempt, {}),
+            messageId: a.message.id,
+            endpointId: a.endpoint.id,
+            tenantId: a.message.tenantId,
+            attempt: a.message.attempts + 1,
+            statusCode: a.statusCode,
+            durationMs: a.durationMs,
+            error: a.error,
+            responseBody: a.responseBody,
+            at: now,
+          })),
+        );
       }
-      await this.recordFailure(m, endpoint, now, v.kind === 'gone', a.error);
+      for (const a of attempted) await m.update(WebhookMessage, { id: a.message.id }, messageUpdate(a, now));
+      if (orphans.length) {
+        await m.update(
+          WebhookMessage,
+          { id: In(orphans.map((o) => o.id)) },
+          { status: 'failed', failedAt: now, nextAttemptAt: null, lockedUntil: null, claimToken: null, lastError: 'The endpoint is disabled' },
+        );
+      }
+      await this.settleEndpoints(m, attempted, now);
     });
   }
 
-  private async recordFailure(m: EntityManager, endpoint: WebhookEndpoint, now: Date, gone: boolean, error: string | null): Promise<void> {
-    await m
-      .createQueryBuilder()
-      .update(WebhookEndpoint)
-      .set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => 'COALESCE(failing_since, :now)' })
-      .where('id = :id', { id: endpoint.id, now })
-      .execute();
-    const since = endpoint.failingSince ?? now;
-    const reason = gone
-      ? 'The endpoint answered 410 Gone, which asks for no more deliveries. Fix the receiver, then enable the endpoint again.'
-      : now.getTime() - since.getTime() >= DISABLE_AFTER_MS
-        ? `Every delivery failed for ${Math.round(DISABLE_AFTER_MS / 86_400_000)} days (failing since ${since.toISOString()}; last error: ${error ?? 'unknown'}). Fix the receiver, then enable the endpoint again.`
-        : null;
-    if (!reason) return;
-    await m
-      .createQueryBuilder()
-      .update(WebhookEndpoint)
-      .set({ enabled: false, disabledReason: reason.slice(0, 500), disabledAt: now })
-      .where('id = :id', { id: endpoint.id })
-      .execute();
-    this.logger.warn(`Webhook endpoint ${endpoint.id} disabled: ${reason}`);
+  /** Per endpoint: a success ends the failure streak; failures lengthen it, and 410 or days of failures disable it. */
+  private async settleEndpoints(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
+    const byEndpoint = new Map<string, Attempted[]>();
+    for (const a of attempted) byEndpoint.set(a.endpoint.id, [...(byEndpoint.get(a.endpoint.id) ?? []), a]);
+    for (const [id, list] of byEndpoint) {
+      const endpoint = list[0].endpoint;
+      const failures = list.filter((a) => a.verdict.kind !== 'succeeded');
+      if (!failures.length) {
+        if (endpoint.consecutiveFailures || endpoint.failingSince) await m.update(WebhookEndpoint, { id }, { consecutiveFailures: 0, failingSince: null });
+        continue;
+      }
+      await m
+        .createQueryBuilder()
+        .update(WebhookEndpoint)
+        .set({ consecutiveFailures: () => `consecutive_failures + ${failures.length}`, failingSince: () => 'COALESCE(failing_since, :now)' })
+        .where('id = :id', { id, now })
+        .execute();
+      const gone = failures.some((a) => a.verdict.kind === 'gone');
+      const since = endpoint.failingSince ?? now;
+      const last = failures[failures.length - 1].error ?? 'unknown';
+      const reason = gone
+        ? 'The endpoint answered 410 Gone, which asks for no more deliveries. Fix the receiver, then enable the endpoint again.'
+        : now.getTime() - since.getTime() >= DISABLE_AFTER_MS
+          ? `Every delivery failed for ${Math.round(DISABLE_AFTER_MS / 86_400_000)} days (failing since ${since.toISOString()}; last error: ${last}). Fix the receiver, then enable the endpoint again.`
+          : null;
+      if (!reason) continue;
+      await m.update(WebhookEndpoint, { id }, { enabled: false, disabledReason: reason.slice(0, 500), disabledAt: now });
+      this.logger.warn(`Webhook endpoint ${id} disabled: ${reason}`);
+    }
   }
+}
+
+function messageUpdate(a: Attempted, now: Date): Partial<WebhookMessage> {
+  const v = a.verdict;
+  const common = {
+    attempts: a.message.attempts + 1,
+    lastStatusCode: a.statusCode,
+    lastError: a.error,
+    lastDurationMs: a.durationMs,
+    lockedUntil: null,
+    claimToken: null,
+  };
+  if (v.kind === 'succeeded') return { ...common, status: 'succeeded', deliveredAt: now, nextAttemptAt: null };
+  if (v.kind === 'retry') return { ...common, scheduleStep: v.step, nextAttemptAt: new Date(now.getTime() + v.delayMs) };
+  return { ...common, status: 'failed', failedAt: now, nextAttemptAt: null };
 }
 
 function describeFailure(result: OutboundResult): string | null {

@@ -47,6 +47,10 @@ export class WebhookMessage extends BaseEntity {
   @Column({ type: Date, nullable: true })
   lockedUntil: Date | null = null;
 
+  /** Which claim holds the lease: a sender reads back exactly the messages it took. */
+  @Column({ type: 'uuid', nullable: true })
+  claimToken: string | null = null;
+
   @Column({ type: 'integer', nullable: true })
   lastStatusCode: number | null = null;
 

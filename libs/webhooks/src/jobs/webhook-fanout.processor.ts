@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber, TransactionService } from '@portico/core';
 import { createHash } from 'node:crypto';
 import { In, IsNull } from 'typeorm';
-import { DELIVER_JOB, DeliverJob, FANOUT_JOB } from '../delivery/constants';
+import { DELIVER_JOB, deliverJobs, FANOUT_JOB } from '../delivery/constants';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
 
@@ -47,9 +47,9 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
       await this.tx.run((m) => m.createQueryBuilder().insert().into(WebhookMessage).values(chunk).orIgnore().execute());
     }
     // Already-sent messages of a repeated batch are queued too: their claim finds them settled and stops.
-    await this.jobs.enqueueMany<DeliverJob>(
+    await this.jobs.enqueueMany(
       DELIVER_JOB,
-      messages.map((msg) => ({ data: { messageId: msg.id }, options: { jobId: msg.id } })),
+      deliverJobs(messages.map((msg) => msg.id)),
     );
   }
 

@@ -153,16 +153,58 @@ export class DeliveryService {
           })),
         );
       }
-      for (const a of attempted) await m.update(WebhookMessage, { id: a.message.id }, messageUpdate(a, now));
+      await this.updateMessages(m, attempted, now);
       if (orphans.length) {
         await m.update(
           WebhookMessage,
           { id: In(orphans.map((o) => o.id)) },
-          { status: 'failed', failedAt: now, nextAttemptAt: null, lockedUntil: null, claimToken: null, lastError: 'The endpoint is disabled' },
+          {
+            status: 'failed',
+            failedAt: now,
+            nextAttemptAt: null,
+            lockedUntil: null,
+            claimToken: null,
+            lastError: 'The endpoint is disabled',
+          },
         );
       }
       await this.settleEndpoints(m, attempted, now);
     });
+  }
+
+  /** On PostgreSQL one statement for the whole batch; SQLite (in-process, one connection) row by row. */
+  private async updateMessages(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
+    if (!this.tx.isPostgres || attempted.length < 2) {
+      for (const a of attempted) await m.update(WebhookMessage, { id: a.message.id }, messageUpdate(a, now));
+      return;
+    }
+    const params: unknown[] = [];
+    const rows = attempted.map((a) => {
+      const u = messageUpdate(a, now);
+      const values = [
+        a.message.id,
+        u.status ?? a.message.status,
+        u.attempts,
+        u.scheduleStep ?? a.message.scheduleStep,
+        u.nextAttemptAt,
+        u.lastStatusCode,
+        u.lastError,
+        u.lastDurationMs,
+        u.deliveredAt ?? null,
+        u.failedAt ?? null,
+      ];
+      const start = params.push(...values) - values.length;
+      const types = ['uuid', 'varchar', 'int', 'int', 'timestamp', 'int', 'varchar', 'int', 'timestamp', 'timestamp'];
+      return `(${types.map((t, i) => `$${start + i + 1}::${t}`).join(', ')})`;
+    });
+    await m.query(
+      `UPDATE webhook_messages AS m SET status = v.status, attempts = v.attempts, schedule_step = v.step, next_attempt_at = v.next,
+         last_status_code = v.code, last_error = v.err, last_duration_ms = v.dur, delivered_at = v.delivered, failed_at = v.failed,
+         locked_until = NULL, claim_token = NULL, updated_at = now()
+       FROM (VALUES ${rows.join(', ')}) AS v(id, status, attempts, step, next, code, err, dur, delivered, failed)
+       WHERE m.id = v.id`,
+      params,
+    );
   }
 
   /** Per endpoint: a success ends the failure streak; failures lengthen it, and 410 or days of failures disable it. */
@@ -173,13 +215,17 @@ export class DeliveryService {
       const endpoint = list[0].endpoint;
       const failures = list.filter((a) => a.verdict.kind !== 'succeeded');
       if (!failures.length) {
-        if (endpoint.consecutiveFailures || endpoint.failingSince) await m.update(WebhookEndpoint, { id }, { consecutiveFailures: 0, failingSince: null });
+        if (endpoint.consecutiveFailures || endpoint.failingSince)
+          await m.update(WebhookEndpoint, { id }, { consecutiveFailures: 0, failingSince: null });
         continue;
       }
       await m
         .createQueryBuilder()
         .update(WebhookEndpoint)
-        .set({ consecutiveFailures: () => `consecutive_failures + ${failures.length}`, failingSince: () => 'COALESCE(failing_since, :now)' })
+        .set({
+          consecutiveFailures: () => `consecutive_failures + ${failures.length}`,
+          failingSince: () => 'COALESCE(failing_since, :now)',
+        })
         .where('id = :id', { id, now })
         .execute();
       const gone = failures.some((a) => a.verdict.kind === 'gone');

@@ -46,7 +46,8 @@ async function main() {
   console.log(`Portico webhook delivery benchmark — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}`);
   console.log(`PostgreSQL + Redis (BullMQ), ${WORKERS} workers (JOBS_CONCURRENCY=50 each), receiver on 127.0.0.1 in this process`);
   const [load1] = os.loadavg();
-  if (load1 > 0.5) console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  if (load1 > 0.5)
+    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
 
   const receiver = await startReceiver();
   const db = await postgresDatabase();
@@ -79,8 +80,12 @@ async function main() {
   const perSecond = EVENTS / elapsed;
   const arrivals = receiver.arrivals().sort((a, b) => a - b);
   const steady = (0.8 * EVENTS) / ((arrivals[Math.floor(EVENTS * 0.9)] - arrivals[Math.floor(EVENTS * 0.1)]) / 1000);
-  console.log(`committed in ${((committed - started) / 1000).toFixed(2)} s; all ${EVENTS.toLocaleString('en')} delivered after ${elapsed.toFixed(2)} s`);
-  console.log(`deliveries/s: ${perSecond.toFixed(0)} overall, ${steady.toFixed(0)} between the 10th and 90th percentile  ${perSecond >= TARGET_PER_SECOND ? 'PASS' : 'MISS'} (target ≥ ${TARGET_PER_SECOND}/s)`);
+  console.log(
+    `committed in ${((committed - started) / 1000).toFixed(2)} s; all ${EVENTS.toLocaleString('en')} delivered after ${elapsed.toFixed(2)} s`,
+  );
+  console.log(
+    `deliveries/s: ${perSecond.toFixed(0)} overall, ${steady.toFixed(0)} between the 10th and 90th percentile  ${perSecond >= TARGET_PER_SECOND ? 'PASS' : 'MISS'} (target ≥ ${TARGET_PER_SECOND}/s)`,
+  );
   console.log(`duplicates received: ${receiver.duplicates()}`);
   receiver.reset();
 
@@ -112,7 +117,17 @@ async function emitBatch(pg, tenant, count) {
     const id = randomUUID();
     ids.push(id);
     const data = {
-      user: { id, tenantKey: tenant.key, email: `u${id.slice(0, 8)}@bench.example`, username: id, firstName: 'Bench', lastName: 'User', billable: false, status: 'active', externalUid: null },
+      user: {
+        id,
+        tenantKey: tenant.key,
+        email: `u${id.slice(0, 8)}@bench.example`,
+        username: id,
+        firstName: 'Bench',
+        lastName: 'User',
+        billable: false,
+        status: 'active',
+        externalUid: null,
+      },
       changed: ['firstName'],
     };
     const n = params.length;
@@ -245,12 +260,18 @@ function status(port, urlPath) {
 function call(port, method, urlPath, body) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const headers = {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    };
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode >= 300 ? reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`)) : resolve(JSON.parse(text))));
+      res.on('end', () =>
+        res.statusCode >= 300 ? reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`)) : resolve(JSON.parse(text)),
+      );
     });
     req.on('error', reject);
     req.end(payload);

@@ -14,7 +14,10 @@ export function deliverJobs(ids: string[], jobIdSuffix?: string): { data: Delive
   const jobs: { data: DeliverJob; options?: { jobId: string } }[] = [];
   for (let i = 0; i < ids.length; i += DELIVER_BATCH) {
     const messageIds = ids.slice(i, i + DELIVER_BATCH);
-    jobs.push({ data: { messageIds }, ...(jobIdSuffix && messageIds.length === 1 ? { options: { jobId: `${messageIds[0]}.${jobIdSuffix}` } } : {}) });
+    jobs.push({
+      data: { messageIds },
+      ...(jobIdSuffix && messageIds.length === 1 ? { options: { jobId: `${messageIds[0]}.${jobIdSuffix}` } } : {}),
+    });
   }
   return jobs;
 }

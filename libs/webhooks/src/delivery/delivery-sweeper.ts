@@ -52,10 +52,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
         .limit(BATCH)
         .getRawMany();
       if (!rows.length) return 0;
-      await this.jobs.enqueueMany(
-        DELIVER_JOB,
-        deliverJobs(rows.map((r) => r.id)),
-      );
+      await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(rows.map((r) => r.id)));
       return rows.length;
     } catch (err) {
       this.logger.warn(`Sweeping overdue webhook messages failed: ${err instanceof Error ? err.message : String(err)}`);

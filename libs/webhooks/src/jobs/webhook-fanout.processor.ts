@@ -47,10 +47,7 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
       await this.tx.run((m) => m.createQueryBuilder().insert().into(WebhookMessage).values(chunk).orIgnore().execute());
     }
     // Already-sent messages of a repeated batch are queued too: their claim finds them settled and stops.
-    await this.jobs.enqueueMany(
-      DELIVER_JOB,
-      deliverJobs(messages.map((msg) => msg.id)),
-    );
+    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(messages.map((msg) => msg.id)));
   }
 
   private async endpointsFor(events: DispatchedEvent[]): Promise<WebhookEndpoint[]> {

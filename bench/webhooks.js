@@ -19,6 +19,8 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { clearTimeout } = require('node:timers');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { promisify } = require('node:util');
 

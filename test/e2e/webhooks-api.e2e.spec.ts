@@ -138,6 +138,9 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
       400,
       /overlapMinutes/,
     );
+    // No body at all: the default overlap of a day.
+    const bare = await t.http.post(`${base}/${ep.id}/rotate-secret`).set('Authorization', a.auth).expect(200);
+    expect(new Date(bare.body.previousSecretExpiresAt).getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
   });
 
   it('keeps tenants apart: another tenant’s endpoints, deliveries and messages are 404', async () => {

@@ -75,7 +75,8 @@ export class WebhookEndpointsController {
   })
   @ApiNotFoundResponse()
   rotate(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
-    return this.webhooks.rotateSecret(ctx, id, dto);
+    // The body is optional: a POST without one rotates with the default overlap.
+    return this.webhooks.rotateSecret(ctx, id, dto ?? {});
   }
 
   @Get(':id/deliveries')

@@ -6,6 +6,7 @@ import { IdentityMapOutboxIntegrations1764000400000 } from './1764000400000-iden
 import { Saml1764000500000 } from './1764000500000-saml';
 import { Ldap1764000600000 } from './1764000600000-ldap';
 import { Portal1764000700000 } from './1764000700000-portal';
+import { Webhooks1764000800000 } from './1764000800000-webhooks';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const ALL_MIGRATIONS = [
   Saml1764000500000,
   Ldap1764000600000,
   Portal1764000700000,
+  Webhooks1764000800000,
 ];

@@ -14,6 +14,7 @@ import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRe
 import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
+import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -49,4 +50,7 @@ export const ALL_ENTITIES = [
   AutologinSession,
   AutologinJwtId,
   InboundReceipt,
+  WebhookEndpoint,
+  WebhookMessage,
+  WebhookAttempt,
 ];

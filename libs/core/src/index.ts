@@ -24,6 +24,8 @@ export * from './database/fast-find';
 export * from './events/domain-events';
 export * from './events/outbox-event.entity';
 export * from './events/outbox.service';
+export * from './events/outbox-subscriber';
+export * from './events/outbox-dispatcher';
 export * from './jobs/job-queue';
 export { requestLogger, rootLogger } from './logging/logger.options';
 export * from './http/safe-redirect';

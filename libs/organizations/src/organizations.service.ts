@@ -10,6 +10,7 @@ import {
   LIKE_ESCAPE,
   nextCounterValue,
   NotFoundError,
+  OutboxService,
   Page,
   pageWindow,
   RequestContext,
@@ -20,6 +21,7 @@ import { TenantRef, TenantsService } from '@portico/tenants';
 import { EntityManager } from 'typeorm';
 import { CreateOrganizationDto, OrganizationQueryDto, OrganizationView, UpdateOrganizationDto } from './dto/organization.dto';
 import { Organization } from './entities/organization.entity';
+import { organizationEventData } from './organization-events';
 
 export const SITE_ID_COUNTER = 'organizations.site_id';
 
@@ -45,6 +47,7 @@ export class OrganizationsService {
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
@@ -142,6 +145,7 @@ export class OrganizationsService {
           tenant,
           details: { name: org.name, siteId: org.siteId },
         });
+        await this.outbox.emit(m, 'organization.created', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
@@ -181,6 +185,10 @@ export class OrganizationsService {
             tenant,
             details: { changed },
           });
+          await this.outbox.emit(m, 'organization.updated', org.tenantId, {
+            organization: organizationEventData(org, tenant?.key ?? null),
+            changed,
+          });
         }
         return toView(org, tenant?.key ?? null);
       });
@@ -204,6 +212,7 @@ export class OrganizationsService {
         tenant,
         details: { name: org.name, siteId: org.siteId },
       });
+      await this.outbox.emit(m, 'organization.deleted', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
     });
   }
 

@@ -9,6 +9,7 @@ import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
 import { LdapModule, SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
+import { WebhooksModule } from '@portico/webhooks';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleLoginController } from './console/console-login.controller';
 import { ConsoleExternalLoginSettingsController } from './console/external-login-settings.controller';
@@ -21,6 +22,7 @@ import { ConsoleOrganizationsController } from './console/organizations.controll
 import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
+import { ConsoleWebhooksController } from './console/webhooks.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
 import { ConsoleLdapDirectoriesController } from './console/ldap-directories.controller';
 import { LdapDirectoryPages } from './console/ldap-directory-pages';
@@ -46,6 +48,7 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     SamlModule,
     IdentityMapModule,
     PortalModule,
+    WebhooksModule,
   ],
   controllers: [
     ConsoleLoginController,
@@ -63,6 +66,7 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     ConsoleExternalLoginSettingsController,
     ConsoleTenantLdapController,
     ConsoleLdapDirectoriesController,
+    ConsoleWebhooksController,
     LoginController,
     AccountController,
     SignupPageController,

@@ -82,4 +82,32 @@ describe('OutboundHttpService', () => {
       error: 'tooLarge',
     });
   });
+
+  it('keeps the start of a long answer when asked to truncate', async () => {
+    const res = await http.send({ url: `${base}/big`, allowHttp: true, allowPrivateNetwork: true, maxBytes: 1000, truncateBody: true });
+    expect(res).toMatchObject({ ok: true, status: 200, body: 'x'.repeat(1000) });
+  });
+
+  it('reuses connections with keepAlive without relaxing the address check', async () => {
+    const pooled = new OutboundHttpService();
+    try {
+      const before = hits;
+      const refused = await pooled.send({ url: `http://localhost:${new URL(base).port}/ok`, allowHttp: true, keepAlive: true });
+      expect(refused).toMatchObject({ ok: false, error: 'refused' });
+      expect(hits).toBe(before);
+      for (let i = 0; i < 3; i++) {
+        expect(await pooled.send({ url: `${base}/ok`, allowHttp: true, allowPrivateNetwork: true, keepAlive: true })).toMatchObject({
+          ok: true,
+        });
+      }
+      // The pool of private-allowed calls never serves a call that does not allow them.
+      expect(await pooled.send({ url: `http://localhost:${new URL(base).port}/ok`, allowHttp: true, keepAlive: true })).toMatchObject({
+        ok: false,
+        error: 'refused',
+      });
+      expect(hits).toBe(before + 3);
+    } finally {
+      await pooled.onApplicationShutdown();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { checkLiteralHost, guardedLookup, OutboundAddressError } from './address-policy';
@@ -17,6 +17,13 @@ export interface OutboundRequest {
   allowHttp?: boolean;
   /** Mutual TLS and a private CA. */
   tls?: { cert?: string; key?: string; ca?: string };
+  /** A longer body is cut at maxBytes instead of failing (a delivery log keeps the start of an answer). */
+  truncateBody?: boolean;
+  /**
+   * Reuse connections (keep-alive) from a pool shared by calls with the same policy: for senders
+   * of many calls (webhooks). Each new connection still goes through the address check.
+   */
+  keepAlive?: boolean;
 }
 
 export type OutboundResult =
@@ -28,7 +35,15 @@ export type OutboundResult =
  * response size. Never throws for a failed call; the result says what happened.
  */
 @Injectable()
-export class OutboundHttpService {
+export class OutboundHttpService implements OnApplicationShutdown {
+  private readonly pools = new Map<string, Agent>();
+
+  async onApplicationShutdown(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
   async send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
@@ -42,11 +57,8 @@ export class OutboundHttpService {
     if (policyProblem) return { ok: false, error: 'refused', message: policyProblem, durationMs: took() };
     const timeoutMs = req.timeoutMs ?? 5000;
     const maxBytes = req.maxBytes ?? 64 * 1024;
-    const dispatcher = new Agent({
-      connect: { lookup: guardedLookup(!!req.allowPrivateNetwork) as unknown as LookupFunction, timeout: timeoutMs, ...(req.tls ?? {}) },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    const pooled = !!req.keepAlive && !req.tls;
+    const dispatcher = pooled ? this.pool(!!req.allowPrivateNetwork, timeoutMs) : agent(!!req.allowPrivateNetwork, timeoutMs, req.tls);
     const abort = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(url, {
@@ -61,6 +73,11 @@ export class OutboundHttpService {
       let size = 0;
       for await (const chunk of res.body) {
         size += chunk.length;
+        if (size > maxBytes && req.truncateBody) {
+          chunks.push((chunk as Buffer).subarray(0, (chunk as Buffer).length - (size - maxBytes)));
+          res.body.destroy();
+          break;
+        }
         if (size > maxBytes) {
           res.body.destroy();
           return { ok: false, error: 'tooLarge', message: `The response is larger than ${maxBytes} bytes`, durationMs: took() };
@@ -71,9 +88,28 @@ export class OutboundHttpService {
     } catch (err) {
       return { ok: false, ...describeFailure(err, abort.aborted), durationMs: took() };
     } finally {
-      void dispatcher.close().catch(() => undefined);
+      if (!pooled) void dispatcher.close().catch(() => undefined);
     }
   }
+
+  private pool(allowPrivate: boolean, timeoutMs: number): Agent {
+    const key = `${allowPrivate}:${timeoutMs}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = agent(allowPrivate, timeoutMs, undefined, { keepAliveTimeout: 4_000, pipelining: 1 });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+}
+
+function agent(allowPrivate: boolean, timeoutMs: number, tls: OutboundRequest['tls'], extra: Agent.Options = {}): Agent {
+  return new Agent({
+    connect: { lookup: guardedLookup(allowPrivate) as unknown as LookupFunction, timeout: timeoutMs, ...(tls ?? {}) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    ...extra,
+  });
 }
 
 /** Why a URL may not be called at all, or null. Useful at save time too. */

@@ -17,7 +17,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/ldap-directories', label: 'LDAP directories', ready: true },
   { href: '/console/external-login', label: 'External login', ready: true },
   { href: '/console/entitlements', label: 'Entitlements', ready: true },
-  { href: '/console/webhooks', label: 'Webhooks', ready: false },
+  { href: '/console/webhooks', label: 'Webhooks', ready: true },
   { href: '/console/billing', label: 'Billing', ready: false },
   { href: '/console/audit', label: 'Audit log', ready: true },
 ];

@@ -3,6 +3,10 @@ import { Authentication1764000100000 } from './1764000100000-authentication';
 import { ExternalLogin1764000200000 } from './1764000200000-external-login';
 import { Entitlements1764000300000 } from './1764000300000-entitlements';
 import { IdentityMapOutboxIntegrations1764000400000 } from './1764000400000-identity-map-outbox-integrations';
+import { Saml1764000500000 } from './1764000500000-saml';
+import { Ldap1764000600000 } from './1764000600000-ldap';
+import { Portal1764000700000 } from './1764000700000-portal';
+import { Webhooks1764000800000 } from './1764000800000-webhooks';
 import { Billing1764000900000 } from './1764000900000-billing';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
@@ -12,5 +16,9 @@ export const ALL_MIGRATIONS = [
   ExternalLogin1764000200000,
   Entitlements1764000300000,
   IdentityMapOutboxIntegrations1764000400000,
+  Saml1764000500000,
+  Ldap1764000600000,
+  Portal1764000700000,
+  Webhooks1764000800000,
   Billing1764000900000,
 ];

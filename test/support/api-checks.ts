@@ -17,8 +17,8 @@ export function watchResponses(t: TestApp): string[] {
     const path = new URL(req.url, 'http://x').pathname;
     const where = `${req.method} ${path} → ${res.status}`;
     if (res.status >= 500) problems.push(`${where}: server error ${JSON.stringify(res.body)}`);
-    // The one-time secret of a new API key is the only secret an answer may carry.
-    const mayHaveSecret = req.method === 'POST' && /\/api-keys$/.test(path);
+    // The one-time secret of a new API key (or autologin secret) is the only secret an answer may carry.
+    const mayHaveSecret = req.method === 'POST' && /\/(api-keys|autologin-secret)$/.test(path);
     for (const key of secretKeys(res.body)) {
       if (key !== 'secret' || !mayHaveSecret) problems.push(`${where}: answer contains "${key}"`);
     }

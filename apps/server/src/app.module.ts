@@ -1,17 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
-import { BillingModule } from '@portico/billing';
-import { AppConfig, CoreModule } from '@portico/core';
+import { AppConfig } from '@portico/core';
 import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
-import { IdentityMapModule } from '@portico/identity-map';
-import { OrganizationsModule } from '@portico/organizations';
-import { TenantsModule } from '@portico/tenants';
+import { PortalModule } from '@portico/portal';
 import { SignupModule } from '@portico/signup';
-import { UsersModule } from '@portico/users';
+import { LdapModule, SamlModule } from '@portico/sso';
 import { WebModule } from '@portico/web';
-import { ALL_MIGRATIONS } from '../../../migrations';
-import { ALL_ENTITIES } from './entities';
+import { coreModule, DOMAIN_MODULES } from './portico-modules';
 
 @Module({})
 export class AppModule {
@@ -19,16 +15,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS }),
-        TenantsModule,
-        OrganizationsModule,
-        UsersModule,
-        IdentityMapModule,
+        coreModule(config),
+        ...DOMAIN_MODULES,
         AuthModule,
         SignupModule,
         ExternalLoginModule,
+        SamlModule,
+        LdapModule,
+        PortalModule,
         EntitlementsModule,
-        BillingModule,
         WebModule,
       ],
     };

@@ -1,8 +1,8 @@
 import { ValidationPipe, BadRequestException, type ValidationError } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, type SessionBackend } from '@portico/auth';
-import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter } from '@portico/core';
+import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, UserSessionsService, type SessionBackend } from '@portico/auth';
+import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter, requestLogger } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
@@ -18,8 +18,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Responses are per caller (API) or carry a fresh CSRF token (pages): an ETag would be hashed on
+  // every response and never match. Static assets keep serve-static's own validators.
+  app.set('etag', false);
   // The entitlement check (repositories call it on every access) goes before every other middleware.
   app.use(entitlementCheckRoute(app.get(EntitlementCheckService)));
+  app.use(requestLogger(config));
   app.useBodyParser('json', { limit: config.bodyLimit, type: parsedAs('application/json') });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false, type: parsedAs('application/x-www-form-urlencoded') });
   app.use(securityHeaders());
@@ -32,6 +36,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   } else {
     backend = new DatabaseSessionBackend(app.get(DataSource));
   }
+  app.get(UserSessionsService).use(backend);
   const idleMs = config.sessionIdleMinutes * 60_000;
   const sessions = session({
     name: 'portico.sid',

@@ -11,8 +11,11 @@ import {
   VirtualEntitlement,
 } from '@portico/entitlements';
 import { Organization } from '@portico/organizations';
+import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
+import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
+import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -39,6 +42,18 @@ export const ALL_ENTITIES = [
   EntitlementSource,
   EntitlementServerAccess,
   EntitlementDecision,
+  LdapDirectory,
+  LdapAccount,
+  SamlConnection,
+  SamlRequest,
+  SamlAssertionReplay,
+  AutologinSecret,
+  AutologinSession,
+  AutologinJwtId,
+  InboundReceipt,
+  WebhookEndpoint,
+  WebhookMessage,
+  WebhookAttempt,
   BillingRun,
   Charge,
 ];

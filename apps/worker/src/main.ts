@@ -1,19 +1,20 @@
 import 'reflect-metadata';
-import { Logger, Module } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
-import { AppConfig, ConfigError, CoreModule } from '@portico/core';
-import { ALL_MIGRATIONS } from '../../../migrations';
-import { ALL_ENTITIES } from '../../server/src/entities';
+import { AppConfig, ConfigError } from '@portico/core';
+import { WorkerModule } from './worker.module';
 
 /**
- * The job worker for scaled deployments. Job processors (webhook delivery, billing) register here
- * as their modules arrive; until then it boots, connects to the database and idles.
+ * The job worker for scaled deployments (REDIS_URL): webhook deliveries, billing and the outbox
+ * dispatcher, on BullMQ. Run any number of them. SIGTERM stops taking jobs, lets running ones
+ * finish, then exits; a worker killed outright loses its jobs' locks and another worker takes them.
  */
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
     config = new AppConfig();
+    if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required by the worker: without Redis the server runs every job itself']);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -21,16 +22,27 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  @Module({ imports: [CoreModule.forRoot(config, { entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS })] })
-  class WorkerModule {}
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule.register(config), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
-  app.enableShutdownHooks();
-  // Nothing else holds the event loop open on SQLite; the worker waits for jobs until it is stopped.
-  const idle = setInterval(() => undefined, 60_000);
-  process.once('SIGTERM', () => clearInterval(idle));
-  process.once('SIGINT', () => clearInterval(idle));
-  new Logger('Worker').log('Portico worker started; no job processors are registered yet');
+  const logger = new Logger('Worker');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing running jobs, then exiting`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`Shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.init();
+  logger.log(`Portico worker started (concurrency ${config.jobsConcurrency} per job type, queue prefix "${config.jobsPrefix}")`);
+  process.stdout.write('worker ready\n');
 }
 
 void main();

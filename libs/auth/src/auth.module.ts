@@ -17,6 +17,7 @@ import { UserAuthenticator } from './entities/user-authenticator.entity';
 import { FirstFactorRoutes } from './login/first-factor-routes';
 import { LoginService } from './login/login.service';
 import { PasswordLogin } from './login/password-login';
+import { UserSessionsService } from './session/user-sessions.service';
 import { AuthSettingsController } from './settings/auth-settings.controller';
 import { AuthSettingsService } from './settings/auth-settings.service';
 import { LoginThrottleService } from './throttle/login-throttle.service';
@@ -37,8 +38,17 @@ import { LoginThrottleService } from './throttle/login-throttle.service';
     FirstFactorRoutes,
     LoginService,
     AuthenticatorService,
+    UserSessionsService,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AdminBootstrapService, AuthSettingsService, LoginThrottleService, LoginService, FirstFactorRoutes, AuthenticatorService],
+  exports: [
+    AdminBootstrapService,
+    AuthSettingsService,
+    LoginThrottleService,
+    LoginService,
+    FirstFactorRoutes,
+    AuthenticatorService,
+    UserSessionsService,
+  ],
 })
 export class AuthModule {}

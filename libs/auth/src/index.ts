@@ -2,6 +2,8 @@ export * from './auth.module';
 export * from './admin-bootstrap.service';
 export * from './session/session-store';
 export * from './session/session-data';
+export * from './session/finish-login';
+export * from './session/user-sessions.service';
 export * from './settings/auth-settings.service';
 export * from './settings/auth-settings.dto';
 export * from './throttle/login-throttle.service';

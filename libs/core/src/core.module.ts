@@ -8,8 +8,11 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { Counter } from './database/counter.entity';
 import { OutboxEvent } from './events/outbox-event.entity';
 import { OutboxService } from './events/outbox.service';
+import { OutboxDispatcher } from './events/outbox-dispatcher';
+import { BullMqJobQueue } from './jobs/bullmq-job-queue';
 import { InProcessJobQueue } from './jobs/in-process-job-queue';
 import { JobQueue } from './jobs/job-queue';
+import { JobRegistry } from './jobs/job-registry';
 import { AuditService } from './audit/audit.service';
 import { CryptoService } from './crypto/crypto.service';
 import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
@@ -18,11 +21,17 @@ import { HealthController } from './health/health.controller';
 import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
 
-/** Config, database, crypto, audit, logging and health: what every domain module stands on. */
+export interface CoreOptions {
+  /** Whether this process runs job processors: a worker always; a server unless REDIS_URL is set and JOBS_IN_SERVER=false. */
+  processJobs?: boolean;
+}
+
+/** Config, database, crypto, audit, logging, health, jobs and the outbox: what every domain module stands on. */
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: AppConfig, parts: DataSourceParts): DynamicModule {
+  static forRoot(config: AppConfig, parts: DataSourceParts, options: CoreOptions = {}): DynamicModule {
+    const processJobs = !config.redisUrl || (options.processJobs ?? config.jobsInServer);
     return {
       module: CoreModule,
       imports: [
@@ -39,9 +48,17 @@ export class CoreModule {
         AuditService,
         OutboundHttpService,
         OutboxService,
-        { provide: JobQueue, useClass: InProcessJobQueue },
+        JobRegistry,
+        config.redisUrl
+          ? {
+              provide: JobQueue,
+              useFactory: (registry: JobRegistry) => new BullMqJobQueue(config, registry, processJobs),
+              inject: [JobRegistry],
+            }
+          : { provide: JobQueue, useClass: InProcessJobQueue },
+        OutboxDispatcher,
       ],
-      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService, JobQueue],
+      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService, JobQueue, OutboxDispatcher],
     };
   }
 }

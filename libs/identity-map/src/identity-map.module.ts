@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { UsersModule } from '@portico/users';
 import { IdentityLink } from './entities/identity-link.entity';
+import { IdentityLinksController } from './identity-links.controller';
 import { IdentityMapService } from './identity-map.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IdentityLink])],
+  imports: [TypeOrmModule.forFeature([IdentityLink]), TenantsModule, OrganizationsModule, UsersModule],
+  controllers: [IdentityLinksController],
   providers: [IdentityMapService],
   exports: [IdentityMapService],
 })

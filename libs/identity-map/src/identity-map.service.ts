@@ -1,7 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, isUniqueViolation, TransactionService } from '@portico/core';
+import {
+  AuditService,
+  ConflictError,
+  InvalidInputError,
+  isUniqueViolation,
+  NotFoundError,
+  Page,
+  pageWindow,
+  RequestContext,
+  TransactionService,
+} from '@portico/core';
+import { OrganizationsService } from '@portico/organizations';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { UsersService } from '@portico/users';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { CreateIdentityLinkDto, IdentityLinkKeyDto, IdentityLinkQueryDto, IdentityLinkView } from './dto/identity-link.dto';
 import { IdentityLink, LinkedEntityType } from './entities/identity-link.entity';
 
 /**
@@ -30,7 +44,13 @@ export interface IdentityLinkRef extends LinkKey {
  */
 @Injectable()
 export class IdentityMapService {
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly audit: AuditService,
+    private readonly tenants: TenantsService,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+  ) {}
 
   /** The Portico id a foreign id names, or null. */
   async resolve(key: LinkKey, foreignId: string, m: EntityManager = this.tx.manager): Promise<string | null> {
@@ -75,12 +95,140 @@ export class IdentityMapService {
     const result = await m.delete(IdentityLink, { ...key, foreignId });
     return (result.affected ?? 0) > 0;
   }
+
+  // The /api/v1/identity-links API and the console: the caller's own tenant, or any for a platform admin.
+
+  async list(ctx: RequestContext, query: IdentityLinkQueryDto): Promise<Page<IdentityLinkView>> {
+    const { take, skip } = pageWindow(query);
+    const tenant = await this.scope(ctx, query.tenantKey);
+    if (tenant === undefined) return { items: [], total: 0, limit: take, offset: skip };
+    const qb = this.tx.manager
+      .createQueryBuilder(IdentityLink, 'l')
+      .orderBy('l.provider', 'ASC')
+      .addOrderBy('l.entity_type', 'ASC')
+      .addOrderBy('l.foreign_id', 'ASC')
+      .addOrderBy('l.id', 'ASC');
+    if (tenant) qb.andWhere('l.tenant_id = :tid', { tid: tenant.id });
+    if (query.provider) qb.andWhere('l.provider = :provider', { provider: query.provider });
+    if (query.entityType) qb.andWhere('l.entity_type = :type', { type: query.entityType });
+    if (query.localId) qb.andWhere('l.local_id = :local', { local: query.localId.toLowerCase() });
+    if (query.foreignId) qb.andWhere('l.foreign_id = :foreign', { foreign: query.foreignId });
+    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
+    const keys = tenant ? new Map([[tenant.id, tenant]]) : await this.tenants.findByIds(rows.map((r) => r.tenantId));
+    return { items: rows.map((r) => toView(r, keys.get(r.tenantId)?.key ?? '')), total, limit: take, offset: skip };
+  }
+
+  /** Records a link by hand. The local record must be one of the tenant's; either side already linked is a 409. */
+  async create(ctx: RequestContext, dto: CreateIdentityLinkDto): Promise<IdentityLinkView> {
+    const tenant = await this.owner(ctx, dto.tenantKey);
+    const localId = dto.localId.toLowerCase();
+    if (!(await this.namesTenantRecord(ctx, tenant, dto.entityType, localId)))
+      throw new InvalidInputError(
+        `localId does not name a${dto.entityType === 'user' ? ' user' : 'n organization'} of tenant "${tenant.key}"`,
+      );
+    try {
+      return await this.tx.run(async (m) => {
+        const row = m.create(IdentityLink, {
+          tenantId: tenant.id,
+          provider: dto.provider,
+          entityType: dto.entityType,
+          localId,
+          foreignId: dto.foreignId,
+        });
+        await m.save(row);
+        await this.audit.record(m, ctx, {
+          action: 'identity_link.created',
+          targetType: dto.entityType,
+          targetId: localId,
+          tenant,
+          details: { provider: dto.provider, foreignId: dto.foreignId },
+        });
+        return toView(row, tenant.key);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new ConflictError(
+          `The ${dto.provider} id "${dto.foreignId}" is already linked, or the ${dto.entityType} already has a ${dto.provider} id: delete that link first`,
+        );
+      throw err;
+    }
+  }
+
+  /** Deletes a link by its id; `tenantKey` (the console's tenant page) must then be the link's tenant. */
+  async remove(ctx: RequestContext, id: string, tenantKey?: string): Promise<void> {
+    const tenant = await this.scope(ctx, tenantKey);
+    const row =
+      tenant === undefined ? null : await this.tx.manager.findOneBy(IdentityLink, { id, ...(tenant ? { tenantId: tenant.id } : {}) });
+    if (!row) throw new NotFoundError('Identity link');
+    await this.removeRow(ctx, row);
+  }
+
+  /** Deletes the link a foreign id names. */
+  async removeByKey(ctx: RequestContext, key: IdentityLinkKeyDto): Promise<void> {
+    const tenant = await this.owner(ctx, key.tenantKey);
+    const row = await this.tx.manager.findOneBy(IdentityLink, {
+      tenantId: tenant.id,
+      provider: key.provider,
+      entityType: key.entityType,
+      foreignId: key.foreignId,
+    });
+    if (!row) throw new NotFoundError('Identity link');
+    await this.removeRow(ctx, row);
+  }
+
+  private async removeRow(ctx: RequestContext, row: IdentityLink): Promise<void> {
+    const tenant = await this.tenants.findById(row.tenantId);
+    await this.tx.run(async (m) => {
+      await m.delete(IdentityLink, { id: row.id });
+      await this.audit.record(m, ctx, {
+        action: 'identity_link.deleted',
+        targetType: row.entityType,
+        targetId: row.localId,
+        tenant,
+        details: { provider: row.provider, foreignId: row.foreignId },
+      });
+    });
+  }
+
+  /**
+   * Which tenant's links the caller sees: its own (a tenant key), the one named (a platform admin),
+   * null for all of them (a platform admin naming none), undefined when the named tenant does not exist.
+   */
+  private async scope(ctx: RequestContext, tenantKey: string | undefined): Promise<TenantRef | null | undefined> {
+    if (!ctx.isPlatformAdmin) return this.tenants.resolveOwner(ctx, tenantKey);
+    if (!tenantKey) return null;
+    return (await this.tenants.findByKey(tenantKey)) ?? undefined;
+  }
+
+  /** The tenant a new link belongs to: links always belong to one. */
+  private async owner(ctx: RequestContext, tenantKey: string | undefined): Promise<TenantRef> {
+    const tenant = await this.tenants.resolveOwner(ctx, tenantKey);
+    if (!tenant) throw new InvalidInputError('tenantKey is required: an identity link belongs to a tenant');
+    return tenant;
+  }
+
+  private async namesTenantRecord(ctx: RequestContext, tenant: TenantRef, type: LinkedEntityType, id: string): Promise<boolean> {
+    if (type === 'user') return (await this.users.find(ctx, id))?.tenantId === tenant.id;
+    return (await this.organizations.find(ctx, id))?.tenantId === tenant.id;
+  }
 }
 
 function linkConflict(key: LinkKey, foreignId: string): ConflictError {
   return new ConflictError(
     `The ${key.provider} id "${foreignId}" or the ${key.entityType} is already linked to another record in this tenant`,
   );
+}
+
+function toView(row: IdentityLink, tenantKey: string): IdentityLinkView {
+  return {
+    id: row.id,
+    tenantKey,
+    provider: row.provider,
+    entityType: row.entityType,
+    localId: row.localId,
+    foreignId: row.foreignId,
+    createdAt: row.createdAt,
+  };
 }
 
 function toRef(row: IdentityLink): IdentityLinkRef {

@@ -1,4 +1,5 @@
 export * from './identity-map.module';
 export * from './identity-map.service';
-export { IdentityLink } from './entities/identity-link.entity';
+export * from './dto/identity-link.dto';
+export { IdentityLink, LINKED_ENTITY_TYPES } from './entities/identity-link.entity';
 export type { LinkedEntityType } from './entities/identity-link.entity';

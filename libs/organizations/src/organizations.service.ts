@@ -10,6 +10,7 @@ import {
   LIKE_ESCAPE,
   nextCounterValue,
   NotFoundError,
+  OutboxService,
   Page,
   pageWindow,
   RequestContext,
@@ -20,6 +21,7 @@ import { TenantRef, TenantsService } from '@portico/tenants';
 import { EntityManager } from 'typeorm';
 import { CreateOrganizationDto, OrganizationQueryDto, OrganizationView, UpdateOrganizationDto } from './dto/organization.dto';
 import { Organization } from './entities/organization.entity';
+import { organizationEventData } from './organization-events';
 
 export const SITE_ID_COUNTER = 'organizations.site_id';
 
@@ -54,6 +56,7 @@ export class OrganizationsService {
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
@@ -95,10 +98,37 @@ export class OrganizationsService {
     return org ? toRef(org) : null;
   }
 
+  /** For other modules: the caller's organization with exactly this name, else null. */
+  async findByName(ctx: RequestContext, name: string): Promise<OrganizationRef | null> {
+    if (ctx.isPlatformAdmin) throw new ForbiddenError('findByName needs a tenant context');
+    const org = await this.tx.manager.findOneBy(Organization, { name: name.trim(), ...tenantWhere(ctx) });
+    return org ? toRef(org) : null;
+  }
+
+  /** For other modules: a tenant's organization with this external uid (the tenant's group uid), or null. */
+  async findByExternalUid(ctx: RequestContext, tenantId: string, externalUid: string): Promise<OrganizationRef | null> {
+    if (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId) return null;
+    const org = await this.tx.manager.findOneBy(Organization, { tenantId, externalUid });
+    return org ? toRef(org) : null;
+  }
+
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
     const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
     return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
+  }
+
+  /**
+   * For other modules: the organizations of one tenant (null: direct customers) whose externalUid is
+   * one of these, compared case-insensitively (a directory's group names are).
+   */
+  async findByExternalUids(ctx: RequestContext, tenantId: string | null, externalUids: string[]): Promise<OrganizationRef[]> {
+    const uids = [...new Set(externalUids.map((u) => u.toLowerCase()))];
+    if (!uids.length || (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId)) return [];
+    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').where('LOWER(o.external_uid) IN (:...uids)', { uids });
+    if (tenantId) qb.andWhere('o.tenant_id = :tid', { tid: tenantId });
+    else qb.andWhere('o.tenant_id IS NULL');
+    return (await qb.getMany()).map(toRef);
   }
 
   /**
@@ -159,6 +189,7 @@ export class OrganizationsService {
           tenant,
           details: { name: org.name, siteId: org.siteId },
         });
+        await this.outbox.emit(m, 'organization.created', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
@@ -198,6 +229,10 @@ export class OrganizationsService {
             tenant,
             details: { changed },
           });
+          await this.outbox.emit(m, 'organization.updated', org.tenantId, {
+            organization: organizationEventData(org, tenant?.key ?? null),
+            changed,
+          });
         }
         return toView(org, tenant?.key ?? null);
       });
@@ -221,6 +256,7 @@ export class OrganizationsService {
         tenant,
         details: { name: org.name, siteId: org.siteId },
       });
+      await this.outbox.emit(m, 'organization.deleted', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
     });
   }
 

@@ -1,5 +1,6 @@
 import { AuthSettingsService, LoginThrottle, LoginThrottleService } from '@portico/auth';
 import { AppConfig, buildDataSourceOptions, DomainException, TransactionService } from '@portico/core';
+import type { IdentityMapService } from '@portico/identity-map';
 import type { OrganizationsService } from '@portico/organizations';
 import type { UsersService } from '@portico/users';
 import { DataSource } from 'typeorm';
@@ -23,7 +24,8 @@ describe('SignupService rate limit per address', () => {
     const settings = { effective: async () => ({ signupEnabled: true }) } as unknown as AuthSettingsService;
     const organizations = { create: async () => ({ id: `org-${++n}` }) } as unknown as OrganizationsService;
     const users = { create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
-    service = new SignupService(tx, settings, new LoginThrottleService(tx), organizations, users);
+    const identityMap = {} as IdentityMapService;
+    service = new SignupService(tx, settings, new LoginThrottleService(tx), organizations, users, identityMap);
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSettingsService, LoginThrottleService } from '@portico/auth';
-import { ConflictError, DomainException, ErrorCode, RequestContext, TransactionService } from '@portico/core';
+import { ConflictError, DomainException, ErrorCode, InvalidInputError, RequestContext, TransactionService } from '@portico/core';
+import { IdentityMapService } from '@portico/identity-map';
 import { OrganizationsService } from '@portico/organizations';
 import type { TenantRef } from '@portico/tenants';
 import { UsersService } from '@portico/users';
@@ -24,6 +25,7 @@ export class SignupService {
     private readonly throttle: LoginThrottleService,
     private readonly organizations: OrganizationsService,
     private readonly users: UsersService,
+    private readonly identityMap: IdentityMapService,
   ) {}
 
   async isEnabled(tenant: TenantRef | null): Promise<boolean> {
@@ -40,6 +42,8 @@ export class SignupService {
     dto: RegisterDto,
     opts: { trusted: boolean; ip: string | null; via: 'signup' | 'api' },
   ): Promise<RegisteredView> {
+    if ((dto.userUid || dto.groupUid) && !(opts.trusted && tenant))
+      throw new InvalidInputError('userUid and groupUid are the portal’s own ids: send them with the tenant’s API key');
     if (!opts.trusted && !(await this.isEnabled(tenant))) throw new SignupDisabledError();
     if (opts.ip && !opts.trusted) {
       const slot = await this.throttle.reserve('signup', opts.ip, null, SIGNUP_POLICY);
@@ -53,12 +57,27 @@ export class SignupService {
       await this.throttle.failed('signup', opts.ip, null, SIGNUP_POLICY);
     }
     const ctx = new RequestContext({ kind: 'system', id: 'system', label: `signup:${opts.via}` }, tenant?.id ?? null, opts.ip);
-    return this.tx.run(async () => {
+    return this.tx.run(async (m) => {
       let organizationId: string;
       try {
-        organizationId = (await this.organizations.create(ctx, { name: dto.organizationName, tenantKey: tenant?.key })).id;
+        organizationId = (
+          await this.organizations.create(ctx, { name: dto.organizationName, tenantKey: tenant?.key, externalUid: dto.groupUid })
+        ).id;
+        // The portal's uids go into the identity map (provider "portal"), like autologin's and its notifications'.
+        if (tenant && dto.groupUid)
+          await this.identityMap.link(
+            m,
+            { tenantId: tenant.id, provider: 'portal', entityType: 'organization' },
+            organizationId,
+            dto.groupUid,
+          );
       } catch (err) {
-        if (err instanceof ConflictError) throw new ConflictError('That organization name is already taken. Choose another name.');
+        if (err instanceof ConflictError)
+          throw new ConflictError(
+            dto.groupUid
+              ? 'An organization with that name or groupUid already exists in this tenant.'
+              : 'That organization name is already taken. Choose another name.',
+          );
         throw err;
       }
       try {
@@ -72,12 +91,20 @@ export class SignupService {
             tenantKey: tenant?.key,
             organizationId,
             role: 'owner',
+            externalUid: dto.userUid,
           },
           opts.via,
         );
+        if (tenant && dto.userUid)
+          await this.identityMap.link(m, { tenantId: tenant.id, provider: 'portal', entityType: 'user' }, user.id, dto.userUid);
         return { userId: user.id, organizationId };
       } catch (err) {
-        if (err instanceof ConflictError) throw new ConflictError('An account with this email already exists. Sign in instead.');
+        if (err instanceof ConflictError)
+          throw new ConflictError(
+            dto.userUid
+              ? 'An account with this email or userUid already exists in this tenant.'
+              : 'An account with this email already exists. Sign in instead.',
+          );
         throw err;
       }
     });

@@ -5,4 +5,5 @@ export * from './user-credentials.service';
 export * from './dto/user.dto';
 export { User } from './entities/user.entity';
 export { Membership } from './entities/membership.entity';
+export type { MembershipRole } from './entities/membership.entity';
 export * from './password-policy';

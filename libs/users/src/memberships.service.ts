@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   isUniqueViolation,
   NotFoundError,
+  OutboxService,
   Page,
   PageQueryDto,
   pageWindow,
@@ -17,6 +18,7 @@ import { EntityManager } from 'typeorm';
 import { MemberView } from './dto/user.dto';
 import { Membership, MembershipRole } from './entities/membership.entity';
 import { User } from './entities/user.entity';
+import { membershipEventData } from './user-events';
 
 export interface UserOrganization {
   organization: OrganizationRef;
@@ -32,6 +34,7 @@ export class MembershipsService {
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async list(ctx: RequestContext, organizationId: string, query: PageQueryDto): Promise<Page<MemberView>> {
@@ -85,9 +88,10 @@ export class MembershipsService {
   async remove(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
     const org = await this.orgOrFail(ctx, organizationId);
     await this.tx.run(async (m) => {
-      const result = await m.delete(Membership, { userId, organizationId: org.id });
-      if (!result.affected) throw new NotFoundError('Membership');
-      await this.record(m, ctx, org, 'membership.deleted', userId, {});
+      const membership = await m.findOneBy(Membership, { userId, organizationId: org.id });
+      if (!membership) throw new NotFoundError('Membership');
+      await m.delete(Membership, { id: membership.id });
+      await this.record(m, ctx, org, 'membership.deleted', userId, { role: membership.role });
     });
   }
 
@@ -123,13 +127,14 @@ export class MembershipsService {
     return user;
   }
 
+  /** The audit entry and the domain event (the action is the event name) of a membership change. */
   private async record(
     m: EntityManager,
     ctx: RequestContext,
     org: OrganizationRef,
-    action: string,
+    action: 'membership.created' | 'membership.updated' | 'membership.deleted',
     userId: string,
-    details: Record<string, unknown>,
+    details: { role: MembershipRole },
   ): Promise<void> {
     const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
     await this.audit.record(m, ctx, {
@@ -139,6 +144,7 @@ export class MembershipsService {
       tenant,
       details: { organizationId: org.id, ...details },
     });
+    await this.outbox.emit(m, action, org.tenantId, { membership: membershipEventData(userId, org.id, details.role, tenant?.key ?? null) });
   }
 }
 

@@ -10,6 +10,7 @@ import {
   isUniqueViolation,
   LIKE_ESCAPE,
   NotFoundError,
+  OutboxService,
   Page,
   pageWindow,
   RequestContext,
@@ -22,6 +23,7 @@ import { EntityManager } from 'typeorm';
 import { CreateUserDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
 import { Membership } from './entities/membership.entity';
 import { User } from './entities/user.entity';
+import { membershipEventData, userEventData } from './user-events';
 
 const DUPLICATE = 'A user with that email, username or externalUid already exists in this tenant';
 
@@ -34,6 +36,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
@@ -112,6 +115,7 @@ export class UsersService {
           tenant,
           details: { email: user.email, via: createdVia },
         });
+        await this.outbox.emit(m, 'user.created', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
         if (dto.organizationId) {
           await m.save(m.create(Membership, { userId: user.id, organizationId: dto.organizationId, role: dto.role ?? 'member' }));
           await this.audit.record(m, ctx, {
@@ -120,6 +124,9 @@ export class UsersService {
             targetId: user.id,
             tenant,
             details: { organizationId: dto.organizationId, role: dto.role ?? 'member' },
+          });
+          await this.outbox.emit(m, 'membership.created', user.tenantId, {
+            membership: membershipEventData(user.id, dto.organizationId, dto.role ?? 'member', tenant?.key ?? null),
           });
         }
         return toUserView(user, tenant?.key ?? null);
@@ -167,6 +174,7 @@ export class UsersService {
         if (changed.length) {
           await m.save(user);
           await this.audit.record(m, ctx, { action: 'user.updated', targetType: 'user', targetId: user.id, tenant, details: { changed } });
+          await this.outbox.emit(m, 'user.updated', user.tenantId, { user: userEventData(user, tenant?.key ?? null), changed });
           if (billableChanged) await this.auditBillable(m, ctx, user, tenant);
         }
         return toUserView(user, tenant?.key ?? null);
@@ -204,6 +212,7 @@ export class UsersService {
         tenant,
         details: { email: user.email },
       });
+      await this.outbox.emit(m, 'user.deleted', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
     });
   }
 
@@ -220,6 +229,7 @@ export class UsersService {
       tenant,
       details: { billable: user.billable },
     });
+    await this.outbox.emit(m, 'user.billable_changed', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
   }
 
   private async ensureAnotherAdmin(m: EntityManager, exceptId: string): Promise<void> {

@@ -1,6 +1,2 @@
-/** A same-origin path to go to after a form, or the fallback: never another host, never a scheme. */
-export function safeNext(next: string | undefined, fallback: string): string {
-  if (!next || typeof next !== 'string') return fallback;
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return fallback;
-  return next;
-}
+// Lives in core so every module that redirects after a sign-in (SAML's RelayState too) uses the same check.
+export { safeNext } from '@portico/core';

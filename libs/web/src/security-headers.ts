@@ -1,22 +1,21 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
+// Every page's policy but frame-ancestors, which depends on where the page is served (see framingPolicy).
+const PAGE_DIRECTIVES: Record<string, string[]> = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+};
+
 const strict = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: ["'self'"],
-      connectSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-    },
-  },
+  contentSecurityPolicy: { useDefaults: false, directives: { ...PAGE_DIRECTIVES, frameAncestors: ["'none'"] } },
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'same-origin' },
 });
@@ -34,9 +33,61 @@ const docs = helmet({
       objectSrc: ["'none'"],
     },
   },
+  frameguard: { action: 'deny' },
 });
 
-/** Secure headers with a strict Content-Security-Policy on every response. */
+type HeaderList = { set: [string, string][]; removed: string[] };
+
+/**
+ * What a helmet middleware does to a response, recorded once. Our policies have no per-request
+ * part (no nonces), so replaying the list gives the same headers without running helmet's dozen
+ * nested middlewares on every request.
+ */
+function recorded(middleware: RequestHandler): HeaderList {
+  const list: HeaderList = { set: [], removed: [] };
+  const res = {
+    setHeader: (name: string, value: unknown) => list.set.push([name, String(value)]),
+    removeHeader: (name: string) => list.removed.push(name),
+  };
+  middleware({ method: 'GET', headers: {} } as Request, res as unknown as Response, () => undefined);
+  return list;
+}
+
+function replay(res: Response, list: HeaderList): void {
+  for (const [name, value] of list.set) res.setHeader(name, value);
+  for (const name of list.removed) res.removeHeader(name);
+}
+
+/** Secure headers with a strict Content-Security-Policy on every response; no page may be framed. */
 export function securityHeaders(): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/api/docs') ? docs : strict)(req, res, next);
+  const strictHeaders = recorded(strict);
+  const docsHeaders = recorded(docs);
+  return (req: Request, res: Response, next: NextFunction) => {
+    replay(res, req.path.startsWith('/api/docs') ? docsHeaders : strictHeaders);
+    next();
+  };
+}
+
+// The page policy as one header value, built once; a tenant page only appends its frame-ancestors.
+const PAGE_POLICY = Object.entries(PAGE_DIRECTIVES)
+  .map(([name, values]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${values.join(' ')}`)
+  .join(';');
+// Origins are validated when stored; this keeps anything else out of the header all the same.
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
+const built = new Map<string, string>();
+
+/**
+ * The Content-Security-Policy of a page a tenant's portal may frame: the usual page policy with
+ * `frame-ancestors` listing the tenant's origins. Memoised per list of origins.
+ */
+export function framingPolicy(origins: string[]): string {
+  const key = origins.join(' ');
+  let policy = built.get(key);
+  if (!policy) {
+    const allowed = origins.filter((o) => ORIGIN.test(o));
+    policy = `${PAGE_POLICY};frame-ancestors ${allowed.length ? allowed.join(' ') : "'none'"}`;
+    if (built.size >= 1000) built.clear();
+    built.set(key, policy);
+  }
+  return policy;
 }

@@ -3,10 +3,14 @@ import { AuthModule } from '@portico/auth';
 import { BillingModule } from '@portico/billing';
 import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
+import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
+import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
+import { LdapModule, SamlModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
+import { WebhooksModule } from '@portico/webhooks';
 import { ConsoleAuditController } from './console/audit.controller';
 import { ConsoleBillingChargesController } from './console/billing-charges.controller';
 import { ConsoleBillingController } from './console/billing.controller';
@@ -18,12 +22,20 @@ import { ConsoleEntitlementKeysController } from './console/entitlement-keys.con
 import { ConsoleEntitlementSourcesController } from './console/entitlement-sources.controller';
 import { ConsoleEntitlementsController } from './console/entitlements.controller';
 import { ConsoleOrganizationsController } from './console/organizations.controller';
+import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
+import { ConsoleWebhooksController } from './console/webhooks.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
+import { ConsoleLdapDirectoriesController } from './console/ldap-directories.controller';
+import { LdapDirectoryPages } from './console/ldap-directory-pages';
+import { ConsoleTenantLdapController } from './console/tenant-ldap.controller';
 import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
+import { AutologinSessionController } from './public/autologin-session.controller';
+import { TenantFraming, TenantFramingInterceptor } from './public/tenant-framing';
+import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-links.controller';
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
@@ -35,12 +47,18 @@ import { SignupPageController } from './public/signup-page.controller';
     SignupModule,
     EntitlementsModule,
     ExternalLoginModule,
+    LdapModule,
+    SamlModule,
+    IdentityMapModule,
+    PortalModule,
+    WebhooksModule,
     BillingModule,
   ],
   controllers: [
     ConsoleLoginController,
     DashboardController,
     ConsoleTenantsController,
+    ConsoleTenantSamlController,
     ConsoleOrganizationsController,
     ConsoleUsersController,
     ConsoleAuditController,
@@ -50,11 +68,17 @@ import { SignupPageController } from './public/signup-page.controller';
     ConsoleEntitlementSourcesController,
     ConsoleExternalLoginController,
     ConsoleExternalLoginSettingsController,
+    ConsoleTenantLdapController,
+    ConsoleLdapDirectoriesController,
+    ConsoleWebhooksController,
     ConsoleBillingController,
     ConsoleBillingChargesController,
     LoginController,
     AccountController,
     SignupPageController,
+    AutologinSessionController,
+    ConsoleTenantIdentityLinksController,
   ],
+  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],
 })
 export class WebModule {}

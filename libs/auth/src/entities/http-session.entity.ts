@@ -14,4 +14,9 @@ export class HttpSession extends BaseEntity {
   @Index()
   @Column({ type: Date })
   expiresAt: Date;
+
+  // Who is signed in (null before sign-in), so all of a user's sessions can be ended at once.
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  userId: string | null = null;
 }

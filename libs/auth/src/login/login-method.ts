@@ -1,5 +1,6 @@
 import type { TenantRef } from '@portico/tenants';
 import type { LoginAccount } from '@portico/users';
+import type { MethodFlags } from '../entities/tenant-auth-settings.entity';
 
 /** What a first factor found: the account, or a refusal with the words to show and what to audit. */
 export type FirstFactorResult =
@@ -32,6 +33,10 @@ export interface LoginAttempt {
   login: string;
   /** The site (organization siteId) the login page was opened for, if any. */
   siteId: number | null;
+  /** The sign-in methods switched on for this tenant (read once per attempt). */
+  methods: MethodFlags;
+  /** The Portico account the login names, if any (looked up once per attempt). */
+  account: LoginAccount | null;
 }
 
 /**
@@ -47,7 +52,7 @@ export interface FirstFactorRouter {
 export type LoginOutcome =
   | { kind: 'signed-in'; account: LoginAccount }
   | { kind: 'second-factor'; account: LoginAccount }
-  | { kind: 'refused'; status: 401 | 403 | 429 | 503; message: string; retryAfterSeconds?: number };
+  | { kind: 'refused'; status: 401 | 403 | 410 | 429 | 503; message: string; retryAfterSeconds?: number };
 
 export const WRONG_CREDENTIALS = 'The email, username or password is not right.';
 export const lockedMessage = (seconds: number) => `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService } from '@portico/core';
 import type { TenantRef } from '@portico/tenants';
-import { UserCredentialsService } from '@portico/users';
+import { LoginAccount, UserCredentialsService } from '@portico/users';
 import type { FirstFactor, FirstFactorResult } from './login-method';
 
 /** Email or username + password, checked against the argon2id hash. */
@@ -16,7 +16,11 @@ export class PasswordLogin implements FirstFactor {
   ) {}
 
   async check(tenant: TenantRef | null, login: string, password: string): Promise<FirstFactorResult> {
-    const account = await this.credentials.findByLogin(tenant?.id ?? null, login);
+    return this.checkAccount(await this.credentials.findByLogin(tenant?.id ?? null, login), password);
+  }
+
+  /** The password of an account already looked up (null: nobody by that name). */
+  async checkAccount(account: LoginAccount | null, password: string): Promise<FirstFactorResult> {
     if (!account?.passwordHash) {
       // Spend the same time as a real check, so unknown users cannot be told apart by timing.
       await this.crypto.verifyPassword(await this.getDummyHash(), password);

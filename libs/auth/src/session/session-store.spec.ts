@@ -14,9 +14,11 @@ const session = (userId: string, inMs: number): SessionData =>
 function behavesAsASessionStore(name: string, open: () => Promise<{ backend: SessionBackend; close(): Promise<void> }>): void {
   describe(name, () => {
     let store: PorticoSessionStore;
+    let backend: SessionBackend;
     let close: () => Promise<void>;
     beforeAll(async () => {
       const opened = await open();
+      backend = opened.backend;
       store = new PorticoSessionStore(opened.backend, 60_000);
       close = opened.close;
     });
@@ -37,6 +39,19 @@ function behavesAsASessionStore(name: string, open: () => Promise<{ backend: Ses
       await call((cb) => store.set(sid, session('u1', 30), cb));
       await new Promise((r) => setTimeout(r, 80));
       expect(await call((cb) => store.get(sid, cb))).toBeNull();
+    });
+
+    it("ends every session of one user, and only that user's", async () => {
+      const [a1, a2, b] = [1, 2, 3].map(() => `sid-${Math.random()}`);
+      const user = `user-${Math.random()}`;
+      await call((cb) => store.set(a1, session(user, 60_000), cb));
+      await call((cb) => store.set(a2, session(user, 60_000), cb));
+      await call((cb) => store.set(b, session('someone-else', 60_000), cb));
+      await backend.destroyUser(user);
+      expect(await call((cb) => store.get(a1, cb))).toBeNull();
+      expect(await call((cb) => store.get(a2, cb))).toBeNull();
+      expect((await call<SessionData | null>((cb) => store.get(b, cb)))?.userId).toBe('someone-else');
+      await backend.destroyUser('nobody-signed-in');
     });
 
     it('answers null for an unknown id', async () => {

@@ -6,9 +6,12 @@ import { HttpSession } from '../entities/http-session.entity';
 /** Where session data lives: the database on the embedded default, Redis when REDIS_URL is set. */
 export interface SessionBackend {
   get(sid: string): Promise<string | null>;
-  set(sid: string, data: string, expiresAt: Date): Promise<void>;
+  /** `userId`: who the session signs in (null before sign-in), so destroyUser can find it. */
+  set(sid: string, data: string, expiresAt: Date, userId?: string | null): Promise<void>;
   touch(sid: string, expiresAt: Date): Promise<void>;
   destroy(sid: string): Promise<void>;
+  /** Ends every session of a user. */
+  destroyUser(userId: string): Promise<void>;
 }
 
 export class DatabaseSessionBackend implements SessionBackend {
@@ -26,14 +29,15 @@ export class DatabaseSessionBackend implements SessionBackend {
     return row.data;
   }
 
-  async set(sid: string, data: string, expiresAt: Date): Promise<void> {
+  async set(sid: string, data: string, expiresAt: Date, userId: string | null = null): Promise<void> {
     const repo = this.dataSource.getRepository(HttpSession);
     // One statement: INSERT … ON CONFLICT (sid) DO UPDATE, on SQLite and PostgreSQL alike.
     await repo
       .createQueryBuilder()
       .insert()
-      .values(repo.create({ sid, data, expiresAt }))
-      .orUpdate(['data', 'expires_at', 'updated_at'], ['sid'])
+      .values(repo.create({ sid, data, expiresAt, userId }))
+      .orUpdate(['data', 'expires_at', 'user_id', 'updated_at'], ['sid'])
+      .updateEntity(false)
       .execute();
     await this.sweep();
   }
@@ -46,6 +50,10 @@ export class DatabaseSessionBackend implements SessionBackend {
     await this.dataSource.manager.delete(HttpSession, { sid });
   }
 
+  async destroyUser(userId: string): Promise<void> {
+    await this.dataSource.manager.delete(HttpSession, { userId });
+  }
+
   // Expired rows are removed now and then, on a write, rather than by a separate timer.
   private async sweep(): Promise<void> {
     if (Date.now() - this.lastSweep < 60_000) return;
@@ -53,6 +61,8 @@ export class DatabaseSessionBackend implements SessionBackend {
     await this.dataSource.manager.delete(HttpSession, { expiresAt: LessThan(new Date()) });
   }
 }
+
+const USER_INDEX_TTL_MS = 31 * 24 * 3_600_000;
 
 export class RedisSessionBackend implements SessionBackend {
   constructor(
@@ -64,8 +74,21 @@ export class RedisSessionBackend implements SessionBackend {
     return this.redis.get(this.prefix + sid);
   }
 
-  async set(sid: string, data: string, expiresAt: Date): Promise<void> {
-    await this.redis.set(this.prefix + sid, data, 'PX', ttl(expiresAt));
+  async set(sid: string, data: string, expiresAt: Date, userId: string | null = null): Promise<void> {
+    if (!userId) {
+      await this.redis.set(this.prefix + sid, data, 'PX', ttl(expiresAt));
+      return;
+    }
+    // The user's index of session ids outlives any session (SESSION_ABSOLUTE_HOURS is at most 30
+    // days), so a session kept alive by touches alone is still found; ids of sessions that ended on
+    // their own are harmless in it (deleting a missing key is a no-op).
+    const index = this.userIndex(userId);
+    await this.redis
+      .multi()
+      .set(this.prefix + sid, data, 'PX', ttl(expiresAt))
+      .sadd(index, sid)
+      .pexpire(index, USER_INDEX_TTL_MS)
+      .exec();
   }
 
   async touch(sid: string, expiresAt: Date): Promise<void> {
@@ -74,6 +97,16 @@ export class RedisSessionBackend implements SessionBackend {
 
   async destroy(sid: string): Promise<void> {
     await this.redis.del(this.prefix + sid);
+  }
+
+  async destroyUser(userId: string): Promise<void> {
+    const index = this.userIndex(userId);
+    const sids = await this.redis.smembers(index);
+    await this.redis.del(index, ...sids.map((sid) => this.prefix + sid));
+  }
+
+  private userIndex(userId: string): string {
+    return `${this.prefix}user:${userId}`;
   }
 }
 
@@ -109,7 +142,7 @@ export class PorticoSessionStore extends Store {
   }
 
   override set(sid: string, session: SessionData, cb?: (err?: unknown) => void): void {
-    this.backend.set(sid, JSON.stringify(session), this.expiry(session)).then(
+    this.backend.set(sid, JSON.stringify(session), this.expiry(session), session.userId ?? null).then(
       () => cb?.(),
       (err) => cb?.(err),
     );

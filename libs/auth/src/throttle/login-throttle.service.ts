@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService } from '@portico/core';
-import { EntityManager } from 'typeorm';
+import { insertRows, TransactionService } from '@portico/core';
+import { EntityManager, In } from 'typeorm';
 import { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
@@ -49,8 +49,12 @@ export class LoginThrottleService {
     return this.tx.run(async (m) => {
       const now = Date.now();
       const rows: LoginThrottle[] = [];
+      const locked = await this.lockRows(
+        m,
+        limits.map(([key]) => key),
+      );
       for (const [key, max] of limits) {
-        const row = await this.lockRow(m, key);
+        const row = locked.get(key)!;
         if (row.lockedUntil && row.lockedUntil.getTime() > now)
           return { allowed: false, retryAfterSeconds: secondsUntil(row.lockedUntil, now) };
         if (row.lockedUntil) {
@@ -73,11 +77,7 @@ export class LoginThrottleService {
     const k = this.keys(kind, account, ip);
     await this.tx.run(async (m) => {
       await m.update(LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
-      if (k.ip) {
-        const row = await this.lockRow(m, k.ip);
-        row.failures = Math.max(0, row.failures - 1);
-        await this.store(m, row);
-      }
+      if (k.ip) await this.giveBack(m, k.ip);
     });
   }
 
@@ -85,12 +85,7 @@ export class LoginThrottleService {
   async released(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
     await this.tx.run(async (m) => {
-      for (const key of [k.account, k.ip]) {
-        if (!key) continue;
-        const row = await this.lockRow(m, key);
-        row.failures = Math.max(0, row.failures - 1);
-        await this.store(m, row);
-      }
+      for (const key of [k.account, k.ip]) if (key) await this.giveBack(m, key);
     });
   }
 
@@ -101,8 +96,12 @@ export class LoginThrottleService {
     if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
     return this.tx.run(async (m) => {
       let wait: number | null = null;
+      const locked = await this.lockRows(
+        m,
+        limits.map(([key]) => key),
+      );
       for (const [key, max] of limits) {
-        const row = await this.lockRow(m, key);
+        const row = locked.get(key)!;
         if (row.failures >= max && !row.lockedUntil) {
           row.lockouts += 1;
           const seconds = Math.min(policy.baseWaitSeconds * 2 ** (row.lockouts - 1), policy.maxWaitSeconds);
@@ -121,10 +120,27 @@ export class LoginThrottleService {
     await m.update(LoginThrottle, { id: row.id }, { failures: row.failures, lockouts: row.lockouts, lockedUntil: row.lockedUntil });
   }
 
-  private async lockRow(m: EntityManager, key: string): Promise<LoginThrottle> {
-    await m.createQueryBuilder().insert().into(LoginThrottle).values(m.create(LoginThrottle, { key })).orIgnore().execute();
+  // One atomic statement: the row exists (reserve made it) and only its counter moves.
+  private async giveBack(m: EntityManager, key: string): Promise<void> {
+    await m
+      .createQueryBuilder()
+      .update(LoginThrottle)
+      .set({ failures: () => 'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END' })
+      .where('key = :key', { key })
+      .execute();
+  }
+
+  // The rows of several keys in two statements (created when missing, locked on PostgreSQL).
+  private async lockRows(m: EntityManager, keys: string[]): Promise<Map<string, LoginThrottle>> {
+    await insertRows(
+      m,
+      LoginThrottle,
+      keys.map((key) => m.create(LoginThrottle, { key })),
+      { orIgnore: true },
+    );
     const lock = this.tx.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {};
-    return m.findOneOrFail(LoginThrottle, { where: { key }, ...lock });
+    const rows = await m.find(LoginThrottle, { where: { key: In(keys) }, order: { key: 'ASC' }, ...lock });
+    return new Map(rows.map((r) => [r.key, r]));
   }
 }
 

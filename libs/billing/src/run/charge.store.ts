@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ChargeEventData, insertRows, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
+import { bulkInsert, ChargeEventData, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
 import { Brackets } from 'typeorm';
 import { Charge, ChargeStatus } from '../entities/charge.entity';
 import { staleBefore } from './lease';
@@ -64,7 +64,7 @@ export class ChargeStore {
   async insertNew(charges: Charge[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
     if (!charges.length) return [];
     return this.tx.run(async (m) => {
-      await insertRows(m, Charge, charges, INSERTED, { ignoreConflicts: true });
+      await bulkInsert(m, Charge, charges, INSERTED, { ignoreConflicts: true });
       // Our ids are fresh uuids: the ones found are exactly the rows this insert wrote.
       const ids = new Set<string>();
       for (const chunk of powerOfTwoChunks(charges, 256)) {

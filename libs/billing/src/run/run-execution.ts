@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BillingConfig, OutboundPool, RequestContext } from '@portico/core';
+import { BillingConfig, RequestContext } from '@portico/core';
 import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
@@ -58,8 +58,6 @@ export interface RunDeps {
 export class RunExecution {
   private readonly pool: SubmissionPool;
   private readonly apis = new Map<string, TenantBillingApi | null>();
-  // Per tenant: kept-alive connections to its billing API, for this execution.
-  private readonly pools = new Map<string, OutboundPool>();
   private readonly tenantKeys = new Map<string, string | null>();
   // Per tenant: tries in a row that found its API down, and what the last one found.
   private readonly outages = new Map<string, { count: number; error: string }>();
@@ -113,7 +111,6 @@ export class RunExecution {
       clearInterval(this.heartbeat);
       clearInterval(this.settleTimer);
       await this.beating;
-      await Promise.all([...this.pools.values()].map((p) => p.close()));
     }
     const progress = { organizations: this.organizations, alreadyBilled: this.alreadyBilled };
     if (this.lost) return 'lost';
@@ -233,7 +230,7 @@ export class RunExecution {
         false,
       );
     }
-    const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs, this.poolFor(tenantId, api));
+    const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
     if (outcome.kind === 'accepted') {
       this.outages.delete(tenantId);
       return this.settle({
@@ -250,12 +247,6 @@ export class RunExecution {
     // Stopping: the try is recorded and the charge stays pending for the run that resumes this one.
     if (!(await this.deps.charges.recordAttempt(this.run.owner, charge, outcome.error)) || this.stopped) return;
     this.pool.later(delays[attempt - 1], () => this.attempt(charge, api, attempt + 1));
-  }
-
-  private poolFor(tenantId: string, api: TenantBillingApi): OutboundPool {
-    let pool = this.pools.get(tenantId);
-    if (!pool) this.pools.set(tenantId, (pool = this.deps.client.pool(api, this.deps.settings.timeoutMs, this.deps.settings.concurrency)));
-    return pool;
   }
 
   private fail(charge: Charge, error: string, attempted: boolean): Promise<void> {

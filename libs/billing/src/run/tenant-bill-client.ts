@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OutboundHttpService, OutboundPool } from '@portico/core';
+import { OutboundHttpService } from '@portico/core';
 import type { TenantBillingApi } from '@portico/tenants';
 import type { Charge } from '../entities/charge.entity';
 import { periodLabel, periodRange } from '../period';
@@ -34,12 +34,7 @@ export function billRequestBody(charge: Pick<Charge, 'externalUid' | 'amountCent
 export class TenantBillClient {
   constructor(private readonly http: OutboundHttpService) {}
 
-  /** Kept-alive connections to one tenant's billing API for a run; close() it at the end. */
-  pool(api: TenantBillingApi, timeoutMs: number, connections: number): OutboundPool {
-    return this.http.pool({ allowPrivateNetwork: api.allowPrivateNetwork, timeoutMs, connections });
-  }
-
-  async submit(api: TenantBillingApi, charge: Charge, timeoutMs: number, pool?: OutboundPool): Promise<BillOutcome> {
+  async submit(api: TenantBillingApi, charge: Charge, timeoutMs: number): Promise<BillOutcome> {
     const result = await this.http.send({
       url: `${api.url.replace(/\/+$/, '')}/account/bills`,
       method: 'POST',
@@ -53,7 +48,8 @@ export class TenantBillClient {
       timeoutMs,
       allowHttp: api.allowPrivateNetwork,
       allowPrivateNetwork: api.allowPrivateNetwork,
-      pool,
+      // A run sends thousands of bills to a few APIs: kept-alive connections, each still address-checked.
+      keepAlive: true,
     });
     if (!result.ok) {
       if (result.error === 'refused' || result.error === 'invalidUrl') {

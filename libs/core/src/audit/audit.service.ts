@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, MoreThanOrEqual } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
+import { insertRows } from '../database/insert-rows';
 import { Page, PageQueryDto, pageWindow, toPage } from '../pagination/pagination';
 import { AuditEvent } from './audit-event.entity';
 
@@ -50,8 +50,8 @@ export class AuditService {
       ip: ctx.ip,
       details: entry.details ?? null,
     });
-    // insert, not save: save would first SELECT to tell an insert from an update.
-    await manager.insert(AuditEvent, event as QueryDeepPartialEntity<AuditEvent>);
+    // insert, not save (which would SELECT first), and without the read-back of created_at.
+    await insertRows(manager, AuditEvent, event);
   }
 
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {

@@ -75,4 +75,21 @@ describe('AppConfig', () => {
       /BILLING_CONCURRENCY must be an integer between 1 and 64[\s\S]*BILLING_RETRY_DELAYS_MS must be up to 10 comma-separated waits/,
     );
   });
+
+  it('reads the jobs and webhook settings, with their defaults', () => {
+    const base = { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' };
+    expect(new AppConfig(base)).toMatchObject({
+      jobsInServer: true,
+      jobsConcurrency: 50,
+      jobsPrefix: 'portico',
+      webhookRetrySchedule: [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+      webhookTimeoutMs: 15_000,
+    });
+    expect(
+      new AppConfig({ ...base, JOBS_IN_SERVER: 'false', WEBHOOK_RETRY_SCHEDULE: '0, 1,2', WEBHOOK_TIMEOUT_SECONDS: '3' }),
+    ).toMatchObject({ jobsInServer: false, webhookRetrySchedule: [0, 1, 2], webhookTimeoutMs: 3000 });
+    expect(() => new AppConfig({ ...base, WEBHOOK_RETRY_SCHEDULE: '0,soon', JOBS_PREFIX: 'a:b', JOBS_CONCURRENCY: '0' })).toThrow(
+      /JOBS_CONCURRENCY must be[\s\S]*JOBS_PREFIX must be[\s\S]*WEBHOOK_RETRY_SCHEDULE must be/,
+    );
+  });
 });

@@ -50,6 +50,15 @@ export class AppConfig {
   readonly bodyLimit: string;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  /** With REDIS_URL: whether this server also processes jobs (workers always do). */
+  readonly jobsInServer: boolean;
+  /** Jobs of one type processed at once by one process. */
+  readonly jobsConcurrency: number;
+  /** BullMQ key prefix: servers and workers of one deployment share it; another deployment on the same Redis picks its own. */
+  readonly jobsPrefix: string;
+  /** Seconds before each webhook delivery attempt (the first is usually 0); its length is the number of attempts. */
+  readonly webhookRetrySchedule: number[];
+  readonly webhookTimeoutMs: number;
   readonly billing: BillingConfig;
 
   static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
@@ -83,6 +92,13 @@ export class AppConfig {
     if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
     this.sessionIdleMinutes = int(env, 'SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60);
     this.sessionAbsoluteHours = int(env, 'SESSION_ABSOLUTE_HOURS', 12, problems, 1, 24 * 30);
+    this.jobsInServer = bool(env, 'JOBS_IN_SERVER', true, problems);
+    this.jobsConcurrency = int(env, 'JOBS_CONCURRENCY', 50, problems, 1, 1000);
+    this.jobsPrefix = env.JOBS_PREFIX?.trim() || 'portico';
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(this.jobsPrefix))
+      problems.push('JOBS_PREFIX must be 1–64 letters, digits, dots, dashes or underscores');
+    this.webhookRetrySchedule = retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems);
+    this.webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, problems, 1, 60) * 1000;
     this.billing = {
       // Off by default in tests: a suite's app must not bill its fixtures behind its back.
       schedule: bool(env, 'BILLING_SCHEDULE', this.nodeEnv !== 'test', problems),
@@ -130,6 +146,18 @@ function delays(env: Env, name: string, fallback: number[], problems: string[]):
     return fallback;
   }
   return values;
+}
+
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+
+function retrySchedule(raw: string | undefined, problems: string[]): number[] {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+  const steps = raw.split(',').map((part) => Number(part.trim()));
+  if (steps.length > 20 || steps.some((n) => !Number.isFinite(n) || n < 0 || n > 7 * 86_400)) {
+    problems.push(`WEBHOOK_RETRY_SCHEDULE must be 1–20 comma-separated delays in seconds, each 0–604800 (got "${raw}")`);
+    return DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+  }
+  return steps;
 }
 
 export function parseDatabaseUrl(url: string, problems: string[]): DatabaseConfig {

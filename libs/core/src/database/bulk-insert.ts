@@ -5,13 +5,14 @@ import { powerOfTwoChunks } from './batches';
 const MAX_PARAMETERS = 30_000;
 
 /**
- * Many rows in a few multi-row INSERTs, every value a bound parameter (TypeORM's builder writes
- * some NULLs into the SQL text, so its statements differ from one batch to the next), in
+ * Thousands of rows in a few multi-row INSERTs (insertRows is for the odd row), every value a
+ * bound parameter (TypeORM's builder writes some NULLs into the SQL text, so its statements differ
+ * from one batch to the next), in
  * power-of-two batches: the statements repeat and SQLite prepares each shape once. Values are
  * converted by the driver exactly as TypeORM stores them; created_at and updated_at take their
  * database defaults. `ignoreConflicts` skips rows a unique constraint refuses.
  */
-export async function insertRows<T extends ObjectLiteral>(
+export async function bulkInsert<T extends ObjectLiteral>(
   m: EntityManager,
   target: EntityTarget<T>,
   rows: T[],

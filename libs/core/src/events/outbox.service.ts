@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { insertRows } from '../database/bulk-insert';
+import { bulkInsert } from '../database/bulk-insert';
 import { DomainEventMap, DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
 
@@ -22,6 +22,6 @@ export class OutboxService {
     const rows = events.map((e) =>
       m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }),
     );
-    await insertRows(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
+    await bulkInsert(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
   }
 }

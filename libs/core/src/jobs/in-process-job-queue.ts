@@ -1,54 +1,86 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
-import { JOB_PROCESSOR, JobHandler, JobOptions, JobQueue } from './job-queue';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AppConfig } from '../config/app-config';
+import { JobHandler, JobOptions, JobQueue } from './job-queue';
+import { JobRegistry } from './job-registry';
+
+interface Lane {
+  running: number;
+  waiting: (() => void)[];
+}
 
 /**
- * Jobs on the embedded default (no Redis): run in this process after the current request. Work
- * that must survive a restart keeps its state in the database and is picked up again at boot by
- * its own module; this queue only schedules it.
+ * Jobs on the embedded default (no Redis): run in this process, after the current call returns,
+ * at most JOBS_CONCURRENCY at a time per job type. Work that must survive a restart keeps its state
+ * in the database and is picked up again at boot by its own module (webhook deliveries: the
+ * sweeper); this queue only schedules it.
  */
 @Injectable()
-export class InProcessJobQueue extends JobQueue implements OnApplicationBootstrap, OnApplicationShutdown {
+export class InProcessJobQueue extends JobQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
-  private readonly handlers = new Map<string, JobHandler>();
-  private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Jobs with an id, from enqueue until they start: the same id is not added twice. */
+  private readonly queued = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly lanes = new Map<string, Lane>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
+  // Jobs run in the context of the boot, not of whoever enqueued them: a job enqueued inside a
+  // transaction must not find that (by then finished) transaction as its own.
+  private readonly detached = AsyncLocalStorage.snapshot();
 
-  constructor(private readonly discovery: DiscoveryService) {
+  constructor(
+    private readonly registry: JobRegistry,
+    private readonly config: AppConfig,
+  ) {
     super();
   }
 
-  onApplicationBootstrap(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const name = wrapper.metatype ? (Reflect.getMetadata(JOB_PROCESSOR, wrapper.metatype) as string | undefined) : undefined;
-      if (name && wrapper.instance) this.handlers.set(name, wrapper.instance as JobHandler);
-    }
-  }
-
   async enqueue<T>(jobName: string, data: T, options: JobOptions = {}): Promise<void> {
-    const handler = this.handlers.get(jobName);
-    if (!handler) throw new Error(`No processor for job "${jobName}"`);
+    const handler = this.registry.handler(jobName);
     if (this.stopped) return;
     const key = options.jobId ? `${jobName}:${options.jobId}` : null;
-    if (key && this.pending.has(key)) return;
+    if (key) {
+      if (this.queued.has(key)) return;
+      this.queued.add(key);
+    }
     const timer = setTimeout(() => {
-      if (key) this.pending.delete(key);
-      const run = handler
-        .handle(data)
-        .catch((err: unknown) => this.logger.error(`Job "${jobName}" failed: ${err instanceof Error ? err.message : String(err)}`))
-        .finally(() => this.running.delete(run));
-      this.running.add(run);
+      this.timers.delete(timer);
+      this.whenFree(jobName, () => {
+        if (key) this.queued.delete(key);
+        this.detached(() => this.run(jobName, handler, data));
+      });
     }, options.delayMs ?? 0);
     timer.unref();
-    if (key) this.pending.set(key, timer);
+    this.timers.add(timer);
   }
 
-  /** Jobs in flight finish; jobs not started are dropped (their state is in the database). */
-  async onApplicationShutdown(): Promise<void> {
+  /** Jobs in flight finish (before the database closes); jobs not started are dropped (their state is in the database). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.pending.values()) clearTimeout(timer);
-    this.pending.clear();
-    await Promise.allSettled([...this.running]);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const lane of this.lanes.values()) lane.waiting.length = 0;
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  private whenFree(jobName: string, start: () => void): void {
+    let lane = this.lanes.get(jobName);
+    if (!lane) this.lanes.set(jobName, (lane = { running: 0, waiting: [] }));
+    if (lane.running < this.config.jobsConcurrency) start();
+    else lane.waiting.push(start);
+  }
+
+  private run(jobName: string, handler: JobHandler, data: unknown): void {
+    const lane = this.lanes.get(jobName)!;
+    lane.running++;
+    const run = handler
+      .handle(data)
+      .catch((err: unknown) => this.logger.error(`Job "${jobName}" failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        this.running.delete(run);
+        lane.running--;
+        if (!this.stopped) lane.waiting.shift()?.();
+      });
+    this.running.add(run);
   }
 }

@@ -21,5 +21,13 @@ export interface JobOptions {
 
 /** The one way modules start background work; the implementation is chosen at boot. */
 export abstract class JobQueue {
+  /** False in a server that leaves jobs to workers (REDIS_URL with JOBS_IN_SERVER=false). */
+  readonly processesHere: boolean = true;
+
   abstract enqueue<T>(jobName: string, data: T, options?: JobOptions): Promise<void>;
+
+  /** Several jobs of one type at once (one round trip on Redis). */
+  async enqueueMany<T>(jobName: string, jobs: { data: T; options?: JobOptions }[]): Promise<void> {
+    for (const job of jobs) await this.enqueue(jobName, job.data, job.options);
+  }
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { checkLiteralHost, guardedLookup, OutboundAddressError } from './address-policy';
@@ -17,25 +17,13 @@ export interface OutboundRequest {
   allowHttp?: boolean;
   /** Mutual TLS and a private CA. */
   tls?: { cert?: string; key?: string; ca?: string };
-  /** Send over this pool's kept-alive connections instead of a connection of its own (see pool()). */
-  pool?: OutboundPool;
-}
-
-/**
- * Kept-alive connections for many calls to one destination under one policy (a billing run's
- * bills to a tenant): the same address guard on every connection it opens, the same timeouts,
- * without a new connection and TLS handshake per call. The caller closes it when done.
- */
-export class OutboundPool {
-  readonly dispatcher: Agent;
-
-  constructor(readonly policy: Pick<OutboundRequest, 'allowPrivateNetwork' | 'tls'> & { timeoutMs: number; connections: number }) {
-    this.dispatcher = agentFor(!!policy.allowPrivateNetwork, policy.timeoutMs, policy.tls, policy.connections);
-  }
-
-  async close(): Promise<void> {
-    await this.dispatcher.close().catch(() => undefined);
-  }
+  /** A longer body is cut at maxBytes instead of failing (a delivery log keeps the start of an answer). */
+  truncateBody?: boolean;
+  /**
+   * Reuse connections (keep-alive) from a pool shared by calls with the same policy: for senders
+   * of many calls (webhooks). Each new connection still goes through the address check.
+   */
+  keepAlive?: boolean;
 }
 
 export type OutboundResult =
@@ -47,7 +35,15 @@ export type OutboundResult =
  * response size. Never throws for a failed call; the result says what happened.
  */
 @Injectable()
-export class OutboundHttpService {
+export class OutboundHttpService implements OnApplicationShutdown {
+  private readonly pools = new Map<string, Agent>();
+
+  async onApplicationShutdown(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
   async send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
@@ -59,34 +55,29 @@ export class OutboundHttpService {
     }
     const policyProblem = urlProblem(url, req);
     if (policyProblem) return { ok: false, error: 'refused', message: policyProblem, durationMs: took() };
-    // A pool's connections were opened under its own policy: a request may not ask for another.
-    if (req.pool && !!req.pool.policy.allowPrivateNetwork !== !!req.allowPrivateNetwork) {
-      return {
-        ok: false,
-        error: 'refused',
-        message: 'The request and its connection pool disagree on private addresses',
-        durationMs: took(),
-      };
-    }
     const timeoutMs = req.timeoutMs ?? 5000;
     const maxBytes = req.maxBytes ?? 64 * 1024;
-    const dispatcher = req.pool?.dispatcher ?? agentFor(!!req.allowPrivateNetwork, timeoutMs, req.tls);
-    // Cleared as soon as the call ends (AbortSignal.timeout would live on for the whole timeout).
-    const abort = new AbortController();
-    const deadline = setTimeout(() => abort.abort(), timeoutMs);
+    const pooled = !!req.keepAlive && !req.tls;
+    const dispatcher = pooled ? this.pool(!!req.allowPrivateNetwork, timeoutMs) : agent(!!req.allowPrivateNetwork, timeoutMs, req.tls);
+    const abort = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(url, {
         method: req.method ?? 'GET',
         headers: req.headers,
         body: req.body,
         dispatcher,
-        signal: abort.signal,
+        signal: abort,
         maxRedirections: 0,
       });
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
         size += chunk.length;
+        if (size > maxBytes && req.truncateBody) {
+          chunks.push((chunk as Buffer).subarray(0, (chunk as Buffer).length - (size - maxBytes)));
+          res.body.destroy();
+          break;
+        }
         if (size > maxBytes) {
           res.body.destroy();
           return { ok: false, error: 'tooLarge', message: `The response is larger than ${maxBytes} bytes`, durationMs: took() };
@@ -95,25 +86,29 @@ export class OutboundHttpService {
       }
       return { ok: true, status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: took() };
     } catch (err) {
-      return { ok: false, ...describeFailure(err, abort.signal.aborted), durationMs: took() };
+      return { ok: false, ...describeFailure(err, abort.aborted), durationMs: took() };
     } finally {
-      clearTimeout(deadline);
-      if (!req.pool) void dispatcher.close().catch(() => undefined);
+      if (!pooled) void dispatcher.close().catch(() => undefined);
     }
   }
 
-  /** Kept-alive connections for many calls under one policy; close() it after the last call. */
-  pool(policy: OutboundPool['policy']): OutboundPool {
-    return new OutboundPool(policy);
+  private pool(allowPrivate: boolean, timeoutMs: number): Agent {
+    const key = `${allowPrivate}:${timeoutMs}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = agent(allowPrivate, timeoutMs, undefined, { keepAliveTimeout: 4_000, pipelining: 1 });
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 }
 
-function agentFor(allowPrivateNetwork: boolean, timeoutMs: number, tls: OutboundRequest['tls'], connections?: number): Agent {
+function agent(allowPrivate: boolean, timeoutMs: number, tls: OutboundRequest['tls'], extra: Agent.Options = {}): Agent {
   return new Agent({
-    connect: { lookup: guardedLookup(allowPrivateNetwork) as unknown as LookupFunction, timeout: timeoutMs, ...(tls ?? {}) },
+    connect: { lookup: guardedLookup(allowPrivate) as unknown as LookupFunction, timeout: timeoutMs, ...(tls ?? {}) },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    ...(connections ? { connections } : {}),
+    ...extra,
   });
 }
 

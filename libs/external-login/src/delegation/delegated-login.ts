@@ -36,7 +36,7 @@ export class DelegatedLoginRouter implements FirstFactorRouter, OnModuleInit {
 
   async route(attempt: LoginAttempt): Promise<FirstFactor | null> {
     const ctx = RequestContext.system('external-login');
-    const account = await this.credentials.findByLogin(attempt.tenant?.id ?? null, attempt.login);
+    const account = attempt.account;
     if (account) {
       // Platform admins are always authenticated by Portico itself.
       if (account.isPlatformAdmin) return null;

@@ -2,6 +2,7 @@ import { BaseEntity } from '@portico/core';
 import { Column, Entity, ForeignKey, Index } from 'typeorm';
 
 export type LinkedEntityType = 'user' | 'organization';
+export const LINKED_ENTITY_TYPES: LinkedEntityType[] = ['user', 'organization'];
 
 /**
  * One foreign id of a tenant's system mapped to a Portico record. Both directions are unique per

@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Trim } from '@portico/core';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '@portico/users';
 
 /** The sign-up form and POST /api/auth/register share these fields and rules. */
@@ -32,6 +32,21 @@ export class RegisterDto {
   @ApiProperty({ writeOnly: true, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
   @IsAcceptablePassword()
   password: string;
+
+  @ApiPropertyOptional({
+    example: 'usr-8d2f',
+    description: "With a tenant API key: the portal's own id for the user, recorded in the identity map",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  userUid?: string;
+
+  @ApiPropertyOptional({ example: 'cld-94kf', description: "With a tenant API key: the portal's own id for the organization (group uid)" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  groupUid?: string;
 }
 
 export class RegisteredView {

@@ -14,12 +14,11 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/organizations', label: 'Organizations', ready: true },
   { href: '/console/users', label: 'Users', ready: true },
   { href: '/console/settings/authentication', label: 'Authentication', ready: true },
-  { href: '/console/sso', label: 'SSO (SAML / LDAP)', ready: false },
+  { href: '/console/ldap-directories', label: 'LDAP directories', ready: true },
   { href: '/console/external-login', label: 'External login', ready: true },
   { href: '/console/entitlements', label: 'Entitlements', ready: true },
-  { href: '/console/webhooks', label: 'Webhooks', ready: false },
+  { href: '/console/webhooks', label: 'Webhooks', ready: true },
   { href: '/console/billing', label: 'Billing', ready: true },
-  { href: '/console/identity-links', label: 'Identity map', ready: false },
   { href: '/console/audit', label: 'Audit log', ready: true },
 ];
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
 import { BillingService, formatAmount, periodShortLabel } from '@portico/billing';
@@ -6,6 +6,7 @@ import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
+import { TenantFramingInterceptor } from './tenant-framing';
 
 // A charge's status as its payer reads it.
 const ACCOUNT_STATUS = { open: 'due', submitted: 'billed', pending: 'being billed', failed: 'not billed yet' } as const;
@@ -13,6 +14,7 @@ const ACCOUNT_STATUS = { open: 'due', submitted: 'billed', pending: 'being bille
 /** The signed-in user's own pages: profile, organizations and their charges, and the authenticator app. */
 @ApiExcludeController()
 @SignedIn()
+@UseInterceptors(TenantFramingInterceptor)
 @Controller('account')
 export class AccountController {
   constructor(

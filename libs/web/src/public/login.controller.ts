@@ -1,11 +1,13 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
+import { LdapService, SamlService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
 import { field, finishPasswordStep, publicPage, refuse, startSession } from './public-page';
+import { TenantFramingInterceptor } from './tenant-framing';
 
 // The second step must follow the first within this time.
 const PENDING_MS = 5 * 60_000;
@@ -25,6 +27,8 @@ export class LoginController {
   constructor(
     private readonly login: LoginService,
     private readonly tenants: TenantsService,
+    private readonly ldap: LdapService,
+    private readonly saml: SamlService,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -34,18 +38,23 @@ export class LoginController {
   }
 
   @Get('login')
-  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
-    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+  async page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): Promise<void> {
+    const ldap = await this.ldap.servesLoginPage(null);
+    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
   }
 
   @Get('t/:tenantKey/login')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantPage(
     @Req() req: Request,
     @Res() res: Response,
     @Param('tenantKey') key: string,
     @Query('next') next?: string,
   ): Promise<void> {
-    this.render(req, res, await this.tenant(key), { next: safeNext(next, '/account'), site: siteParam(req.query.site) });
+    const tenant = await this.tenant(key);
+    const target = safeNext(next, '/account');
+    const ldap = await this.ldap.servesLoginPage(tenant.id);
+    this.render(req, res, tenant, { next: target, site: siteParam(req.query.site), ldap, sso: await this.ssoLink(tenant, target) });
   }
 
   @Post('login')
@@ -54,17 +63,20 @@ export class LoginController {
   }
 
   @Post('t/:tenantKey/login')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantSubmit(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string, @Body() body: unknown): Promise<void> {
     return this.signIn(req, res, await this.tenant(key), body);
   }
 
   @Get('login/authenticator')
+  @UseInterceptors(TenantFramingInterceptor)
   authenticatorPage(@Req() req: Request, @Res() res: Response): void {
     if (!this.pending(req)) return res.redirect(303, '/login');
     res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code'));
   }
 
   @Post('login/authenticator')
+  @UseInterceptors(TenantFramingInterceptor)
   async authenticatorSubmit(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
     const pending = this.pending(req);
     if (!pending) return res.redirect(303, '/login');
@@ -81,7 +93,11 @@ export class LoginController {
 
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const destination = req.session.userId ? '/login?signedOut=1' : '/login';
+    // A tenant's user goes back to the tenant's sign-in page, which its portal may frame.
+    const account = await this.login.sessionAccount(req.session.userId);
+    const tenant = account?.tenantId ? await this.tenants.findById(account.tenantId) : null;
+    const page = tenant?.status === 'active' ? `/t/${tenant.key}/login` : '/login';
+    const destination = req.session.userId ? `${page}?signedOut=1` : '/login';
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie('portico.sid');
     res.redirect(303, destination);
@@ -93,7 +109,18 @@ export class LoginController {
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/account');
     const site = siteParam(field(body, 'site', 9, { required: false }));
     const outcome = await this.login.withPassword(tenant, login, password, req.ip ?? null, { siteId: site ? Number(site) : null });
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site }));
+    // The page shown again after a refusal still offers the directory and single sign-on.
+    const refused = outcome.kind === 'refused';
+    const ldap = refused && (await this.ldap.servesLoginPage(tenant?.id ?? null));
+    const sso = refused && tenant ? await this.ssoLink(tenant, next) : null;
+    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap, sso }));
+  }
+
+  /** The tenant's SAML sign-in, when it is on: offered beside the password form. */
+  private async ssoLink(tenant: TenantRef, next: string): Promise<string | null> {
+    return (await this.saml.offersSignIn(tenant))
+      ? `/t/${encodeURIComponent(tenant.key)}/saml/init?next=${encodeURIComponent(next)}`
+      : null;
   }
 
   private pending(req: Request): { userId: string; next: string } | null {

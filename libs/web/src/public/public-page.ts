@@ -1,6 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import type { LoginOutcome } from '@portico/auth';
+import type { Request } from 'express';
 import { csrfToken } from '../csrf';
 
 /** Locals for a page in the public layout (login, signup, account). */
@@ -22,44 +21,5 @@ export function field(body: unknown, name: string, max: number, opts: { trim?: b
   return opts.trim === false ? raw : raw.trim();
 }
 
-function regenerate(req: Request): Promise<void> {
-  return new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-}
-
-/** Starts a signed-in session under a new id, so an id planted before sign-in is worthless after it. */
-export async function startSession(req: Request, userId: string): Promise<void> {
-  await regenerate(req);
-  req.session.userId = userId;
-  req.session.authenticatedAt = Date.now();
-}
-
-/** The password was right; the authenticator code comes next, in a fresh session that is not signed in yet. */
-export async function startPending(req: Request, userId: string, next: string): Promise<void> {
-  await regenerate(req);
-  req.session.pending = { userId, at: Date.now(), next };
-}
-
-export function refuse(res: Response, outcome: Extract<LoginOutcome, { kind: 'refused' }>): void {
-  res.status(outcome.status);
-  if (outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
-}
-
-/** After the password step, for the public and the console login alike: refuse, ask for the code, or sign in. */
-export async function finishPasswordStep(
-  req: Request,
-  res: Response,
-  outcome: LoginOutcome,
-  next: string,
-  showError: (message: string) => void,
-): Promise<void> {
-  if (outcome.kind === 'refused') {
-    refuse(res, outcome);
-    return showError(outcome.message);
-  }
-  if (outcome.kind === 'second-factor') {
-    await startPending(req, outcome.account.id, next);
-    return res.redirect(303, '/login/authenticator');
-  }
-  await startSession(req, outcome.account.id);
-  res.redirect(303, next);
-}
+// Session starts live in @portico/auth, shared by every login method (password, authenticator, SAML).
+export { finishPasswordStep, refuse, startPending, startSession } from '@portico/auth';

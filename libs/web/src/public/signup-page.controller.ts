@@ -1,4 +1,4 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DomainException, Public } from '@portico/core';
 import { RegisterDto, SignupService } from '@portico/signup';
@@ -7,6 +7,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request, Response } from 'express';
 import { publicPage, startSession } from './public-page';
+import { TenantFramingInterceptor } from './tenant-framing';
 
 const FIELDS = ['email', 'firstName', 'lastName', 'organizationName', 'password'] as const;
 const STATUS: Record<string, number> = { CONFLICT: 409, TOO_MANY_REQUESTS: 429, FORBIDDEN: 403, INVALID: 400 };
@@ -28,6 +29,7 @@ export class SignupPageController {
   }
 
   @Get('t/:tenantKey/signup')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantPage(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string): Promise<void> {
     const tenant = await this.tenant(key);
     await this.ensureOpen(tenant);
@@ -41,6 +43,7 @@ export class SignupPageController {
   }
 
   @Post('t/:tenantKey/signup')
+  @UseInterceptors(TenantFramingInterceptor)
   async tenantSubmit(
     @Req() req: Request,
     @Res() res: Response,

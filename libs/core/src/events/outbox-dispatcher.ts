@@ -1,0 +1,95 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { In } from 'typeorm';
+import { TransactionService } from '../database/transaction.service';
+import { JobQueue } from '../jobs/job-queue';
+import { JobRegistry } from '../jobs/job-registry';
+import { DomainEventName } from './domain-events';
+import { OutboxEvent } from './outbox-event.entity';
+import { DispatchedEvent, OutboxBatch } from './outbox-subscriber';
+
+const BATCH = 500;
+const IDLE_POLL_MS = 100;
+const ERROR_BACKOFF_MS = 2000;
+
+/**
+ * Turns committed outbox rows into jobs for every @OutboxSubscriber, wherever jobs are processed.
+ * A batch is claimed, enqueued and marked dispatched in one transaction: if enqueueing fails, the
+ * claim rolls back and the rows are tried again; on PostgreSQL, SKIP LOCKED lets any number of
+ * processes dispatch side by side without taking the same rows.
+ */
+@Injectable()
+export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Outbox');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly jobs: JobQueue,
+    private readonly registry: JobRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.jobs.processesHere && this.registry.outboxSubscribers().length) this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Claims and enqueues one batch; the number of events dispatched. */
+  async dispatchOnce(): Promise<number> {
+    const subscribers = this.registry.outboxSubscribers();
+    if (!subscribers.length) return 0;
+    // The idle case reads only (no transaction, no lock): most polls find nothing.
+    const waiting = await this.tx.manager
+      .createQueryBuilder(OutboxEvent, 'e')
+      .select('e.id')
+      .where('e.dispatched_at IS NULL')
+      .limit(1)
+      .getRawOne();
+    if (!waiting) return 0;
+    return this.tx.run(async (m) => {
+      const qb = m
+        .createQueryBuilder(OutboxEvent, 'e')
+        .where('e.dispatched_at IS NULL')
+        .orderBy('e.occurred_at', 'ASC')
+        .addOrderBy('e.id', 'ASC')
+        .limit(BATCH);
+      if (this.tx.isPostgres) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const rows = await qb.getMany();
+      if (!rows.length) return 0;
+      const batch: OutboxBatch = { events: rows.map(toDispatched) };
+      for (const name of subscribers) await this.jobs.enqueue(name, batch);
+      await m.update(OutboxEvent, { id: In(rows.map((r) => r.id)) }, { dispatchedAt: new Date() });
+      return rows.length;
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => (this.running = null));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let next = IDLE_POLL_MS;
+    try {
+      const count = await this.dispatchOnce();
+      if (count === BATCH) next = 0;
+    } catch (err) {
+      next = ERROR_BACKOFF_MS;
+      this.logger.warn(`Dispatching domain events failed, retrying: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.schedule(next);
+  }
+}
+
+function toDispatched(e: OutboxEvent): DispatchedEvent {
+  return { id: e.id, name: e.name as DomainEventName, tenantId: e.tenantId, data: e.data, occurredAt: e.occurredAt.toISOString() };
+}

@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@portico/auth';
+import { IdentityMapModule } from '@portico/identity-map';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { UsersModule } from '@portico/users';
+import { AccountWebhooksController } from './account-webhooks/account-webhooks.controller';
+import { AccountWebhooksService } from './account-webhooks/account-webhooks.service';
+import { AutologinController } from './autologin/autologin.controller';
+import { AutologinLogin } from './autologin/autologin-login';
+import { AutologinSecretsService } from './autologin/autologin-secrets.service';
+import { AutologinTokens } from './autologin/autologin-token';
+import { AutologinJwtId } from './autologin/entities/autologin-jwt-id.entity';
+import { AutologinSecret } from './autologin/entities/autologin-secret.entity';
+import { AutologinSession } from './autologin/entities/autologin-session.entity';
+import { PortalClock } from './clock';
+import { PortalDirectory } from './directory/portal-directory';
+import { InboundReceipt } from './notifications/entities/inbound-receipt.entity';
+import { InboundReceipts } from './notifications/inbound-receipts';
+import { NotificationsController } from './notifications/notifications.controller';
+import { NotificationsService } from './notifications/notifications.service';
+import { PortalService } from './portal.service';
+
+/** Portal integration: autologin, the account webhooks and data-sharing notifications of a tenant's portal. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([AutologinSecret, AutologinSession, AutologinJwtId, InboundReceipt]),
+    AuthModule,
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+    IdentityMapModule,
+  ],
+  controllers: [AutologinController, AccountWebhooksController, NotificationsController],
+  providers: [
+    PortalClock,
+    PortalDirectory,
+    AutologinSecretsService,
+    AutologinTokens,
+    AutologinLogin,
+    AccountWebhooksService,
+    InboundReceipts,
+    NotificationsService,
+    PortalService,
+  ],
+  exports: [PortalService],
+})
+export class PortalModule {}

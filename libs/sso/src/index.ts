@@ -1,0 +1,2 @@
+export * from './ldap';
+export * from './saml';

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@portico/auth';
+import { IdentityMapModule } from '@portico/identity-map';
+import { OrganizationsModule } from '@portico/organizations';
+import { TenantsModule } from '@portico/tenants';
+import { UsersModule } from '@portico/users';
+import { SamlConnectionsController } from './api/saml-connections.controller';
+import { SamlAssertionReplay } from './entities/saml-assertion-replay.entity';
+import { SamlConnection } from './entities/saml-connection.entity';
+import { SamlRequest } from './entities/saml-request.entity';
+import { SamlLogin } from './login/saml-login';
+import { SamlProvisioning } from './login/saml-provisioning';
+import { SamlSsoController } from './public/saml-sso.controller';
+import { TenantManifestController } from './public/tenant-manifest.controller';
+import { SamlConnections } from './saml-connections';
+import { SamlService } from './saml.service';
+import { SamlStore } from './store/saml-store';
+
+/** SAML single sign-on per tenant: configuration API, SP metadata, init and ACS, and the tenant manifest. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([SamlConnection, SamlRequest, SamlAssertionReplay]),
+    TenantsModule,
+    OrganizationsModule,
+    UsersModule,
+    IdentityMapModule,
+    AuthModule,
+  ],
+  controllers: [SamlConnectionsController, SamlSsoController, TenantManifestController],
+  providers: [SamlConnections, SamlStore, SamlProvisioning, SamlLogin, SamlService],
+  exports: [SamlService],
+})
+export class SamlModule {}

@@ -1,0 +1,126 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig, isUniqueViolation, TransactionService } from '@portico/core';
+import { Redis } from 'ioredis';
+import { LessThan, LessThanOrEqual } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { SamlAssertionReplay } from '../entities/saml-assertion-replay.entity';
+import { SamlRequest, SamlRequestPurpose } from '../entities/saml-request.entity';
+
+export interface PendingRequest {
+  purpose: SamlRequestPurpose;
+  payload: string | null;
+}
+
+/** Server-side, single-use SAML state shared by every instance: request ids, test results, seen assertion ids. */
+interface Backend {
+  put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void>;
+  /** Removes and returns the entry: of two instances taking the same id at once, only one gets it. */
+  take(tenantId: string, id: string): Promise<PendingRequest | null>;
+  /** True the first time an assertion id is seen for the tenant (until `expiresAt`). */
+  firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+class DatabaseBackend implements Backend {
+  private lastSweep = 0;
+
+  constructor(private readonly tx: TransactionService) {}
+
+  async put(tenantId: string, requestId: string, value: PendingRequest, expiresAt: Date): Promise<void> {
+    await this.sweep();
+    await this.tx.run(async (m) => {
+      await m.delete(SamlRequest, { tenantId, requestId });
+      const row = m.create(SamlRequest, { tenantId, requestId, purpose: value.purpose, payload: value.payload, expiresAt });
+      await m.insert(SamlRequest, row as QueryDeepPartialEntity<SamlRequest>);
+    });
+  }
+
+  async take(tenantId: string, requestId: string): Promise<PendingRequest | null> {
+    return this.tx.run(async (m) => {
+      const row = await m.findOneBy(SamlRequest, { tenantId, requestId });
+      if (!row) return null;
+      const removed = await m.delete(SamlRequest, { id: row.id });
+      if (!removed.affected || row.expiresAt.getTime() <= Date.now()) return null;
+      return { purpose: row.purpose, payload: row.payload };
+    });
+  }
+
+  async firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
+    await this.sweep();
+    try {
+      await this.tx.run(async (m) => {
+        await m.delete(SamlAssertionReplay, { tenantId, assertionId, expiresAt: LessThanOrEqual(new Date()) });
+        const row = m.create(SamlAssertionReplay, { tenantId, assertionId, expiresAt });
+        await m.insert(SamlAssertionReplay, row as QueryDeepPartialEntity<SamlAssertionReplay>);
+      });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  // Expired rows go now and then, on a write, rather than by a timer.
+  private async sweep(): Promise<void> {
+    if (Date.now() - this.lastSweep < 60_000) return;
+    this.lastSweep = Date.now();
+    const now = new Date();
+    await this.tx.run(async (m) => {
+      await m.delete(SamlRequest, { expiresAt: LessThan(now) });
+      await m.delete(SamlAssertionReplay, { expiresAt: LessThan(now) });
+    });
+  }
+}
+
+class RedisBackend implements Backend {
+  constructor(private readonly redis: Redis) {}
+
+  async put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void> {
+    await this.redis.set(`portico:saml:req:${tenantId}:${id}`, JSON.stringify(value), 'PX', ttl(expiresAt));
+  }
+
+  async take(tenantId: string, id: string): Promise<PendingRequest | null> {
+    const raw = await this.redis.getdel(`portico:saml:req:${tenantId}:${id}`);
+    return raw ? (JSON.parse(raw) as PendingRequest) : null;
+  }
+
+  async firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
+    return (await this.redis.set(`portico:saml:seen:${tenantId}:${assertionId}`, '1', 'PX', ttl(expiresAt), 'NX')) === 'OK';
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}
+
+function ttl(expiresAt: Date): number {
+  return Math.max(1000, expiresAt.getTime() - Date.now());
+}
+
+/** The database on the embedded default, Redis when REDIS_URL is set (as for sessions). */
+@Injectable()
+export class SamlStore implements OnModuleDestroy {
+  private readonly backend: Backend;
+
+  constructor(config: AppConfig, tx: TransactionService) {
+    this.backend = config.redisUrl ? new RedisBackend(new Redis(config.redisUrl, { maxRetriesPerRequest: 2 })) : new DatabaseBackend(tx);
+  }
+
+  put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void> {
+    return this.backend.put(tenantId, id, value, expiresAt);
+  }
+
+  take(tenantId: string, id: string): Promise<PendingRequest | null> {
+    return this.backend.take(tenantId, id);
+  }
+
+  firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
+    return this.backend.firstUse(tenantId, assertionId, expiresAt);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.backend.close();
+  }
+}

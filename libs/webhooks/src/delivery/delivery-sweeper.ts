@@ -1,0 +1,62 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { JobQueue, TransactionService } from '@portico/core';
+import { WebhookMessage } from '../entities/webhook-message.entity';
+import { DELIVER_JOB, deliverJobs } from './constants';
+
+const SWEEP_EVERY_MS = 2_000;
+/** A message never claimed this long after it was due lost its job (a restart in-process, Redis flushed). */
+const UNCLAIMED_MS = 60_000;
+const BATCH = 1_000;
+
+/**
+ * Queues again the pending messages nobody is sending: the database, not the queue, is the record
+ * of what is still to deliver. Runs wherever jobs are processed, and at boot.
+ */
+@Injectable()
+export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Webhooks');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.jobs.processesHere) return;
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.sweep().then(() => void (this.running = null));
+    }, SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  async sweep(): Promise<number> {
+    try {
+      const now = new Date();
+      const rows: { id: string }[] = await this.tx.manager
+        .createQueryBuilder(WebhookMessage, 'm')
+        .select('m.id', 'id')
+        // An expired lease means its sender died mid-attempt (a finished attempt clears it).
+        .where(
+          'm.status = :pending AND ((m.locked_until IS NOT NULL AND m.locked_until < :now) OR (m.locked_until IS NULL AND m.next_attempt_at <= :lost))',
+          { pending: 'pending', now, lost: new Date(now.getTime() - UNCLAIMED_MS) },
+        )
+        .orderBy('m.next_attempt_at', 'ASC')
+        .limit(BATCH)
+        .getRawMany();
+      if (!rows.length) return 0;
+      await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(rows.map((r) => r.id)));
+      return rows.length;
+    } catch (err) {
+      this.logger.warn(`Sweeping overdue webhook messages failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 0;
+    }
+  }
+}

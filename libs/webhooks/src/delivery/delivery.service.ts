@@ -1,0 +1,271 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
+import { randomUUID } from 'node:crypto';
+import { EntityManager, In } from 'typeorm';
+import { WebhookAttempt } from '../entities/webhook-attempt.entity';
+import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
+import { WebhookMessage } from '../entities/webhook-message.entity';
+import { DELIVER_JOB, deliverJobs, DISABLE_AFTER_MS, LEASE_MARGIN_MS, RESPONSE_BODY_LIMIT } from './constants';
+import { Verdict, verdict } from './retry-policy';
+import { signedHeaders } from './signing';
+
+interface Attempted {
+  message: WebhookMessage;
+  endpoint: WebhookEndpoint;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  verdict: Verdict;
+}
+
+/**
+ * One delivery attempt of each of a few messages: claim them (so two workers never send one at
+ * once), sign and send them side by side, record every attempt in one transaction, and schedule
+ * the next attempts or settle the messages and their endpoints.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly http: OutboundHttpService,
+    private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  async deliver(messageIds: string[]): Promise<void> {
+    const messages = await this.claim(messageIds);
+    if (!messages.length) return;
+    const endpoints = new Map(
+      (await this.tx.manager.findBy(WebhookEndpoint, { id: In([...new Set(messages.map((m) => m.endpointId))]) })).map((e) => [e.id, e]),
+    );
+    const secrets = new Map<string, string[]>();
+    const attempts: Promise<Attempted>[] = [];
+    const orphans: WebhookMessage[] = [];
+    for (const message of messages) {
+      const endpoint = endpoints.get(message.endpointId);
+      if (!endpoint?.enabled) {
+        orphans.push(message);
+        continue;
+      }
+      if (!secrets.has(endpoint.id)) secrets.set(endpoint.id, this.secretsOf(endpoint));
+      attempts.push(this.send(message, endpoint, secrets.get(endpoint.id)!));
+    }
+    const attempted = await Promise.all(attempts);
+    await this.record(attempted, orphans);
+    const retries = attempted.filter((a) => a.verdict.kind === 'retry');
+    for (const a of retries) {
+      const delayMs = a.verdict.kind === 'retry' ? a.verdict.delayMs : 0;
+      await this.jobs
+        .enqueueMany(
+          DELIVER_JOB,
+          deliverJobs([a.message.id], String(a.message.attempts + 1)).map((j) => ({ ...j, options: { ...j.options!, delayMs } })),
+        )
+        // The message stays pending in the database: the sweeper queues it again.
+        .catch((err: unknown) => this.logger.warn(`Could not queue the next attempt of ${a.message.id}: ${String(err)}`));
+    }
+  }
+
+  /**
+   * Takes the messages that are due and held by nobody, under a lease that outlives one request,
+   * and reads back exactly those (the claim token tells them apart from ones another worker took).
+   */
+  private async claim(ids: string[]): Promise<WebhookMessage[]> {
+    const now = new Date();
+    const token = randomUUID();
+    const result = await this.tx.manager
+      .createQueryBuilder()
+      .update(WebhookMessage)
+      .set({ lockedUntil: new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS), claimToken: token })
+      .where('id IN (:...ids) AND status = :pending AND next_attempt_at <= :now AND (locked_until IS NULL OR locked_until < :now)', {
+        ids,
+        pending: 'pending',
+        now,
+      })
+      .execute();
+    if (!result.affected) return [];
+    return this.tx.manager.findBy(WebhookMessage, { id: In(ids), claimToken: token });
+  }
+
+  private secretsOf(endpoint: WebhookEndpoint): string[] {
+    const secrets = [this.crypto.decrypt(endpoint.secretSealed)];
+    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > new Date()) {
+      secrets.push(this.crypto.decrypt(endpoint.previousSecretSealed));
+    }
+    return secrets;
+  }
+
+  private async send(message: WebhookMessage, endpoint: WebhookEndpoint, secrets: string[]): Promise<Attempted> {
+    const result = await this.http.send({
+      url: endpoint.url,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Portico-Webhooks/1',
+        ...signedHeaders(secrets, message.id, Math.floor(Date.now() / 1000), message.payload),
+      },
+      body: message.payload,
+      timeoutMs: this.config.webhookTimeoutMs,
+      maxBytes: RESPONSE_BODY_LIMIT,
+      truncateBody: true,
+      keepAlive: true,
+      allowPrivateNetwork: endpoint.allowPrivateNetwork,
+      allowHttp: endpoint.allowPrivateNetwork,
+    });
+    const statusCode = result.ok ? result.status : null;
+    return {
+      message,
+      endpoint,
+      statusCode,
+      durationMs: result.durationMs,
+      error: describeFailure(result),
+      responseBody: result.ok ? result.body : null,
+      verdict: verdict(
+        { statusCode, retryAfter: result.ok ? result.headers['retry-after'] : undefined },
+        message.scheduleStep,
+        this.config.webhookRetrySchedule,
+        Date.now(),
+      ),
+    };
+  }
+
+  /** Every attempt of the batch and its consequences, in one transaction (one commit). */
+  private async record(attempted: Attempted[], orphans: WebhookMessage[]): Promise<void> {
+    const now = new Date();
+    await this.tx.run(async (m) => {
+      if (attempted.length) {
+        await m.insert(
+          WebhookAttempt,
+          attempted.map((a) => ({
+            ...m.create(WebhookAttempt, {}),
+            messageId: a.message.id,
+            endpointId: a.endpoint.id,
+            tenantId: a.message.tenantId,
+            attempt: a.message.attempts + 1,
+            statusCode: a.statusCode,
+            durationMs: a.durationMs,
+            error: a.error,
+            responseBody: a.responseBody,
+            at: now,
+          })),
+        );
+      }
+      await this.updateMessages(m, attempted, now);
+      if (orphans.length) {
+        await m.update(
+          WebhookMessage,
+          { id: In(orphans.map((o) => o.id)) },
+          {
+            status: 'failed',
+            failedAt: now,
+            nextAttemptAt: null,
+            lockedUntil: null,
+            claimToken: null,
+            lastError: 'The endpoint is disabled',
+          },
+        );
+      }
+      await this.settleEndpoints(m, attempted, now);
+    });
+  }
+
+  /** On PostgreSQL one statement for the whole batch; SQLite (in-process, one connection) row by row. */
+  private async updateMessages(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
+    if (!this.tx.isPostgres || attempted.length < 2) {
+      for (const a of attempted) await m.update(WebhookMessage, { id: a.message.id }, messageUpdate(a, now));
+      return;
+    }
+    const params: unknown[] = [];
+    const rows = attempted.map((a) => {
+      const u = messageUpdate(a, now);
+      const values = [
+        a.message.id,
+        u.status ?? a.message.status,
+        u.attempts,
+        u.scheduleStep ?? a.message.scheduleStep,
+        u.nextAttemptAt,
+        u.lastStatusCode,
+        u.lastError,
+        u.lastDurationMs,
+        u.deliveredAt ?? null,
+        u.failedAt ?? null,
+      ];
+      const start = params.push(...values) - values.length;
+      const types = ['uuid', 'varchar', 'int', 'int', 'timestamp', 'int', 'varchar', 'int', 'timestamp', 'timestamp'];
+      return `(${types.map((t, i) => `$${start + i + 1}::${t}`).join(', ')})`;
+    });
+    await m.query(
+      `UPDATE webhook_messages AS m SET status = v.status, attempts = v.attempts, schedule_step = v.step, next_attempt_at = v.next,
+         last_status_code = v.code, last_error = v.err, last_duration_ms = v.dur, delivered_at = v.delivered, failed_at = v.failed,
+         locked_until = NULL, claim_token = NULL, updated_at = now()
+       FROM (VALUES ${rows.join(', ')}) AS v(id, status, attempts, step, next, code, err, dur, delivered, failed)
+       WHERE m.id = v.id`,
+      params,
+    );
+  }
+
+  /** Per endpoint: a success ends the failure streak; failures lengthen it, and 410 or days of failures disable it. */
+  private async settleEndpoints(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
+    const byEndpoint = new Map<string, Attempted[]>();
+    for (const a of attempted) byEndpoint.set(a.endpoint.id, [...(byEndpoint.get(a.endpoint.id) ?? []), a]);
+    for (const [id, list] of byEndpoint) {
+      const endpoint = list[0].endpoint;
+      const failures = list.filter((a) => a.verdict.kind !== 'succeeded');
+      if (!failures.length) {
+        if (endpoint.consecutiveFailures || endpoint.failingSince)
+          await m.update(WebhookEndpoint, { id }, { consecutiveFailures: 0, failingSince: null });
+        continue;
+      }
+      await m
+        .createQueryBuilder()
+        .update(WebhookEndpoint)
+        .set({
+          consecutiveFailures: () => `consecutive_failures + ${failures.length}`,
+          failingSince: () => 'COALESCE(failing_since, :now)',
+        })
+        .where('id = :id', { id, now })
+        .execute();
+      const gone = failures.some((a) => a.verdict.kind === 'gone');
+      const since = endpoint.failingSince ?? now;
+      const last = failures[failures.length - 1].error ?? 'unknown';
+      const reason = gone
+        ? 'The endpoint answered 410 Gone, which asks for no more deliveries. Fix the receiver, then enable the endpoint again.'
+        : now.getTime() - since.getTime() >= DISABLE_AFTER_MS
+          ? `Every delivery failed for ${Math.round(DISABLE_AFTER_MS / 86_400_000)} days (failing since ${since.toISOString()}; last error: ${last}). Fix the receiver, then enable the endpoint again.`
+          : null;
+      if (!reason) continue;
+      await m.update(WebhookEndpoint, { id }, { enabled: false, disabledReason: reason.slice(0, 500), disabledAt: now });
+      this.logger.warn(`Webhook endpoint ${id} disabled: ${reason}`);
+    }
+  }
+}
+
+function messageUpdate(a: Attempted, now: Date): Partial<WebhookMessage> {
+  const v = a.verdict;
+  const common = {
+    attempts: a.message.attempts + 1,
+    lastStatusCode: a.statusCode,
+    lastError: a.error,
+    lastDurationMs: a.durationMs,
+    lockedUntil: null,
+    claimToken: null,
+  };
+  if (v.kind === 'succeeded') return { ...common, status: 'succeeded', deliveredAt: now, nextAttemptAt: null };
+  if (v.kind === 'retry') return { ...common, scheduleStep: v.step, nextAttemptAt: new Date(now.getTime() + v.delayMs) };
+  return { ...common, status: 'failed', failedAt: now, nextAttemptAt: null };
+}
+
+function describeFailure(result: OutboundResult): string | null {
+  if (!result.ok) return result.message.slice(0, 500);
+  const code = result.status;
+  if (code >= 200 && code < 300) return null;
+  if (code >= 300 && code < 400) {
+    const location = result.headers.location;
+    return `HTTP ${code}: redirects are not followed${location ? ` (to ${String(location).slice(0, 300)})` : ''}; point the endpoint at the final URL`;
+  }
+  if (code === 410) return 'HTTP 410 Gone: the endpoint was disabled';
+  return `HTTP ${code}`;
+}

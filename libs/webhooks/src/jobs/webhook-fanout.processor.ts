@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber, TransactionService } from '@portico/core';
+import { createHash } from 'node:crypto';
+import { In, IsNull } from 'typeorm';
+import { DELIVER_JOB, deliverJobs, FANOUT_JOB } from '../delivery/constants';
+import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
+import { WebhookMessage } from '../entities/webhook-message.entity';
+
+const INSERT_CHUNK = 200;
+
+/**
+ * Committed domain events → one message per subscribed, enabled endpoint of the event's tenant.
+ * Idempotent: a message's id derives from (endpoint, event), and a batch seen twice inserts nothing new.
+ */
+@Injectable()
+@OutboxSubscriber()
+@JobProcessor(FANOUT_JOB)
+export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async handle({ events }: OutboxBatch): Promise<void> {
+    const endpoints = await this.endpointsFor(events);
+    if (!endpoints.length) return;
+    const now = new Date();
+    const messages: WebhookMessage[] = [];
+    for (const event of events) {
+      for (const endpoint of endpoints) {
+        if (endpoint.tenantId !== event.tenantId || !endpoint.events.includes(event.name)) continue;
+        messages.push(
+          this.tx.manager.create(WebhookMessage, {
+            id: messageId(endpoint.id, event.id),
+            endpointId: endpoint.id,
+            tenantId: event.tenantId,
+            eventId: event.id,
+            eventType: event.name,
+            payload: JSON.stringify({ type: event.name, timestamp: event.occurredAt, data: event.data }),
+            nextAttemptAt: now,
+          }),
+        );
+      }
+    }
+    for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
+      const chunk = messages.slice(i, i + INSERT_CHUNK);
+      await this.tx.run((m) => m.createQueryBuilder().insert().into(WebhookMessage).values(chunk).orIgnore().execute());
+    }
+    // Already-sent messages of a repeated batch are queued too: their claim finds them settled and stops.
+    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(messages.map((msg) => msg.id)));
+  }
+
+  private async endpointsFor(events: DispatchedEvent[]): Promise<WebhookEndpoint[]> {
+    const tenantIds = [...new Set(events.map((e) => e.tenantId).filter((id): id is string => !!id))];
+    const where = [];
+    if (tenantIds.length) where.push({ enabled: true, tenantId: In(tenantIds) });
+    if (events.some((e) => !e.tenantId)) where.push({ enabled: true, tenantId: IsNull() });
+    return where.length ? this.tx.manager.find(WebhookEndpoint, { where }) : [];
+  }
+}
+
+/** A uuid-shaped id fixed by (endpoint, event), so the same pair always names the same message. */
+function messageId(endpointId: string, eventId: string): string {
+  const h = createHash('sha256').update(`${endpointId}/${eventId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

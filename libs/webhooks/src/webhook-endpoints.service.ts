@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuditService,
+  CryptoService,
+  InvalidInputError,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  pageWindow,
+  RequestContext,
+  tenantWhere,
+  TransactionService,
+  urlProblem,
+} from '@portico/core';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { EntityManager } from 'typeorm';
+import {
+  CreatedWebhookEndpointView,
+  CreateWebhookEndpointDto,
+  RotatedWebhookSecretView,
+  RotateWebhookSecretDto,
+  UpdateWebhookEndpointDto,
+  WebhookEndpointView,
+} from './dto/webhook-endpoint.dto';
+import { newWebhookSecret } from './delivery/signing';
+import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
+
+const DEFAULT_OVERLAP_MINUTES = 24 * 60;
+
+/** Webhook endpoints of the caller's tenant: subscriptions, URL policy, secrets (shown once). */
+@Injectable()
+export class WebhookEndpointsService {
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly crypto: CryptoService,
+    private readonly audit: AuditService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
+    const { take, skip } = pageWindow(query);
+    const [rows, total] = await this.tx.manager.findAndCount(WebhookEndpoint, {
+      where: tenantWhere(ctx),
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take,
+      skip,
+    });
+    const tenants = await this.tenants.findByIds(rows.map((e) => e.tenantId).filter((id): id is string => !!id));
+    return { items: rows.map((e) => toView(e, keyOf(e, tenants))), total, limit: take, offset: skip };
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<WebhookEndpointView> {
+    const endpoint = await this.findOrFail(this.tx.manager, ctx, id);
+    return toView(endpoint, await this.tenantKey(endpoint.tenantId));
+  }
+
+  async create(ctx: RequestContext, dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
+    const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
+    const allowPrivateNetwork = dto.allowPrivateNetwork ?? false;
+    const url = checkedUrl(dto.url, allowPrivateNetwork);
+    const secret = newWebhookSecret();
+    return this.tx.run(async (m) => {
+      const endpoint = m.create(WebhookEndpoint, {
+        tenantId: tenant?.id ?? null,
+        url,
+        events: dto.events,
+        enabled: dto.enabled ?? true,
+        allowPrivateNetwork,
+        secretSealed: this.crypto.encrypt(secret),
+      });
+      await m.save(endpoint);
+      await this.record(m, ctx, 'webhook_endpoint.created', endpoint, tenant);
+      return { ...toView(endpoint, tenant?.key ?? null), secret };
+    });
+  }
+
+  async update(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
+    return this.tx.run(async (m) => {
+      const endpoint = await this.findOrFail(m, ctx, id);
+      endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
+      endpoint.url = checkedUrl(dto.url, endpoint.allowPrivateNetwork);
+      endpoint.events = dto.events;
+      if (dto.enabled !== undefined && dto.enabled !== endpoint.enabled) {
+        endpoint.enabled = dto.enabled;
+        // Turned on again by a person: the old streak and reason no longer describe it.
+        endpoint.disabledReason = null;
+        endpoint.disabledAt = dto.enabled ? null : new Date();
+        if (dto.enabled) {
+          endpoint.failingSince = null;
+          endpoint.consecutiveFailures = 0;
+        }
+      }
+      await m.save(endpoint);
+      const tenant = await this.tenantRef(endpoint.tenantId);
+      await this.record(m, ctx, 'webhook_endpoint.updated', endpoint, tenant);
+      return toView(endpoint, tenant?.key ?? null);
+    });
+  }
+
+  /** Deletes the endpoint with its messages and attempts (database cascade). */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      const endpoint = await this.findOrFail(m, ctx, id);
+      await m.delete(WebhookEndpoint, { id: endpoint.id });
+      await this.record(m, ctx, 'webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId));
+    });
+  }
+
+  /** A new secret, shown once; the current one keeps signing beside it for the overlap. */
+  async rotateSecret(ctx: RequestContext, id: string, dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
+    const secret = newWebhookSecret();
+    const overlapMs = (dto.overlapMinutes ?? DEFAULT_OVERLAP_MINUTES) * 60_000;
+    return this.tx.run(async (m) => {
+      const endpoint = await this.findOrFail(m, ctx, id);
+      endpoint.previousSecretSealed = overlapMs > 0 ? endpoint.secretSealed : null;
+      endpoint.previousSecretExpiresAt = overlapMs > 0 ? new Date(Date.now() + overlapMs) : null;
+      endpoint.secretSealed = this.crypto.encrypt(secret);
+      await m.save(endpoint);
+      await this.record(m, ctx, 'webhook_endpoint.secret_rotated', endpoint, await this.tenantRef(endpoint.tenantId), {
+        overlapMinutes: overlapMs / 60_000,
+      });
+      return { secret, previousSecretExpiresAt: endpoint.previousSecretExpiresAt };
+    });
+  }
+
+  /** For the deliveries side: the endpoint if the caller may see it. */
+  async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await m.findOneBy(WebhookEndpoint, { id, ...tenantWhere(ctx) });
+    if (!endpoint) throw new NotFoundError('Webhook endpoint');
+    return endpoint;
+  }
+
+  private async record(
+    m: EntityManager,
+    ctx: RequestContext,
+    action: string,
+    e: WebhookEndpoint,
+    tenant: TenantRef | null,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    // The host only: a query string may carry a token.
+    const details = { host: safeHost(e.url), events: e.events, enabled: e.enabled, allowPrivateNetwork: e.allowPrivateNetwork, ...extra };
+    await this.audit.record(m, ctx, { action, targetType: 'webhook_endpoint', targetId: e.id, tenant, details });
+  }
+
+  private async tenantRef(tenantId: string | null): Promise<TenantRef | null> {
+    return tenantId ? this.tenants.findById(tenantId) : null;
+  }
+
+  private async tenantKey(tenantId: string | null): Promise<string | null> {
+    return (await this.tenantRef(tenantId))?.key ?? null;
+  }
+}
+
+/** The URL after the policy every outbound call follows; plain http only for a private destination. */
+function checkedUrl(raw: string, allowPrivateNetwork: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidInputError('url must be an absolute URL such as https://portal.example.com/hooks/portico');
+  }
+  const problem = urlProblem(url, { allowHttp: allowPrivateNetwork, allowPrivateNetwork });
+  if (problem) {
+    const hint = url.protocol === 'http:' ? ' (plain http:// is allowed only for an endpoint marked allowPrivateNetwork)' : '';
+    throw new InvalidInputError(`url: ${problem}${hint}`);
+  }
+  if (url.hash) throw new InvalidInputError('url must not have a #fragment');
+  return url.toString();
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+function keyOf(e: WebhookEndpoint, tenants: Map<string, TenantRef>): string | null {
+  return e.tenantId ? (tenants.get(e.tenantId)?.key ?? null) : null;
+}
+
+export function toView(e: WebhookEndpoint, tenantKey: string | null): WebhookEndpointView {
+  return {
+    id: e.id,
+    tenantKey,
+    url: e.url,
+    events: e.events,
+    enabled: e.enabled,
+    allowPrivateNetwork: e.allowPrivateNetwork,
+    secretSet: true,
+    previousSecretExpiresAt: e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date() ? e.previousSecretExpiresAt : null,
+    disabledReason: e.disabledReason,
+    disabledAt: e.disabledAt,
+    failingSince: e.failingSince,
+    consecutiveFailures: e.consecutiveFailures,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+  };
+}

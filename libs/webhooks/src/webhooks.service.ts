@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { Page, PageQueryDto, RequestContext } from '@portico/core';
+import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
+import {
+  CreatedWebhookEndpointView,
+  CreateWebhookEndpointDto,
+  RotatedWebhookSecretView,
+  RotateWebhookSecretDto,
+  UpdateWebhookEndpointDto,
+  WebhookEndpointView,
+} from './dto/webhook-endpoint.dto';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhookMessagesService } from './webhook-messages.service';
+
+/** The webhooks facade: endpoints of the caller's tenant, their delivery log, resending. */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly endpoints: WebhookEndpointsService,
+    private readonly messages: WebhookMessagesService,
+  ) {}
+
+  listEndpoints(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
+    return this.endpoints.list(ctx, query);
+  }
+
+  getEndpoint(ctx: RequestContext, id: string): Promise<WebhookEndpointView> {
+    return this.endpoints.get(ctx, id);
+  }
+
+  createEndpoint(ctx: RequestContext, dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
+    return this.endpoints.create(ctx, dto);
+  }
+
+  updateEndpoint(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
+    return this.endpoints.update(ctx, id, dto);
+  }
+
+  deleteEndpoint(ctx: RequestContext, id: string): Promise<void> {
+    return this.endpoints.delete(ctx, id);
+  }
+
+  rotateSecret(ctx: RequestContext, id: string, dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
+    return this.endpoints.rotateSecret(ctx, id, dto);
+  }
+
+  listAttempts(ctx: RequestContext, endpointId: string, query: DeliveryQueryDto): Promise<Page<WebhookAttemptView>> {
+    return this.messages.attempts(ctx, endpointId, query);
+  }
+
+  listMessages(ctx: RequestContext, endpointId: string, query: MessageQueryDto): Promise<Page<WebhookMessageView>> {
+    return this.messages.messages(ctx, endpointId, query);
+  }
+
+  getMessage(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
+    return this.messages.message(ctx, id);
+  }
+
+  resend(ctx: RequestContext, messageId: string): Promise<WebhookMessageView> {
+    return this.messages.resend(ctx, messageId);
+  }
+
+  replayFailed(ctx: RequestContext, endpointId: string, since: Date): Promise<ReplayResultView> {
+    return this.messages.replayFailed(ctx, endpointId, since);
+  }
+}

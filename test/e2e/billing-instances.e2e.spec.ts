@@ -132,7 +132,8 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
   it('finishes on the other instance a run that one gave back while shutting down', async () => {
     const requests = api.requests.length;
     api.delayMs = 100;
-    const third = await secondInstance(one, env);
+    // Its own job queue (on Redis the others would take its run): the run is executed where it is started.
+    const third = await secondInstance(one, { ...env, JOBS_PREFIX: `billing-third-${process.pid}` });
     const started = await third.http.post('/api/v1/billing/runs').set('Authorization', third.admin).send({ period: '2027-02' }).expect(201);
     while (api.requests.length < requests + 3) await new Promise((r) => setTimeout(r, 10));
     await third.close();

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ const ROOT = resolve(__dirname, '../..');
 
 /**
  * The project compiled once into a throw-away folder (never the shared dist/, which other suites
- * and benchmarks may be building at the same time), with node_modules linked beside it.
+ * and benchmarks may be building at the same time), with node_modules linked and package.json beside it.
  */
 export async function buildIntoTemp(): Promise<{ dir: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-build-'));
@@ -21,6 +21,8 @@ export async function buildIntoTemp(): Promise<{ dir: string; remove(): void }> 
   await run('typescript/bin/tsc', []);
   await run('tsc-alias/dist/bin/index.js', []);
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // How the code finds its project root (projectRoot()).
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { bulkInsert, ChargeEventData, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
-import { Brackets } from 'typeorm';
+import { Brackets, EntityManager } from 'typeorm';
 import { Charge, ChargeStatus } from '../entities/charge.entity';
 import { staleBefore } from './lease';
 
@@ -177,37 +177,18 @@ export class ChargeStore {
   async settleMany(run: { id: string; owner: string }, items: Settlement[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
     if (!items.length) return [];
     return this.tx.run(async (m) => {
-      const p = this.tx.isPostgres ? (i: number) => `$${i}` : () => '?';
-      const sql =
-        `UPDATE charges SET status = ${p(1)}, external_bill_id = ${p(2)}, external_status = ${p(3)}, last_error = ${p(4)}, ` +
-        `attempts = attempts + ${p(5)}, claimed_by = NULL, run_id = ${p(6)}, updated_at = CURRENT_TIMESTAMP ` +
-        `WHERE id = ${p(7)} AND claimed_by = ${p(8)} AND status = 'pending'`;
-      const settled: Charge[] = [];
-      for (const { charge, outcome, attempted } of items) {
-        const changes =
+      const rows = items.map(({ charge, outcome, attempted }) => ({
+        charge,
+        attempted,
+        changes:
           outcome.status === 'submitted'
             ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
-            : {
-                status: outcome.status,
-                externalBillId: charge.externalBillId,
-                externalStatus: charge.externalStatus,
-                lastError: outcome.error,
-              };
-        const result = await m.queryRunner!.query(
-          sql,
-          [
-            changes.status,
-            changes.externalBillId,
-            changes.externalStatus,
-            changes.lastError,
-            attempted ? 1 : 0,
-            run.id,
-            charge.id,
-            run.owner,
-          ],
-          true,
-        );
-        if (!result.affected) continue;
+            : { status: outcome.status, externalBillId: charge.externalBillId, externalStatus: charge.externalStatus, lastError: outcome.error },
+      }));
+      const done = this.tx.isPostgres ? await settlePostgres(m, run, rows) : await settleSqlite(m, run, rows);
+      const settled: Charge[] = [];
+      for (const { charge, changes, attempted } of rows) {
+        if (!done.has(charge.id)) continue;
         Object.assign(charge, changes, { claimedBy: null, runId: run.id, attempts: charge.attempts + (attempted ? 1 : 0) });
         settled.push(charge);
       }
@@ -217,6 +198,47 @@ export class ChargeStore {
       return settled;
     });
   }
+}
+
+interface SettleRow {
+  charge: Charge;
+  attempted: boolean;
+  changes: Pick<Charge, 'status' | 'externalBillId' | 'externalStatus' | 'lastError'>;
+}
+
+// SQLite runs in this process: one prepared UPDATE per charge costs microseconds.
+async function settleSqlite(m: EntityManager, run: { id: string; owner: string }, rows: SettleRow[]): Promise<Set<string>> {
+  const done = new Set<string>();
+  for (const { charge, changes, attempted } of rows) {
+    const result = await m.queryRunner!.query(
+      'UPDATE charges SET status = ?, external_bill_id = ?, external_status = ?, last_error = ?, attempts = attempts + ?, ' +
+        "claimed_by = NULL, run_id = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ? AND claimed_by = ? AND status = 'pending'",
+      [changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0, run.id, charge.id, run.owner],
+      true,
+    );
+    if (result.affected) done.add(charge.id);
+  }
+  return done;
+}
+
+// PostgreSQL is a round trip away: the whole batch in one UPDATE … FROM (VALUES …).
+async function settlePostgres(m: EntityManager, run: { id: string; owner: string }, rows: SettleRow[]): Promise<Set<string>> {
+  const params: unknown[] = [run.id, run.owner];
+  const tuples = rows.map(({ charge, changes, attempted }) => {
+    params.push(charge.id, changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0);
+    const n = params.length;
+    return `($${n - 5}::uuid, $${n - 4}::varchar, $${n - 3}::varchar, $${n - 2}::varchar, $${n - 1}::varchar, $${n}::int)`;
+  });
+  const updated: { id: string }[] = await m.query(
+    'UPDATE charges AS c SET status = v.status, external_bill_id = v.bill_id, external_status = v.bill_status, last_error = v.error, ' +
+      'attempts = c.attempts + v.attempted, claimed_by = NULL, run_id = $1, updated_at = CURRENT_TIMESTAMP ' +
+      `FROM (VALUES ${tuples.join(', ')}) AS v(id, status, bill_id, bill_status, error, attempted) ` +
+      "WHERE c.id = v.id AND c.claimed_by = $2 AND c.status = 'pending' RETURNING c.id",
+    params,
+  );
+  // TypeORM answers an UPDATE … RETURNING with [rows, count].
+  const list = (Array.isArray(updated[0]) ? updated[0] : updated) as { id: string }[];
+  return new Set(list.map((r) => r.id));
 }
 
 /** How one tenant charge ended in a run: `attempted` when a call was made (it counts as a try). */

@@ -59,14 +59,17 @@ export class OutboundHttpService implements OnApplicationShutdown {
     const maxBytes = req.maxBytes ?? 64 * 1024;
     const pooled = !!req.keepAlive && !req.tls;
     const dispatcher = pooled ? this.pool(!!req.allowPrivateNetwork, timeoutMs) : agent(!!req.allowPrivateNetwork, timeoutMs, req.tls);
-    const abort = AbortSignal.timeout(timeoutMs);
+    // Cleared when the call ends: AbortSignal.timeout would keep a timer per call alive for the whole
+    // timeout, thousands of them for a sender of many calls.
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(), timeoutMs);
     try {
       const res = await request(url, {
         method: req.method ?? 'GET',
         headers: req.headers,
         body: req.body,
         dispatcher,
-        signal: abort,
+        signal: abort.signal,
         maxRedirections: 0,
       });
       const chunks: Buffer[] = [];
@@ -86,8 +89,9 @@ export class OutboundHttpService implements OnApplicationShutdown {
       }
       return { ok: true, status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), durationMs: took() };
     } catch (err) {
-      return { ok: false, ...describeFailure(err, abort.aborted), durationMs: took() };
+      return { ok: false, ...describeFailure(err, abort.signal.aborted), durationMs: took() };
     } finally {
+      clearTimeout(deadline);
       if (!pooled) void dispatcher.close().catch(() => undefined);
     }
   }

@@ -152,6 +152,24 @@ describe.each(databaseKinds())('identity links (%s)', (kind) => {
       expect(res.body.tenantKey).toBe(tenant.key);
     });
 
+    it('forgets the links of a user or organization deleted through the API', async () => {
+      const doomedUser = await makeUser(t, tenant.auth);
+      const doomedOrg = await makeOrganization(t, tenant.auth);
+      await create({ provider: 'ledger', entityType: 'user', localId: doomedUser.id, foreignId: 'L-U-1' }).expect(201);
+      await create({ provider: 'ledger', entityType: 'organization', localId: doomedOrg.id, foreignId: 'L-G-1' }).expect(201);
+      await api('delete', `/api/v1/users/${doomedUser.id}`, tenant.auth).expect(204);
+      await api('delete', `/api/v1/organizations/${doomedOrg.id}`, tenant.auth).expect(204);
+      // The links go through the outbox (committed with the deletion), so they disappear shortly after.
+      let left = -1;
+      for (let i = 0; i < 100 && left !== 0; i++) {
+        if (i) await new Promise((r) => setTimeout(r, 100));
+        left = (await api('get', '/api/v1/identity-links', tenant.auth).query({ provider: 'ledger' }).expect(200)).body.total;
+      }
+      expect(left).toBe(0);
+      // The foreign ids are free again.
+      await create({ provider: 'ledger', entityType: 'user', localId: user.id, foreignId: 'L-U-1' }).expect(201);
+    });
+
     it('answers 401 without credentials', async () => {
       expectError(await t.http.get('/api/v1/identity-links'), 401);
       expectError(await t.http.post('/api/v1/identity-links').send({}), 401);

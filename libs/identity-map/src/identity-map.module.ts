@@ -6,11 +6,12 @@ import { UsersModule } from '@portico/users';
 import { IdentityLink } from './entities/identity-link.entity';
 import { IdentityLinksController } from './identity-links.controller';
 import { IdentityMapService } from './identity-map.service';
+import { ForgetDeletedProcessor } from './jobs/forget-deleted.processor';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IdentityLink]), TenantsModule, OrganizationsModule, UsersModule],
   controllers: [IdentityLinksController],
-  providers: [IdentityMapService],
+  providers: [IdentityMapService, ForgetDeletedProcessor],
   exports: [IdentityMapService],
 })
 export class IdentityMapModule {}

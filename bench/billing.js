@@ -49,7 +49,7 @@ async function main() {
     console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
 
   const api = await startBillingApi();
-  const kinds = process.env.BENCH_SKIP_PG === "1" ? ["sqlite"] : process.env.BENCH_ONLY_PG === "1" ? ["postgres"] : ["sqlite", "postgres"];
+  const kinds = process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : process.env.BENCH_ONLY_PG === '1' ? ['postgres'] : ['sqlite', 'postgres'];
   const results = [];
   for (const kind of kinds) {
     for (const size of SIZES) {

@@ -183,7 +183,12 @@ export class ChargeStore {
         changes:
           outcome.status === 'submitted'
             ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
-            : { status: outcome.status, externalBillId: charge.externalBillId, externalStatus: charge.externalStatus, lastError: outcome.error },
+            : {
+                status: outcome.status,
+                externalBillId: charge.externalBillId,
+                externalStatus: charge.externalStatus,
+                lastError: outcome.error,
+              },
       }));
       const done = this.tx.isPostgres ? await settlePostgres(m, run, rows) : await settleSqlite(m, run, rows);
       const settled: Charge[] = [];

@@ -116,6 +116,7 @@ function describe(json: Record<string, unknown>): string | null {
 
 function clip(text: string): string {
   // Control characters from a remote answer never reach a log line or a page.
+  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return clean.length > MAX_ERROR ? `${clean.slice(0, MAX_ERROR - 1)}…` : clean;
 }

@@ -8,32 +8,37 @@
 // Everything runs on 127.0.0.1. JWTs are signed before the measured window (each jti is used once),
 // so the load generator's signing does not count. BENCH_DURATION / BENCH_WARMUP (seconds) and
 // BENCH_CONCURRENCY change the load.
-const { spawn } = require('node:child_process');
-const { randomBytes, randomUUID } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { randomUUID } = require('node:crypto');
+const { existsSync } = require('node:fs');
 const os = require('node:os');
-const path = require('node:path');
-const { setTimeout: sleep } = require('node:timers/promises');
-const { clearTimeout, setTimeout } = require('node:timers');
 const { TextEncoder } = require('node:util');
 const { SignJWT } = require('jose');
+const {
+  ADMIN_TOKEN,
+  BARE_MAIN,
+  SERVER_MAIN,
+  closedLoop,
+  cpuSeconds,
+  expectStatus,
+  makeTempDir,
+  percentile,
+  printTable,
+  request,
+  runMain,
+  serverEnv,
+  sqliteUrl,
+  startProcess,
+  startServer,
+  stop,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const SERVER_MAIN = path.join(ROOT, 'dist/apps/server/src/main.js');
-const BARE_MAIN = path.join(__dirname, 'bare-app.js');
 const CORES = os.availableParallelism();
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = 40;
 const TENANT = 'bench-portal';
-
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
-const children = [];
-let dataDir = null;
 
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:autologin` (it builds first)');
@@ -42,18 +47,12 @@ async function main() {
   console.log(
     `${CONCURRENCY} clients, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per load, SQLite, NODE_ENV=production, LOG_LEVEL=warn, load generator in this process`,
   );
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
   console.log('');
 
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-autologin-'));
-  const server = await startProcess(SERVER_MAIN, {
-    DATABASE_URL: `sqlite:${path.join(dataDir, 'p.sqlite')}`,
-    ADMIN_API_TOKEN: ADMIN_TOKEN,
-    PORTICO_SECRET_KEY: randomBytes(32).toString('base64'),
-  });
-  const bare = await startProcess(BARE_MAIN, {}, '/bare');
+  const server = await startServer(serverEnv(sqliteUrl(makeTempDir('portico-bench-autologin-'))));
+  // The bare app gets the same LOG_LEVEL and NODE_ENV as the server (it logs nothing either way).
+  const bare = await startProcess([BARE_MAIN], { LOG_LEVEL: 'warn', NODE_ENV: 'production' }, { ready: '/bare' });
   const secret = await makeTenant(server.port);
   const logins = Array.from({ length: USERS }, (_, i) => `bench-${i}@autologin.example`);
   // Each person signs in once first: the measured round trips find existing users, as a portal's steady state does.
@@ -74,13 +73,13 @@ async function main() {
   ];
   for (const load of loads) {
     const tokens = load.jwt ? await signTokens(secret, 40_000) : null;
-    await withDeadline(load.run(tokens), WARMUP_S);
+    await load.run(tokens)(WARMUP_S);
     const cpuBefore = cpuSeconds(server.child.pid);
-    const measured = await withDeadline(load.run(tokens), DURATION_S);
+    const measured = await load.run(tokens)(DURATION_S);
     const serverCpu = cpuSeconds(server.child.pid) - cpuBefore;
     results.push({ name: load.name, ...measured, serverCpu, bare: load.name.startsWith('bare') });
   }
-  await Promise.all(children.map(stop));
+  await Promise.all([stop(server.child), stop(bare.child)]);
 
   const bareRate = results[0].ok / results[0].seconds;
   printTable(
@@ -90,8 +89,8 @@ async function main() {
       return [
         r.name,
         rate.toFixed(0),
-        pct(r.latencies, 50),
-        pct(r.latencies, 99),
+        percentile(r.latencies, 50),
+        percentile(r.latencies, 99),
         String(r.failed),
         r.bare ? '-' : ((r.serverCpu / r.ok) * 1000).toFixed(2),
         r.bare ? '-' : `${((rate / bareRate) * 100).toFixed(1)} %`,
@@ -123,45 +122,15 @@ async function roundTrip(port, login, token) {
 
 function roundTripLoop(port, logins, nextToken) {
   let next = 0;
-  return (until) =>
-    loop(until, async () => {
-      const result = await roundTrip(port, logins[next++ % logins.length], nextToken());
-      return result;
-    });
+  return (seconds) => closedLoop(CONCURRENCY, seconds, () => roundTrip(port, logins[next++ % logins.length], nextToken()));
 }
 
 function requestLoop(send, isOk) {
-  return (until) =>
-    loop(until, async () => {
+  return (seconds) =>
+    closedLoop(CONCURRENCY, seconds, async () => {
       const res = await send();
       return isOk(res) ? { ok: true } : { ok: false, why: `${res.status}` };
     });
-}
-
-/** `CONCURRENCY` clients doing `once` back to back until the deadline. */
-async function loop(until, once) {
-  const result = { ok: 0, failed: 0, firstFailure: null, latencies: [] };
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < until) {
-        const t0 = process.hrtime.bigint();
-        const r = await once();
-        result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (r.ok) result.ok += 1;
-        else {
-          result.failed += 1;
-          result.firstFailure ??= r.why;
-        }
-      }
-    }),
-  );
-  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return result;
-}
-
-function withDeadline(run, seconds) {
-  return run(Date.now() + seconds * 1000);
 }
 
 async function signTokens(secret, count) {
@@ -185,118 +154,4 @@ async function makeTenant(port) {
   return JSON.parse(res.body).secret;
 }
 
-async function startProcess(main, env, healthPath = '/health') {
-  const port = await freePort();
-  const child = spawn(process.execPath, [main], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: os.tmpdir(),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  const keep = (chunk) => (output = (output + chunk).slice(-4000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${path.basename(main)} exited before it answered:\n${output}`);
-    const res = await request(port, 'GET', healthPath).catch(() => null);
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`${path.basename(main)} did not answer ${healthPath} within 30 s:\n${output}`);
-    await sleep(20);
-  }
-  return { child, port };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-function request(port, method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: { accept: 'text/html', ...headers } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    if (body) req.end(body);
-    else req.end();
-  });
-}
-
-async function expectStatus(pending, status) {
-  const res = await pending;
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
-  return res;
-}
-
-/** CPU seconds (user + system) a process has used so far, all its threads included. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function pct(values, p) {
-  if (!values.length) return 'n/a';
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1);
-}
-
-function printTable(header, rows) {
-  const all = [header, ...rows].map((r) => r.map(String));
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  console.log(line(all[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of all.slice(1)) console.log(line(r));
-}
-
-async function cleanup() {
-  await Promise.all(children.map((c) => stop(c).catch(() => undefined)));
-  agent.destroy();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}
-
-main()
-  .then(cleanup)
-  .catch(async (err) => {
-    console.error(err);
-    await cleanup();
-    process.exitCode = 1;
-  });
+runMain(main);

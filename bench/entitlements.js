@@ -14,24 +14,34 @@
 // windows; BENCH_PG_URL the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres),
 // where a fresh database is created, migrated with the real CLI and dropped at the end;
 // BENCH_SKIP_PG=1 measures SQLite only.
-const { spawn, execFile } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
-const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { setTimeout: sleep } = require('node:timers/promises');
-const { clearTimeout } = require('node:timers');
-const { promisify } = require('node:util');
 const autocannon = require('autocannon');
+const {
+  BARE_MAIN,
+  DIST,
+  PG_URL,
+  SECRET_KEY,
+  SERVER_MAIN,
+  call,
+  cpuSeconds,
+  createPostgresDatabase,
+  makeTempDir,
+  migrate,
+  percent: pct,
+  printMarkdownTable,
+  request,
+  runMain,
+  serverEnv,
+  startProcess,
+  startServer,
+  stop,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const DIST = path.join(ROOT, 'dist');
-const SERVER_MAIN = path.join(DIST, 'apps/server/src/main.js');
-const MIGRATE = path.join(DIST, 'apps/server/src/cli/migrate.js');
 const LOOKUP = path.join(DIST, 'libs/entitlements/src/check/key-lookup.js');
-const BARE_MAIN = path.join(__dirname, 'bare-app.js');
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
@@ -39,16 +49,10 @@ const KEYS = 100_000;
 const CLASSES = 50;
 // The load asks for this many different valid keys in turn, so the lookup is not one hot row.
 const KEYS_ASKED = 1_000;
-const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TARGETS = { ratio: 0.8, p99Ms: 15 };
 const SERVER = 'rm.example.com';
 const CLASS = 'myProduct';
 const REAL_KEY = '03d59e663c1af9ac33a9949d1193505a8460731e';
-
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
-const SECRET_KEY = randomBytes(32).toString('base64');
-const children = new Set();
-const cleanups = [];
 
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:entitlements` (it builds first)');
@@ -58,9 +62,7 @@ async function main() {
     `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load, ${KEYS.toLocaleString('en')} virtual keys loaded, ` +
       `${KEYS_ASKED.toLocaleString('en')} of them asked in turn, server LOG_LEVEL=warn, load generator in this process`,
   );
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
 
   const kinds = process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres'];
   const results = [];
@@ -68,8 +70,8 @@ async function main() {
   for (const kind of kinds) {
     console.log(`\n— ${kind} —`);
     const db = kind === 'sqlite' ? sqliteDatabase() : await postgresDatabase();
-    await migrate(db.url);
-    const server = await startProcess(SERVER_MAIN, serverEnv(db.url), '/health');
+    await migrate({ DATABASE_URL: db.url, PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production' });
+    const server = await startServer({ ...serverEnv(db.url), MIGRATE_ON_START: 'false' });
     const cls = await call(server.port, 'POST', '/api/v1/entitlements/classes', { name: CLASS, server: SERVER, realKey: REAL_KEY });
     // A catalogue of products beside it, as a vendor has, so the plans are those of a real table.
     for (let i = 1; i < CLASSES; i++) {
@@ -84,12 +86,12 @@ async function main() {
     console.log(`loaded ${KEYS.toLocaleString('en')} virtual keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     plans.push([kind, await db.plan(keys.slice(0, 8))]);
     const paths = keys.slice(0, KEYS_ASKED).map((k) => `/entitlements/check?server=${SERVER};class=${CLASS};key=${encodeURIComponent(k)}`);
-    const probe = await get(server.port, paths[0]);
+    const probe = await request(server.port, 'GET', paths[0], undefined, { accept: '*/*' });
     if (probe.status !== 200 || !probe.body.includes(`<key>${REAL_KEY}</key>`))
       throw new Error(`the check did not grant a loaded key: ${probe.status} ${probe.body}`);
 
     // The bare route runs alone (the server idles meanwhile), then the check, back to back.
-    const bare = await startProcess(BARE_MAIN, {}, '/bare');
+    const bare = await startProcess([BARE_MAIN], {}, { ready: '/bare' });
     const bareResult = await load(
       `bare Nest route (GET /bare), ${kind} run`,
       { url: `http://127.0.0.1:${bare.port}/bare` },
@@ -140,17 +142,6 @@ async function main() {
   }
 }
 
-function serverEnv(url) {
-  return {
-    DATABASE_URL: url,
-    ADMIN_API_TOKEN: ADMIN_TOKEN,
-    PORTICO_SECRET_KEY: SECRET_KEY,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    MIGRATE_ON_START: 'false',
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Databases: a fresh one per kind, migrated with the real CLI, 100,000 keys loaded in bulk.
 
@@ -160,8 +151,7 @@ function benchKeys() {
 }
 
 function sqliteDatabase() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-ent-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = makeTempDir('portico-bench-ent-');
   const file = path.join(dir, 'portico.sqlite');
   const open = () => new (require('better-sqlite3'))(file);
   return {
@@ -190,22 +180,9 @@ function sqliteDatabase() {
 
 async function postgresDatabase() {
   const { Client } = require('pg');
-  const name = `portico_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const drop = async () => {
-    const c = new Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-  cleanups.push(() => drop().catch(() => undefined));
+  const { url, drop } = await createPostgresDatabase(PG_URL);
   const withClient = async (work) => {
-    const c = new Client({ connectionString: url.toString() });
+    const c = new Client({ connectionString: url });
     await c.connect();
     try {
       return await work(c);
@@ -214,7 +191,7 @@ async function postgresDatabase() {
     }
   };
   return {
-    url: url.toString(),
+    url,
     load: (classId) =>
       withClient(async (c) => {
         const keys = benchKeys();
@@ -241,13 +218,6 @@ async function postgresDatabase() {
       }),
     drop,
   };
-}
-
-function migrate(url) {
-  return promisify(execFile)(process.execPath, [MIGRATE], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, PORTICO_SECRET_KEY: SECRET_KEY, NODE_ENV: 'production' },
-  });
 }
 
 function shuffle(list) {
@@ -285,10 +255,9 @@ async function load(name, options, pid) {
   return result;
 }
 
-// User and system time of a process in microseconds (Linux, 10 ms clock ticks).
+// User and system time of a process in microseconds.
 function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return Math.round(cpuSeconds(pid) * 1e6);
 }
 
 // The same for every PostgreSQL process on this machine (the server and its backends).
@@ -306,19 +275,9 @@ function postgresCpuMicros() {
 }
 
 function printTable(rows) {
-  const header = [
-    'load (50 connections)',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'app CPU µs/req',
-    'PostgreSQL CPU µs/req',
-    'errors',
-    'non-2xx',
-    'vs bare',
-  ];
-  const cells = rows.map((r) =>
-    [
+  printMarkdownTable(
+    ['load (50 connections)', 'req/s', 'p50 ms', 'p99 ms', 'app CPU µs/req', 'PostgreSQL CPU µs/req', 'errors', 'non-2xx', 'vs bare'],
+    rows.map((r) => [
       r.name,
       Math.round(r.rps),
       r.p50,
@@ -328,112 +287,8 @@ function printTable(rows) {
       r.errors,
       r.non2xx,
       r.ratio === undefined ? '' : pct(r.ratio),
-    ].map(String),
+    ]),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${line(header)}`);
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const c of cells) console.log(line(c));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Processes and HTTP
-
-/** Spawns `node <script>` on a free port and waits for the first 200 on readyPath. */
-async function startProcess(script, env, readyPath) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: os.tmpdir(), PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  const keep = (chunk) => (output = (output + chunk).slice(-4000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  child.exited.then(() => children.delete(child));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${path.basename(script)} exited before it answered:\n${output}`);
-    if ((await get(port, readyPath).catch(() => ({ status: 0 }))).status === 200) break;
-    if (Date.now() > deadline) throw new Error(`${path.basename(script)} did not answer ${readyPath} within 30 s:\n${output}`);
-    await sleep(20);
-  }
-  return { child, port };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-function call(port, method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () =>
-        res.statusCode >= 300 ? reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`)) : resolve(JSON.parse(text)),
-      );
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function pct(ratio) {
-  return `${(ratio * 100).toFixed(1)}%`;
-}
-
-async function cleanUp() {
-  for (const child of children) child.kill('SIGKILL');
-  for (const fn of cleanups.splice(0)) await fn();
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .catch((err) => {
-    console.error(`\nbench failed: ${err.stack ?? err}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanUp());
+runMain(main, { onError: (err) => console.error(`\nbench failed: ${err.stack ?? err}`) });

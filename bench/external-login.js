@@ -13,20 +13,31 @@
 // in this process. Bounded: each load runs BENCH_WARMUP + BENCH_DURATION seconds with
 // BENCH_CONCURRENCY requests in flight; the loads compared run in alternating slices. The provider's certificate comes from a CA made with the
 // openssl command line for this run only.
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const http = require('node:http');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const https = require('node:https');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { setTimeout: sleep } = require('node:timers/promises');
-const { clearTimeout, setTimeout } = require('node:timers');
-const { URLSearchParams } = require('node:url');
+const {
+  ADMIN_TOKEN,
+  SERVER_MAIN,
+  atExit,
+  closedLoop,
+  makeTempDir,
+  passwordSignIn,
+  percentile,
+  printTable,
+  request,
+  runMain,
+  serverEnv,
+  signedIn,
+  sqliteUrl,
+  startProcess,
+  startServer,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const SERVER_MAIN = path.join(ROOT, 'dist/apps/server/src/main.js');
 const CORES = os.availableParallelism();
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(4, CORES * 2));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -35,22 +46,11 @@ const USERS = 40;
 const PASSWORD = 'Bench-Heron-64-quay';
 const ACCESS_TOKEN = randomBytes(18).toString('base64url');
 const PROVIDER_TOKEN = randomBytes(18).toString('base64url');
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
 
 if (process.argv[2] === 'provider') runProvider();
-else {
-  const cleanup = [];
-  main(cleanup)
-    .catch((err) => {
-      console.error(err);
-      process.exitCode = 1;
-    })
-    .finally(async () => {
-      for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
-    });
-}
+else runMain(main);
 
-async function main(cleanup) {
+async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:external-login` (it builds first)');
   const argon2 = require('argon2');
   console.log(
@@ -59,34 +59,29 @@ async function main(cleanup) {
   console.log(
     `${CONCURRENCY} requests in flight, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per load, SQLite, NODE_ENV=production, LOG_LEVEL=warn, 127.0.0.1 only`,
   );
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
   console.log('');
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-external-'));
-  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const dir = makeTempDir('portico-bench-external-');
   const pki = makePki(dir);
 
-  const provider = await startChild(
+  const provider = await startProcess(
     [path.join(__dirname, 'external-login.js'), 'provider'],
     { BENCH_PKI_DIR: dir, BENCH_PROVIDER_TOKEN: PROVIDER_TOKEN },
-    'provider',
+    { label: 'the provider', ready: async (port) => (await providerCount(port)).status === 200 },
   );
-  cleanup.push(() => stop(provider.child));
-  cleanup.push(async () => {
-    agent.destroy();
-    tlsAgent?.destroy();
+  atExit(() => tlsAgent?.destroy());
+  const server = await startServer({
+    ...serverEnv(sqliteUrl(dir)),
+    ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
   });
-  const server = await startChild([SERVER_MAIN], serverEnv(dir), 'server');
-  cleanup.push(() => stop(server.child));
   const fixture = await prepare(server.port, provider.port, pki.ca);
 
   // 1. Portico as a provider, beside raw argon2 verifications in this process.
   const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
   const verify = async () => {
     if (!(await argon2.verify(hash, PASSWORD))) throw new Error('argon2.verify refused the right password');
-    return true;
+    return { ok: true };
   };
   let next = 0;
   const endpointOnce = async () => {
@@ -101,7 +96,7 @@ async function main(cleanup) {
         'x-access-token': ACCESS_TOKEN,
       },
     );
-    return res.status === 200 && JSON.parse(res.body).login_successful === true ? true : `${res.status} ${res.body.slice(0, 200)}`;
+    return loginAnswer(res);
   };
   const [raw, endpoint] = await measurePair(['raw argon2id verify', verify], ['POST /external-login', endpointOnce]);
 
@@ -115,24 +110,16 @@ async function main(cleanup) {
   const providerHeaders = { 'content-type': 'application/json', 'x-access-token': PROVIDER_TOKEN };
   const freshOnce = async () => {
     const res = await httpsRequest(provider.port, pki.ca, providerBody(), providerHeaders, false);
-    return res.status === 200 && JSON.parse(res.body).login_successful === true ? true : `${res.status} ${res.body.slice(0, 200)}`;
+    return loginAnswer(res);
   };
   const keepAliveOnce = async () => {
     const res = await httpsRequest(provider.port, pki.ca, providerBody(), providerHeaders, true);
-    return res.status === 200 && JSON.parse(res.body).login_successful === true ? true : `${res.status} ${res.body.slice(0, 200)}`;
+    return loginAnswer(res);
   };
   const delegatedOnce = async () => {
     const username = fixture.delegated[next++ % fixture.delegated.length];
-    const page = await request(server.port, 'GET', '/login');
-    const cookie = sessionCookie(page);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (page.status !== 200 || !cookie || !csrf) throw new Error(`GET /login answered ${page.status} without a session or token`);
-    const form = new URLSearchParams({ _csrf: csrf, login: username, password: PASSWORD }).toString();
-    // Only the POST is timed: the GET is the page a person loads before typing.
-    const t0 = process.hrtime.bigint();
-    const res = await request(server.port, 'POST', '/login', form, { cookie, 'content-type': 'application/x-www-form-urlencoded' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    return res.status === 303 && res.headers.location === '/account' ? { ok: true, ms } : `${res.status} ${res.body.slice(0, 200)}`;
+    const { res, ms } = await passwordSignIn(server.port, '/login', username, PASSWORD);
+    return signedIn(res) ? { ok: true, ms } : failure(res);
   };
   const [fresh, delegated] = await measurePair(
     ['provider, new TLS connection per call', freshOnce],
@@ -142,7 +129,7 @@ async function main(cleanup) {
     ['provider, keep-alive', keepAliveOnce],
     ['provider, new TLS connection per call (again)', freshOnce],
   );
-  const calls = await request(provider.port, 'GET', '/count', undefined, {}, true);
+  const calls = await providerCount(provider.port);
 
   const rows = [
     ['raw argon2id verifications/s (this process)', rate(raw), ''],
@@ -155,7 +142,7 @@ async function main(cleanup) {
   console.log('');
   for (const m of [raw, endpoint, fresh, keepAlive, delegated]) {
     console.log(
-      `${m.name}: ${m.ok} ok, ${m.failed} other in ${m.seconds.toFixed(1)} s; latency p50 ${quantile(m.latencies, 50)} ms, p99 ${quantile(m.latencies, 99)} ms${m.firstFailure ? `; first failure: ${m.firstFailure}` : ''}`,
+      `${m.name}: ${m.ok} ok, ${m.failed} other in ${m.seconds.toFixed(1)} s; latency p50 ${percentile(m.latencies, 50)} ms, p99 ${percentile(m.latencies, 99)} ms${m.firstFailure ? `; first failure: ${m.firstFailure}` : ''}`,
     );
   }
   console.log(`provider answered ${JSON.parse(calls.body).count} calls in all`);
@@ -195,28 +182,18 @@ function newTotal(name) {
   return { name, ok: 0, failed: 0, firstFailure: null, latencies: [], seconds: 0, rate: 0 };
 }
 
-async function loop(once, seconds) {
-  const end = Date.now() + seconds * 1000;
-  const result = { ok: 0, failed: 0, firstFailure: null, latencies: [] };
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < end) {
-        const t0 = process.hrtime.bigint();
-        const outcome = await once();
-        const ms = typeof outcome === 'object' && outcome ? outcome.ms : Number(process.hrtime.bigint() - t0) / 1e6;
-        if (outcome === true || outcome?.ok) {
-          result.ok += 1;
-          result.latencies.push(ms);
-        } else {
-          result.failed += 1;
-          result.firstFailure ??= String(outcome);
-        }
-      }
-    }),
-  );
-  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return result;
+/** A failed attempt: not timed, so the latencies are those of successful logins only. */
+function failure(res) {
+  return { ok: false, ms: null, why: `${res.status} ${res.body.slice(0, 200)}` };
+}
+
+/** The reference contract's answer to a good login. */
+function loginAnswer(res) {
+  return res.status === 200 && JSON.parse(res.body).login_successful === true ? { ok: true } : failure(res);
+}
+
+function loop(once, seconds) {
+  return closedLoop(CONCURRENCY, seconds, once);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,17 +247,6 @@ async function prepare(port, providerPort, ca) {
     delegated.push(`delegated-${i}`);
   }
   return { siteId: site.siteId, delegatedSiteId: delegatedSite.siteId, members, delegated };
-}
-
-function serverEnv(dir) {
-  return {
-    DATABASE_URL: `sqlite:${path.join(dir, 'p.sqlite')}`,
-    ADMIN_API_TOKEN: ADMIN_TOKEN,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    PORTICO_SECRET_KEY: randomBytes(32).toString('base64'),
-    ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
-  };
 }
 
 /** A CA and a certificate for 127.0.0.1, made for this run only. */
@@ -373,63 +339,18 @@ function runProvider() {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-async function startChild(args, env, label) {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: os.tmpdir(), PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk) => (output = (output + chunk).slice(-4000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 30_000;
-  const probe = label === 'server' ? () => request(port, 'GET', '/health') : () => request(port, 'GET', '/count', undefined, {}, true);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the ${label} exited before it answered:\n${output}`);
-    const res = await probe().catch(() => null);
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`the ${label} did not answer within 30 s:\n${output}`);
-    await sleep(20);
-  }
-  return { child, port };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 let tlsAgent = null;
 
-function request(port, method, urlPath, body, headers = {}, tls = false) {
+/** The provider's call count (over TLS, not checking its certificate: it is only this bench's own counter). */
+function providerCount(port) {
   return new Promise((resolve, reject) => {
-    const lib = tls ? https : http;
-    const req = lib.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: urlPath,
-        agent: tls ? undefined : agent,
-        rejectUnauthorized: false,
-        headers: { accept: 'text/html', ...headers },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
+    const req = https.request({ host: '127.0.0.1', port, method: 'GET', path: '/count', rejectUnauthorized: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+    });
     req.on('error', reject);
-    if (body) req.end(body);
-    else req.end();
+    req.end();
   });
 }
 
@@ -450,45 +371,10 @@ function httpsRequest(port, ca, body, headers, keepAlive) {
   });
 }
 
-function sessionCookie(res) {
-  const header = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('portico.sid='));
-  return header ? header.split(';')[0] : null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function rate(m) {
   return `${m.rate.toFixed(1)}/s`;
 }
 
 function pct(ratio) {
   return `${(ratio * 100).toFixed(0)} %`;
-}
-
-function quantile(values, p) {
-  if (!values.length) return 'n/a';
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1);
-}
-
-function printTable(header, rows) {
-  const all = [header, ...rows].map((r) => r.map(String));
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  console.log(line(all[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of all.slice(1)) console.log(line(r));
 }

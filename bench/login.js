@@ -6,20 +6,31 @@
 // Each sign-in is what a browser does: GET /login (a session and its CSRF token), then POST /login
 // with that cookie and token; only the POST is counted. Everything runs on 127.0.0.1.
 // BENCH_DURATION / BENCH_WARMUP (seconds) and BENCH_CONCURRENCY change the load.
-const { spawn } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { existsSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { setTimeout: sleep } = require('node:timers/promises');
 const { clearTimeout } = require('node:timers');
-const { URLSearchParams } = require('node:url');
 const argon2 = require('argon2');
+const {
+  ADMIN_TOKEN,
+  SERVER_MAIN,
+  closedLoop,
+  cpuSeconds,
+  expectStatus,
+  makeTempDir,
+  passwordSignIn,
+  percentile,
+  printTable,
+  request,
+  runMain,
+  serverEnv,
+  signedIn,
+  sqliteUrl,
+  startServer,
+  stop,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const SERVER_MAIN = path.join(ROOT, 'dist/apps/server/src/main.js');
 const PROBE = path.join(__dirname, 'eld-probe.js');
 const CORES = os.availableParallelism();
 // Modest and bounded: enough requests in flight to keep every libuv worker hashing, no more.
@@ -32,10 +43,7 @@ const PASSWORD = 'Bench-Marmot-64-ridge';
 const ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 const TARGETS = { perCore: 25, ratio: 0.8, eldP99Ms: 50 };
 
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 let server = null;
-let dataDir = null;
 
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:login` (it builds first)');
@@ -46,14 +54,18 @@ async function main() {
   console.log(
     `${CONCURRENCY} sign-ins in flight, ${WARMUP_S} s warm-up + ${DURATION_S} s measured, SQLite, NODE_ENV=production, LOG_LEVEL=warn, load generator in this process`,
   );
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
   console.log('');
 
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-login-'));
-  const eldFile = path.join(dataDir, 'eld.json');
-  server = await startServer(dataDir, eldFile);
+  const dataDir = makeTempDir('portico-bench-login-');
+  server = await startServer(
+    {
+      ...serverEnv(sqliteUrl(dataDir)),
+      BENCH_ELD_FILE: path.join(dataDir, 'eld.json'),
+      ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
+    },
+    { nodeFlags: ['--require', PROBE], ipc: true },
+  );
   const logins = await makeUsers(server.port);
 
   // Raw argon2 first, with the server idle: the ceiling a sign-in could reach on this machine.
@@ -71,12 +83,12 @@ async function main() {
   await stop(server.child);
 
   const loginRate = measured.ok / measured.seconds;
-  const rawRate = raw.count / raw.seconds;
+  const rawRate = raw.ok / raw.seconds;
   const perCore = loginRate / CORES;
   const ratio = loginRate / rawRate;
-  console.log(`raw argon2.verify: ${raw.count} in ${raw.seconds.toFixed(1)} s`);
+  console.log(`raw argon2.verify: ${raw.ok} in ${raw.seconds.toFixed(1)} s`);
   console.log(
-    `POST /login: ${measured.ok} signed in (303 → /account), ${measured.failed} other answers, in ${measured.seconds.toFixed(1)} s; POST latency p50 ${pct(measured.latencies, 50)} ms, p99 ${pct(measured.latencies, 99)} ms`,
+    `POST /login: ${measured.ok} signed in (303 → /account), ${measured.failed} other answers, in ${measured.seconds.toFixed(1)} s; POST latency p50 ${percentile(measured.latencies, 50)} ms, p99 ${percentile(measured.latencies, 99)} ms`,
   );
   console.log(`server event loop during the measured window: ${eld.samples} samples, delay p50 ${eld.p50Ms} ms, max ${eld.maxMs} ms`);
   console.log(
@@ -102,89 +114,24 @@ async function main() {
 // The two loads
 
 /** `CONCURRENCY` workers verifying for `seconds` on libuv's pool, as the server does. */
-async function verifyLoop(hash, seconds) {
-  const end = Date.now() + seconds * 1000;
-  let count = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < end) {
-        if (!(await argon2.verify(hash, PASSWORD))) throw new Error('argon2.verify refused the right password');
-        count += 1;
-      }
-    }),
-  );
-  return { count, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+function verifyLoop(hash, seconds) {
+  return closedLoop(CONCURRENCY, seconds, async () => {
+    if (!(await argon2.verify(hash, PASSWORD))) throw new Error('argon2.verify refused the right password');
+    return { ok: true, ms: null };
+  });
 }
 
 /** `CONCURRENCY` browsers signing in over and over, round-robin over the users. */
-async function loginLoop(port, logins, seconds) {
-  const end = Date.now() + seconds * 1000;
+function loginLoop(port, logins, seconds) {
   let next = 0;
-  const result = { ok: 0, failed: 0, firstFailure: null, latencies: [] };
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < end) {
-        const login = logins[next++ % logins.length];
-        const page = await request(port, 'GET', '/login');
-        const cookie = sessionCookie(page);
-        const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-        if (page.status !== 200 || !cookie || !csrf) throw new Error(`GET /login answered ${page.status} without a session or token`);
-        const form = new URLSearchParams({ _csrf: csrf, login, password: PASSWORD }).toString();
-        const t0 = process.hrtime.bigint();
-        const res = await request(port, 'POST', '/login', form, { cookie, 'content-type': 'application/x-www-form-urlencoded' });
-        result.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (res.status === 303 && res.headers.location === '/account') result.ok += 1;
-        else {
-          result.failed += 1;
-          result.firstFailure ??= `${res.status} ${res.body.slice(0, 200)}`;
-        }
-      }
-    }),
-  );
-  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return result;
+  return closedLoop(CONCURRENCY, seconds, async () => {
+    const { res, ms } = await passwordSignIn(port, '/login', logins[next++ % logins.length], PASSWORD);
+    return signedIn(res) ? { ok: true, ms } : { ok: false, ms, why: `${res.status} ${res.body.slice(0, 200)}` };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server and fixture
-
-async function startServer(dir, eldFile) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', PROBE, SERVER_MAIN], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: os.tmpdir(),
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${path.join(dir, 'p.sqlite')}`,
-      ADMIN_API_TOKEN: ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      // As deployed (Dockerfile, docker-compose): among other things Express then caches compiled views.
-      NODE_ENV: 'production',
-      PORTICO_SECRET_KEY: randomBytes(32).toString('base64'),
-      BENCH_ELD_FILE: eldFile,
-      ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let output = '';
-  const keep = (chunk) => (output = (output + chunk).slice(-4000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited before it answered:\n${output}`);
-    const res = await request(port, 'GET', '/health').catch(() => null);
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`the server did not answer /health within 30 s:\n${output}`);
-    await sleep(20);
-  }
-  return { child, port, output: () => output };
-}
+// Fixture and probe
 
 async function makeUsers(port) {
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -226,95 +173,13 @@ function probe(child, command) {
   });
 }
 
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-function request(port, method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: { accept: 'text/html', ...headers } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    if (body) req.end(body);
-    else req.end();
-  });
-}
-
-async function expectStatus(pending, status) {
-  const res = await pending;
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
-  return res;
-}
-
-function sessionCookie(res) {
-  const header = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('portico.sid='));
-  return header ? header.split(';')[0] : null;
-}
-
-/** CPU seconds (user + system) a process has used so far, all its threads included. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 function cpuTotal(usage) {
   return (usage.user + usage.system) / 1e6;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function pct(values, p) {
-  if (!values.length) return 'n/a';
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1);
-}
-
-function printTable(header, rows) {
-  const all = [header, ...rows].map((r) => r.map(String));
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  console.log(line(all[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of all.slice(1)) console.log(line(r));
-}
-
-async function cleanup() {
-  if (server) await stop(server.child).catch(() => undefined);
-  agent.destroy();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}
-
-main()
-  .then(cleanup)
-  .catch(async (err) => {
+runMain(main, {
+  onError: (err) => {
     console.error(err);
-    if (server) console.error(`server output (last lines):\n${server.output()}`);
-    await cleanup();
-    process.exitCode = 1;
-  });
+    if (server) console.error(`server output (last lines):\n${server.child.output()}`);
+  },
+});

@@ -10,20 +10,29 @@
 // flags, the load generator (autocannon) in this process. Each load gets a warm-up, then its
 // measured time in interleaved slices. BENCH_DURATION / BENCH_WARMUP (seconds) change the windows;
 // BENCH_SERVER=<path to main.js> measures another build with the same harness.
-const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { existsSync, readFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const { clearTimeout } = require('node:timers');
 const autocannon = require('autocannon');
+const {
+  ADMIN_TOKEN,
+  BARE_MAIN,
+  ROOT,
+  SECRET_KEY,
+  call,
+  makeTempDir,
+  percent: pct,
+  printMarkdownTable,
+  runMain,
+  sqliteUrl,
+  startProcess,
+  stop,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
 const SERVER_MAIN = process.env.BENCH_SERVER ? path.resolve(process.env.BENCH_SERVER) : path.join(ROOT, 'dist/apps/server/src/main.js');
-const BARE_MAIN = path.join(__dirname, 'bare-app.js');
 // Both processes get exactly these flags, so the comparison is like for like.
 const NODE_FLAGS = [];
 const CONNECTIONS = 50;
@@ -38,11 +47,6 @@ const PROFILE_ONLY = process.argv.includes('--profile-only');
 
 const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200 };
 
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
-const SECRET_KEY = randomBytes(32).toString('base64');
-const children = new Set();
-const tempDirs = [];
-
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${path.relative(ROOT, SERVER_MAIN)} is missing: run \`npm run bench\` (it builds first)`);
   const cpus = os.cpus();
@@ -52,9 +56,7 @@ async function main() {
   console.log(
     `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load, SQLite, LOG_LEVEL=warn, load generator in this process`,
   );
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
   console.log('');
 
   if (PROFILE_ONLY) {
@@ -92,7 +94,7 @@ async function main() {
   // The loads. All processes stay up; each load runs in ROUNDS interleaved slices, so a change in
   // background activity during the run hits every row alike instead of skewing the ratios.
   const fixture = await makeFixture(server.port);
-  const bare = await startProcess(BARE_MAIN, {}, '/bare');
+  const bare = await startProcess([...NODE_FLAGS, BARE_MAIN], {}, serverOptions({}, '/bare'));
   const infoDir = tempDir();
   const infoServer = await startServer(infoDir, { LOG_LEVEL: 'info' });
   const infoFixture = await makeFixture(infoServer.port);
@@ -209,88 +211,48 @@ function median(values) {
 }
 
 function printTable(results, bareRps) {
-  const header = ['load (50 connections unless said)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs bare'];
-  const rows = results.map((r) =>
-    [r.name, Math.round(r.rps), r.p50.toFixed(1), r.p99.toFixed(1), r.errors, r.non2xx, r.single ? '-' : pct(r.rps / bareRps)].map(String),
+  printMarkdownTable(
+    ['load (50 connections unless said)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs bare'],
+    results.map((r) => [
+      r.name,
+      Math.round(r.rps),
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      r.errors,
+      r.non2xx,
+      r.single ? '-' : pct(r.rps / bareRps),
+    ]),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${line(header)}`);
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Processes
 
 function tempDir() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-'));
-  tempDirs.push(dir);
-  return dir;
+  return makeTempDir('portico-bench-');
 }
 
 function startServer(dataDir, env = {}, flags = []) {
   return startProcess(
-    SERVER_MAIN,
+    [...NODE_FLAGS, ...flags, SERVER_MAIN],
     {
-      DATABASE_URL: `sqlite:${path.join(dataDir, 'portico.sqlite')}`,
+      DATABASE_URL: sqliteUrl(dataDir, 'portico.sqlite'),
       ADMIN_API_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
       PORTICO_SECRET_KEY: SECRET_KEY,
       ...env,
     },
-    '/health',
-    flags,
+    serverOptions(env),
   );
 }
 
 /**
- * Spawns `node <script>` on a free port and waits for the first 200 on readyPath. Its output goes
- * to a file, as a deployed server's would, not through a pipe into this (load-generating) process.
+ * Ready on the first 200 from the path, polled every 5 ms so the cold start is measured closely. The
+ * output goes to a file, as a deployed server's would, not through a pipe into this (load-generating)
+ * process.
  */
-async function startProcess(script, env, readyPath, flags = []) {
-  const port = await freePort();
-  const logFile = path.join(tempDir(), 'output.log');
-  const out = openSync(logFile, 'w');
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...flags, script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: os.tmpdir(), PORT: String(port), ...env },
-    stdio: ['ignore', out, out, ...(env.BENCH_PROFILE_FILE ? ['ipc'] : [])],
-  });
-  closeSync(out);
-  children.add(child);
-  const output = () => readFileSync(logFile, 'utf8').slice(-4000);
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  child.exited.then(() => children.delete(child));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${path.basename(script)} exited before it answered:\n${output()}`);
-    if ((await status(port, readyPath)) === 200) break;
-    if (Date.now() > deadline) throw new Error(`${path.basename(script)} did not answer ${readyPath} within 30 s:\n${output()}`);
-    await sleep(5);
-  }
-  return { child, port, coldStartMs: Number(process.hrtime.bigint() - started) / 1e6 };
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+function serverOptions(env = {}, ready = '/health') {
+  return { ready, pollMs: 5, logFile: path.join(tempDir(), 'output.log'), ipc: Boolean(env.BENCH_PROFILE_FILE) };
 }
 
 function rssMb(pid) {
@@ -298,57 +260,12 @@ function rssMb(pid) {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers
-
-function status(port, urlPath) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
-}
-
-function call(port, method, urlPath, authorization, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: urlPath,
-        agent: false,
-        headers: {
-          authorization,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          if (res.statusCode >= 300) return reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`));
-          resolve(text ? JSON.parse(text) : null);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 /** A tenant, its API key and one user to read, made through the public API. */
 async function makeFixture(port) {
-  const admin = `Bearer ${ADMIN_TOKEN}`;
-  await call(port, 'POST', '/api/v1/tenants', admin, { key: 'bench', name: 'Bench tenant' });
-  const { keyId, secret } = await call(port, 'POST', '/api/v1/tenants/bench/api-keys', admin, { label: 'bench' });
+  await call(port, 'POST', '/api/v1/tenants', { key: 'bench', name: 'Bench tenant' });
+  const { keyId, secret } = await call(port, 'POST', '/api/v1/tenants/bench/api-keys', { label: 'bench' });
   const basic = `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}`;
-  const user = await call(port, 'POST', '/api/v1/users', basic, { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' });
+  const user = await call(port, 'POST', '/api/v1/users', { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' }, basic);
   return { basic, userId: user.id };
 }
 
@@ -417,33 +334,4 @@ function ms(value) {
   return `${Math.round(value)} ms`;
 }
 
-function pct(ratio) {
-  return `${(ratio * 100).toFixed(1)}%`;
-}
-
-function cleanUp() {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`\nbench: gave up after ${WATCHDOG_MS / 60_000} minutes`);
-  cleanUp();
-  process.exit(1);
-}, WATCHDOG_MS);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp();
-    process.exit(130);
-  });
-}
-
-main()
-  .catch((err) => {
-    console.error(`\nbench failed: ${err.stack ?? err}`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    clearTimeout(watchdog);
-    cleanUp();
-  });
+runMain(main, { watchdogMs: WATCHDOG_MS, onError: (err) => console.error(`\nbench failed: ${err.stack ?? err}`) });

@@ -7,31 +7,37 @@
 // beforehand with xmlsec1, the same independent signer the tests use. The bench tenant accepts
 // IdP-initiated sign-in, so no AuthnRequest round trip is needed. Everything runs on 127.0.0.1.
 // BENCH_RESPONSES (count), BENCH_DURATION (seconds of raw validation) and BENCH_CONCURRENCY change the load.
-const { execFile, execFileSync, spawn } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const { performance } = require('node:perf_hooks');
 const { URLSearchParams } = require('node:url');
-const { setTimeout: sleep } = require('node:timers/promises');
 const { SAML, ValidateInResponseTo } = require('@node-saml/node-saml');
+const {
+  ADMIN_TOKEN,
+  SERVER_MAIN,
+  expectStatus,
+  makeTempDir,
+  percentile,
+  request: requestOn,
+  runMain,
+  serverEnv,
+  sqliteUrl,
+  startServer,
+  stop,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const SERVER_MAIN = path.join(ROOT, 'dist/apps/server/src/main.js');
 const XMLSEC1 = '/usr/bin/xmlsec1';
 const CORES = os.availableParallelism();
 const RESPONSES = Number(process.env.BENCH_RESPONSES ?? 1500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(4, CORES * 2));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const USERS = 50;
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
 const TENANT = 'bench-saml';
 const IDP = 'https://idp.bench.example/idp';
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 const run = promisify(execFile);
 let server = null;
 let dir = null;
@@ -41,7 +47,7 @@ async function main() {
   if (!existsSync(XMLSEC1)) throw new Error(`${XMLSEC1} is missing (apt-get install xmlsec1)`);
   console.log(`Portico SAML ACS benchmark — node ${process.version}, ${CORES} × ${os.cpus()[0]?.model ?? 'CPU'}`);
   console.log(`${RESPONSES} pre-signed responses, ${CONCURRENCY} in flight, SQLite, NODE_ENV=production, LOG_LEVEL=warn\n`);
-  dir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-saml-'));
+  dir = makeTempDir('portico-bench-saml-');
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', 'idp.key', '-out', 'idp.crt', '-subj', '/CN=bench IdP'],
@@ -52,7 +58,8 @@ async function main() {
   );
   const cert = readFileSync(path.join(dir, 'idp.crt'), 'utf8');
 
-  server = await startServer();
+  // PUBLIC_URL: the ACS URL in the responses must be the one the server checks them against.
+  server = await startServer((port) => ({ ...serverEnv(sqliteUrl(dir)), PUBLIC_URL: `http://127.0.0.1:${port}` }));
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
   await expectStatus(request('POST', '/api/v1/tenants', JSON.stringify({ key: TENANT, name: 'Bench SAML' }), admin), 201);
   await expectStatus(
@@ -128,13 +135,13 @@ async function main() {
     }),
   );
   const acsSeconds = (Date.now() - started) / 1000;
-  await stop();
+  await stop(server.child);
 
   const acsRate = ok / acsSeconds;
   const rawRate = raw / rawSeconds;
   console.log(`raw node-saml validatePostResponseAsync: ${raw} in ${rawSeconds.toFixed(1)} s`);
   console.log(
-    `POST /t/${TENANT}/saml/consume: ${ok} signed in (303 → /account), ${other} other answers, in ${acsSeconds.toFixed(1)} s; latency p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms\n`,
+    `POST /t/${TENANT}/saml/consume: ${ok} signed in (303 → /account), ${other} other answers, in ${acsSeconds.toFixed(1)} s; latency p50 ${percentile(latencies, 50, '—')} ms, p99 ${percentile(latencies, 99, '—')} ms\n`,
   );
   console.log('| measure | per second |');
   console.log('|---|---|');
@@ -187,87 +194,9 @@ function consume(samlResponse) {
   return request('POST', `/t/${TENANT}/saml/consume`, body, { 'content-type': 'application/x-www-form-urlencoded' });
 }
 
-async function startServer() {
-  const port = await new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TMPDIR: os.tmpdir(),
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: `sqlite:${path.join(dir, 'p.sqlite')}`,
-      ADMIN_API_TOKEN: ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      PORTICO_SECRET_KEY: randomBytes(32).toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c) => (output = (output + c).slice(-4000)));
-  child.stderr.on('data', (c) => (output = (output + c).slice(-4000)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited before it answered:\n${output}`);
-    const res = await request('GET', '/health', null, {}, port).catch(() => null);
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`the server did not answer /health within 30 s:\n${output}`);
-    await sleep(20);
-  }
-  return { child, port };
+/** The server started by main(): the bench talks to no other. */
+function request(method, urlPath, body, headers = {}) {
+  return requestOn(server.port, method, urlPath, body, headers);
 }
 
-async function stop() {
-  if (!server) return;
-  const { child } = server;
-  server = null;
-  child.kill('SIGTERM');
-  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-function request(method, urlPath, body, headers = {}, port = server.port) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent, headers: { accept: 'text/html', ...headers } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    if (body) req.end(body);
-    else req.end();
-  });
-}
-
-async function expectStatus(pending, status) {
-  const res = await pending;
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.body.slice(0, 300)}`);
-  return res;
-}
-
-function pct(values, p) {
-  if (!values.length) return '—';
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1);
-}
-
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stop();
-    agent.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+runMain(main);

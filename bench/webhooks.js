@@ -12,49 +12,49 @@
 // a domain transaction: the API's own cost is left out so the figures are the delivery pipeline's.
 // BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres; a fresh database is created
 // and dropped) and BENCH_REDIS_URL (default redis://127.0.0.1:6379) name the peers.
-const { spawn, execFile } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
 const { existsSync } = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { clearTimeout } = require('node:timers');
 const { setTimeout: sleep } = require('node:timers/promises');
-const { promisify } = require('node:util');
+const {
+  DIST,
+  PG_URL,
+  atExit,
+  call,
+  createPostgresDatabase,
+  migrate,
+  runMain,
+  serverEnv,
+  startProcess,
+  startServer,
+  warnIfBusy,
+} = require('./support');
 
-const ROOT = path.resolve(__dirname, '..');
-const DIST = path.join(ROOT, 'dist');
-const SERVER_MAIN = path.join(DIST, 'apps/server/src/main.js');
 const WORKER_MAIN = path.join(DIST, 'apps/worker/src/main.js');
-const MIGRATE = path.join(DIST, 'apps/server/src/cli/migrate.js');
-const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const WORKERS = 2;
 const TARGET_PER_SECOND = 1000;
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
-const SECRET_KEY = randomBytes(32).toString('base64');
 const JOBS_PREFIX = `portico-bench-${randomBytes(4).toString('hex')}`;
-const children = new Set();
-const cleanups = [];
 
 async function main() {
   if (!existsSync(WORKER_MAIN)) throw new Error('dist/ is missing: run `npm run bench:webhooks` (it builds first)');
   const cpus = os.cpus();
   console.log(`Portico webhook delivery benchmark — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}`);
   console.log(`PostgreSQL + Redis (BullMQ), ${WORKERS} workers (JOBS_CONCURRENCY=50 each), receiver on 127.0.0.1 in this process`);
-  const [load1] = os.loadavg();
-  if (load1 > 0.5)
-    console.log(`WARNING: load average ${load1.toFixed(2)} before the start: something else is running, the figures will be noisy`);
+  warnIfBusy();
+  atExit(removeJobKeys);
 
   const receiver = await startReceiver();
-  const db = await postgresDatabase();
-  await promisify(execFile)(process.execPath, [MIGRATE], { cwd: ROOT, env: { ...baseEnv(db.url) } });
-  const server = await startServer(db.url);
+  const db = await createPostgresDatabase(PG_URL);
+  await migrate(baseEnv(db.url));
+  const server = await startServer({ ...baseEnv(db.url), JOBS_IN_SERVER: 'false' }, { pollMs: 50, keepBytes: 8000 });
   const tenant = await call(server.port, 'POST', '/api/v1/tenants', { key: 'bench-portal', name: 'Bench portal' });
   await call(server.port, 'POST', '/api/v1/webhooks/endpoints', {
     tenantKey: tenant.key,
@@ -66,7 +66,7 @@ async function main() {
   const { Client } = require('pg');
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
-  cleanups.unshift(() => pg.end());
+  atExit(() => pg.end());
 
   // Warm-up: connections, JIT, the receiver's keep-alive pool.
   await emitBatch(pg, tenant, 200);
@@ -158,7 +158,7 @@ async function startReceiver() {
   });
   server.keepAliveTimeout = 10_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))));
+  atExit(() => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))));
   return {
     port: server.address().port,
     reset: () => arrivals.clear(),
@@ -184,120 +184,23 @@ async function startReceiver() {
   };
 }
 
+/** Server, workers and migrations share the database, the secret key and the job queues (a prefix of this run's own). */
 function baseEnv(dbUrl) {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: dbUrl,
-    PORTICO_SECRET_KEY: SECRET_KEY,
-    REDIS_URL,
-    JOBS_PREFIX,
-    LOG_LEVEL: 'warn',
-  };
+  return { ...serverEnv(dbUrl), REDIS_URL, JOBS_PREFIX };
 }
 
-async function startServer(dbUrl) {
-  const port = await freePort();
-  const child = spawnChild(SERVER_MAIN, { ...baseEnv(dbUrl), PORT: String(port), ADMIN_API_TOKEN: ADMIN_TOKEN, JOBS_IN_SERVER: 'false' });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited:\n${child.output()}`);
-    if ((await status(port, '/health').catch(() => 0)) === 200) return { port };
-    if (Date.now() > deadline) throw new Error(`the server did not answer /health within 30 s:\n${child.output()}`);
-    await sleep(50);
-  }
-}
-
-async function startWorker(dbUrl) {
-  const child = spawnChild(WORKER_MAIN, baseEnv(dbUrl));
-  const deadline = Date.now() + 30_000;
-  while (!child.output().includes('worker ready')) {
-    if (child.exitCode !== null) throw new Error(`a worker exited:\n${child.output()}`);
-    if (Date.now() > deadline) throw new Error(`a worker was not ready within 30 s:\n${child.output()}`);
-    await sleep(50);
-  }
-}
-
-function spawnChild(script, env) {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  const keep = (chunk) => (output = (output + chunk).slice(-8000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.output = () => output;
-  child.exited = new Promise((resolve) => child.once('exit', resolve));
-  return child;
-}
-
-async function postgresDatabase() {
-  const { Client } = require('pg');
-  const name = `portico_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  cleanups.push(async () => {
-    const c = new Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  return { url: url.toString() };
-}
-
-function status(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('error', reject);
+/** A worker process, ready once it says so (it serves no HTTP). */
+function startWorker(dbUrl) {
+  return startProcess([WORKER_MAIN], baseEnv(dbUrl), {
+    label: 'a worker',
+    ready: (_port, child) => child.output().includes('worker ready'),
+    pollMs: 50,
+    keepBytes: 8000,
   });
 }
 
-function call(port, method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const headers = {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(payload),
-    };
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () =>
-        res.statusCode >= 300 ? reject(new Error(`${method} ${urlPath} answered ${res.statusCode}: ${text}`)) : resolve(JSON.parse(text)),
-      );
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function cleanUp() {
-  for (const child of children) {
-    if (child.exitCode === null) child.kill('SIGTERM');
-  }
-  await Promise.race([Promise.all([...children].map((c) => c.exited)), sleep(10_000)]);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  for (const fn of cleanups.splice(0)) await fn().catch(() => undefined);
+/** The run's BullMQ keys in Redis, so repeated runs leave nothing behind. */
+async function removeJobKeys() {
   const { Redis } = require('ioredis');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   let cursor = '0';
@@ -309,13 +212,4 @@ async function cleanUp() {
   redis.disconnect();
 }
 
-main()
-  .then(cleanUp, async (err) => {
-    console.error(err);
-    await cleanUp();
-    process.exitCode = 1;
-  })
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+runMain(main, { stopGraceMs: 10_000 });

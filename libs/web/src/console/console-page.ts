@@ -4,22 +4,21 @@ import { csrfToken } from '../csrf';
 export interface NavItem {
   href: string;
   label: string;
-  ready: boolean;
 }
 
-/** Every area of the console; the ones whose module is not built yet say so on their page. */
+/** Every area of the console, in menu order. */
 export const CONSOLE_NAV: NavItem[] = [
-  { href: '/console', label: 'Dashboard', ready: true },
-  { href: '/console/tenants', label: 'Tenants', ready: true },
-  { href: '/console/organizations', label: 'Organizations', ready: true },
-  { href: '/console/users', label: 'Users', ready: true },
-  { href: '/console/settings/authentication', label: 'Authentication', ready: true },
-  { href: '/console/ldap-directories', label: 'LDAP directories', ready: true },
-  { href: '/console/external-login', label: 'External login', ready: true },
-  { href: '/console/entitlements', label: 'Entitlements', ready: true },
-  { href: '/console/webhooks', label: 'Webhooks', ready: true },
-  { href: '/console/billing', label: 'Billing', ready: true },
-  { href: '/console/audit', label: 'Audit log', ready: true },
+  { href: '/console', label: 'Dashboard' },
+  { href: '/console/tenants', label: 'Tenants' },
+  { href: '/console/organizations', label: 'Organizations' },
+  { href: '/console/users', label: 'Users' },
+  { href: '/console/settings/authentication', label: 'Authentication' },
+  { href: '/console/ldap-directories', label: 'LDAP directories' },
+  { href: '/console/external-login', label: 'External login' },
+  { href: '/console/entitlements', label: 'Entitlements' },
+  { href: '/console/webhooks', label: 'Webhooks' },
+  { href: '/console/billing', label: 'Billing' },
+  { href: '/console/audit', label: 'Audit log' },
 ];
 
 /** The locals every console page needs: the CSRF token, who is signed in, the navigation, a one-time flash. */

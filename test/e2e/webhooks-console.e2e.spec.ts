@@ -48,7 +48,7 @@ describe.each(databaseKinds())('console: webhooks (%s)', (kind) => {
   it('is in the menu, with an empty list to start', async () => {
     const page = await admin.get('/console/webhooks');
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<a href="\/console\/webhooks" class="active ">Webhooks<\/a>/);
+    expect(page.text).toMatch(/<a href="\/console\/webhooks" class="active">Webhooks<\/a>/);
     expect(page.text).toContain('No endpoints yet.');
   });
 

@@ -16,6 +16,11 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
 const STATELESS = [
   /^\/api\//,
   /^\/health(\/|$)/,
+  // Static files and the browser's own favicon probe. With rolling sessions every response that
+  // passes the session middleware re-sends the cookie, so a stylesheet or favicon answered after a
+  // sign-in's redirect would put the old, signed-out session id back in the browser.
+  /^\/assets\//,
+  /^\/favicon\.ico$/,
   // Machine-to-machine endpoints of later modules: other systems call them, no browser does.
   /^\/external-login$/,
   /^\/entitlements\/check$/,

@@ -86,7 +86,9 @@ describe.each(databaseKinds())('console: webhooks (%s)', (kind) => {
     await makeUser(t, tenant.auth);
     const failed = await eventually(async () => {
       const page = await admin.get(`/console/webhooks/${id}`);
-      return (page.text.match(/<span class="badge bad">failed<\/span>/g) ?? []).length === 2 && page.text;
+      // The page reads the endpoint (its streak) and its messages in two queries: wait until both show the last attempt.
+      const streak = /data-testid="failure-streak">4 failed attempt/.test(page.text);
+      return (page.text.match(/<span class="badge bad">failed<\/span>/g) ?? []).length === 2 && streak && page.text;
     });
     expect(failed).toMatch(/HTTP 500/);
     expect(failed).toMatch(/\d+ ms/);

@@ -11,16 +11,14 @@ import { FakeBillingApi } from '../support/fake-billing-api';
 import { makeOrganization, makeTenant, TenantFixture } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { realProblems } from '../support/web-session';
+import { redisForTests } from '../support/redis';
 
 const ORGS_PER_ROUTE = 30;
 
 /** Redis is what several instances share in production; CI must have it, elsewhere its absence is said out loud. */
 function redisEnv(): Record<string, string> {
-  if (process.env.REDIS_URL) return { REDIS_URL: process.env.REDIS_URL };
-  if (process.env.CI === 'true')
-    throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the billing instances test');
-  process.stderr.write('\n  [skipped] billing instances with Redis: set REDIS_URL to run them with it (running without)\n');
-  return {};
+  const url = redisForTests('the billing instances test with Redis (running without)');
+  return url ? { REDIS_URL: url } : {};
 }
 
 /** A second server on the first one's database, as a load balancer would run beside it. */

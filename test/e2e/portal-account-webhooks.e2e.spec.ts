@@ -4,6 +4,7 @@ import { makeTenant, TenantFixture } from '../support/factories';
 import { loginPath, rotateAutologinSecret } from '../support/portal';
 import { basic, startTestApp, TestApp } from '../support/test-app';
 import { realProblems, WebSession } from '../support/web-session';
+import { redisForTests } from '../support/redis';
 
 /** The tenant-keyed routes of the portal integration, as its portal calls them. */
 const TENANT_KEYED = (key: string) => [
@@ -203,8 +204,7 @@ describe.each(databaseKinds())('account webhooks (%s)', (kind) => {
 
 // Sessions on Redis (REDIS_URL): a deleted group signs its people out there too. Redis is a real
 // peer: under CI=true a missing REDIS_URL or server fails this suite.
-const redisUrl = process.env.REDIS_URL ?? (process.env.CI === 'true' ? 'redis://127.0.0.1:6379' : null);
-if (!redisUrl) process.stderr.write('\n  [skipped] account webhooks with sessions on Redis: set REDIS_URL to run them\n');
+const redisUrl = redisForTests('account webhooks with sessions on Redis');
 (redisUrl ? describe : describe.skip)('account webhooks with sessions on Redis', () => {
   let t: TestApp;
   let tenant: TenantFixture;

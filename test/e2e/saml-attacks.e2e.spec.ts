@@ -5,15 +5,13 @@ import { b64, newId, requireXmlsec, ResponseOptions, SHA256, signatureTemplate, 
 import { accountPage, postResponse, samlTenant, SamlTenant, startSignIn, userCount } from '../support/saml-setup';
 import { startTestApp, TestApp } from '../support/test-app';
 import { decode, realProblems, WebSession } from '../support/web-session';
+import { redisForTests } from '../support/redis';
 
 // The replay and request-id caches live in the database, or in Redis when REDIS_URL is set: both are attacked.
 function variants(): [string, Record<string, string>][] {
   const out: [string, Record<string, string>][] = databaseKinds().map((k) => [k, {}]);
-  const redis = process.env.REDIS_URL;
+  const redis = redisForTests('the SAML attacks with the Redis caches');
   if (redis) out.push(['sqlite + redis', { REDIS_URL: redis }]);
-  else if (process.env.CI === 'true')
-    throw new Error('REDIS_URL is not set, but CI=true requires the Redis variant of the SAML attack suite');
-  else process.stderr.write('\n  [skipped] SAML attacks with the Redis caches: set REDIS_URL to run them\n');
   return out;
 }
 const run = requireXmlsec() ? describe.each(variants()) : describe.skip.each(variants());

@@ -56,7 +56,7 @@ export class SignupService {
       // this starts the pause, which ends by itself; without it the address would stay shut for good.
       await this.throttle.failed('signup', opts.ip, null, SIGNUP_POLICY);
     }
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: `signup:${opts.via}` }, tenant?.id ?? null, opts.ip);
+    const ctx = RequestContext.system(`signup:${opts.via}`, tenant?.id ?? null, opts.ip);
     return this.tx.run(async (m) => {
       let organizationId: string;
       try {

@@ -187,7 +187,7 @@ export class LoginService {
     userId: string | null,
     details: Record<string, unknown>,
   ): Promise<void> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'login' }, tenant?.id ?? null, ip);
+    const ctx = RequestContext.system('login', tenant?.id ?? null, ip);
     await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

@@ -26,8 +26,9 @@ export class RequestContext {
     return new RequestContext({ kind: 'anonymous', id: 'anonymous', label: 'anonymous' }, null, ip, requestId);
   }
 
-  static system(label = 'system'): RequestContext {
-    return new RequestContext({ kind: 'system', id: 'system', label }, null);
+  /** Portico acting by itself (a sign-in, a job), optionally for one tenant and a caller's address. */
+  static system(label = 'system', tenantId: string | null = null, ip: string | null = null): RequestContext {
+    return new RequestContext({ kind: 'system', id: 'system', label }, tenantId, ip);
   }
 
   get isPlatformAdmin(): boolean {

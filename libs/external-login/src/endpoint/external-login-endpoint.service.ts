@@ -153,7 +153,7 @@ export class ExternalLoginEndpointService {
     details: Record<string, unknown>,
     userId: string | null = null,
   ): Promise<void> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'external-login' }, tenant?.id ?? null, caller.ip);
+    const ctx = RequestContext.system('external-login', tenant?.id ?? null, caller.ip);
     await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

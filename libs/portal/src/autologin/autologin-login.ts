@@ -184,7 +184,7 @@ export class AutologinLogin {
     userId: string | null,
     details: Record<string, unknown>,
   ): Promise<void> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'autologin' }, tenant?.id ?? null, ip);
+    const ctx = RequestContext.system('autologin', tenant?.id ?? null, ip);
     await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

@@ -245,7 +245,7 @@ export class SamlLogin {
     userId: string | null,
     details: Record<string, unknown>,
   ): Promise<void> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'saml' }, tenant.id, ip);
+    const ctx = RequestContext.system('saml', tenant.id, ip);
     await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

@@ -41,7 +41,7 @@ export class SamlProvisioning {
   ) {}
 
   async provision(tenant: TenantRef, settings: ProvisioningSettings, who: MappedIdentity, ip: string | null): Promise<Provisioned> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'saml' }, tenant.id, ip);
+    const ctx = RequestContext.system('saml', tenant.id, ip);
     try {
       return await this.tx.run(async (m) => {
         let created = false;
@@ -76,7 +76,7 @@ export class SamlProvisioning {
   }
 
   async preview(tenant: TenantRef, settings: ProvisioningSettings, who: MappedIdentity): Promise<ProvisioningPreview> {
-    const ctx = new RequestContext({ kind: 'system', id: 'system', label: 'saml-test' }, tenant.id);
+    const ctx = RequestContext.system('saml-test', tenant.id);
     const linked = await this.linkedAccount(tenant, who.nameId);
     const byEmail = !linked && who.email ? await this.credentials.findByLogin(tenant.id, who.email) : null;
     const user = linked ? 'linked' : byEmail ? 'link-by-email' : settings.jitProvisioning && who.email ? 'create' : 'refuse';

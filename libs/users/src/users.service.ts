@@ -27,6 +27,22 @@ import { membershipEventData, userEventData } from './user-events';
 
 const DUPLICATE = 'A user with that email, username or externalUid already exists in this tenant';
 
+/** What other modules may know of a user. */
+export type UserRef = Pick<
+  User,
+  | 'id'
+  | 'tenantId'
+  | 'email'
+  | 'username'
+  | 'firstName'
+  | 'lastName'
+  | 'billable'
+  | 'status'
+  | 'externalUid'
+  | 'authenticatorEnabled'
+  | 'isPlatformAdmin'
+>;
+
 /** The users facade: people, their billable flag and credentials, scoped to the caller's tenant. */
 @Injectable()
 export class UsersService {
@@ -216,9 +232,12 @@ export class UsersService {
     });
   }
 
-  /** For other modules: a user the caller may see, or null. */
-  async find(ctx: RequestContext, id: string): Promise<User | null> {
-    return this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
+  /** For other modules: a user the caller may see, or null (plain data, never the entity). */
+  async find(ctx: RequestContext, id: string): Promise<UserRef | null> {
+    const u = await this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
+    if (!u) return null;
+    const { tenantId, email, username, firstName, lastName, billable, status, externalUid, authenticatorEnabled, isPlatformAdmin } = u;
+    return { id, tenantId, email, username, firstName, lastName, billable, status, externalUid, authenticatorEnabled, isPlatformAdmin };
   }
 
   private async auditBillable(m: EntityManager, ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {

@@ -4,7 +4,7 @@ import { IdentityMapService, LinkKey, LinkedEntityType } from '@portico/identity
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import type { TenantRef } from '@portico/tenants';
 import { PortalConflict } from '../portal-context';
-import { MembershipRole, MembershipsService, User, UserCredentialsService, UsersService } from '@portico/users';
+import { MembershipRole, MembershipsService, UserCredentialsService, UserRef, UsersService } from '@portico/users';
 
 export type RecordOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -42,7 +42,7 @@ export class PortalDirectory {
   }
 
   /** The user a user uid names (its identity link), or null. */
-  async findUser(ctx: RequestContext, tenant: TenantRef, userUid: string): Promise<User | null> {
+  async findUser(ctx: RequestContext, tenant: TenantRef, userUid: string): Promise<UserRef | null> {
     return this.linked(tenant, 'user', userUid, (id) => this.users.find(ctx, id));
   }
 
@@ -97,7 +97,7 @@ export class PortalDirectory {
     tenant: TenantRef,
     person: PersonInput,
     createdVia: string,
-  ): Promise<{ user: User; outcome: RecordOutcome }> {
+  ): Promise<{ user: UserRef; outcome: RecordOutcome }> {
     const { userUid } = person;
     let user = userUid ? await this.findUser(ctx, tenant, userUid) : null;
     if (!user) {

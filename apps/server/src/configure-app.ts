@@ -1,7 +1,14 @@
 import { ValidationPipe, BadRequestException, type ValidationError } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, UserSessionsService, type SessionBackend } from '@portico/auth';
+import {
+  DatabaseSessionBackend,
+  PorticoSessionStore,
+  RedisSessionBackend,
+  UserSessionsService,
+  saveSessionBeforeRedirect,
+  type SessionBackend,
+} from '@portico/auth';
 import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter, requestLogger } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
@@ -49,7 +56,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
   });
   // The API and health checks never read a session: they skip the store lookup entirely.
-  app.use((req: Request, res: Response, next: NextFunction) => (isStatelessPath(req.path) ? next() : sessions(req, res, next)));
+  const redirectsAfterSave = saveSessionBeforeRedirect();
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    isStatelessPath(req.path) ? next() : sessions(req, res, (err?: unknown) => (err ? next(err) : redirectsAfterSave(req, res, next))),
+  );
   app.use(csrfMiddleware());
   configureViews(app);
 

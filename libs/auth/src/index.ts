@@ -3,6 +3,7 @@ export * from './admin-bootstrap.service';
 export * from './session/session-store';
 export * from './session/session-data';
 export * from './session/finish-login';
+export * from './session/save-before-redirect';
 export * from './session/user-sessions.service';
 export * from './settings/auth-settings.service';
 export * from './settings/auth-settings.dto';

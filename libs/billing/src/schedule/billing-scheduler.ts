@@ -42,11 +42,12 @@ export class BillingScheduler implements OnApplicationBootstrap, OnApplicationSh
   /** One tick; the period billed is the month the clock says it is (plans are billed in advance). */
   async tick(atBoot = false): Promise<void> {
     try {
+      // Runs left over from before come first: this tick's own new run is queued already.
+      const resumed = await this.billing.resumeStalled(atBoot);
+      if (resumed) this.logger.log(`Queued ${resumed} interrupted billing run(s) again`);
       const period = periodOf(this.clock.now());
       const run = await this.billing.startScheduledRun(period);
       if (run) this.logger.log(`Scheduled billing run ${run.id} for ${period} started`);
-      const resumed = await this.billing.resumeStalled(atBoot);
-      if (resumed) this.logger.log(`Queued ${resumed} interrupted billing run(s) again`);
     } catch (err) {
       this.logger.error(`Billing schedule tick failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { HttpExceptionFilter } from './http-exception.filter';
+import { HttpExceptionFilter, toErrorBody } from './http-exception.filter';
 
 type RenderCallback = (err: Error | null, html?: string) => void;
 
@@ -63,5 +63,26 @@ describe('HttpExceptionFilter error pages', () => {
     const allBroken = fakeHttp(() => true);
     new HttpExceptionFilter(() => ({ layout: 'layouts/console' })).catch(new NotFoundException('No such page'), allBroken.host);
     expect(allBroken.sent).toMatchObject({ status: 404, type: 'text/plain', body: '404 Not Found: No such page' });
+  });
+});
+
+describe('toErrorBody', () => {
+  it('logs the unexpected with the request id and answers a bare 500 that reveals nothing', () => {
+    const errors: unknown[][] = [];
+    const logger = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
+    const body = toErrorBody(new Error('db password is hunter2'), logger, 'req-42');
+    expect(body).toMatchObject({ statusCode: 500, error: 'Internal Server Error' });
+    expect(body.message).toContain('request id');
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(errors).toHaveLength(1);
+    expect(errors[0][0]).toEqual({ reqId: 'req-42' });
+    expect(String(errors[0][1])).toContain('db password is hunter2');
+  });
+
+  it('does not log what the caller did wrong', () => {
+    const errors: unknown[] = [];
+    const logger = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
+    expect(toErrorBody(new NotFoundException('No such user'), logger, 'req-43')).toMatchObject({ statusCode: 404, message: 'No such user' });
+    expect(errors).toHaveLength(0);
   });
 });

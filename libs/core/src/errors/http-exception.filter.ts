@@ -19,8 +19,11 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-/** Maps anything thrown to `{statusCode, error, message}`; the unexpected is logged and becomes a bare 500. */
-export function toErrorBody(exception: unknown, logger: Logger): ErrorBody {
+/**
+ * Maps anything thrown to `{statusCode, error, message}`; the unexpected is logged (with the
+ * request's id, to find its access log line) and becomes a bare 500.
+ */
+export function toErrorBody(exception: unknown, logger: Logger, requestId?: string): ErrorBody {
   if (exception instanceof DomainException) {
     const statusCode = STATUS_BY_CODE[exception.code];
     return {
@@ -44,7 +47,7 @@ export function toErrorBody(exception: unknown, logger: Logger): ErrorBody {
   }
   const bodyError = bodyParserError(exception);
   if (bodyError) return bodyError;
-  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  logger.error({ reqId: requestId }, exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return {
     statusCode: 500,
     error: 'Internal Server Error',
@@ -97,7 +100,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (!res.headersSent) res.status(exception.status).json(exception.body);
       return;
     }
-    const body = toErrorBody(exception, this.logger);
+    const body = toErrorBody(exception, this.logger, req.id === undefined ? undefined : String(req.id));
     if (res.headersSent) return;
     const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
     if (wantsHtml) {

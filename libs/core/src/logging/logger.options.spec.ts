@@ -33,13 +33,8 @@ describe('requestLogger', () => {
     const cfg = config('warn');
     const lines: Record<string, unknown>[] = [];
     const root = rootLogger(cfg);
-    jest.spyOn(root, 'child').mockImplementation(
-      () =>
-        ({
-          warn: (o: Record<string, unknown>) => lines.push({ level: 'warn', ...o }),
-          info: () => lines.push({ level: 'info' }),
-        }) as never,
-    );
+    jest.spyOn(root, 'warn').mockImplementation(((o: Record<string, unknown>) => lines.push({ level: 'warn', ...o })) as never);
+    jest.spyOn(root, 'info').mockImplementation((() => lines.push({ level: 'info' })) as never);
     const log = requestLogger(cfg);
     const ok = exchange('/api/v1/users?email=secret@example.com');
     log(ok.req, ok.res as never, () => undefined);
@@ -51,6 +46,7 @@ describe('requestLogger', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'warn',
+        reqId: refused.res.headers['x-request-id'],
         req: expect.objectContaining({ method: 'GET', url: '/api/v1/users/1' }),
         res: { statusCode: 404 },
       }),

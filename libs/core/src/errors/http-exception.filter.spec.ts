@@ -82,7 +82,10 @@ describe('toErrorBody', () => {
   it('does not log what the caller did wrong', () => {
     const errors: unknown[] = [];
     const logger = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
-    expect(toErrorBody(new NotFoundException('No such user'), logger, 'req-43')).toMatchObject({ statusCode: 404, message: 'No such user' });
+    expect(toErrorBody(new NotFoundException('No such user'), logger, 'req-43')).toMatchObject({
+      statusCode: 404,
+      message: 'No such user',
+    });
     expect(errors).toHaveLength(0);
   });
 });

@@ -46,3 +46,35 @@ describe('securityHeaders', () => {
     expect(headersOf('/account')['Content-Security-Policy']).not.toContain('unsafe-inline');
   });
 });
+
+describe('securityHeaders on machine routes', () => {
+  function headersOf(path: string): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const res = {
+      setHeader: (name: string, value: string) => (headers[name] = value),
+      removeHeader: (name: string) => delete headers[name],
+    };
+    securityHeaders()({ path } as never, res as never, () => undefined);
+    return headers;
+  }
+
+  it('answers the API with the short set for programs, uncacheable and unframeable', () => {
+    for (const path of ['/api/v1/users/1', '/health', '/t/acme/data/notifications', '/external-login']) {
+      const headers = headersOf(path);
+      expect(headers).toEqual({
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': "default-src 'none';frame-ancestors 'none'",
+        'Cross-Origin-Resource-Policy': 'same-origin',
+        'Strict-Transport-Security': expect.stringMatching(/^max-age=\d+/),
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'DENY',
+      });
+    }
+  });
+
+  it('keeps the page set for pages under tenant paths and for Swagger UI', () => {
+    expect(headersOf('/t/acme/login')['Content-Security-Policy']).toContain("script-src 'self'");
+    expect(headersOf('/t/acme/login')['Cache-Control']).toBeUndefined();
+    expect(headersOf('/api/docs')['Content-Security-Policy']).toContain("style-src 'self' 'unsafe-inline'");
+  });
+});

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
+import { isApiDocsPath, isMachinePath } from './route-kinds';
 
 // Every page's policy but frame-ancestors, which depends on where the page is served (see framingPolicy).
 const PAGE_DIRECTIVES: Record<string, string[]> = {
@@ -36,6 +37,21 @@ const docs = helmet({
   frameguard: { action: 'deny' },
 });
 
+// Machine routes answer JSON (or XML) to programs, not pages to browsers: the headers that only mean
+// something for a document (COOP, Origin-Agent-Cluster, Referrer-Policy, the legacy X-* switches) are
+// left out, as the OWASP REST Security Cheat Sheet lists them, and nothing may be cached.
+const api = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  frameguard: { action: 'deny' },
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+});
+
 type HeaderList = { set: [string, string][]; removed: string[] };
 
 /**
@@ -58,12 +74,18 @@ function replay(res: Response, list: HeaderList): void {
   for (const name of list.removed) res.removeHeader(name);
 }
 
-/** Secure headers with a strict Content-Security-Policy on every response; no page may be framed. */
+/**
+ * Secure headers on every response: pages get a strict Content-Security-Policy and may not be
+ * framed; machine routes get the short API set with `Cache-Control: no-store`.
+ */
 export function securityHeaders(): RequestHandler {
   const strictHeaders = recorded(strict);
   const docsHeaders = recorded(docs);
+  const apiHeaders = recorded(api);
+  apiHeaders.set.push(['Cache-Control', 'no-store']);
   return (req: Request, res: Response, next: NextFunction) => {
-    replay(res, req.path.startsWith('/api/docs') ? docsHeaders : strictHeaders);
+    const path = req.path;
+    replay(res, isApiDocsPath(path) ? docsHeaders : isMachinePath(path) ? apiHeaders : strictHeaders);
     next();
   };
 }

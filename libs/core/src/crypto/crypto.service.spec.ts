@@ -34,6 +34,8 @@ describe('CryptoService', () => {
     expect(crypto.safeEqual('abc', 'abcd')).toBe(false);
     expect(crypto.safeEqual('', 'x')).toBe(false);
     expect(crypto.hashToken('t')).toMatch(/^[0-9a-f]{64}$/);
+    // FIPS 180-2's test vector for SHA-256.
+    expect(crypto.hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(crypto.randomToken(32)).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

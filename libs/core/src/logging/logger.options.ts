@@ -34,7 +34,8 @@ export function loggerOptions(config: AppConfig): Params {
   return { pinoHttp: { logger: rootLogger(config) }, useExisting: true, forRoutes: [] };
 }
 
-type LoggedRequest = IncomingMessage & { id?: string; originalUrl?: string };
+// `id` as pino-http's typings declare it on Express's Request (we only ever set a string).
+type LoggedRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
 
 /**
  * Request ids and access logs. The id comes from x-request-id when sane (else a new uuid) and is

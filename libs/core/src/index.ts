@@ -32,3 +32,4 @@ export * from './http/safe-redirect';
 export * from './database/insert-rows';
 export * from './database/batches';
 export * from './database/bulk-insert';
+export * from './database/prune';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { insertRows, TransactionService } from '@portico/core';
-import { EntityManager, In } from 'typeorm';
+import { Every, insertRows, pruneRows, TransactionService } from '@portico/core';
+import { EntityManager, In, IsNull, LessThan } from 'typeorm';
 import { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
@@ -27,6 +27,12 @@ export type Reservation = { allowed: true; keys: string[] } | { allowed: false; 
 // share an address (an office, a NAT), but a spray across many accounts still stops.
 const IP_FACTOR = 5;
 
+// A key left alone this long starts afresh, and its row goes (Keycloak's "failure reset time" is 12 h
+// by default): the table holds recent attempts, not every account and address ever seen. A lockout
+// lasts at most 24 h (maxWaitSeconds), and a key still locked is never forgotten early.
+const FAILURE_RESET_MS = 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
 /**
  * Brute-force protection. Each attempt first *reserves* a failure on its account key and its IP key,
  * atomically (row lock on PostgreSQL, the single writer on SQLite); only then is the secret checked.
@@ -36,13 +42,25 @@ const IP_FACTOR = 5;
  */
 @Injectable()
 export class LoginThrottleService {
+  private readonly pruning = new Every(PRUNE_EVERY_MS);
+
   constructor(private readonly tx: TransactionService) {}
+
+  /** Deletes the rows of keys untouched for FAILURE_RESET_MS and not locked now; how many went. */
+  async prune(now = new Date()): Promise<number> {
+    const quietSince = LessThan(new Date(now.getTime() - FAILURE_RESET_MS));
+    return pruneRows(this.tx, LoginThrottle, [
+      { updatedAt: quietSince, lockedUntil: IsNull() },
+      { updatedAt: quietSince, lockedUntil: LessThan(now) },
+    ]);
+  }
 
   keys(kind: ThrottleKind, account: string, ip: string | null): { account: string; ip: string | null } {
     return { account: `${kind}:acct:${account.toLowerCase()}`, ip: ip ? `${kind}:ip:${ip}` : null };
   }
 
   async reserve(kind: ThrottleKind, account: string, ip: string | null, policy: ThrottlePolicy): Promise<Reservation> {
+    if (this.pruning.due()) await this.prune();
     const k = this.keys(kind, account, ip);
     const limits: [string, number][] = [[k.account, policy.maxFailures]];
     if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);

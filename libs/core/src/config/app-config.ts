@@ -59,6 +59,10 @@ export class AppConfig {
   /** Seconds before each webhook delivery attempt (the first is usually 0); its length is the number of attempts. */
   readonly webhookRetrySchedule: number[];
   readonly webhookTimeoutMs: number;
+  /** Days a dispatched domain event stays in the outbox before it is deleted. */
+  readonly outboxRetentionDays: number;
+  /** Days a finished webhook message (delivered or failed) and its attempts are kept. */
+  readonly webhookRetentionDays: number;
   readonly billing: BillingConfig;
 
   static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
@@ -99,6 +103,8 @@ export class AppConfig {
       problems.push('JOBS_PREFIX must be 1–64 letters, digits, dots, dashes or underscores');
     this.webhookRetrySchedule = retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems);
     this.webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, problems, 1, 60) * 1000;
+    this.outboxRetentionDays = int(env, 'OUTBOX_RETENTION_DAYS', 7, problems, 1, 365);
+    this.webhookRetentionDays = int(env, 'WEBHOOK_RETENTION_DAYS', 30, problems, 1, 365);
     this.billing = {
       // Off by default in tests: a suite's app must not bill its fixtures behind its back.
       schedule: bool(env, 'BILLING_SCHEDULE', this.nodeEnv !== 'test', problems),

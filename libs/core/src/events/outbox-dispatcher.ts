@@ -1,5 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { In } from 'typeorm';
+import { In, LessThan } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { Every, pruneRows } from '../database/prune';
 import { TransactionService } from '../database/transaction.service';
 import { JobQueue } from '../jobs/job-queue';
 import { JobRegistry } from '../jobs/job-registry';
@@ -10,6 +12,7 @@ import { DispatchedEvent, OutboxBatch } from './outbox-subscriber';
 const BATCH = 500;
 const IDLE_POLL_MS = 100;
 const ERROR_BACKOFF_MS = 2000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Turns committed outbox rows into jobs for every @OutboxSubscriber, wherever jobs are processed.
@@ -23,11 +26,13 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(
     private readonly tx: TransactionService,
     private readonly jobs: JobQueue,
     private readonly registry: JobRegistry,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,6 +74,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     });
   }
 
+  /** Deletes events dispatched more than OUTBOX_RETENTION_DAYS ago; how many went. */
+  async prune(now = new Date()): Promise<number> {
+    const before = new Date(now.getTime() - this.config.outboxRetentionDays * 86_400_000);
+    return pruneRows(this.tx, OutboxEvent, { dispatchedAt: LessThan(before) });
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -82,6 +93,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     try {
       const count = await this.dispatchOnce();
       if (count === BATCH) next = 0;
+      else if (this.pruning.due())
+        await this.prune().catch((err: unknown) =>
+          this.logger.warn(`Deleting old outbox events failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
     } catch (err) {
       next = ERROR_BACKOFF_MS;
       this.logger.warn(`Dispatching domain events failed, retrying: ${err instanceof Error ? err.message : String(err)}`);

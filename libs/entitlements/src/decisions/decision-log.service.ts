@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { containsPattern, LIKE_ESCAPE, Page, pageWindow, TransactionService } from '@portico/core';
-import { EntityManager, In, LessThan } from 'typeorm';
+import { containsPattern, Every, LIKE_ESCAPE, Page, pageWindow, pruneRows, TransactionService } from '@portico/core';
+import { EntityManager, LessThan } from 'typeorm';
 import type { Decision, DecisionCode } from '../check/decision';
 import type { CheckParams } from '../check/check-query';
 import { DecisionQueryDto, DecisionView } from '../dto/verify.dto';
@@ -27,8 +27,6 @@ const MAX_DETAILED = 100;
 const ROWS_PER_INSERT = 100;
 const RETENTION_DAYS = 14;
 const PRUNE_EVERY_MS = 3_600_000;
-// Old rows go in small rounds, so that no single DELETE holds SQLite (and the checks) for long.
-const PRUNE_ROWS_PER_ROUND = 1000;
 
 /**
  * The decision log, kept off the check's hot path: a decision is added to an in-memory window in
@@ -42,7 +40,7 @@ export class DecisionLogService implements OnModuleInit, BeforeApplicationShutdo
   private detailed = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
-  private lastPrune = 0;
+  private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(private readonly tx: TransactionService) {}
 
@@ -130,26 +128,8 @@ export class DecisionLogService implements OnModuleInit, BeforeApplicationShutdo
         }
       });
     }
-    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
-      this.lastPrune = Date.now();
-      await this.prune(new Date(Date.now() - RETENTION_DAYS * 86_400_000));
-    }
-  }
-
-  private async prune(before: Date): Promise<void> {
-    for (;;) {
-      const deleted = await this.tx.run(async (m) => {
-        const ids = await m.find(EntitlementDecision, {
-          select: { id: true },
-          where: { at: LessThan(before) },
-          take: PRUNE_ROWS_PER_ROUND,
-        });
-        if (ids.length) await m.delete(EntitlementDecision, { id: In(ids.map((r) => r.id)) });
-        return ids.length;
-      });
-      if (deleted < PRUNE_ROWS_PER_ROUND) return;
-      await yieldToChecks();
-    }
+    if (this.pruning.due())
+      await pruneRows(this.tx, EntitlementDecision, { at: LessThan(new Date(Date.now() - RETENTION_DAYS * 86_400_000)) });
   }
 }
 

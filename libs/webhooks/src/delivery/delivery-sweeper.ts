@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JobQueue, TransactionService } from '@portico/core';
+import { AppConfig, Every, JobQueue, pruneRows, TransactionService } from '@portico/core';
+import { LessThan } from 'typeorm';
 import { WebhookMessage } from '../entities/webhook-message.entity';
 import { DELIVER_JOB, deliverJobs } from './constants';
 
@@ -7,6 +8,7 @@ const SWEEP_EVERY_MS = 2_000;
 /** A message never claimed this long after it was due lost its job (a restart in-process, Redis flushed). */
 const UNCLAIMED_MS = 60_000;
 const BATCH = 1_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Queues again the pending messages nobody is sending: the database, not the queue, is the record
@@ -17,16 +19,21 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger('Webhooks');
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(
     private readonly tx: TransactionService,
     private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.jobs.processesHere) return;
     this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().then(() => void (this.running = null));
+      if (!this.running)
+        this.running = this.sweep()
+          .then(() => (this.pruning.due() ? this.prune() : 0))
+          .then(() => void (this.running = null));
     }, SWEEP_EVERY_MS);
     this.timer.unref();
   }
@@ -35,6 +42,23 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+  }
+
+  /**
+   * Deletes messages that finished (delivered or failed for good) more than WEBHOOK_RETENTION_DAYS
+   * ago, with their attempts (the foreign key cascades); pending ones stay whatever their age.
+   */
+  async prune(now = new Date()): Promise<number> {
+    try {
+      const before = new Date(now.getTime() - this.config.webhookRetentionDays * 86_400_000);
+      return await pruneRows(this.tx, WebhookMessage, [
+        { status: 'succeeded', deliveredAt: LessThan(before) },
+        { status: 'failed', failedAt: LessThan(before) },
+      ]);
+    } catch (err) {
+      this.logger.warn(`Deleting old webhook messages failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 0;
+    }
   }
 
   async sweep(): Promise<number> {

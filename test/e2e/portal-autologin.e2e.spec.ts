@@ -5,8 +5,8 @@ import { expectError, watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { autologinJwt, loginPath, rotateAutologinSecret } from '../support/portal';
-import { startTestApp, TestApp } from '../support/test-app';
-import { realProblems, WebSession } from '../support/web-session';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
+import { decode, realProblems, WebSession } from '../support/web-session';
 
 /** POST /api/auth/autologin and GET /auth/session/{id}: a portal signs its user in with one request and one link. */
 describe.each(databaseKinds())('autologin (%s)', (kind) => {
@@ -57,6 +57,36 @@ describe.each(databaseKinds())('autologin (%s)', (kind) => {
       const settings = await t.http.get(`/api/v1/tenants/${other.key}/settings`).set('Authorization', t.admin).expect(200);
       expect(JSON.stringify(settings.body)).not.toContain(second);
       expect((await audit('tenant.autologin_secret.rotated')).filter((e) => e.tenantKey === other.key)).toHaveLength(2);
+    });
+  });
+
+  describe('on the tenant console page', () => {
+    it('shows whether a secret is set, creates and replaces it with the secret shown once', async () => {
+      const other = await makeTenant(t);
+      const admin = new WebSession(t);
+      expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+      const page = `/console/tenants/${other.key}`;
+      const before = await admin.get(page);
+      expect(before.text).toMatch(/data-testid="autologin-status">[^]*no secret/);
+      expect(before.text).toContain('Create a secret');
+
+      const created = await admin.submit(`${page}/autologin-secret`, {}, page);
+      expect(created.status).toBe(303);
+      const shown = await admin.get(page);
+      const first = decode(/data-testid="secret">(als_[^<]+)</.exec(shown.text)![1]);
+      expect(shown.text).toMatch(/data-testid="autologin-status">[^]*secret set/);
+      expect(shown.text).toContain('Replace the secret');
+      await issue({ ...person(), token: first });
+      // Shown once: the next view of the page no longer has it.
+      expect((await admin.get(page)).text).not.toContain(first);
+
+      await admin.submit(`${page}/autologin-secret`, {}, page);
+      const second = decode(/data-testid="secret">(als_[^<]+)</.exec((await admin.get(page)).text)![1]);
+      expect(second).not.toBe(first);
+      expectError(await autologin({ ...person(), token: first }), 401);
+      await issue({ ...person(), token: second });
+      // The form needs the console's CSRF token like every other.
+      expect((await admin.postRaw(`${page}/autologin-secret`, {})).status).toBe(403);
     });
   });
 

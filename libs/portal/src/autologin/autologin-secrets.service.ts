@@ -38,6 +38,11 @@ export class AutologinSecretsService {
     return { secret };
   }
 
+  /** When the tenant's secret was last set, or null while it has none (autologin is refused). */
+  async rotatedAt(tenantId: string): Promise<Date | null> {
+    return (await this.tx.manager.findOneBy(AutologinSecret, { tenantId }))?.updatedAt ?? null;
+  }
+
   /**
    * The tenant a plain secret belongs to. With `tenantId` (the caller named its tenant) that
    * tenant's hash is compared in constant time; without, the secret's hash finds the tenant (a

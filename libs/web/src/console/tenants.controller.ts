@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
 import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
+import { PortalService } from '@portico/portal';
 import { CreateApiKeyDto, CreateTenantDto, TenantsService, UpdateTenantDto } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
@@ -32,6 +33,7 @@ export class ConsoleTenantsController {
   constructor(
     private readonly tenants: TenantsService,
     private readonly authSettings: AuthSettingsService,
+    private readonly portal: PortalService,
   ) {}
 
   @Get()
@@ -142,6 +144,22 @@ export class ConsoleTenantsController {
     res.redirect(303, tenantPath(key));
   }
 
+  @Post(':key/autologin-secret')
+  async rotateAutologinSecret(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+  ): Promise<void> {
+    const rotated = await attempt(() => this.portal.rotateAutologinSecret(ctx, key));
+    if (!rotated.ok) return this.renderDetail(req, res, key, rotated.problem);
+    flash(req, 'success', 'New autologin secret set; the previous one, if any, stopped working. Give it to the portal now.', {
+      label: 'Autologin secret',
+      value: rotated.value.secret,
+    });
+    res.redirect(303, tenantPath(key));
+  }
+
   @Get(':key/delete')
   async confirmDelete(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
     const tenant = await this.tenants.get(key);
@@ -191,12 +209,14 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const tenant = await this.tenants.get(key);
     const apiKeys = await this.tenants.listApiKeys(key);
+    const autologinSetAt = await this.portal.autologinSecretRotatedAt(tenant.id);
     const auth = tenantAuthView(await this.authSettings.forTenant(key), await this.authSettings.global(), authForm);
     res.status(failure?.status ?? 200).render(
       'pages/console/tenants/detail',
       consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
         tenant,
         tabs: tenantTabs(tenant.key, 'overview'),
+        autologinSetAt,
         suspended: tenant.status === 'suspended',
         apiKeys,
         auth,

@@ -11,6 +11,7 @@ import { DataSource, EntityManager } from 'typeorm';
 @Injectable()
 export class TransactionService {
   private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dataSource: DataSource) {}
@@ -24,10 +25,28 @@ export class TransactionService {
     return this.dataSource.options.type === 'postgres';
   }
 
+  /**
+   * Runs `hook` once the transaction `m` belongs to has committed; a rollback drops it. Outside a
+   * transaction of ours it runs on the next turn of the event loop. Hooks must not throw.
+   */
+  afterCommit(m: EntityManager, hook: () => void): void {
+    const hooks = this.afterCommitHooks.get(m);
+    if (hooks) hooks.push(hook);
+    else setImmediate(hook);
+  }
+
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const outer = this.current.getStore();
     if (outer) return work(outer);
-    const start = () => this.dataSource.transaction((m) => this.current.run(m, () => work(m)));
+    const start = async () => {
+      const hooks: (() => void)[] = [];
+      const result = await this.dataSource.transaction((m) => {
+        this.afterCommitHooks.set(m, hooks);
+        return this.current.run(m, () => work(m));
+      });
+      for (const hook of hooks) hook();
+      return result;
+    };
     if (this.isPostgres) return start();
     const next = this.queue.then(start);
     this.queue = next.catch(() => undefined);

@@ -7,10 +7,13 @@ import { JobQueue } from '../jobs/job-queue';
 import { JobRegistry } from '../jobs/job-registry';
 import { DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
+import { OutboxService } from './outbox.service';
 import { DispatchedEvent, OutboxBatch } from './outbox-subscriber';
 
 const BATCH = 500;
-const IDLE_POLL_MS = 100;
+// Events written by this process wake the dispatcher when their transaction commits; the poll finds
+// those of other processes (a worker, the billing CLI) within a second.
+const IDLE_POLL_MS = 1000;
 const ERROR_BACKOFF_MS = 2000;
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -26,6 +29,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private again = false;
   private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(
@@ -33,10 +37,24 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     private readonly jobs: JobQueue,
     private readonly registry: JobRegistry,
     private readonly config: AppConfig,
+    private readonly outbox: OutboxService,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.jobs.processesHere && this.registry.outboxSubscribers().length) this.schedule(0);
+    if (!this.jobs.processesHere || !this.registry.outboxSubscribers().length) return;
+    this.outbox.onCommitted(() => this.wake());
+    this.schedule(0);
+  }
+
+  /** New events were committed here: dispatch now rather than at the next poll. */
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -83,25 +101,31 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => (this.running = null));
+      this.timer = null;
+      this.running = this.tick().then((next) => {
+        // Cleared and rescheduled in one step: a wake() in between finds either a run or a timer.
+        this.running = null;
+        this.schedule(this.again ? 0 : next);
+        this.again = false;
+      });
     }, delayMs);
     this.timer.unref();
   }
 
-  private async tick(): Promise<void> {
-    let next = IDLE_POLL_MS;
+  /** One dispatch (and now and then a prune); the delay before the next. Never rejects. */
+  private async tick(): Promise<number> {
     try {
       const count = await this.dispatchOnce();
-      if (count === BATCH) next = 0;
-      else if (this.pruning.due())
+      if (count === BATCH) return 0;
+      if (this.pruning.due())
         await this.prune().catch((err: unknown) =>
           this.logger.warn(`Deleting old outbox events failed: ${err instanceof Error ? err.message : String(err)}`),
         );
+      return IDLE_POLL_MS;
     } catch (err) {
-      next = ERROR_BACKOFF_MS;
       this.logger.warn(`Dispatching domain events failed, retrying: ${err instanceof Error ? err.message : String(err)}`);
+      return ERROR_BACKOFF_MS;
     }
-    this.schedule(next);
   }
 }
 

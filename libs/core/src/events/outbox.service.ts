@@ -1,16 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { bulkInsert } from '../database/bulk-insert';
+import { insertRows } from '../database/insert-rows';
+import { TransactionService } from '../database/transaction.service';
 import { DomainEventMap, DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
 
-/** Writes domain events to the outbox inside the caller's transaction (the one way to emit them). */
+/**
+ * Writes domain events to the outbox inside the caller's transaction (the one way to emit them), and
+ * tells whoever listens (the dispatcher of this process) once that transaction has committed.
+ */
 @Injectable()
 export class OutboxService {
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly tx: TransactionService) {}
+
+  /** `listener` runs after every commit that wrote events in this process. */
+  onCommitted(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
   async emit<K extends DomainEventName>(m: EntityManager, name: K, tenantId: string | null, data: DomainEventMap[K]): Promise<void> {
-    const row = m.create(OutboxEvent, { name, tenantId, data: data as unknown as Record<string, unknown> });
-    await m.insert(OutboxEvent, row as QueryDeepPartialEntity<OutboxEvent>);
+    await insertRows(m, OutboxEvent, m.create(OutboxEvent, { name, tenantId, data: data as unknown as Record<string, unknown> }));
+    this.committed(m);
   }
 
   /** Many events of one kind in a few multi-row inserts (a billing run emits one per charge). */
@@ -23,5 +36,10 @@ export class OutboxService {
       m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }),
     );
     await bulkInsert(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
+    this.committed(m);
+  }
+
+  private committed(m: EntityManager): void {
+    if (this.listeners.length) this.tx.afterCommit(m, () => this.listeners.forEach((listener) => listener()));
   }
 }

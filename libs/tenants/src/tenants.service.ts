@@ -196,9 +196,9 @@ export class TenantsService {
   async verifyApiKey(keyId: string, secret: string): Promise<TenantRef | null> {
     const presented = this.crypto.hashToken(secret);
     const cached = this.keyCache.get(keyId);
-    if (cached) return this.admit(cached.tenant, this.crypto.safeEqual(cached.secretHash, presented));
+    if (cached) return this.admit(cached.tenant, this.crypto.sameDigest(cached.secretHash, presented));
     const apiKey = await this.tx.manager.findOne(TenantApiKey, { where: { keyId, revokedAt: IsNull() }, relations: { tenant: true } });
-    const matches = this.crypto.safeEqual(apiKey?.secretHash ?? this.crypto.hashToken('no-such-key'), presented);
+    const matches = this.crypto.sameDigest(apiKey?.secretHash ?? this.crypto.hashToken('no-such-key'), presented);
     if (!apiKey?.tenant) return null;
     // Only verified keys are remembered, so guessing secrets always costs a lookup.
     if (matches) this.keyCache.set(keyId, apiKey.secretHash, toRef(apiKey.tenant));

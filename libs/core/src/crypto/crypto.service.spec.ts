@@ -37,5 +37,11 @@ describe('CryptoService', () => {
     // FIPS 180-2's test vector for SHA-256.
     expect(crypto.hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(crypto.randomToken(32)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(crypto.sameDigest(crypto.hashToken('a'), crypto.hashToken('a'))).toBe(true);
+    expect(crypto.sameDigest(crypto.hashToken('a'), crypto.hashToken('b'))).toBe(false);
+    // Anything but two whole digests is never equal, and never throws.
+    expect(crypto.sameDigest('', '')).toBe(false);
+    expect(crypto.sameDigest('zz', 'zz')).toBe(false);
+    expect(crypto.sameDigest(crypto.hashToken('a'), crypto.hashToken('a').slice(0, 62))).toBe(false);
   });
 });

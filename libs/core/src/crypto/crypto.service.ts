@@ -56,6 +56,16 @@ export class CryptoService {
     return randomBytes(bytes).toString('base64url');
   }
 
+  /**
+   * Compares two SHA-256 hex digests (hashToken's) in constant time. Both have the same public
+   * length, so there is nothing to hide by digesting them again as safeEqual does.
+   */
+  sameDigest(a: string, b: string): boolean {
+    const left = Buffer.from(a, 'hex');
+    const right = Buffer.from(b, 'hex');
+    return left.length === 32 && right.length === 32 && timingSafeEqual(left, right);
+  }
+
   safeEqual(a: string, b: string): boolean {
     // Digests first: equal lengths for timingSafeEqual, and the time taken says nothing about either length.
     return timingSafeEqual(sha256Bytes(a), sha256Bytes(b));

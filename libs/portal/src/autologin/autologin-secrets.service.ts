@@ -53,7 +53,7 @@ export class AutologinSecretsService {
     const row = tenantId
       ? await this.tx.manager.findOneBy(AutologinSecret, { tenantId })
       : await this.tx.manager.findOneBy(AutologinSecret, { secretHash: presented });
-    const matches = this.crypto.safeEqual(row?.secretHash ?? NO_SECRET_HASH, presented);
+    const matches = this.crypto.sameDigest(row?.secretHash ?? NO_SECRET_HASH, presented);
     return row && matches ? row.tenantId : null;
   }
 

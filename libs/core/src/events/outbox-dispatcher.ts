@@ -12,8 +12,8 @@ import { DispatchedEvent, OutboxBatch } from './outbox-subscriber';
 
 const BATCH = 500;
 // Events written by this process wake the dispatcher when their transaction commits; the poll finds
-// those of other processes (a worker, the billing CLI) within a second.
-const IDLE_POLL_MS = 1000;
+// those of other processes (servers when dedicated workers dispatch, the billing CLI).
+const IDLE_POLL_MS = 100;
 const ERROR_BACKOFF_MS = 2000;
 const PRUNE_EVERY_MS = 3_600_000;
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Store, type SessionData } from 'express-session';
 import { LessThan, type DataSource } from 'typeorm';
+import { Every } from '@portico/core';
 import { HttpSession } from '../entities/http-session.entity';
 
 /** Where session data lives: the database on the embedded default, Redis when REDIS_URL is set. */
@@ -15,7 +16,7 @@ export interface SessionBackend {
 }
 
 export class DatabaseSessionBackend implements SessionBackend {
-  private lastSweep = 0;
+  private readonly sweeping = new Every(60_000);
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -56,8 +57,7 @@ export class DatabaseSessionBackend implements SessionBackend {
 
   // Expired rows are removed now and then, on a write, rather than by a separate timer.
   private async sweep(): Promise<void> {
-    if (Date.now() - this.lastSweep < 60_000) return;
-    this.lastSweep = Date.now();
+    if (!this.sweeping.due()) return;
     await this.dataSource.manager.delete(HttpSession, { expiresAt: LessThan(new Date()) });
   }
 }

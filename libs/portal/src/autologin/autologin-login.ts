@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { LoginOutcome } from '@portico/auth';
-import { AppConfig, AuditService, CryptoService, DomainException, ErrorCode, RequestContext, TransactionService } from '@portico/core';
+import {
+  AppConfig,
+  AuditService,
+  CryptoService,
+  DomainException,
+  ErrorCode,
+  Every,
+  RequestContext,
+  TransactionService,
+} from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import { LessThan } from 'typeorm';
@@ -42,7 +51,7 @@ export interface AutologinRedemption {
  */
 @Injectable()
 export class AutologinLogin {
-  private lastSweep = 0;
+  private readonly sweeping = new Every(60_000);
 
   constructor(
     private readonly tx: TransactionService,
@@ -169,8 +178,7 @@ export class AutologinLogin {
 
   // Spent links and JWT ids past their expiry are removed now and then, on an issue, not by a timer.
   private async sweep(now: Date): Promise<void> {
-    if (now.getTime() - this.lastSweep < 60_000) return;
-    this.lastSweep = now.getTime();
+    if (!this.sweeping.due(now.getTime())) return;
     await this.tx.run(async (m) => {
       await m.delete(AutologinSession, { expiresAt: LessThan(new Date(now.getTime() - 3_600_000)) });
       await m.delete(AutologinJwtId, { expiresAt: LessThan(new Date(now.getTime() - 60_000)) });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isUniqueViolation, TransactionService } from '@portico/core';
+import { Every, isUniqueViolation, TransactionService } from '@portico/core';
 import { LessThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PortalClock } from '../clock';
@@ -20,7 +20,7 @@ export type Claim =
  */
 @Injectable()
 export class InboundReceipts {
-  private lastSweep = 0;
+  private readonly sweeping = new Every(60_000);
 
   constructor(
     private readonly tx: TransactionService,
@@ -61,8 +61,7 @@ export class InboundReceipts {
   }
 
   private async sweep(now: Date): Promise<void> {
-    if (now.getTime() - this.lastSweep < 60_000) return;
-    this.lastSweep = now.getTime();
+    if (!this.sweeping.due(now.getTime())) return;
     await this.tx.run((m) => m.delete(InboundReceipt, { expiresAt: LessThan(now) }));
   }
 }

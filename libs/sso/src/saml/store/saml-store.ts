@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AppConfig, isUniqueViolation, TransactionService } from '@portico/core';
+import { AppConfig, Every, isUniqueViolation, TransactionService } from '@portico/core';
 import { Redis } from 'ioredis';
 import { LessThan, LessThanOrEqual } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -22,7 +22,7 @@ interface Backend {
 }
 
 class DatabaseBackend implements Backend {
-  private lastSweep = 0;
+  private readonly sweeping = new Every(60_000);
 
   constructor(private readonly tx: TransactionService) {}
 
@@ -64,8 +64,7 @@ class DatabaseBackend implements Backend {
 
   // Expired rows go now and then, on a write, rather than by a timer.
   private async sweep(): Promise<void> {
-    if (Date.now() - this.lastSweep < 60_000) return;
-    this.lastSweep = Date.now();
+    if (!this.sweeping.due()) return;
     const now = new Date();
     await this.tx.run(async (m) => {
       await m.delete(SamlRequest, { expiresAt: LessThan(now) });

@@ -1,9 +1,9 @@
-import type { Membership } from '@portico/users';
+import type { MembershipRole } from '@portico/users';
 
 export const LDAP_PRESETS = ['openldap', 'active-directory'] as const;
 export type LdapPreset = (typeof LDAP_PRESETS)[number];
 
-export type DirectoryRole = Membership['role'];
+export type DirectoryRole = MembershipRole;
 export const DIRECTORY_ROLES: DirectoryRole[] = ['owner', 'admin', 'member'];
 
 /** Which entry attributes hold what Portico needs. `groups`: an attribute listing the entry's group DNs (memberOf), or null. */

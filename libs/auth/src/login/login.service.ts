@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { LoginAccount, UserCredentialsService } from '@portico/users';
 import { AuthenticatorService } from '../authenticator/authenticator.service';
@@ -51,7 +51,10 @@ export class LoginService {
   ): Promise<LoginOutcome> {
     // A NUL is part of no name, and PostgreSQL refuses it in text: such a login is wrong, and looked up nowhere.
     if (login.includes('\0')) {
-      await this.record(tenant, ip, 'auth.login.failed', null, { login: login.trim().slice(0, 320), reason: 'nul-in-login' });
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.failed', null, {
+        login: login.trim().slice(0, 320),
+        reason: 'nul-in-login',
+      });
       return { kind: 'refused', status: 401, message: WRONG_CREDENTIALS };
     }
     const settings = await this.settings.effective(tenant?.id ?? null);
@@ -64,7 +67,7 @@ export class LoginService {
     // A method that is off checks nothing: answering "turned off" only to a right password would
     // tell a guesser it was right. Platform admins sign in through the console, which stays open.
     if (!opts.adminOnly && !settings.methods[factor.method]) {
-      await this.record(tenant, ip, 'auth.login.refused', null, {
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.refused', null, {
         reason: METHOD_OFF[factor.method].reason,
         login: login.trim().slice(0, 320),
       });
@@ -74,7 +77,7 @@ export class LoginService {
     const accountKey = `${tenant?.id ?? 'direct'}:${login.trim()}`;
     const reservation = await this.throttle.reserve('password', accountKey, ip, policy);
     if (!reservation.allowed) {
-      await this.record(tenant, ip, 'auth.login.locked', null, { login: login.trim().slice(0, 320) });
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.locked', null, { login: login.trim().slice(0, 320) });
       return {
         kind: 'refused',
         status: 429,
@@ -88,7 +91,7 @@ export class LoginService {
     const method = factor.method === 'password' ? {} : { method: factor.method };
     if (!result.ok && result.unavailable) {
       await this.throttle.released('password', accountKey, ip);
-      await this.record(tenant, ip, 'auth.login.failed', result.account?.id ?? null, {
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.failed', result.account?.id ?? null, {
         login: login.trim().slice(0, 320),
         ...method,
         ...(result.details ?? {}),
@@ -98,7 +101,7 @@ export class LoginService {
     if (!account || !allowedHere) {
       const wait = await this.throttle.failed('password', accountKey, ip, policy);
       const known = account ?? (result.ok ? null : result.account) ?? null;
-      await this.record(tenant, ip, wait ? 'auth.login.locked' : 'auth.login.failed', known?.id ?? null, {
+      await this.audit.recordSignIn('login', tenant, ip, wait ? 'auth.login.locked' : 'auth.login.failed', known?.id ?? null, {
         login: login.trim().slice(0, 320),
         ...method,
         ...(result.details ?? {}),
@@ -111,12 +114,12 @@ export class LoginService {
     return this.tx.run(async (): Promise<LoginOutcome> => {
       await this.throttle.succeeded('password', accountKey, ip);
       if (account.status !== 'active') {
-        await this.record(tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled', ...method });
+        await this.audit.recordSignIn('login', tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled', ...method });
         return { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' };
       }
       if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
         return { kind: 'second-factor', account };
-      await this.record(tenant, ip, 'auth.login.succeeded', account.id, { ...method, ...(result.details ?? {}) });
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.succeeded', account.id, { ...method, ...(result.details ?? {}) });
       return { kind: 'signed-in', account };
     });
   }
@@ -136,7 +139,7 @@ export class LoginService {
     const outcome = await this.checkAuthenticatorCode(userId, code, ip);
     if (outcome.kind === 'signed-in') {
       const tenant = outcome.account.tenantId ? await this.tenants.findById(outcome.account.tenantId) : null;
-      await this.record(tenant, ip, 'auth.login.succeeded', userId, { authenticator: true });
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.succeeded', userId, { authenticator: true });
     }
     return outcome;
   }
@@ -150,7 +153,7 @@ export class LoginService {
     const tenant = account.tenantId ? await this.tenants.findById(account.tenantId) : null;
     const reservation = await this.throttle.reserve('authenticator', account.id, ip, policy);
     if (!reservation.allowed) {
-      await this.record(tenant, ip, 'auth.authenticator.locked', account.id, {});
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.authenticator.locked', account.id, {});
       return {
         kind: 'refused',
         status: 429,
@@ -160,7 +163,7 @@ export class LoginService {
     }
     if (!(await this.authenticators.verify(account.id, code))) {
       const wait = await this.throttle.failed('authenticator', account.id, ip, policy);
-      await this.record(tenant, ip, wait ? 'auth.authenticator.locked' : 'auth.authenticator.failed', account.id, {});
+      await this.audit.recordSignIn('login', tenant, ip, wait ? 'auth.authenticator.locked' : 'auth.authenticator.failed', account.id, {});
       return wait
         ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait }
         : {
@@ -178,16 +181,5 @@ export class LoginService {
     if (!userId) return null;
     const account = await this.credentials.findById(userId);
     return account && account.status === 'active' ? account : null;
-  }
-
-  private async record(
-    tenant: TenantRef | null,
-    ip: string | null,
-    action: string,
-    userId: string | null,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    const ctx = RequestContext.system('login', tenant?.id ?? null, ip);
-    await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

@@ -54,6 +54,22 @@ export class AuditService {
     await insertRows(manager, AuditEvent, event);
   }
 
+  /**
+   * An event about a user (or about nobody known) from a sign-in path, which acts as the system
+   * under `label`, written in a transaction of its own so the outcome is recorded whatever follows.
+   */
+  async recordSignIn(
+    label: string,
+    tenant: AuditEntry['tenant'],
+    ip: string | null,
+    action: string,
+    userId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    const ctx = RequestContext.system(label, tenant?.id ?? null, ip);
+    await this.tx.run((m) => this.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
+  }
+
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {
     const where: Record<string, unknown> = {};
     if (filter.tenantKey) where.tenantKey = filter.tenantKey;

@@ -153,8 +153,7 @@ export class ExternalLoginEndpointService {
     details: Record<string, unknown>,
     userId: string | null = null,
   ): Promise<void> {
-    const ctx = RequestContext.system('external-login', tenant?.id ?? null, caller.ip);
-    await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
+    await this.audit.recordSignIn('external-login', tenant, caller.ip, action, userId, details);
   }
 }
 

@@ -84,10 +84,17 @@ export class AutologinLogin {
       return { sessionId, loginUrl: `${this.config.publicUrl}/auth/session/${sessionId}`, expiresAt: expiresAt.toISOString() };
     } catch (err) {
       if (err instanceof AutologinTokenError || err instanceof AutologinForbidden)
-        await this.record(err instanceof AutologinTokenError ? err.tenant : tenant, ip, 'auth.autologin.refused', null, {
-          reason: err.reason,
-          login: dto.login,
-        });
+        await this.audit.recordSignIn(
+          'autologin',
+          err instanceof AutologinTokenError ? err.tenant : tenant,
+          ip,
+          'auth.autologin.refused',
+          null,
+          {
+            reason: err.reason,
+            login: dto.login,
+          },
+        );
       throw err;
     }
   }
@@ -111,13 +118,15 @@ export class AutologinLogin {
     if (!row) return gone(null);
     const tenant = await this.tenants.findById(row.tenantId);
     if (!claimed.affected) {
-      await this.record(tenant, ip, 'auth.autologin.refused', row.userId, { reason: row.redeemedAt ? 'already-redeemed' : 'expired' });
+      await this.audit.recordSignIn('autologin', tenant, ip, 'auth.autologin.refused', row.userId, {
+        reason: row.redeemedAt ? 'already-redeemed' : 'expired',
+      });
       return gone(row.tenantId);
     }
     const account = await this.credentials.findById(row.userId);
     if (!tenant || tenant.status !== 'active' || !account || account.status !== 'active') {
       const suspended = !tenant || tenant.status !== 'active';
-      await this.record(tenant, ip, 'auth.login.refused', row.userId, {
+      await this.audit.recordSignIn('autologin', tenant, ip, 'auth.login.refused', row.userId, {
         method: 'autologin',
         reason: suspended ? 'tenant-suspended' : 'disabled',
       });
@@ -126,7 +135,7 @@ export class AutologinLogin {
         : 'This account is disabled. Ask your administrator to enable it.';
       return { outcome: { kind: 'refused', status: 403, message }, tenantId: row.tenantId };
     }
-    await this.record(tenant, ip, 'auth.login.succeeded', account.id, { method: 'autologin', via: row.method });
+    await this.audit.recordSignIn('autologin', tenant, ip, 'auth.login.succeeded', account.id, { method: 'autologin', via: row.method });
     return { outcome: { kind: 'signed-in', account }, tenantId: row.tenantId };
   }
 
@@ -183,16 +192,5 @@ export class AutologinLogin {
       await m.delete(AutologinSession, { expiresAt: LessThan(new Date(now.getTime() - 3_600_000)) });
       await m.delete(AutologinJwtId, { expiresAt: LessThan(new Date(now.getTime() - 60_000)) });
     });
-  }
-
-  private async record(
-    tenant: TenantRef | null,
-    ip: string | null,
-    action: string,
-    userId: string | null,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    const ctx = RequestContext.system('autologin', tenant?.id ?? null, ip);
-    await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }

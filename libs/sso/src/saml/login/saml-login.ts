@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthenticatorService, AuthSettingsService, LoginOutcome } from '@portico/auth';
-import { AppConfig, AuditService, RequestContext, safeNext, TransactionService } from '@portico/core';
+import { AppConfig, AuditService, safeNext } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { SamlConnection } from '../entities/saml-connection.entity';
 import { isConfigured, SamlConnections } from '../saml-connections';
@@ -48,7 +48,6 @@ export class SamlLogin {
     private readonly authenticators: AuthenticatorService,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
-    private readonly tx: TransactionService,
     private readonly config: AppConfig,
   ) {}
 
@@ -164,23 +163,23 @@ export class SamlLogin {
         { purpose: 'test-result', payload: JSON.stringify(result) },
         new Date(Date.now() + TEST_RESULT_TTL_MS),
       );
-      await this.record(tenant, ip, 'auth.saml.tested', null, {});
+      await this.audit.recordSignIn('saml', tenant, ip, 'auth.saml.tested', null, {});
       return { kind: 'test', tenantKey: tenant.key, resultId };
     }
 
     if (!row.enabled || !(await this.settings.isMethodEnabled(tenant.id, 'saml'))) {
-      await this.record(tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: 'saml-disabled' });
+      await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: 'saml-disabled' });
       return turnedOff();
     }
     const provisioned = await this.provisioning.provision(tenant, row, identity, ip);
     if (!provisioned.ok) {
-      await this.record(tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: provisioned.reason });
+      await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: provisioned.reason });
       return refused(403, provisioned.message);
     }
     const account = provisioned.account;
     const next = this.returnPath(relayState);
     if (account.status !== 'active') {
-      await this.record(tenant, ip, 'auth.login.refused', account.id, { method: 'saml', reason: 'disabled' });
+      await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', account.id, { method: 'saml', reason: 'disabled' });
       return {
         kind: 'login',
         next,
@@ -189,7 +188,7 @@ export class SamlLogin {
     }
     if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
       return { kind: 'login', next, outcome: { kind: 'second-factor', account } };
-    await this.record(tenant, ip, 'auth.login.succeeded', account.id, {
+    await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.succeeded', account.id, {
       method: 'saml',
       ...(provisioned.created ? { created: true } : {}),
     });
@@ -234,19 +233,8 @@ export class SamlLogin {
   ): Promise<Refusal> {
     // The reason is audited; the response itself is never logged.
     this.logger.warn(`SAML response refused for tenant ${tenant.key}: ${detail ?? reason}`);
-    await this.record(tenant, ip, 'auth.saml.refused', null, { reason, ...(detail ? { detail } : {}) });
+    await this.audit.recordSignIn('saml', tenant, ip, 'auth.saml.refused', null, { reason, ...(detail ? { detail } : {}) });
     return refused(status, message);
-  }
-
-  private async record(
-    tenant: TenantRef,
-    ip: string | null,
-    action: string,
-    userId: string | null,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    const ctx = RequestContext.system('saml', tenant.id, ip);
-    await this.tx.run((m) => this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 }
 

@@ -9,7 +9,6 @@
 // browser does: GET the sign-in page (session + CSRF token), then POST it; only the POST is timed.
 // BENCH_DURATION / BENCH_WARMUP (seconds) and BENCH_CONCURRENCY change the load.
 const { existsSync, readFileSync } = require('node:fs');
-const Module = require('node:module');
 const os = require('node:os');
 const path = require('node:path');
 const {
@@ -46,18 +45,16 @@ const TENANT = 'bench-ldap';
 
 let server = null;
 
-/** test/support/slapd.ts (node built-ins only), compiled in memory: the benchmark runs the tests' own harness. */
+/**
+ * test/support/slapd.ts (node built-ins only, and test-pki.ts, which it imports), compiled in memory
+ * as Node loads them: the benchmark runs the tests' own harness.
+ */
 function loadSlapdHarness() {
   const ts = require('typescript');
-  const file = path.join(ROOT, 'test/support/slapd.ts');
-  const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  const m = new Module(file, module);
-  m.filename = file;
-  m.paths = Module._nodeModulePaths(path.dirname(file));
-  m._compile(outputText, file);
-  return m.exports;
+  const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+  require.extensions['.ts'] = (m, filename) =>
+    m._compile(ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions }).outputText, filename);
+  return require(path.join(ROOT, 'test/support/slapd.ts'));
 }
 
 async function main() {

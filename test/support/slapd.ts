@@ -3,6 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { issue, newCa } from './test-pki';
+
+// slapd's TLS is tested with RSA keys.
+const RSA = ['rsa:2048'];
 
 // Only node built-ins here: bench/ldap.js loads this file too.
 
@@ -58,58 +62,18 @@ export const SERVICE_DN = `cn=portico,ou=services,${SUFFIX}`;
 export const userDn = (u: Pick<DirectoryUser, 'uid' | 'ou'>) => `uid=${u.uid},ou=${u.ou ?? 'people'},${SUFFIX}`;
 export const groupDn = (g: Pick<DirectoryGroup, 'cn' | 'ou'>) => `cn=${g.cn},ou=${g.ou ?? 'groups'},${SUFFIX}`;
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
 /** A CA, a server certificate it signs for 127.0.0.1 and localhost, and an unrelated CA. */
 export function makeSlapdPki(): SlapdPki {
   const dir = mkdtempSync(join(tmpdir(), 'portico-ldap-pki-'));
   try {
-    for (const name of ['ca', 'other']) {
-      openssl(
-        dir,
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-        '-subj',
-        `/CN=Portico test LDAP ${name} CA`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      );
-    }
-    writeFileSync(
-      join(dir, 'server.ext'),
-      'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
-    );
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-    openssl(
+    for (const name of ['ca', 'other']) newCa(dir, name, `/CN=Portico test LDAP ${name} CA`, RSA);
+    issue(
       dir,
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      'server.crt',
-      '-extfile',
-      'server.ext',
+      'ca',
+      'server',
+      'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+      '/CN=localhost',
+      RSA,
     );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return { ca: read('ca.crt'), otherCa: read('other.crt'), serverCert: read('server.crt'), serverKey: read('server.key') };

@@ -7,8 +7,12 @@ import './session-data';
 
 /** A store as slow as a busy database: a write lands 150 ms after it was asked for. */
 class SlowStore extends MemoryStore {
+  writes: string[] = [];
   override set(sid: string, data: SessionData, cb?: (err?: unknown) => void): void {
-    setTimeout(() => super.set(sid, data, cb), 150);
+    this.writes.push(sid);
+    // Taken when asked, as a database store serializes it.
+    const copy = JSON.parse(JSON.stringify(data)) as SessionData;
+    setTimeout(() => super.set(sid, copy, cb), 150);
   }
 }
 
@@ -24,9 +28,10 @@ function headersOf(port: number, path: string, cookie?: string): Promise<{ statu
   });
 }
 
-function serve(withFix: boolean): Promise<{ port: number; server: Server }> {
+function serve(withFix: boolean): Promise<{ port: number; server: Server; store: SlowStore }> {
   const app = express();
-  app.use(session({ secret: 'test', store: new SlowStore(), resave: false, saveUninitialized: false, rolling: true }));
+  const store = new SlowStore();
+  app.use(session({ secret: 'test', store, resave: false, saveUninitialized: false, rolling: true }));
   if (withFix) app.use(saveSessionBeforeRedirect());
   app.get('/sign-in', (req, res) =>
     req.session.regenerate(() => {
@@ -38,18 +43,25 @@ function serve(withFix: boolean): Promise<{ port: number; server: Server }> {
     req.session.flash = { kind: 'success', message: 'secret shown once' };
     res.redirect(303, '/home');
   });
+  app.get('/sign-in-then-more', (req, res) =>
+    req.session.regenerate(() => {
+      req.session.userId = 'u1';
+      res.redirect(303, '/home');
+      // Changed after the redirect was asked for: express-session's own save must still write it.
+      req.session.flash = { kind: 'success', message: 'late' };
+    }),
+  );
   app.get('/bounce', (req, res) => res.redirect(303, '/home'));
   app.get('/home', (req, res) => res.json({ userId: req.session.userId ?? null, flash: req.session.flash?.message ?? null }));
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as AddressInfo).port, server }));
+    const server = app.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as AddressInfo).port, server, store }));
   });
 }
 
-async function followAtOnce(port: number, path: string): Promise<{ userId: string | null; flash: string | null }> {
-  const first = await headersOf(port, path);
-  expect(first.status).toBe(303);
+/** The JSON the /home page answers with, for a browser holding `cookie`. */
+function homeOf(port: number, path: string, cookie?: string): Promise<{ userId: string | null; flash: string | null }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: first.location, headers: { cookie: first.cookie } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: cookie ? { cookie } : {} }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(JSON.parse(body) as { userId: string | null; flash: string | null }));
@@ -59,9 +71,15 @@ async function followAtOnce(port: number, path: string): Promise<{ userId: strin
   });
 }
 
+async function followAtOnce(port: number, path: string): Promise<{ userId: string | null; flash: string | null }> {
+  const first = await headersOf(port, path);
+  expect(first.status).toBe(303);
+  return homeOf(port, first.location!, first.cookie);
+}
+
 describe('saveSessionBeforeRedirect', () => {
-  let fixed: { port: number; server: Server };
-  let plain: { port: number; server: Server };
+  let fixed: { port: number; server: Server; store: SlowStore };
+  let plain: { port: number; server: Server; store: SlowStore };
   beforeAll(async () => {
     fixed = await serve(true);
     plain = await serve(false);
@@ -77,6 +95,22 @@ describe('saveSessionBeforeRedirect', () => {
 
   it('a browser following a sign-in redirect at once arrives signed in', async () => {
     expect(await followAtOnce(fixed.port, '/sign-in')).toEqual({ userId: 'u1', flash: null });
+  });
+
+  it('a sign-in writes its new session once, not again as the response ends', async () => {
+    fixed.store.writes = [];
+    const first = await headersOf(fixed.port, '/sign-in');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(first.cookie).toBeDefined();
+    expect(fixed.store.writes).toHaveLength(1);
+  });
+
+  it('a change made after the early write is still saved', async () => {
+    fixed.store.writes = [];
+    const first = await headersOf(fixed.port, '/sign-in-then-more');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(fixed.store.writes).toHaveLength(2);
+    expect(await homeOf(fixed.port, '/home', first.cookie)).toEqual({ userId: 'u1', flash: 'late' });
   });
 
   it('a flash set before a redirect is on the next page', async () => {

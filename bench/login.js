@@ -3,8 +3,10 @@
 // the built server (argon2id, SQLite), beside raw argon2 verifications per second in this same run,
 // and the server's event-loop delay while it signs people in. Prints a table with PASS/MISS.
 //
-// Each sign-in is what a browser does: GET /login (a session and its CSRF token), then POST /login
-// with that cookie and token; only the POST is counted. Everything runs on 127.0.0.1.
+// The figure is POST /login, as the issue asks: each sign-in posts the form of a login page loaded
+// before the measured window (a person loads the page and types for a while; the two requests are
+// not back to back). The same load as a browser doing both, GET /login then POST /login back to
+// back, is measured after it and printed beside it for information. Everything runs on 127.0.0.1.
 // BENCH_DURATION / BENCH_WARMUP (seconds) and BENCH_CONCURRENCY change the load.
 const { existsSync } = require('node:fs');
 const os = require('node:os');
@@ -17,8 +19,10 @@ const {
   closedLoop,
   cpuSeconds,
   expectStatus,
+  loginPage,
   makeTempDir,
   passwordSignIn,
+  postLogin,
   percentile,
   printTable,
   request,
@@ -73,41 +77,51 @@ async function main() {
   await verifyLoop(hash, WARMUP_S);
   const raw = await verifyLoop(hash, DURATION_S);
 
-  await loginLoop(server.port, logins, WARMUP_S);
-  await probe(server.child, 'eld:reset'); // the server's histogram starts afresh for the measured window
-  const cpuBefore = { server: cpuSeconds(server.child.pid), bench: process.cpuUsage() };
-  const measured = await loginLoop(server.port, logins, DURATION_S);
-  const serverCpu = cpuSeconds(server.child.pid) - cpuBefore.server;
-  const benchCpu = cpuTotal(process.cpuUsage(cpuBefore.bench));
-  const eld = (await probe(server.child, 'eld:report')).figures;
+  // Pages for every sign-in the POST load can make (it cannot outrun raw argon2 by much).
+  const pages = await loadPages(server.port, Math.ceil(rawRate(raw) * (WARMUP_S + DURATION_S) * 1.3));
+  const posts = await measure(
+    server,
+    () => postLoop(server.port, logins, pages, WARMUP_S),
+    () => postLoop(server.port, logins, pages, DURATION_S),
+  );
+  const browser = await measure(
+    server,
+    () => browserLoop(server.port, logins, WARMUP_S),
+    () => browserLoop(server.port, logins, DURATION_S),
+  );
   await stop(server.child);
 
-  const loginRate = measured.ok / measured.seconds;
-  const rawRate = raw.ok / raw.seconds;
-  const perCore = loginRate / CORES;
-  const ratio = loginRate / rawRate;
+  const rate = posts.ok / posts.seconds;
+  const browserRate = browser.ok / browser.seconds;
+  const perCore = rate / CORES;
+  const ratio = rate / rawRate(raw);
   console.log(`raw argon2.verify: ${raw.ok} in ${raw.seconds.toFixed(1)} s`);
-  console.log(
-    `POST /login: ${measured.ok} signed in (303 → /account), ${measured.failed} other answers, in ${measured.seconds.toFixed(1)} s; POST latency p50 ${percentile(measured.latencies, 50)} ms, p99 ${percentile(measured.latencies, 99)} ms`,
-  );
-  console.log(`server event loop during the measured window: ${eld.samples} samples, delay p50 ${eld.p50Ms} ms, max ${eld.maxMs} ms`);
-  console.log(
-    `CPU during the measured window: server ${(serverCpu / measured.seconds).toFixed(2)} cores (${((serverCpu / measured.ok) * 1000).toFixed(1)} ms per sign-in, argon2 included), load generator ${(benchCpu / measured.seconds).toFixed(2)} cores`,
-  );
+  for (const [label, run] of [
+    ['POST /login (page loaded before)', posts],
+    ['GET /login + POST /login back to back', browser],
+  ]) {
+    console.log(
+      `${label}: ${run.ok} signed in (303 → /account), ${run.failed} other answers, in ${run.seconds.toFixed(1)} s; POST latency p50 ${percentile(run.latencies, 50)} ms, p99 ${percentile(run.latencies, 99)} ms; server ${(run.serverCpu / run.seconds).toFixed(2)} cores (${((run.serverCpu / run.ok) * 1000).toFixed(1)} ms CPU per sign-in, argon2 included), load generator ${(run.benchCpu / run.seconds).toFixed(2)} cores; event-loop delay p50 ${run.eld.p50Ms} ms, max ${run.eld.maxMs} ms`,
+    );
+  }
+  if (pages.inline) console.log(`(${pages.inline} POST /login sign-ins loaded their page inline: the pages loaded before ran out)`);
   console.log('');
   const rows = [
-    ['raw argon2id verifications/s', rawRate.toFixed(1), '', ''],
-    ['password sign-ins/s (POST /login)', loginRate.toFixed(1), '', ''],
+    ['raw argon2id verifications/s', rawRate(raw).toFixed(1), '', ''],
+    ['password sign-ins/s (POST /login)', rate.toFixed(1), '', ''],
     ['sign-ins/s per core', perCore.toFixed(1), `≥ ${TARGETS.perCore}`, perCore >= TARGETS.perCore],
     ['sign-ins / raw verifications', `${(ratio * 100).toFixed(0)} %`, `≥ ${TARGETS.ratio * 100} %`, ratio >= TARGETS.ratio],
-    ['server event-loop delay p99', `${eld.p99Ms} ms`, `≤ ${TARGETS.eldP99Ms} ms`, eld.p99Ms <= TARGETS.eldP99Ms],
+    ['server event-loop delay p99', `${posts.eld.p99Ms} ms`, `≤ ${TARGETS.eldP99Ms} ms`, posts.eld.p99Ms <= TARGETS.eldP99Ms],
+    ['with GET /login back to back: sign-ins/s', browserRate.toFixed(1), '', ''],
+    ['  … / raw verifications', `${((browserRate / rawRate(raw)) * 100).toFixed(0)} %`, '', ''],
+    ['  … event-loop delay p99', `${browser.eld.p99Ms} ms`, '', ''],
   ];
   printTable(
     ['measure', 'value', 'target', ''],
     rows.map(([a, b, c, ok]) => [a, b, c, ok === '' ? '' : ok ? 'PASS' : 'MISS']),
   );
-  if (measured.failed > 0)
-    console.log(`\nNOTE: ${measured.failed} sign-ins did not end in 303 → /account (first: ${measured.firstFailure})`);
+  for (const run of [posts, browser])
+    if (run.failed > 0) console.log(`\nNOTE: ${run.failed} sign-ins did not end in 303 → /account (first: ${run.firstFailure})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,8 +135,50 @@ function verifyLoop(hash, seconds) {
   });
 }
 
-/** `CONCURRENCY` browsers signing in over and over, round-robin over the users. */
-function loginLoop(port, logins, seconds) {
+function rawRate(raw) {
+  return raw.ok / raw.seconds;
+}
+
+/** Runs `warmUp`, then `load` with the server's CPU time and event-loop delay taken over it alone. */
+async function measure(server, warmUp, load) {
+  await warmUp();
+  await probe(server.child, 'eld:reset'); // the server's histogram starts afresh for the measured window
+  const before = { server: cpuSeconds(server.child.pid), bench: process.cpuUsage() };
+  const run = await load();
+  run.serverCpu = cpuSeconds(server.child.pid) - before.server;
+  run.benchCpu = cpuTotal(process.cpuUsage(before.bench));
+  run.eld = (await probe(server.child, 'eld:report')).figures;
+  return run;
+}
+
+/** `count` login pages loaded ahead (cookie + CSRF token each), `CONCURRENCY` at a time. */
+async function loadPages(port, count) {
+  const pages = [];
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (pages.length < count) pages.push(await loginPage(port, '/login'));
+    }),
+  );
+  pages.inline = 0;
+  return pages;
+}
+
+/** `CONCURRENCY` people posting the login form of a page loaded earlier, round-robin over the users. */
+function postLoop(port, logins, pages, seconds) {
+  let next = 0;
+  return closedLoop(CONCURRENCY, seconds, async () => {
+    let page = pages.pop();
+    if (!page) {
+      pages.inline += 1;
+      page = await loginPage(port, '/login');
+    }
+    const { res, ms } = await postLogin(port, '/login', page, logins[next++ % logins.length], PASSWORD);
+    return signedIn(res) ? { ok: true, ms } : { ok: false, ms, why: `${res.status} ${res.body.slice(0, 200)}` };
+  });
+}
+
+/** `CONCURRENCY` browsers loading the page and signing in, back to back, over and over. */
+function browserLoop(port, logins, seconds) {
   let next = 0;
   return closedLoop(CONCURRENCY, seconds, async () => {
     const { res, ms } = await passwordSignIn(port, '/login', logins[next++ % logins.length], PASSWORD);

@@ -329,20 +329,30 @@ function sessionCookie(res) {
   return header ? header.split(';')[0] : null;
 }
 
+/** The login page as a browser loads it: its session cookie and the form's CSRF token. */
+async function loginPage(port, pagePath) {
+  const page = await request(port, 'GET', pagePath);
+  const cookie = sessionCookie(page);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+  if (page.status !== 200 || !cookie || !csrf) throw new Error(`GET ${pagePath} answered ${page.status} without a session or token`);
+  return { cookie, csrf };
+}
+
+/** The login form posted from a page loaded earlier (`page`, from loginPage); `ms` is the POST's latency. */
+async function postLogin(port, pagePath, page, login, password) {
+  const form = new URLSearchParams({ _csrf: page.csrf, login, password }).toString();
+  const t0 = process.hrtime.bigint();
+  const res = await request(port, 'POST', pagePath, form, { cookie: page.cookie, 'content-type': 'application/x-www-form-urlencoded' });
+  return { res, ms: elapsedMs(t0) };
+}
+
 /**
  * What a browser does to sign in with a password: GET the page (a session and its CSRF token), then
  * POST the form with that cookie and token. Only the POST is timed (`ms`): the GET is the page a
  * person loads before typing.
  */
 async function passwordSignIn(port, pagePath, login, password) {
-  const page = await request(port, 'GET', pagePath);
-  const cookie = sessionCookie(page);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-  if (page.status !== 200 || !cookie || !csrf) throw new Error(`GET ${pagePath} answered ${page.status} without a session or token`);
-  const form = new URLSearchParams({ _csrf: csrf, login, password }).toString();
-  const t0 = process.hrtime.bigint();
-  const res = await request(port, 'POST', pagePath, form, { cookie, 'content-type': 'application/x-www-form-urlencoded' });
-  return { res, ms: elapsedMs(t0) };
+  return postLogin(port, pagePath, await loginPage(port, pagePath), login, password);
 }
 
 /** Whether a sign-in ended where a signed-in person lands. */
@@ -416,6 +426,8 @@ module.exports = {
   getStatus,
   call,
   sessionCookie,
+  loginPage,
+  postLogin,
   passwordSignIn,
   signedIn,
   closedLoop,

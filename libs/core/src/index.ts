@@ -20,7 +20,7 @@ export * from './config/project-root';
 export * from './http/optional-non-null';
 export * from './outbound/address-policy';
 export * from './outbound/outbound-http.service';
-export * from './database/fast-find';
+export * from './database/plain-sql';
 export * from './events/domain-events';
 export * from './events/outbox-event.entity';
 export * from './events/outbox.service';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, CryptoService, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, CryptoService, findOneFast, RequestContext, TransactionService } from '@portico/core';
 import { IsNull } from 'typeorm';
 import { User } from './entities/user.entity';
 
@@ -30,10 +30,11 @@ export class UserCredentialsService {
   async findByLogin(tenantId: string | null, login: string): Promise<LoginAccount | null> {
     const key = login.trim().toLowerCase();
     if (!key) return null;
-    const qb = this.tx.manager.createQueryBuilder(User, 'u').where('(u.email_lower = :key OR u.username_lower = :key)', { key });
-    if (tenantId) qb.andWhere('u.tenant_id = :tid', { tid: tenantId });
-    else qb.andWhere('u.tenant_id IS NULL');
-    const user = await qb.orderBy('u.email_lower = :key', 'DESC').getOne();
+    // An email match wins over a username match (someone's username may be another's email).
+    const m = this.tx.manager;
+    const scope = { tenantId: tenantId ?? null };
+    const user =
+      (await findOneFast(m, User, { emailLower: key, ...scope })) ?? (await findOneFast(m, User, { usernameLower: key, ...scope }));
     return user ? toAccount(user) : null;
   }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Store, type SessionData } from 'express-session';
 import { LessThan, type DataSource } from 'typeorm';
-import { Every } from '@portico/core';
+import { deleteRows, Every, findOneFast, insertRows, updateRows } from '@portico/core';
 import { HttpSession } from '../entities/http-session.entity';
 
 /** Where session data lives: the database on the embedded default, Redis when REDIS_URL is set. */
@@ -21,7 +21,7 @@ export class DatabaseSessionBackend implements SessionBackend {
   constructor(private readonly dataSource: DataSource) {}
 
   async get(sid: string): Promise<string | null> {
-    const row = await this.dataSource.manager.findOneBy(HttpSession, { sid });
+    const row = await findOneFast(this.dataSource.manager, HttpSession, { sid });
     if (!row) return null;
     if (row.expiresAt.getTime() <= Date.now()) {
       await this.destroy(sid);
@@ -31,28 +31,24 @@ export class DatabaseSessionBackend implements SessionBackend {
   }
 
   async set(sid: string, data: string, expiresAt: Date, userId: string | null = null): Promise<void> {
-    const repo = this.dataSource.getRepository(HttpSession);
+    const m = this.dataSource.manager;
     // One statement: INSERT … ON CONFLICT (sid) DO UPDATE, on SQLite and PostgreSQL alike.
-    await repo
-      .createQueryBuilder()
-      .insert()
-      .values(repo.create({ sid, data, expiresAt, userId }))
-      .orUpdate(['data', 'expires_at', 'user_id', 'updated_at'], ['sid'])
-      .updateEntity(false)
-      .execute();
+    await insertRows(m, HttpSession, m.create(HttpSession, { sid, data, expiresAt, userId }), {
+      upsert: { target: ['sid'], set: ['data', 'expiresAt', 'userId'] },
+    });
     await this.sweep();
   }
 
   async touch(sid: string, expiresAt: Date): Promise<void> {
-    await this.dataSource.manager.update(HttpSession, { sid }, { expiresAt });
+    await updateRows(this.dataSource.manager, HttpSession, { sid }, { expiresAt });
   }
 
   async destroy(sid: string): Promise<void> {
-    await this.dataSource.manager.delete(HttpSession, { sid });
+    await deleteRows(this.dataSource.manager, HttpSession, { sid });
   }
 
   async destroyUser(userId: string): Promise<void> {
-    await this.dataSource.manager.delete(HttpSession, { userId });
+    await deleteRows(this.dataSource.manager, HttpSession, { userId });
   }
 
   // Expired rows are removed now and then, on a write, rather than by a separate timer.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, InvalidInputError, NotFoundError, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, findOneFast, findRows, InvalidInputError, NotFoundError, RequestContext, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { AuthSettings } from '../entities/auth-settings.entity';
 import { MethodFlags, TenantAuthSettings } from '../entities/tenant-auth-settings.entity';
@@ -82,7 +82,7 @@ export class AuthSettingsService {
   async effective(tenantId: string | null): Promise<AuthSettingsView> {
     const global = toView(await this.row());
     if (!tenantId) return global;
-    const own = await this.tx.manager.findOneBy(TenantAuthSettings, { tenantId });
+    const own = await findOneFast(this.tx.manager, TenantAuthSettings, { tenantId });
     return {
       ...global,
       signupEnabled: own?.signupEnabled ?? global.signupEnabled,
@@ -95,7 +95,7 @@ export class AuthSettingsService {
   }
 
   private async row(): Promise<AuthSettings> {
-    const rows = await this.tx.manager.find(AuthSettings, { take: 1, order: { createdAt: 'ASC' } });
+    const rows = await findRows(this.tx.manager, AuthSettings, {}, { orderBy: { createdAt: 'ASC' }, limit: 1 });
     return rows[0] ?? this.tx.manager.create(AuthSettings, {});
   }
 

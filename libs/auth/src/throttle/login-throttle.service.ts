@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Every, insertRows, pruneRows, TransactionService } from '@portico/core';
-import { EntityManager, In, IsNull, LessThan } from 'typeorm';
+import { Every, findRows, insertRows, pruneRows, TransactionService, updateRows } from '@portico/core';
+import { EntityManager, IsNull, LessThan } from 'typeorm';
 import { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
@@ -94,7 +94,7 @@ export class LoginThrottleService {
   async succeeded(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
     await this.tx.run(async (m) => {
-      await m.update(LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
+      await updateRows(m, LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
       if (k.ip) await this.giveBack(m, k.ip);
     });
   }
@@ -135,17 +135,12 @@ export class LoginThrottleService {
 
   // update, not save: save would SELECT the row again before writing it.
   private async store(m: EntityManager, row: LoginThrottle): Promise<void> {
-    await m.update(LoginThrottle, { id: row.id }, { failures: row.failures, lockouts: row.lockouts, lockedUntil: row.lockedUntil });
+    await updateRows(m, LoginThrottle, { id: row.id }, { failures: row.failures, lockouts: row.lockouts, lockedUntil: row.lockedUntil });
   }
 
   // One atomic statement: the row exists (reserve made it) and only its counter moves.
   private async giveBack(m: EntityManager, key: string): Promise<void> {
-    await m
-      .createQueryBuilder()
-      .update(LoginThrottle)
-      .set({ failures: () => 'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END' })
-      .where('key = :key', { key })
-      .execute();
+    await updateRows(m, LoginThrottle, { key }, { failures: () => 'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END' });
   }
 
   // The rows of several keys in two statements (created when missing, locked on PostgreSQL).
@@ -156,8 +151,7 @@ export class LoginThrottleService {
       keys.map((key) => m.create(LoginThrottle, { key })),
       { orIgnore: true },
     );
-    const lock = this.tx.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {};
-    const rows = await m.find(LoginThrottle, { where: { key: In(keys) }, order: { key: 'ASC' }, ...lock });
+    const rows = await findRows(m, LoginThrottle, { key: keys }, { orderBy: { key: 'ASC' }, forUpdate: true });
     return new Map(rows.map((r) => [r.key, r]));
   }
 }

@@ -40,7 +40,9 @@ describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
   const make = (name: string, extra: Partial<Widget> = {}) => ds.manager.create(Widget, { name, ...extra });
 
   it('findOneFast returns the same entity as findOneBy, with the same types', async () => {
-    const w = await ds.manager.save(make('a', { ownerId: OWNER, enabled: true, seenAt: new Date('2026-01-02T03:04:05.678Z'), tags: ['x'] }));
+    const w = await ds.manager.save(
+      make('a', { ownerId: OWNER, enabled: true, seenAt: new Date('2026-01-02T03:04:05.678Z'), tags: ['x'] }),
+    );
     const fast = await findOneFast(ds.manager, Widget, { id: w.id, ownerId: w.ownerId });
     const slow = await ds.manager.findOneBy(Widget, { id: w.id });
     expect(fast).toBeInstanceOf(Widget);

@@ -111,7 +111,9 @@ export async function findRows<T extends ObjectLiteral>(
   const lock = opts.forUpdate && st.postgres;
   const key = `select|${w.key}|${order.map(([p, d]) => `${p} ${d}`).join(',')}|${opts.limit ?? ''}|${lock ? 'lock' : ''}`;
   const sql = cached(st.metadata, key, () => {
-    const orderSql = order.length ? ` ORDER BY ${order.map(([p, d]) => `${st.name(st.column(p))} ${d === 'DESC' ? 'DESC' : 'ASC'}`).join(', ')}` : '';
+    const orderSql = order.length
+      ? ` ORDER BY ${order.map(([p, d]) => `${st.name(st.column(p))} ${d === 'DESC' ? 'DESC' : 'ASC'}`).join(', ')}`
+      : '';
     const limit = opts.limit !== undefined ? ` LIMIT ${Math.floor(opts.limit)}` : '';
     return `SELECT ${st.selectList()} FROM ${st.table}${w.sql()}${orderSql}${limit}${lock ? ' FOR UPDATE' : ''}`;
   });

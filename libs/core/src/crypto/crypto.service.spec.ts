@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { AppConfig } from '../config/app-config';
 import { CryptoService } from './crypto.service';
 
@@ -43,5 +44,41 @@ describe('CryptoService', () => {
     expect(crypto.sameDigest('', '')).toBe(false);
     expect(crypto.sameDigest('zz', 'zz')).toBe(false);
     expect(crypto.sameDigest(crypto.hashToken('a'), crypto.hashToken('a').slice(0, 62))).toBe(false);
+  });
+});
+
+describe('CryptoService password hashing under load', () => {
+  afterEach(() => jest.dontMock('argon2'));
+
+  it('runs at most one argon2 computation per core at a time, and answers every caller', async () => {
+    let running = 0;
+    let most = 0;
+    const slowly = async <T>(result: T): Promise<T> => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running -= 1;
+      return result;
+    };
+    jest.doMock('argon2', () => ({
+      argon2id: 2,
+      hash: (password: string) => slowly(`hash:${password}`),
+      verify: (hash: string, password: string) => slowly(hash === `hash:${password}`),
+    }));
+    let Isolated!: typeof CryptoService;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ({ CryptoService: Isolated } = require('./crypto.service') as { CryptoService: typeof CryptoService });
+    });
+    const crypto = new Isolated(config('k'.repeat(40)));
+    const cores = availableParallelism();
+    const answers = await Promise.all([
+      ...Array.from({ length: cores * 4 }, () => crypto.verifyPassword('hash:right', 'right')),
+      ...Array.from({ length: cores * 2 }, () => crypto.verifyPassword('hash:right', 'wrong')),
+      crypto.hashPassword('new'),
+    ]);
+    expect(most).toBe(cores);
+    expect(answers.filter((a) => a === true)).toHaveLength(cores * 4);
+    expect(answers.filter((a) => a === false)).toHaveLength(cores * 2);
+    expect(answers.at(-1)).toBe('hash:new');
   });
 });

@@ -9,7 +9,6 @@ import { Counter } from './database/counter.entity';
 import { OutboxEvent } from './events/outbox-event.entity';
 import { OutboxService } from './events/outbox.service';
 import { OutboxDispatcher } from './events/outbox-dispatcher';
-import { BullMqJobQueue } from './jobs/bullmq-job-queue';
 import { InProcessJobQueue } from './jobs/in-process-job-queue';
 import { JobQueue } from './jobs/job-queue';
 import { JobRegistry } from './jobs/job-registry';
@@ -52,7 +51,11 @@ export class CoreModule {
         config.redisUrl
           ? {
               provide: JobQueue,
-              useFactory: (registry: JobRegistry) => new BullMqJobQueue(config, registry, processJobs),
+              // BullMQ is loaded only when it is used: the embedded default starts without it.
+              useFactory: async (registry: JobRegistry) => {
+                const { BullMqJobQueue } = await import('./jobs/bullmq-job-queue');
+                return new BullMqJobQueue(config, registry, processJobs);
+              },
               inject: [JobRegistry],
             }
           : { provide: JobQueue, useClass: InProcessJobQueue },

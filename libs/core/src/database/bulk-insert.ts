@@ -1,5 +1,6 @@
 import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { powerOfTwoChunks } from './batches';
+import { Statement } from './statement';
 
 // SQLite binds at most 32,766 parameters per statement; PostgreSQL 65,535.
 const MAX_PARAMETERS = 30_000;
@@ -23,33 +24,20 @@ export async function bulkInsert<T extends ObjectLiteral>(
 ): Promise<void> {
   if (!rows.length) return;
   const metadata = m.connection.getMetadata(target);
-  const driver = m.connection.driver;
-  const columnOf = (p: string) => {
-    const column = metadata.findColumnWithPropertyName(p);
-    if (!column) throw new Error(`${metadata.name} has no column ${p}`);
-    return column;
-  };
-  const columns = properties.map(columnOf);
-  const postgres = driver.options.type === 'postgres';
-  const head = `INSERT INTO ${driver.escape(metadata.tableName)} (${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) VALUES `;
+  const shape = new Statement(m, metadata);
+  const columns = properties.map((p) => shape.column(p));
+  const head = `INSERT INTO ${shape.table} (${columns.map((c) => shape.name(c)).join(', ')}) VALUES `;
   let tail = opts.ignoreConflicts ? ' ON CONFLICT DO NOTHING' : '';
   if (opts.updateOnConflict) {
-    const name = (p: string) => driver.escape(columnOf(p).databaseName);
+    const name = (p: string) => shape.name(shape.column(p));
     const sets = opts.updateOnConflict.set.map((p) => `${name(p)} = EXCLUDED.${name(p)}`);
-    if (metadata.updateDateColumn) sets.push(`${driver.escape(metadata.updateDateColumn.databaseName)} = CURRENT_TIMESTAMP`);
+    if (metadata.updateDateColumn) sets.push(`${shape.name(metadata.updateDateColumn)} = CURRENT_TIMESTAMP`);
     tail = ` ON CONFLICT (${opts.updateOnConflict.target.map(name).join(', ')}) DO UPDATE SET ${sets.join(', ')}`;
   }
   const perStatement = 2 ** Math.floor(Math.log2(MAX_PARAMETERS / columns.length));
   for (const chunk of powerOfTwoChunks(rows, Math.min(256, perStatement))) {
-    const params: unknown[] = [];
-    const tuples = chunk.map((row) => {
-      const marks = columns.map((column) => {
-        const value: unknown = driver.preparePersistentValue(column.getEntityValue(row), column);
-        params.push(value === undefined ? null : value);
-        return postgres ? `$${params.length}` : '?';
-      });
-      return `(${marks.join(', ')})`;
-    });
-    await m.query(head + tuples.join(', ') + tail, params);
+    const st = new Statement(m, metadata);
+    const tuples = chunk.map((row) => `(${columns.map((column) => st.bind(column, column.getEntityValue(row))).join(', ')})`);
+    await m.query(head + tuples.join(', ') + tail, st.values);
   }
 }

@@ -13,6 +13,8 @@ export class TransactionService {
   private readonly current = new AsyncLocalStorage<EntityManager>();
   private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions whose work is running: the async context is tracked only while there is one. */
+  private active = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -40,9 +42,14 @@ export class TransactionService {
     if (outer) return work(outer);
     const start = async () => {
       const hooks: (() => void)[] = [];
-      const result = await this.dataSource.transaction((m) => {
+      const result = await this.dataSource.transaction(async (m) => {
         this.afterCommitHooks.set(m, hooks);
-        return this.current.run(m, () => work(m));
+        this.active++;
+        try {
+          return await this.current.run(m, () => work(m));
+        } finally {
+          this.leave();
+        }
       });
       for (const hook of hooks) hook();
       return result;
@@ -51,5 +58,14 @@ export class TransactionService {
     const next = this.queue.then(start);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * On Node 20 an AsyncLocalStorage that has been run once keeps a hook on every promise the process
+   * creates, for good: about a twentieth of an API read's CPU. Disabling it when the last transaction's
+   * work is done switches the hook off until the next transaction; there is then no context to keep.
+   */
+  private leave(): void {
+    if (--this.active === 0) this.current.disable();
   }
 }

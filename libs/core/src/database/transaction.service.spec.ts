@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Column, DataSource, Entity } from 'typeorm';
+import { databaseKinds, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
+import { BaseEntity } from './base.entity';
+import { PorticoNamingStrategy } from './naming.strategy';
+import { TransactionService } from './transaction.service';
+
+@Entity('notes')
+class Note extends BaseEntity {
+  @Column({ type: 'varchar', length: 50 }) text: string = '';
+}
+
+describe.each(databaseKinds())('TransactionService on %s', (kind) => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let tx: TransactionService;
+  beforeAll(async () => {
+    db = await freshDatabase(kind);
+    ds = await new DataSource({
+      ...(kind === 'postgres' ? { type: 'postgres' as const, url: db.url } : { type: 'better-sqlite3' as const, database: ':memory:' }),
+      entities: [Note],
+      synchronize: true,
+      namingStrategy: new PorticoNamingStrategy(),
+    }).initialize();
+    tx = new TransactionService(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+  beforeEach(() => ds.manager.clear(Note));
+
+  it('a run inside a run joins it: both commit or both roll back', async () => {
+    await expect(
+      tx.run(async (outer) => {
+        await outer.save(outer.create(Note, { text: 'outer' }));
+        await tx.run(async (inner) => {
+          expect(inner).toBe(outer);
+          expect(tx.manager).toBe(outer);
+          await inner.save(inner.create(Note, { text: 'inner' }));
+        });
+        throw new Error('undo both');
+      }),
+    ).rejects.toThrow('undo both');
+    expect(await ds.manager.count(Note)).toBe(0);
+  });
+
+  it('overlapping transactions each keep their own manager until their own end', async () => {
+    const managers: unknown[] = [];
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = tx.run(async (m) => {
+      managers.push(m);
+      await m.save(m.create(Note, { text: 'first' }));
+      await firstMayEnd;
+      expect(tx.manager).toBe(m);
+    });
+    const second = tx.run(async (m) => {
+      managers.push(m);
+      releaseFirst();
+      await first.catch(() => undefined).then(() => sleep(5));
+      // On PostgreSQL the first has committed while this one still runs; on SQLite they are queued.
+      expect(tx.manager).toBe(m);
+      await tx.manager.save(m.create(Note, { text: 'second' }));
+    });
+    // SQLite queues transactions: the second starts only after the first, so release it up front.
+    if (kind === 'sqlite') releaseFirst();
+    await Promise.all([first, second]);
+    expect(managers[0]).not.toBe(managers[1]);
+    expect((await ds.manager.find(Note)).map((n) => n.text).sort()).toEqual(['first', 'second']);
+  });
+
+  it('once a transaction is done, work it left running no longer sees its manager', async () => {
+    let later: Promise<unknown> | undefined;
+    await tx.run(async (m) => {
+      await m.save(m.create(Note, { text: 'done' }));
+      later = sleep(10).then(() => tx.manager);
+    });
+    expect(await later).toBe(ds.manager);
+    expect(tx.manager).toBe(ds.manager);
+  });
+});

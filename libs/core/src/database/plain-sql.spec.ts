@@ -1,4 +1,4 @@
-import { Column, DataSource, Entity, Index } from 'typeorm';
+import { Column, DataSource, Entity, Index, QueryFailedError } from 'typeorm';
 import { databaseKinds, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
 import { BaseEntity } from './base.entity';
 import { insertRows } from './insert-rows';
@@ -103,5 +103,26 @@ describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
     const upserted = await ds.manager.findOneByOrFail(Widget, { name: 'a' });
     expect(upserted).toMatchObject({ id: a.id, count: 7, enabled: false });
     await expect(insertRows(ds.manager, Widget, make('b'))).rejects.toThrow();
+  });
+
+  it('reads inside a transaction see its own uncommitted rows, and nothing of them after a rollback', async () => {
+    await expect(
+      ds.transaction(async (m) => {
+        await m.save(make('pending'));
+        expect((await findOneFast(m, Widget, { name: 'pending' }))?.name).toBe('pending');
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await findOneFast(ds.manager, Widget, { name: 'pending' })).toBeNull();
+  });
+
+  it('a failing read is a QueryFailedError naming the statement, as from TypeORM', async () => {
+    await ds.query(kind === 'postgres' ? 'ALTER TABLE widgets RENAME TO widgets_away' : 'ALTER TABLE "widgets" RENAME TO "widgets_away"');
+    try {
+      await expect(findRows(ds.manager, Widget, { name: 'a' })).rejects.toBeInstanceOf(QueryFailedError);
+      await expect(findRows(ds.manager, Widget, { name: 'a' })).rejects.toMatchObject({ query: expect.stringContaining('FROM "widgets"') });
+    } finally {
+      await ds.query('ALTER TABLE widgets_away RENAME TO widgets');
+    }
   });
 });

@@ -48,7 +48,7 @@ export async function findRows<T extends ObjectLiteral>(
     const limit = opts.limit !== undefined ? ` LIMIT ${Math.floor(opts.limit)}` : '';
     return `SELECT ${st.selectList()} FROM ${st.table}${w.sql()}${orderSql}${limit}${lock ? ' FOR UPDATE' : ''}`;
   });
-  const rows = (await m.query(sql, st.values)) as Record<string, unknown>[];
+  const rows = await st.rows(sql);
   return rows.map((row) => st.hydrate<T>(row));
 }
 

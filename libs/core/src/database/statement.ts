@@ -1,5 +1,14 @@
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { EntityManager, EntityMetadata } from 'typeorm';
+import { EntityManager, EntityMetadata, QueryFailedError } from 'typeorm';
+
+// The part of better-sqlite3's connection used here (the package ships no types).
+interface Prepared {
+  all(...values: unknown[]): unknown[];
+}
+interface Database {
+  prepare(sql: string): Prepared;
+}
+const preparedStatements = new WeakMap<Database, Map<string, Prepared>>();
 
 /**
  * One plain SQL statement on one entity's table, as plain-sql.ts and bulkInsert write them: names
@@ -60,6 +69,26 @@ export class Statement {
       return ` WHERE ${conditions.join(' AND ')}`;
     };
     return { key, sql };
+  }
+
+  /**
+   * Runs a SELECT with the bound values. On SQLite it goes straight to the connection's prepared
+   * statement: TypeORM uses that same single connection (inside a transaction too), and its query
+   * runner's per-call bookkeeping (logging hooks, subscribers' events, two awaits) cost more than
+   * SQLite's own work for a lookup by key. Errors come back as TypeORM's QueryFailedError either way.
+   */
+  async rows(sql: string): Promise<Record<string, unknown>[]> {
+    if (this.postgres) return (await this.m.query(sql, this.values)) as Record<string, unknown>[];
+    const db = (this.m.connection.driver as unknown as { databaseConnection: Database }).databaseConnection;
+    let cache = preparedStatements.get(db);
+    if (!cache) preparedStatements.set(db, (cache = new Map()));
+    try {
+      let prepared = cache.get(sql);
+      if (!prepared) cache.set(sql, (prepared = db.prepare(sql)));
+      return prepared.all(...this.values) as Record<string, unknown>[];
+    } catch (err) {
+      throw new QueryFailedError(sql, this.values, err as Error);
+    }
   }
 
   hydrate<T>(row: Record<string, unknown>): T {

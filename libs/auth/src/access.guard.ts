@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Access, ACCESS_KEY, AppConfig, RequestContext, WireError } from '@portico/core';
-import { TenantsService } from '@portico/tenants';
+import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { ApiTokensService } from './api-tokens.service';
@@ -24,25 +24,45 @@ export class AccessGuard implements CanActivate {
     private readonly settings: AuthSettingsService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+  private readonly accessByHandler = new WeakMap<object, Map<object, Access | undefined>>();
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const access = this.accessOf(context);
     if (!access) throw new ForbiddenException('This route declares no access policy');
     if (access === 'public') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (access === 'console' || access === 'user') {
-      req.portico = await this.fromSession(req, access);
+    const found = this.contextFor(req, context.switchToHttp().getResponse<Response>(), access);
+    if (found instanceof RequestContext) {
+      req.portico = found;
       return true;
     }
-    if (access === 'optional-tenant' && !req.headers.authorization) {
-      req.portico = RequestContext.anonymous(req.ip ?? null, String(req.id ?? ''));
+    return found.then((ctx) => {
+      req.portico = ctx;
       return true;
-    }
-    if (access === 'tenant-keyed') {
-      req.portico = await this.fromTenantKey(req, context.switchToHttp().getResponse<Response>());
-      return true;
-    }
-    req.portico = await this.fromAuthorization(req, context.switchToHttp().getResponse<Response>(), access);
-    return true;
+    });
+  }
+
+  /** The route's declared access (method over controller), read once per route. */
+  private accessOf(context: ExecutionContext): Access | undefined {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let perController = this.accessByHandler.get(handler);
+    if (!perController) this.accessByHandler.set(handler, (perController = new Map()));
+    if (!perController.has(controller))
+      perController.set(controller, this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [handler, controller]));
+    return perController.get(controller);
+  }
+
+  /**
+   * The caller's RequestContext. A tenant API key this instance verified moments ago is answered
+   * at once, without waiting on anything: that is most of the API's traffic. Everything else looks
+   * something up first.
+   */
+  private contextFor(req: Request, res: Response, access: Access): RequestContext | Promise<RequestContext> {
+    if (access === 'console' || access === 'user') return this.fromSession(req, access);
+    if (access === 'optional-tenant' && !req.headers.authorization) return RequestContext.anonymous(req.ip ?? null, String(req.id ?? ''));
+    if (access === 'tenant-keyed') return this.fromTenantKey(req, res);
+    return this.fromAuthorization(req, res, access);
   }
 
   /** /t/{tenantKey}/…: the key must be one of that tenant's; another tenant's valid key is refused alike. */
@@ -91,27 +111,37 @@ export class AccessGuard implements CanActivate {
     throw new UnauthorizedException(access === 'console' ? 'Please sign in to the console' : 'Please sign in');
   }
 
-  private async fromAuthorization(req: Request, res: Response, access: Access): Promise<RequestContext> {
-    const header = req.headers.authorization ?? '';
-    const [scheme, value = ''] = header.split(' ', 2);
-    const ip = req.ip ?? null;
-    const requestId = String(req.id ?? '');
-    if (scheme?.toLowerCase() === 'bearer' && value) {
-      const token = await this.tokens.verify(value.trim());
-      if (token) return new RequestContext({ kind: 'platform-admin', id: token.id, label: `api-token:${token.name}` }, null, ip, requestId);
-    } else if (scheme?.toLowerCase() === 'basic' && value) {
-      const [keyId, secret] = decodeBasic(value);
-      const tenant = keyId && secret ? await this.tenants.verifyApiKey(keyId, secret) : null;
-      if (tenant) {
-        if (access === 'admin') throw new ForbiddenException('Only platform administrators may call this route');
+  private fromAuthorization(req: Request, res: Response, access: Access): RequestContext | Promise<RequestContext> {
+    const [scheme, value = ''] = (req.headers.authorization ?? '').split(' ', 2);
+    const kind = scheme?.toLowerCase();
+    if (kind === 'bearer' && value) {
+      return this.tokens.verify(value.trim()).then((token) => {
+        if (!token) return this.refuse(res, access);
         return new RequestContext(
-          { kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
-          tenant.id,
-          ip,
-          requestId,
+          { kind: 'platform-admin', id: token.id, label: `api-token:${token.name}` },
+          null,
+          req.ip ?? null,
+          String(req.id ?? ''),
         );
-      }
+      });
     }
+    const [keyId, secret] = kind === 'basic' && value ? decodeBasic(value) : [null, null];
+    if (!keyId || !secret) return this.refuse(res, access);
+    const asTenant = (tenant: TenantRef | null): RequestContext => {
+      if (!tenant) return this.refuse(res, access);
+      if (access === 'admin') throw new ForbiddenException('Only platform administrators may call this route');
+      return new RequestContext(
+        { kind: 'tenant', id: keyId, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
+        tenant.id,
+        req.ip ?? null,
+        String(req.id ?? ''),
+      );
+    };
+    const known = this.tenants.verifyKnownApiKey(keyId, secret);
+    return known !== undefined ? asTenant(known) : this.tenants.verifyApiKey(keyId, secret).then(asTenant);
+  }
+
+  private refuse(res: Response, access: Access): never {
     const tenantRoute = access === 'tenant' || access === 'optional-tenant';
     res.setHeader('WWW-Authenticate', tenantRoute ? 'Basic realm="portico", charset="UTF-8"' : 'Bearer realm="portico"');
     throw new UnauthorizedException(

@@ -194,15 +194,25 @@ export class TenantsService {
    * caller; a suspended tenant is told so (it authenticated, it is just not allowed).
    */
   async verifyApiKey(keyId: string, secret: string): Promise<TenantRef | null> {
+    const known = this.verifyKnownApiKey(keyId, secret);
+    if (known !== undefined) return known;
     const presented = this.crypto.hashToken(secret);
-    const cached = this.keyCache.get(keyId);
-    if (cached) return this.admit(cached.tenant, this.crypto.sameDigest(cached.secretHash, presented));
     const apiKey = await this.tx.manager.findOne(TenantApiKey, { where: { keyId, revokedAt: IsNull() }, relations: { tenant: true } });
     const matches = this.crypto.sameDigest(apiKey?.secretHash ?? this.crypto.hashToken('no-such-key'), presented);
     if (!apiKey?.tenant) return null;
     // Only verified keys are remembered, so guessing secrets always costs a lookup.
     if (matches) this.keyCache.set(keyId, apiKey.secretHash, toRef(apiKey.tenant));
     return this.admit(toRef(apiKey.tenant), matches);
+  }
+
+  /**
+   * verifyApiKey for a key verified within the last seconds, without waiting for anything (the API's
+   * hot path); `undefined` when this instance does not know the key, and verifyApiKey must look it up.
+   */
+  verifyKnownApiKey(keyId: string, secret: string): TenantRef | null | undefined {
+    const cached = this.keyCache.get(keyId);
+    if (!cached) return undefined;
+    return this.admit(cached.tenant, this.crypto.sameDigest(cached.secretHash, this.crypto.hashToken(secret)));
   }
 
   /** The origins allowed to frame Portico pages served in this tenant's context (none by default). */

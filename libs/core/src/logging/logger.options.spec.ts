@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AppConfig } from '../config/app-config';
-import { requestLogger, rootLogger } from './logger.options';
+import { accessLogger, requestLogger } from './logger.options';
 
 function config(level: string): AppConfig {
   return new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', PORTICO_SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: level });
@@ -32,7 +32,7 @@ describe('requestLogger', () => {
   it('writes one access line per response at the level its status deserves, with the path but not the query', () => {
     const cfg = config('warn');
     const lines: Record<string, unknown>[] = [];
-    const root = rootLogger(cfg);
+    const root = accessLogger(cfg);
     jest.spyOn(root, 'warn').mockImplementation(((o: Record<string, unknown>) => lines.push({ level: 'warn', ...o })) as never);
     jest.spyOn(root, 'info').mockImplementation((() => lines.push({ level: 'info' })) as never);
     const log = requestLogger(cfg);

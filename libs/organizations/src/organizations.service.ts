@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   containsPattern,
+  findRows,
   InvalidInputError,
   isForeignKeyViolation,
   isUniqueViolation,
@@ -114,7 +115,7 @@ export class OrganizationsService {
 
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
-    const rows = await this.tx.manager.createQueryBuilder(Organization, 'o').where('o.id IN (:...ids)', { ids }).getMany();
+    const rows = await findRows(this.tx.manager, Organization, { id: ids });
     return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
+  findRows,
   InvalidInputError,
   isUniqueViolation,
   NotFoundError,
@@ -97,7 +98,8 @@ export class MembershipsService {
 
   /** The organizations a user belongs to, with the role and whether it makes them a site administrator. */
   async organizationsOf(ctx: RequestContext, userId: string): Promise<UserOrganization[]> {
-    const rows = await this.tx.manager.findBy(Membership, { userId });
+    // Every password sign-in asks (external-login routing): a plain statement.
+    const rows = await findRows(this.tx.manager, Membership, { userId });
     const orgs = new Map(
       (
         await this.organizations.findMany(

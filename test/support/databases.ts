@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { PorticoNamingStrategy } from '../../libs/core/src/database/naming.strategy';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -47,4 +49,17 @@ export async function freshDatabase(kind: DbKind): Promise<TestDatabase> {
       await c.end();
     },
   };
+}
+
+/**
+ * A data source holding only `entities`, their tables made from the entities, for specs of the
+ * database helpers: in memory for SQLite, `db` for PostgreSQL. Destroy it before dropping `db`.
+ */
+export function entityDataSource(db: TestDatabase, entities: DataSourceOptions['entities']): Promise<DataSource> {
+  return new DataSource({
+    ...(db.kind === 'postgres' ? { type: 'postgres' as const, url: db.url } : { type: 'better-sqlite3' as const, database: ':memory:' }),
+    entities,
+    synchronize: true,
+    namingStrategy: new PorticoNamingStrategy(),
+  }).initialize();
 }

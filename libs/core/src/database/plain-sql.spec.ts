@@ -1,9 +1,8 @@
 import { Column, DataSource, Entity, Index, QueryFailedError } from 'typeorm';
-import { databaseKinds, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
+import { databaseKinds, entityDataSource, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
 import { BaseEntity } from './base.entity';
 import { insertRows } from './insert-rows';
 import { deleteRows, findOneFast, findRows, updateRows } from './plain-sql';
-import { PorticoNamingStrategy } from './naming.strategy';
 
 @Entity('widgets')
 class Widget extends BaseEntity {
@@ -24,12 +23,7 @@ describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
   let ds: DataSource;
   beforeAll(async () => {
     db = await freshDatabase(kind);
-    ds = await new DataSource({
-      ...(kind === 'postgres' ? { type: 'postgres' as const, url: db.url } : { type: 'better-sqlite3' as const, database: ':memory:' }),
-      entities: [Widget],
-      synchronize: true,
-      namingStrategy: new PorticoNamingStrategy(),
-    }).initialize();
+    ds = await entityDataSource(db, [Widget]);
   });
   afterAll(async () => {
     await ds?.destroy();

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Column, DataSource, Entity } from 'typeorm';
-import { databaseKinds, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
+import { databaseKinds, entityDataSource, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
 import { BaseEntity } from './base.entity';
-import { PorticoNamingStrategy } from './naming.strategy';
 import { TransactionService } from './transaction.service';
 
 @Entity('notes')
@@ -16,12 +15,7 @@ describe.each(databaseKinds())('TransactionService on %s', (kind) => {
   let tx: TransactionService;
   beforeAll(async () => {
     db = await freshDatabase(kind);
-    ds = await new DataSource({
-      ...(kind === 'postgres' ? { type: 'postgres' as const, url: db.url } : { type: 'better-sqlite3' as const, database: ':memory:' }),
-      entities: [Note],
-      synchronize: true,
-      namingStrategy: new PorticoNamingStrategy(),
-    }).initialize();
+    ds = await entityDataSource(db, [Note]);
     tx = new TransactionService(ds);
   });
   afterAll(async () => {

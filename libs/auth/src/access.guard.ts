@@ -72,13 +72,7 @@ export class AccessGuard implements CanActivate {
     if (scheme?.toLowerCase() === 'basic' && value && typeof pathKey === 'string') {
       const [keyId, secret] = decodeBasic(value);
       const tenant = keyId && secret ? await this.tenants.verifyApiKey(keyId, secret) : null;
-      if (tenant && tenant.key === pathKey)
-        return new RequestContext(
-          { kind: 'tenant', id: keyId!, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
-          tenant.id,
-          req.ip ?? null,
-          String(req.id ?? ''),
-        );
+      if (tenant && tenant.key === pathKey) return this.tenantContext(req, keyId!, tenant);
     }
     res.setHeader('WWW-Authenticate', 'Basic realm="portico", charset="UTF-8"');
     throw new WireError(401, { error: 'Invalid credentials' });
@@ -130,15 +124,20 @@ export class AccessGuard implements CanActivate {
     const asTenant = (tenant: TenantRef | null): RequestContext => {
       if (!tenant) return this.refuse(res, access);
       if (access === 'admin') throw new ForbiddenException('Only platform administrators may call this route');
-      return new RequestContext(
-        { kind: 'tenant', id: keyId, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
-        tenant.id,
-        req.ip ?? null,
-        String(req.id ?? ''),
-      );
+      return this.tenantContext(req, keyId, tenant);
     };
     const known = this.tenants.verifyKnownApiKey(keyId, secret);
     return known !== undefined ? asTenant(known) : this.tenants.verifyApiKey(keyId, secret).then(asTenant);
+  }
+
+  /** A partner portal calling with one of its tenant's API keys. */
+  private tenantContext(req: Request, keyId: string, tenant: TenantRef): RequestContext {
+    return new RequestContext(
+      { kind: 'tenant', id: keyId, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
+      tenant.id,
+      req.ip ?? null,
+      String(req.id ?? ''),
+    );
   }
 
   private refuse(res: Response, access: Access): never {

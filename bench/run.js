@@ -7,21 +7,27 @@
 //   node bench/run.js --profile-only   only that profile (BENCH_PROFILE_PATH=/health profiles another route)
 //
 // Everything runs on 127.0.0.1: the server and the bare app as child processes with the same Node
-// flags, the load generator (autocannon) in this process. Each load gets a warm-up, then its
-// measured time in interleaved slices. BENCH_DURATION / BENCH_WARMUP (seconds) change the windows;
-// BENCH_SERVER=<path to main.js> measures another build with the same harness.
+// flags. Each load gets a warm-up, then its measured time in interleaved slices, each slice twice:
+//  - requests/s from wrk, a C program (bench/wrk.js says why not autocannon), with the server's CPU
+//    time per request read from /proc around it;
+//  - latencies from autocannon, in this process. wrk's own percentiles are not used: on this kind of
+//    machine they put 2-3% of the requests of a plain Node server doing a fixed 400 µs per request at
+//    160-600 ms, where autocannon and a raw-socket client both measure p99 at 30-46 ms.
+// BENCH_DURATION / BENCH_WARMUP (seconds) change the windows; BENCH_SERVER=<path to main.js>
+// measures another build with the same harness.
 const { randomBytes } = require('node:crypto');
+const autocannon = require('autocannon');
 const { existsSync, readFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const autocannon = require('autocannon');
 const {
   ADMIN_TOKEN,
   BARE_MAIN,
   ROOT,
   SECRET_KEY,
   call,
+  cpuSeconds,
   makeTempDir,
   percent: pct,
   printMarkdownTable,
@@ -31,6 +37,7 @@ const {
   stop,
   warnIfBusy,
 } = require('./support');
+const { requireWrk, wrkLoad } = require('./wrk');
 
 const SERVER_MAIN = process.env.BENCH_SERVER ? path.resolve(process.env.BENCH_SERVER) : path.join(ROOT, 'dist/apps/server/src/main.js');
 // Both processes get exactly these flags, so the comparison is like for like.
@@ -40,7 +47,6 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const ROUNDS = 2;
 const COLD_START_RUNS = 5;
-const LOAD_DEFAULTS = { connections: CONNECTIONS, pipelining: 1, timeout: 10 };
 const WATCHDOG_MS = 10 * 60_000;
 const PROFILE = process.argv.includes('--profile');
 const PROFILE_ONLY = process.argv.includes('--profile-only');
@@ -49,12 +55,13 @@ const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200
 
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${path.relative(ROOT, SERVER_MAIN)} is missing: run \`npm run bench\` (it builds first)`);
+  requireWrk();
   const cpus = os.cpus();
   console.log(
     `Portico benchmark — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
   );
   console.log(
-    `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load, SQLite, LOG_LEVEL=warn, load generator in this process`,
+    `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load in ${ROUNDS} slices, SQLite, LOG_LEVEL=warn; req/s from wrk, latencies from autocannon`,
   );
   warnIfBusy();
   console.log('');
@@ -98,77 +105,70 @@ async function main() {
   const infoDir = tempDir();
   const infoServer = await startServer(infoDir, { LOG_LEVEL: 'info' });
   const infoFixture = await makeFixture(infoServer.port);
-  let seq = 0;
   const runId = randomBytes(4).toString('hex');
+  const scratch = tempDir();
+  const getUserAt = (port, f) => ({ url: `http://127.0.0.1:${port}/api/v1/users/${f.userId}`, headers: { authorization: f.basic } });
   const loads = [
-    { name: 'bare Nest route (GET /bare)', options: { url: `http://127.0.0.1:${bare.port}/bare` } },
-    { name: 'server GET /health (no guard, no DB)', options: { url: `http://127.0.0.1:${server.port}/health` } },
-    {
-      name: 'GET /api/v1/users/{id} (tenant key)',
-      options: { url: `http://127.0.0.1:${server.port}/api/v1/users/${fixture.userId}`, headers: { authorization: fixture.basic } },
-    },
+    { name: 'bare Nest route (GET /bare)', pid: bare.child.pid, options: { url: `http://127.0.0.1:${bare.port}/bare` } },
+    { name: 'server GET /health (no guard, no DB)', pid: server.child.pid, options: { url: `http://127.0.0.1:${server.port}/health` } },
+    { name: 'GET /api/v1/users/{id} (tenant key)', pid: server.child.pid, options: getUserAt(server.port, fixture) },
     {
       name: 'POST /api/v1/users (unique emails)',
+      pid: server.child.pid,
+      created: true,
       options: {
-        url: `http://127.0.0.1:${server.port}`,
-        requests: [
-          {
-            method: 'POST',
-            path: '/api/v1/users',
-            headers: { authorization: fixture.basic, 'content-type': 'application/json' },
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify({ email: `bench-${runId}-${++seq}@example.com`, firstName: 'Bench', lastName: `User ${seq}` }),
-            }),
-          },
-        ],
+        url: `http://127.0.0.1:${server.port}/api/v1/users`,
+        method: 'POST',
+        headers: { authorization: fixture.basic, 'content-type': 'application/json' },
+        uniqueEmails: runId,
       },
     },
     {
       // The time one request takes when nothing queues: at 50 connections latency is mostly
       // waiting (p50 is about 50 / requests per second), so this row shows the service time.
       name: 'GET /api/v1/users/{id}, 1 connection',
+      pid: server.child.pid,
       single: true,
-      options: {
-        url: `http://127.0.0.1:${server.port}/api/v1/users/${fixture.userId}`,
-        headers: { authorization: fixture.basic },
-        connections: 1,
-      },
+      options: { ...getUserAt(server.port, fixture), connections: 1 },
     },
-    {
-      // The same GET with request logging at its default level (info), for comparison only.
-      name: 'GET /api/v1/users/{id}, LOG_LEVEL=info',
-      options: {
-        url: `http://127.0.0.1:${infoServer.port}/api/v1/users/${infoFixture.userId}`,
-        headers: { authorization: infoFixture.basic },
-      },
-    },
+    // The same GET with request logging at its default level (info), for comparison only.
+    { name: 'GET /api/v1/users/{id}, LOG_LEVEL=info', pid: infoServer.child.pid, options: getUserAt(infoServer.port, infoFixture) },
   ];
+  let created = 0;
   for (const l of loads) {
     process.stdout.write(`warm-up: ${l.name}\n`);
-    await autocannon({ ...LOAD_DEFAULTS, ...l.options, duration: WARMUP_S });
-    l.acc = { latencies: [], seconds: 0, errors: 0, non2xx: 0 };
+    const warm = await wrkLoad(scratch, { connections: CONNECTIONS, ...l.options, seconds: WARMUP_S, uniqueEmails: l.options.uniqueEmails && `${runId}-w` });
+    if (l.created) created += warm.requests - warm.non2xx;
+    l.slices = [];
+    l.latency = { latencies: [], errors: 0, non2xx: 0, created: 0 };
   }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const l of loads) {
       process.stdout.write(`load ${round}/${ROUNDS}: ${l.name} … `);
-      const rps = await slice(l.options, DURATION_S / ROUNDS, l.acc);
-      console.log(`${Math.round(rps)} req/s`);
+      const cpuBefore = cpuSeconds(l.pid);
+      const uniqueEmails = l.options.uniqueEmails && `${runId}-${round}`;
+      const r = await wrkLoad(scratch, { connections: CONNECTIONS, ...l.options, seconds: DURATION_S / ROUNDS, uniqueEmails });
+      r.cpuSeconds = cpuSeconds(l.pid) - cpuBefore;
+      if (l.created) created += r.requests - r.non2xx;
+      l.slices.push(r);
+      process.stdout.write(`${Math.round(r.rps)} req/s, server CPU ${Math.round((r.cpuSeconds * 1e6) / r.requests)} µs/request; latencies … `);
+      const latencyRps = await latencySlice(l.options, DURATION_S / ROUNDS, l.latency, `${runId}-a${round}`);
+      console.log(`${Math.round(latencyRps)} req/s`);
     }
   }
   const loadedRssMb = rssMb(server.child.pid);
   await Promise.all([stop(server.child), stop(bare.child), stop(infoServer.child)]);
 
-  const results = loads.map((l) => ({ ...summarise(l.name, l.acc), single: Boolean(l.single) }));
+  created += loads.reduce((a, l) => a + l.latency.created, 0);
+  const results = loads.map((l) => ({ ...summarise(l.name, l.slices, l.latency), single: Boolean(l.single) }));
   const [bareResult, , getUser] = results;
-  const bareRps = bareResult.rps;
-  printTable(results, bareRps);
-  console.log(`\nRSS after the loads: ${loadedRssMb.toFixed(1)} MB; POST created ${seq} users in total (warm-up included)`);
+  printTable(results, bareResult);
+  console.log(`\nRSS after the loads: ${loadedRssMb.toFixed(1)} MB; POST created ${created} users in total (warm-up included)`);
 
   const freshMedian = median(fresh);
   const migratedMedian = median(migrated);
   const checks = [
-    [`GET /users/{id} req/s ≥ ${TARGETS.getRatio * 100}% of bare`, pct(getUser.rps / bareRps), getUser.rps / bareRps >= TARGETS.getRatio],
+    [`GET /users/{id} req/s ≥ ${TARGETS.getRatio * 100}% of bare`, pct(getUser.rps / bareResult.rps), getUser.rps / bareResult.rps >= TARGETS.getRatio],
     [`GET /users/{id} p99 ≤ ${TARGETS.getP99Ms} ms`, `${getUser.p99.toFixed(1)} ms`, getUser.p99 <= TARGETS.getP99Ms],
     [`cold start, fresh DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(freshMedian), freshMedian <= TARGETS.coldStartMs],
     [`cold start, migrated DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(migratedMedian), migratedMedian <= TARGETS.coldStartMs],
@@ -186,22 +186,48 @@ async function main() {
   }
 }
 
-/** One measured slice of a load; every response time is kept, so slices add up exactly. */
-async function slice(options, seconds, acc) {
-  const instance = autocannon({ ...LOAD_DEFAULTS, ...options, duration: seconds });
+/**
+ * One latency slice through autocannon: every response time is kept, so the slices of a load add
+ * up exactly. POSTs get an address no earlier request used.
+ */
+async function latencySlice(options, seconds, acc, emailPrefix) {
+  const { url, headers, method = 'GET', uniqueEmails, connections = CONNECTIONS } = options;
+  const request = { method, headers };
+  if (uniqueEmails) {
+    let n = 0;
+    request.setupRequest = (req) => {
+      n += 1;
+      return { ...req, body: JSON.stringify({ email: `bench-${emailPrefix}-${n}@example.com`, firstName: 'Bench', lastName: `User ${n}` }) };
+    };
+  }
+  const instance = autocannon({ url, connections, pipelining: 1, timeout: 10, duration: seconds, requests: [request] });
   const before = acc.latencies.length;
   instance.on('response', (_client, _status, _bytes, responseTime) => acc.latencies.push(responseTime));
   const r = await instance;
-  acc.seconds += r.duration;
   acc.errors += r.errors + r.timeouts;
   acc.non2xx += r.non2xx;
+  if (uniqueEmails) acc.created += r['2xx'];
   return (acc.latencies.length - before) / r.duration;
 }
 
-function summarise(name, acc) {
-  const sorted = Float64Array.from(acc.latencies).sort();
+/**
+ * A load's slices together: requests/s and the server's CPU time per request over the wrk slices,
+ * p50/p99 over all the autocannon slices' responses, errors and answers of 400 and up from both.
+ */
+function summarise(name, slices, latency) {
+  const requests = slices.reduce((a, r) => a + r.requests, 0);
+  const seconds = slices.reduce((a, r) => a + r.seconds, 0);
+  const sorted = Float64Array.from(latency.latencies).sort();
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { name, rps: sorted.length / acc.seconds, p50: at(0.5), p99: at(0.99), errors: acc.errors, non2xx: acc.non2xx };
+  return {
+    name,
+    rps: requests / seconds,
+    cpuUs: (slices.reduce((a, r) => a + r.cpuSeconds, 0) * 1e6) / requests,
+    p50: at(0.5),
+    p99: at(0.99),
+    errors: slices.reduce((a, r) => a + r.errors, 0) + latency.errors,
+    non2xx: slices.reduce((a, r) => a + r.non2xx, 0) + latency.non2xx,
+  };
 }
 
 function median(values) {
@@ -210,9 +236,13 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function printTable(results, bareRps) {
+/**
+ * The loads beside the bare route, by requests/s and by the server's CPU time per request (how many
+ * requests a core would serve, whatever the load generator leaves it).
+ */
+function printTable(results, bare) {
   printMarkdownTable(
-    ['load (50 connections unless said)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs bare'],
+    ['load (50 connections unless said)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs bare', 'server CPU µs/req', 'vs bare by CPU'],
     results.map((r) => [
       r.name,
       Math.round(r.rps),
@@ -220,7 +250,9 @@ function printTable(results, bareRps) {
       r.p99.toFixed(1),
       r.errors,
       r.non2xx,
-      r.single ? '-' : pct(r.rps / bareRps),
+      r.single ? '-' : pct(r.rps / bare.rps),
+      Math.round(r.cpuUs),
+      r.single ? '-' : pct(bare.cpuUs / r.cpuUs),
     ]),
   );
 }
@@ -278,10 +310,11 @@ async function profileGet(dataDir, fixture) {
   const urlPath = process.env.BENCH_PROFILE_PATH ?? `/api/v1/users/${fixture.userId}`;
   const options = { url: `http://127.0.0.1:${server.port}${urlPath}`, headers: { authorization: fixture.basic } };
   const reply = (expected) => new Promise((resolve) => server.child.on('message', (m) => m === expected && resolve()));
-  await autocannon({ connections: CONNECTIONS, duration: WARMUP_S, ...options });
+  const dir = tempDir();
+  await wrkLoad(dir, { connections: CONNECTIONS, seconds: WARMUP_S, ...options });
   server.child.send('start');
   await reply('started');
-  await autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
+  await wrkLoad(dir, { connections: CONNECTIONS, seconds: DURATION_S, ...options });
   server.child.send('stop');
   await reply('written');
   await stop(server.child);

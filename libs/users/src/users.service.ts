@@ -94,7 +94,7 @@ export class UsersService {
 
   async get(ctx: RequestContext, id: string): Promise<UserView> {
     const user = await this.findOrFail(this.tx.manager, ctx, id);
-    return toUserView(user, await this.tenantKeyFor(ctx, user.tenantId));
+    return toUserView(user, (await this.tenantRef(ctx, user.tenantId))?.key ?? null);
   }
 
   async create(ctx: RequestContext, dto: CreateUserDto, createdVia = 'api'): Promise<UserView> {
@@ -266,14 +266,11 @@ export class UsersService {
     return user;
   }
 
-  private async tenantRef(ctx: RequestContext, tenantId: string | null): Promise<TenantRef | null> {
+  /** The user's tenant: the calling tenant's own at once, any other looked up. */
+  private tenantRef(ctx: RequestContext, tenantId: string | null): TenantRef | null | Promise<TenantRef | null> {
     if (!tenantId) return null;
     const own = callerTenant(ctx);
     return own?.id === tenantId ? own : this.tenants.findById(tenantId);
-  }
-
-  private async tenantKeyFor(ctx: RequestContext, tenantId: string | null): Promise<string | null> {
-    return (await this.tenantRef(ctx, tenantId))?.key ?? null;
   }
 }
 

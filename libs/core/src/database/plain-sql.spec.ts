@@ -16,6 +16,16 @@ class Widget extends BaseEntity {
   @Column({ type: 'simple-json', nullable: true }) tags: string[] | null = null;
 }
 
+// A constructor that sets more than columns, and a text column with a transformer: loading must
+// keep both as TypeORM does (the constructor runs, the transformer converts).
+@Entity('gadgets')
+class Gadget extends BaseEntity {
+  @Column({ type: 'varchar', length: 50, transformer: { to: (v: string) => v, from: (v: string | null) => (v === null ? v : `<${v}>`) } })
+  label: string = '';
+  @Column({ type: 'varchar', length: 50, nullable: true }) note: string | null = null;
+  readonly history: string[] = ['made'];
+}
+
 const OWNER = 'a0000000-0000-4000-8000-000000000001';
 
 describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
@@ -23,7 +33,7 @@ describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
   let ds: DataSource;
   beforeAll(async () => {
     db = await freshDatabase(kind);
-    ds = await entityDataSource(db, [Widget]);
+    ds = await entityDataSource(db, [Widget, Gadget]);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -43,6 +53,16 @@ describe.each(databaseKinds())('plain SQL statements on %s', (kind) => {
     expect(fast).toEqual(slow);
     expect(fast!.enabled).toBe(true);
     expect(fast!.seenAt).toEqual(new Date('2026-01-02T03:04:05.678Z'));
+  });
+
+  it('loads an entity whose constructor sets more than columns, and a transformed column, as TypeORM does', async () => {
+    const g = await ds.manager.save(ds.manager.create(Gadget, { label: 'one' }));
+    const fast = await findOneFast(ds.manager, Gadget, { id: g.id });
+    const slow = await ds.manager.findOneBy(Gadget, { id: g.id });
+    expect(fast).toBeInstanceOf(Gadget);
+    expect(fast).toEqual(slow);
+    expect(fast).toMatchObject({ id: g.id, label: '<one>', note: null, history: ['made'] });
+    expect(fast!.createdAt).toBeInstanceOf(Date);
   });
 
   it('filters on every given property: null is IS NULL, an array is IN, an empty array matches nothing', async () => {

@@ -34,8 +34,25 @@ export async function findRows<T extends ObjectLiteral>(
   m: EntityManager,
   target: EntityTarget<T>,
   where: Where<T>,
-  opts: { orderBy?: Partial<Record<keyof T & string, 'ASC' | 'DESC'>>; limit?: number; forUpdate?: boolean } = {},
+  opts: SelectOptions<T> = {},
 ): Promise<T[]> {
+  return select(m, target, where, opts);
+}
+
+/** One row matching `where`, or null. */
+export async function findOneFast<T extends ObjectLiteral>(m: EntityManager, target: EntityTarget<T>, where: Where<T>): Promise<T | null> {
+  return (await select(m, target, where, { limit: 1 }))[0] ?? null;
+}
+
+type SelectOptions<T> = { orderBy?: Partial<Record<keyof T & string, 'ASC' | 'DESC'>>; limit?: number; forUpdate?: boolean };
+
+/** The SELECT behind findRows and findOneFast; on SQLite the rows come back at once, not as a promise. */
+function select<T extends ObjectLiteral>(
+  m: EntityManager,
+  target: EntityTarget<T>,
+  where: Where<T>,
+  opts: SelectOptions<T>,
+): T[] | Promise<T[]> {
   const st = new Statement(m, m.connection.getMetadata(target));
   const w = st.where(where);
   const order = Object.entries(opts.orderBy ?? {}) as [string, 'ASC' | 'DESC'][];
@@ -48,13 +65,9 @@ export async function findRows<T extends ObjectLiteral>(
     const limit = opts.limit !== undefined ? ` LIMIT ${Math.floor(opts.limit)}` : '';
     return `SELECT ${st.selectList()} FROM ${st.table}${w.sql()}${orderSql}${limit}${lock ? ' FOR UPDATE' : ''}`;
   });
-  const rows = await st.rows(sql);
-  return rows.map((row) => st.hydrate<T>(row));
-}
-
-/** One row matching `where`, or null. */
-export async function findOneFast<T extends ObjectLiteral>(m: EntityManager, target: EntityTarget<T>, where: Where<T>): Promise<T | null> {
-  return (await findRows(m, target, where, { limit: 1 }))[0] ?? null;
+  const rows = st.rows(sql);
+  const hydrate = (found: Record<string, unknown>[]) => found.map((row) => st.hydrate<T>(row));
+  return Array.isArray(rows) ? hydrate(rows) : rows.then(hydrate);
 }
 
 /** UPDATE … SET `set` (updated_at too) WHERE `where`. */

@@ -10,6 +10,42 @@ interface Database {
 }
 const preparedStatements = new WeakMap<Database, Map<string, Prepared>>();
 
+interface HydrationPlan {
+  /** Set when loading may skip the constructor: it assigns nothing but columns (initialisers such as `id = randomUUID()`). */
+  prototype: object | null;
+  columns: { column: ColumnMetadata; property: string; name: string; asIs: boolean }[];
+}
+const hydrationPlans = new WeakMap<EntityMetadata, HydrationPlan>();
+// Column types every driver used here hands back as they come (strings, or null), unless transformed.
+const TEXT_TYPES = new Set<unknown>([String, 'varchar', 'character varying', 'text', 'uuid']);
+
+/**
+ * How to load one entity's rows, worked out once: which columns need the driver's conversion
+ * (dates, booleans, JSON, transformers…) and which are text taken as is, and whether the entity's
+ * constructor can be skipped. It can when constructing one sets only column properties: every one
+ * of them is overwritten from the row anyway (TypeORM runs the constructor, so `id = randomUUID()`
+ * made a uuid per loaded row only to throw it away).
+ */
+function hydrationPlan(m: EntityManager, metadata: EntityMetadata): HydrationPlan {
+  let plan = hydrationPlans.get(metadata);
+  if (plan) return plan;
+  const columns = metadata.columns.map((column) => ({
+    column,
+    property: column.propertyName,
+    name: column.databaseName,
+    asIs: TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray,
+  }));
+  let prototype: object | null = null;
+  const target = metadata.target;
+  if (typeof target === 'function' && !metadata.lazyRelations.length && !m.connection.options.typename) {
+    const properties = new Set(columns.map((c) => c.property));
+    const sample = new (target as new () => object)();
+    if (Object.keys(sample).every((key) => properties.has(key))) prototype = target.prototype as object;
+  }
+  hydrationPlans.set(metadata, (plan = { prototype, columns }));
+  return plan;
+}
+
 /**
  * One plain SQL statement on one entity's table, as plain-sql.ts and bulkInsert write them: names
  * escaped by the driver, every value bound (`?` on SQLite, `$n` on PostgreSQL) after the driver's
@@ -75,10 +111,11 @@ export class Statement {
    * Runs a SELECT with the bound values. On SQLite it goes straight to the connection's prepared
    * statement: TypeORM uses that same single connection (inside a transaction too), and its query
    * runner's per-call bookkeeping (logging hooks, subscribers' events, two awaits) cost more than
-   * SQLite's own work for a lookup by key. Errors come back as TypeORM's QueryFailedError either way.
+   * SQLite's own work for a lookup by key. Errors come back as TypeORM's QueryFailedError either way
+   * (thrown at once on SQLite, whose answer is not a promise).
    */
-  async rows(sql: string): Promise<Record<string, unknown>[]> {
-    if (this.postgres) return (await this.m.query(sql, this.values)) as Record<string, unknown>[];
+  rows(sql: string): Record<string, unknown>[] | Promise<Record<string, unknown>[]> {
+    if (this.postgres) return this.m.query(sql, this.values) as Promise<Record<string, unknown>[]>;
     const db = (this.m.connection.driver as unknown as { databaseConnection: Database }).databaseConnection;
     let cache = preparedStatements.get(db);
     if (!cache) preparedStatements.set(db, (cache = new Map()));
@@ -91,10 +128,15 @@ export class Statement {
     }
   }
 
+  /** A row as the entity TypeORM would load: each column converted by the driver, as TypeORM does. */
   hydrate<T>(row: Record<string, unknown>): T {
-    const entity = this.metadata.create(this.m.queryRunner, { fromDeserializer: true }) as Record<string, unknown>;
-    for (const column of this.metadata.columns) {
-      entity[column.propertyName] = this.m.connection.driver.prepareHydratedValue(row[column.databaseName], column);
+    const plan = hydrationPlan(this.m, this.metadata);
+    const entity = (
+      plan.prototype ? Object.create(plan.prototype) : this.metadata.create(this.m.queryRunner, { fromDeserializer: true })
+    ) as Record<string, unknown>;
+    const driver = this.m.connection.driver;
+    for (const { column, property, name, asIs } of plan.columns) {
+      entity[property] = asIs ? row[name] : driver.prepareHydratedValue(row[name], column);
     }
     return entity as T;
   }

@@ -1,5 +1,5 @@
 import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
-import { Statement } from './statement';
+import { Row, Statement } from './statement';
 
 /**
  * Plain statements for hot paths (sign-in, sessions, the throttle, API keys). TypeORM's find,
@@ -65,8 +65,8 @@ function select<T extends ObjectLiteral>(
     const limit = opts.limit !== undefined ? ` LIMIT ${Math.floor(opts.limit)}` : '';
     return `SELECT ${st.selectList()} FROM ${st.table}${w.sql()}${orderSql}${limit}${lock ? ' FOR UPDATE' : ''}`;
   });
-  const rows = st.rows(sql);
-  const hydrate = (found: Record<string, unknown>[]) => found.map((row) => st.hydrate<T>(row));
+  const rows = st.rows(sql, opts.limit === 1);
+  const hydrate = (found: Row[]) => found.map((row) => st.hydrate<T>(row));
   return Array.isArray(rows) ? hydrate(rows) : rows.then(hydrate);
 }
 

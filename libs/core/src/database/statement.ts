@@ -1,40 +1,54 @@
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { EntityManager, EntityMetadata, QueryFailedError } from 'typeorm';
 
-// The part of better-sqlite3's connection used here (the package ships no types).
+// The part of better-sqlite3's connection used here (the package ships no types). Statements run
+// in raw mode: each row an array of the selected columns, in order (no object with a property per
+// column built in C++ only to be read once: about a third of a lookup's time under load).
 interface Prepared {
-  all(...values: unknown[]): unknown[];
+  raw(on: boolean): Prepared;
+  all(...values: unknown[]): unknown[][];
+  get(...values: unknown[]): unknown[] | undefined;
 }
 interface Database {
   prepare(sql: string): Prepared;
 }
 const preparedStatements = new WeakMap<Database, Map<string, Prepared>>();
 
-interface HydrationPlan {
+/** A selected row: an array in the order of the select list (SQLite), or an object by column name (PostgreSQL). */
+export type Row = unknown[] | Record<string, unknown>;
+
+interface PlanColumn {
+  column: ColumnMetadata;
+  property: string;
+  name: string;
+  /** Text the drivers used here read and write as it comes (strings, or null): no conversion to run. */
+  asIs: boolean;
+}
+interface EntityPlan {
   /** Set when loading may skip the constructor: it assigns nothing but columns (initialisers such as `id = randomUUID()`). */
   prototype: object | null;
-  columns: { column: ColumnMetadata; property: string; name: string; asIs: boolean }[];
+  columns: PlanColumn[];
+  byProperty: Map<string, PlanColumn>;
 }
-const hydrationPlans = new WeakMap<EntityMetadata, HydrationPlan>();
-// Column types every driver used here hands back as they come (strings, or null), unless transformed.
+const plans = new WeakMap<EntityMetadata, EntityPlan>();
+const textColumns = new WeakSet<ColumnMetadata>();
 const TEXT_TYPES = new Set<unknown>([String, 'varchar', 'character varying', 'text', 'uuid']);
 
 /**
- * How to load one entity's rows, worked out once: which columns need the driver's conversion
- * (dates, booleans, JSON, transformers…) and which are text taken as is, and whether the entity's
- * constructor can be skipped. It can when constructing one sets only column properties: every one
- * of them is overwritten from the row anyway (TypeORM runs the constructor, so `id = randomUUID()`
- * made a uuid per loaded row only to throw it away).
+ * How to read and write one entity's columns, worked out once: which need the driver's conversion
+ * (dates, booleans, JSON, transformers…) and which are text taken as is, where each property's
+ * column is, and whether loading may skip the entity's constructor. It may when constructing one
+ * sets only column properties: every one of them is overwritten from the row anyway (TypeORM runs
+ * the constructor, so `id = randomUUID()` made a uuid per loaded row only to throw it away).
  */
-function hydrationPlan(m: EntityManager, metadata: EntityMetadata): HydrationPlan {
-  let plan = hydrationPlans.get(metadata);
+function planOf(m: EntityManager, metadata: EntityMetadata): EntityPlan {
+  let plan = plans.get(metadata);
   if (plan) return plan;
-  const columns = metadata.columns.map((column) => ({
-    column,
-    property: column.propertyName,
-    name: column.databaseName,
-    asIs: TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray,
-  }));
+  const columns = metadata.columns.map((column) => {
+    const asIs = TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray;
+    if (asIs) textColumns.add(column);
+    return { column, property: column.propertyName, name: column.databaseName, asIs };
+  });
   let prototype: object | null = null;
   const target = metadata.target;
   if (typeof target === 'function' && !metadata.lazyRelations.length && !m.connection.options.typename) {
@@ -42,7 +56,7 @@ function hydrationPlan(m: EntityManager, metadata: EntityMetadata): HydrationPla
     const sample = new (target as new () => object)();
     if (Object.keys(sample).every((key) => properties.has(key))) prototype = target.prototype as object;
   }
-  hydrationPlans.set(metadata, (plan = { prototype, columns }));
+  plans.set(metadata, (plan = { prototype, columns, byProperty: new Map(columns.map((c) => [c.property, c])) }));
   return plan;
 }
 
@@ -63,7 +77,7 @@ export class Statement {
   }
 
   column(property: string): ColumnMetadata {
-    const column = this.metadata.findColumnWithPropertyName(property);
+    const column = planOf(this.m, this.metadata).byProperty.get(property)?.column;
     if (!column) throw new Error(`${this.metadata.name} has no column ${property}`);
     return column;
   }
@@ -78,7 +92,8 @@ export class Statement {
 
   /** Binds a value for `column` and returns its placeholder. */
   bind(column: ColumnMetadata, value: unknown): string {
-    const prepared: unknown = this.m.connection.driver.preparePersistentValue(value, column);
+    const prepared: unknown =
+      typeof value === 'string' && textColumns.has(column) ? value : this.m.connection.driver.preparePersistentValue(value, column);
     this.values.push(prepared === undefined ? null : prepared);
     return this.postgres ? `$${this.values.length}` : '?';
   }
@@ -108,35 +123,45 @@ export class Statement {
   }
 
   /**
-   * Runs a SELECT with the bound values. On SQLite it goes straight to the connection's prepared
-   * statement: TypeORM uses that same single connection (inside a transaction too), and its query
-   * runner's per-call bookkeeping (logging hooks, subscribers' events, two awaits) cost more than
-   * SQLite's own work for a lookup by key. Errors come back as TypeORM's QueryFailedError either way
-   * (thrown at once on SQLite, whose answer is not a promise).
+   * Runs a SELECT of `selectList()` with the bound values (`single`: it has LIMIT 1). On SQLite it
+   * goes straight to the connection's prepared statement, rows as arrays: TypeORM uses that same
+   * single connection (inside a transaction too), and its query runner's per-call bookkeeping
+   * (logging hooks, subscribers' events, two awaits) cost more than SQLite's own work for a lookup by
+   * key. On PostgreSQL rows are objects by column name. Errors come back as TypeORM's
+   * QueryFailedError either way (thrown at once on SQLite, whose answer is not a promise).
    */
-  rows(sql: string): Record<string, unknown>[] | Promise<Record<string, unknown>[]> {
-    if (this.postgres) return this.m.query(sql, this.values) as Promise<Record<string, unknown>[]>;
+  rows(sql: string, single = false): Row[] | Promise<Row[]> {
+    if (this.postgres) return this.m.query(sql, this.values) as Promise<Row[]>;
     const db = (this.m.connection.driver as unknown as { databaseConnection: Database }).databaseConnection;
     let cache = preparedStatements.get(db);
     if (!cache) preparedStatements.set(db, (cache = new Map()));
     try {
       let prepared = cache.get(sql);
-      if (!prepared) cache.set(sql, (prepared = db.prepare(sql)));
-      return prepared.all(...this.values) as Record<string, unknown>[];
+      if (!prepared) cache.set(sql, (prepared = db.prepare(sql).raw(true)));
+      if (!single) return prepared.all(...this.values);
+      const row = prepared.get(...this.values);
+      return row ? [row] : [];
     } catch (err) {
       throw new QueryFailedError(sql, this.values, err as Error);
     }
   }
 
-  /** A row as the entity TypeORM would load: each column converted by the driver, as TypeORM does. */
-  hydrate<T>(row: Record<string, unknown>): T {
-    const plan = hydrationPlan(this.m, this.metadata);
+  /**
+   * A row of `selectList()` (an array in its order, or an object by column name) as the entity
+   * TypeORM would load: each column converted by the driver, as TypeORM does.
+   */
+  hydrate<T>(row: Row): T {
+    const plan = planOf(this.m, this.metadata);
     const entity = (
       plan.prototype ? Object.create(plan.prototype) : this.metadata.create(this.m.queryRunner, { fromDeserializer: true })
     ) as Record<string, unknown>;
     const driver = this.m.connection.driver;
-    for (const { column, property, name, asIs } of plan.columns) {
-      entity[property] = asIs ? row[name] : driver.prepareHydratedValue(row[name], column);
+    const byPosition = Array.isArray(row);
+    const columns = plan.columns;
+    for (let i = 0; i < columns.length; i++) {
+      const { column, property, name, asIs } = columns[i];
+      const value = byPosition ? row[i] : row[name];
+      entity[property] = asIs ? value : driver.prepareHydratedValue(value, column);
     }
     return entity as T;
   }

@@ -288,7 +288,7 @@ export function toUserView(u: User, tenantKey: string | null): UserView {
     authenticatorEnabled: u.authenticatorEnabled,
     isPlatformAdmin: u.isPlatformAdmin,
     createdVia: u.createdVia,
-    createdAt: u.createdAt,
-    updatedAt: u.updatedAt,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
   };
 }

@@ -8,7 +8,9 @@ function config(level: string): AppConfig {
 
 function exchange(url: string, headers: Record<string, string> = {}) {
   const req = { url, originalUrl: url, method: 'GET', headers } as never as Parameters<ReturnType<typeof requestLogger>>[0];
+  // As Node's ServerResponse, the response knows its request (`res.req`).
   const res = Object.assign(new EventEmitter(), {
+    req,
     statusCode: 200,
     headers: {} as Record<string, string>,
     setHeader(name: string, value: string) {

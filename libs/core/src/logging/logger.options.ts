@@ -58,27 +58,33 @@ type LoggedRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
  */
 export function requestLogger(config: AppConfig): (req: LoggedRequest, res: ServerResponse, next: () => void) => void {
   const log = accessLogger(config);
+  // One listener for every response (`this` is the response), not a closure and a once-wrapper per request.
+  function completed(this: TimedResponse): void {
+    const req = this.req as LoggedRequest;
+    const status = this.statusCode;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!log.isLevelEnabled(level) || (level === 'info' && req.url === '/health')) return;
+    const url = req.originalUrl ?? req.url ?? '';
+    log[level](
+      {
+        reqId: req.id,
+        req: { method: req.method, url: url.split('?')[0] },
+        res: { statusCode: status },
+        responseTime: Math.round(performance.now() - this[STARTED]),
+      },
+      'request completed',
+    );
+  }
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     req.id = id;
     res.setHeader('x-request-id', id);
-    const started = performance.now();
-    res.once('finish', () => {
-      const status = res.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (!log.isLevelEnabled(level) || (level === 'info' && req.url === '/health')) return;
-      const url = req.originalUrl ?? req.url ?? '';
-      log[level](
-        {
-          reqId: id,
-          req: { method: req.method, url: url.split('?')[0] },
-          res: { statusCode: status },
-          responseTime: Math.round(performance.now() - started),
-        },
-        'request completed',
-      );
-    });
+    (res as TimedResponse)[STARTED] = performance.now();
+    res.on('finish', completed);
     next();
   };
 }
+
+const STARTED = Symbol('portico.started');
+type TimedResponse = ServerResponse & { [STARTED]: number };

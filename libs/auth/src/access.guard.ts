@@ -135,7 +135,7 @@ export class AccessGuard implements CanActivate {
     return new RequestContext(
       { kind: 'tenant', id: keyId, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
       tenant.id,
-      req.ip ?? null,
+      () => req.ip ?? null,
       String(req.id ?? ''),
     );
   }

@@ -15,12 +15,23 @@ export type Actor =
  * given to platform admins and the system.
  */
 export class RequestContext {
+  private address: string | null | (() => string | null);
+
+  /** `ip` may be given as a function: it runs on first use (behind trusted proxies it parses X-Forwarded-For, which most requests never need). */
   constructor(
     readonly actor: Actor,
     readonly tenantId: string | null,
-    readonly ip: string | null = null,
+    ip: string | null | (() => string | null) = null,
     readonly requestId: string | null = null,
-  ) {}
+  ) {
+    this.address = ip;
+  }
+
+  /** The caller's address, as Express reads it under the `trust proxy` setting; null for Portico itself. */
+  get ip(): string | null {
+    if (typeof this.address === 'function') this.address = this.address();
+    return this.address;
+  }
 
   static anonymous(ip: string | null, requestId: string | null = null): RequestContext {
     return new RequestContext({ kind: 'anonymous', id: 'anonymous', label: 'anonymous' }, null, ip, requestId);

@@ -6,6 +6,7 @@ import { AdminApiToken } from './entities/admin-api-token.entity';
 describe('ApiTokensService', () => {
   let ds: DataSource;
   let tokens: ApiTokensService;
+  let tx: TransactionService;
 
   beforeAll(async () => {
     const config = new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' });
@@ -13,7 +14,8 @@ describe('ApiTokensService', () => {
       ...buildDataSourceOptions(config.database, { entities: [AdminApiToken], migrations: [] }),
       synchronize: true,
     }).initialize();
-    tokens = new ApiTokensService(new TransactionService(ds), new CryptoService(config));
+    tx = new TransactionService(ds);
+    tokens = new ApiTokensService(tx, new CryptoService(config));
   });
   afterAll(() => ds.destroy());
 
@@ -35,5 +37,18 @@ describe('ApiTokensService', () => {
     await tokens.ensure('ADMIN_API_TOKEN', 'first-token-0123456789abcdef');
     expect(await tokens.verify('first-token-0123456789abcdef')).not.toBeNull();
     expect(await tokens.verify('second-token-0123456789abcdef')).toBeNull();
+  });
+
+  it('a restart with the same token writes nothing (no write lock beside a busy instance)', async () => {
+    const writes = jest.spyOn(tx, 'run');
+    try {
+      await tokens.ensure('ADMIN_API_TOKEN', 'first-token-0123456789abcdef');
+      expect(writes).not.toHaveBeenCalled();
+      await tokens.ensure('ADMIN_API_TOKEN', 'third-token-0123456789abcdef');
+      expect(writes).toHaveBeenCalledTimes(1);
+    } finally {
+      writes.mockRestore();
+    }
+    expect(await tokens.verify('third-token-0123456789abcdef')).not.toBeNull();
   });
 });

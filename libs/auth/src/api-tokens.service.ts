@@ -19,9 +19,13 @@ export class ApiTokensService {
   /**
    * Registers a token given in the environment (idempotent across restarts). A different value
    * under the same name replaces the old one: rotating ADMIN_API_TOKEN revokes the previous token.
+   * A restart with the same token only reads: instances starting beside a busy one (SQLite has one
+   * writer at a time) take no write lock for nothing.
    */
   async ensure(name: string, token: string): Promise<void> {
     const tokenHash = this.crypto.hashToken(token);
+    const active = await this.tx.manager.findBy(AdminApiToken, { name, revokedAt: IsNull() });
+    if (active.length === 1 && active[0].tokenHash === tokenHash) return;
     await this.tx.run(async (m) => {
       await m.update(AdminApiToken, { name, revokedAt: IsNull(), tokenHash: Not(tokenHash) }, { revokedAt: new Date() });
       const existing = await m.findOneBy(AdminApiToken, { tokenHash });

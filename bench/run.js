@@ -7,10 +7,10 @@
 //   node bench/run.js --profile-only   only that profile (BENCH_PROFILE_PATH=/health profiles another route)
 //
 // Everything runs on 127.0.0.1: the server and the bare app as child processes with the same Node
-// flags. Each load gets a warm-up, then its measured time in interleaved slices, each slice twice:
+// flags. Each load gets a warm-up, then it is measured twice, each time in interleaved slices:
 //  - requests/s from wrk, a C program (bench/wrk.js says why not autocannon), with the server's CPU
 //    time per request read from /proc around it;
-//  - latencies from autocannon, in this process. wrk's own percentiles are not used: on this kind of
+//  - then latencies from autocannon, in this process. wrk's own percentiles are not used: on this kind of
 //    machine they put 2-3% of the requests of a plain Node server doing a fixed 400 µs per request at
 //    160-600 ms, where autocannon and a raw-socket client both measure p99 at 30-46 ms.
 // BENCH_DURATION / BENCH_WARMUP (seconds) change the windows; BENCH_SERVER=<path to main.js>
@@ -45,7 +45,13 @@ const NODE_FLAGS = [];
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
-const ROUNDS = 2;
+// Requests/s: short wrk slices, every load in each round, the order reversed every other round. This
+// machine's speed drifts by 10-20% over tens of seconds; with two rounds of 5 s slices the bare route
+// and the GET were measured 20 s apart, and even GET /health, which does next to nothing beyond the
+// bare route, came out anywhere between 79% and 98% of it.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+// Latencies: autocannon, after the rate rounds, in this many slices per load.
+const LATENCY_ROUNDS = 2;
 const COLD_START_RUNS = 5;
 const WATCHDOG_MS = 10 * 60_000;
 const PROFILE = process.argv.includes('--profile');
@@ -61,7 +67,7 @@ async function main() {
     `Portico benchmark — node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
   );
   console.log(
-    `${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per load in ${ROUNDS} slices, SQLite, LOG_LEVEL=warn; req/s from wrk, latencies from autocannon`,
+    `${CONNECTIONS} connections, SQLite, LOG_LEVEL=warn; per load ${WARMUP_S} s warm-up, ${DURATION_S} s of wrk in ${ROUNDS} interleaved slices (req/s), ${DURATION_S} s of autocannon in ${LATENCY_ROUNDS} (latencies)`,
   );
   warnIfBusy();
   console.log('');
@@ -143,17 +149,22 @@ async function main() {
     l.latency = { latencies: [], errors: 0, non2xx: 0, created: 0 };
   }
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const l of loads) {
-      process.stdout.write(`load ${round}/${ROUNDS}: ${l.name} … `);
+    for (const l of round % 2 ? loads : [...loads].reverse()) {
+      process.stdout.write(`rate ${round}/${ROUNDS}: ${l.name} … `);
       const cpuBefore = cpuSeconds(l.pid);
       const uniqueEmails = l.options.uniqueEmails && `${runId}-${round}`;
       const r = await wrkLoad(scratch, { connections: CONNECTIONS, ...l.options, seconds: DURATION_S / ROUNDS, uniqueEmails });
       r.cpuSeconds = cpuSeconds(l.pid) - cpuBefore;
       if (l.created) created += r.requests - r.non2xx;
       l.slices.push(r);
-      process.stdout.write(`${Math.round(r.rps)} req/s, server CPU ${Math.round((r.cpuSeconds * 1e6) / r.requests)} µs/request; latencies … `);
-      const latencyRps = await latencySlice(l.options, DURATION_S / ROUNDS, l.latency, `${runId}-a${round}`);
-      console.log(`${Math.round(latencyRps)} req/s`);
+      console.log(`${Math.round(r.rps)} req/s, server CPU ${Math.round((r.cpuSeconds * 1e6) / r.requests)} µs/request`);
+    }
+  }
+  for (let round = 1; round <= LATENCY_ROUNDS; round++) {
+    for (const l of loads) {
+      process.stdout.write(`latencies ${round}/${LATENCY_ROUNDS}: ${l.name} … `);
+      const rps = await latencySlice(l.options, DURATION_S / LATENCY_ROUNDS, l.latency, `${runId}-a${round}`);
+      console.log(`${Math.round(rps)} req/s`);
     }
   }
   const loadedRssMb = rssMb(server.child.pid);

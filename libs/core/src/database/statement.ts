@@ -31,7 +31,6 @@ interface EntityPlan {
   byProperty: Map<string, PlanColumn>;
 }
 const plans = new WeakMap<EntityMetadata, EntityPlan>();
-const textColumns = new WeakSet<ColumnMetadata>();
 const TEXT_TYPES = new Set<unknown>([String, 'varchar', 'character varying', 'text', 'uuid']);
 
 /**
@@ -44,11 +43,12 @@ const TEXT_TYPES = new Set<unknown>([String, 'varchar', 'character varying', 'te
 function planOf(m: EntityManager, metadata: EntityMetadata): EntityPlan {
   let plan = plans.get(metadata);
   if (plan) return plan;
-  const columns = metadata.columns.map((column) => {
-    const asIs = TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray;
-    if (asIs) textColumns.add(column);
-    return { column, property: column.propertyName, name: column.databaseName, asIs };
-  });
+  const columns = metadata.columns.map((column) => ({
+    column,
+    property: column.propertyName,
+    name: column.databaseName,
+    asIs: TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray,
+  }));
   let prototype: object | null = null;
   const target = metadata.target;
   if (typeof target === 'function' && !metadata.lazyRelations.length && !m.connection.options.typename) {
@@ -92,8 +92,8 @@ export class Statement {
 
   /** Binds a value for `column` and returns its placeholder. */
   bind(column: ColumnMetadata, value: unknown): string {
-    const prepared: unknown =
-      typeof value === 'string' && textColumns.has(column) ? value : this.m.connection.driver.preparePersistentValue(value, column);
+    const asIs = typeof value === 'string' && planOf(this.m, this.metadata).byProperty.get(column.propertyName)?.asIs;
+    const prepared: unknown = asIs ? value : this.m.connection.driver.preparePersistentValue(value, column);
     this.values.push(prepared === undefined ? null : prepared);
     return this.postgres ? `$${this.values.length}` : '?';
   }

@@ -60,7 +60,7 @@ export class AccessGuard implements CanActivate {
    */
   private contextFor(req: Request, res: Response, access: Access): RequestContext | Promise<RequestContext> {
     if (access === 'console' || access === 'user') return this.fromSession(req, access);
-    if (access === 'optional-tenant' && !req.headers.authorization) return RequestContext.anonymous(req.ip ?? null, String(req.id ?? ''));
+    if (access === 'optional-tenant' && !req.headers.authorization) return RequestContext.anonymous(addressOf(req), String(req.id ?? ''));
     if (access === 'tenant-keyed') return this.fromTenantKey(req, res);
     return this.fromAuthorization(req, res, access);
   }
@@ -87,7 +87,7 @@ export class AccessGuard implements CanActivate {
     if (account && account.status === 'active') {
       // The idle timeout follows Global Configuration › Authentication from the next request on.
       session.cookie.maxAge = (await this.settings.effective(account.tenantId)).sessionIdleMinutes * 60_000;
-      const ip = req.ip ?? null;
+      const ip = addressOf(req);
       const requestId = String(req.id ?? '');
       if (access === 'user')
         return new RequestContext(
@@ -114,7 +114,7 @@ export class AccessGuard implements CanActivate {
         return new RequestContext(
           { kind: 'platform-admin', id: token.id, label: `api-token:${token.name}` },
           null,
-          req.ip ?? null,
+          addressOf(req),
           String(req.id ?? ''),
         );
       });
@@ -135,7 +135,7 @@ export class AccessGuard implements CanActivate {
     return new RequestContext(
       { kind: 'tenant', id: keyId, label: `tenant:${tenant.key}/${keyId}`, tenantId: tenant.id, tenantKey: tenant.key },
       tenant.id,
-      () => req.ip ?? null,
+      addressOf(req),
       String(req.id ?? ''),
     );
   }
@@ -149,6 +149,11 @@ export class AccessGuard implements CanActivate {
         : 'Missing or invalid credentials: send a platform-admin token as Authorization: Bearer <token>',
     );
   }
+}
+
+/** The caller's address for a RequestContext, worked out only if something reads it (behind proxies that parses X-Forwarded-For). */
+function addressOf(req: Request): () => string | null {
+  return () => req.ip ?? null;
 }
 
 function decodeBasic(value: string): [string | null, string | null] {

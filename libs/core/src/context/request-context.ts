@@ -14,14 +14,17 @@ export type Actor =
  * first and filters by `tenantId` in the query: `null` means "all tenants" and is only ever
  * given to platform admins and the system.
  */
+/** A caller's address, or a function giving it on first use. */
+type Address = string | null | (() => string | null);
+
 export class RequestContext {
-  private address: string | null | (() => string | null);
+  private address: Address;
 
   /** `ip` may be given as a function: it runs on first use (behind trusted proxies it parses X-Forwarded-For, which most requests never need). */
   constructor(
     readonly actor: Actor,
     readonly tenantId: string | null,
-    ip: string | null | (() => string | null) = null,
+    ip: Address = null,
     readonly requestId: string | null = null,
   ) {
     this.address = ip;
@@ -33,7 +36,7 @@ export class RequestContext {
     return this.address;
   }
 
-  static anonymous(ip: string | null, requestId: string | null = null): RequestContext {
+  static anonymous(ip: Address, requestId: string | null = null): RequestContext {
     return new RequestContext({ kind: 'anonymous', id: 'anonymous', label: 'anonymous' }, null, ip, requestId);
   }
 

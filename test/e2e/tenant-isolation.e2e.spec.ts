@@ -155,7 +155,7 @@ describe.each(databaseKinds())('tenant isolation (%s)', (kind) => {
     expect(tenants.body.items.some((x: { key: string }) => x.key === 'sneaky')).toBe(false);
     for (const fixture of [a, b]) {
       const keys = await t.http.get(`/api/v1/tenants/${fixture.key}/api-keys`).set('Authorization', t.admin).expect(200);
-      expect(keys.body).toEqual([expect.objectContaining({ keyId: fixture.keyId, revokedAt: null })]);
+      expect(keys.body.items).toEqual([expect.objectContaining({ keyId: fixture.keyId, revokedAt: null })]);
     }
     await t.http.get('/api/v1/users').set(asA()).expect(200);
   });

@@ -61,6 +61,8 @@ describe.each(databaseKinds())('tenants and API keys (%s)', (kind) => {
       expectError(await t.http.post('/api/v1/tenants').set(admin()).send({ key, name: 'Bad' }), 400, /\bkey\b/);
     }
     expectError(await t.http.post('/api/v1/tenants').set(admin()).send({ key: 'no-name' }), 400, /\bname\b/);
+    expectError(await t.http.post('/api/v1/tenants').set(admin()).send({ key: 'blank-name', name: '   ' }), 400, /\bname\b/);
+    expectError(await t.http.patch('/api/v1/tenants/dup-portal').set(admin()).send({ name: ' \n ' }), 400, /\bname\b/);
     expectError(
       await t.http.post('/api/v1/tenants').set(admin()).send({ key: 'bad-status', name: 'x', status: 'paused' }),
       400,
@@ -96,9 +98,16 @@ describe.each(databaseKinds())('tenants and API keys (%s)', (kind) => {
     await expectAudited(t, 'tenant.api_key.created', created.body.keyId, { label: 'rotation' });
 
     const list = await t.http.get(`/api/v1/tenants/${tenant.key}/api-keys`).set(admin()).expect(200);
-    expect(list.body.map((k: { keyId: string }) => k.keyId).sort()).toEqual([tenant.keyId, created.body.keyId].sort());
-    for (const k of list.body) expect(Object.keys(k).sort()).toEqual(['createdAt', 'keyId', 'label', 'revokedAt']);
+    expect(list.body).toEqual({ items: expect.any(Array), total: 2, limit: 50, offset: 0 });
+    expect(list.body.items.map((k: { keyId: string }) => k.keyId).sort()).toEqual([tenant.keyId, created.body.keyId].sort());
+    for (const k of list.body.items) expect(Object.keys(k).sort()).toEqual(['createdAt', 'keyId', 'label', 'revokedAt']);
     expect(JSON.stringify(list.body)).not.toContain(created.body.secret);
+    // A page at a time, like every list.
+    const first = await t.http.get(`/api/v1/tenants/${tenant.key}/api-keys`).query({ limit: 1 }).set(admin()).expect(200);
+    const second = await t.http.get(`/api/v1/tenants/${tenant.key}/api-keys`).query({ limit: 1, offset: 1 }).set(admin()).expect(200);
+    expect([first.body.total, first.body.items.length, second.body.items.length]).toEqual([2, 1, 1]);
+    expect(first.body.items[0].keyId).not.toBe(second.body.items[0].keyId);
+    expectError(await t.http.get(`/api/v1/tenants/${tenant.key}/api-keys`).query({ limit: 0 }).set(admin()), 400, /\blimit\b/);
 
     // Both keys work at once (rotation).
     await t.http.get('/api/v1/users').set('Authorization', tenant.auth).expect(200);
@@ -122,7 +131,7 @@ describe.each(databaseKinds())('tenants and API keys (%s)', (kind) => {
     await t.http.get('/api/v1/users').set('Authorization', basic(spare.body.keyId, spare.body.secret)).expect(200);
 
     const listed = await t.http.get(`/api/v1/tenants/${tenant.key}/api-keys`).set(admin()).expect(200);
-    expect(listed.body.find((k: { keyId: string }) => k.keyId === tenant.keyId).revokedAt).toEqual(expect.any(String));
+    expect(listed.body.items.find((k: { keyId: string }) => k.keyId === tenant.keyId).revokedAt).toEqual(expect.any(String));
     // Revoking again is harmless; an unknown key is not found.
     await t.http.delete(`/api/v1/tenants/${tenant.key}/api-keys/${tenant.keyId}`).set(admin()).expect(204);
     expectError(await t.http.delete(`/api/v1/tenants/${tenant.key}/api-keys/tk_unknown`).set(admin()), 404);

@@ -63,10 +63,10 @@ export class TenantsController {
   }
 
   @Get(':key/api-keys')
-  @ApiOkResponse({ type: [ApiKeyView] })
+  @ApiOkResponse({ description: 'The tenant’s keys, newest first, revoked ones included; never a secret' })
   @ApiNotFoundResponse()
-  listApiKeys(@Param('key') key: string): Promise<ApiKeyView[]> {
-    return this.tenants.listApiKeys(key);
+  listApiKeys(@Param('key') key: string, @Query() query: PageQueryDto): Promise<Page<ApiKeyView>> {
+    return this.tenants.listApiKeys(key, query);
   }
 
   @Post(':key/api-keys')

@@ -146,10 +146,17 @@ export class TenantsService {
     this.keyCache.forgetTenant(id);
   }
 
-  async listApiKeys(key: string): Promise<ApiKeyView[]> {
+  /** The tenant's keys, newest first, revoked ones included (with revokedAt). */
+  async listApiKeys(key: string, query: PageQueryDto = {}): Promise<Page<ApiKeyView>> {
     const tenant = await this.findByKeyOrFail(this.tx.manager, key);
-    const keys = await this.tx.manager.find(TenantApiKey, { where: { tenantId: tenant.id }, order: { createdAt: 'DESC' } });
-    return keys.map(toApiKeyView);
+    const { take, skip } = pageWindow(query);
+    const found = await this.tx.manager.findAndCount(TenantApiKey, {
+      where: { tenantId: tenant.id },
+      order: { createdAt: 'DESC', keyId: 'ASC' },
+      take,
+      skip,
+    });
+    return toPage(found, query, toApiKeyView);
   }
 
   async createApiKey(ctx: RequestContext, key: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {

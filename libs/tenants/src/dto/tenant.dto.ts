@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptionalNonNull } from '@portico/core';
+import { IsOptionalNonNull, Trim } from '@portico/core';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { TenantStatus } from '../entities/tenant.entity';
 
@@ -13,6 +13,7 @@ export class CreateTenantDto {
   key: string;
 
   @ApiProperty({ example: 'Acme Portal' })
+  @Trim()
   @IsString()
   @Length(1, 200)
   name: string;
@@ -25,6 +26,7 @@ export class CreateTenantDto {
 
 export class UpdateTenantDto {
   @ApiPropertyOptional({ example: 'Acme Portal' })
+  @Trim()
   @IsOptionalNonNull()
   @IsString()
   @Length(1, 200)
@@ -38,6 +40,7 @@ export class UpdateTenantDto {
 
 export class CreateApiKeyDto {
   @ApiPropertyOptional({ example: 'production portal', description: 'A name to recognise the key by' })
+  @Trim()
   @IsOptional()
   @IsString()
   @Length(1, 200)

@@ -208,7 +208,7 @@ export class ConsoleTenantsController {
     authForm?: FormBody,
   ): Promise<void> {
     const tenant = await this.tenants.get(key);
-    const apiKeys = await this.tenants.listApiKeys(key);
+    const apiKeys = await this.tenants.listApiKeys(key, { limit: 500 });
     const autologinSetAt = await this.portal.autologinSecretRotatedAt(tenant.id);
     const auth = tenantAuthView(await this.authSettings.forTenant(key), await this.authSettings.global(), authForm);
     res.status(failure?.status ?? 200).render(
@@ -218,7 +218,8 @@ export class ConsoleTenantsController {
         tabs: tenantTabs(tenant.key, 'overview'),
         autologinSetAt,
         suspended: tenant.status === 'suspended',
-        apiKeys,
+        apiKeys: apiKeys.items,
+        apiKeysHidden: apiKeys.total - apiKeys.items.length,
         auth,
         errors: failure?.errors,
         form: { name: tenant.name, ...form },

@@ -8,6 +8,7 @@ import { Ldap1764000600000 } from './1764000600000-ldap';
 import { Portal1764000700000 } from './1764000700000-portal';
 import { Webhooks1764000800000 } from './1764000800000-webhooks';
 import { Billing1764000900000 } from './1764000900000-billing';
+import { DirectExternalUids1764001000000 } from './1764001000000-direct-external-uids';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -21,4 +22,5 @@ export const ALL_MIGRATIONS = [
   Portal1764000700000,
   Webhooks1764000800000,
   Billing1764000900000,
+  DirectExternalUids1764001000000,
 ];

@@ -146,6 +146,22 @@ describe.each(databaseKinds())('organizations and members (%s)', (kind) => {
       // Direct customers (no tenant) are unique among themselves too.
       await t.http.post('/api/v1/organizations').set('Authorization', t.admin).send({ name: 'Direct Unique' }).expect(201);
       expectError(await t.http.post('/api/v1/organizations').set('Authorization', t.admin).send({ name: 'Direct Unique' }), 409);
+      await t.http
+        .post('/api/v1/organizations')
+        .set('Authorization', t.admin)
+        .send({ name: 'Direct A', externalUid: 'direct-uid' })
+        .expect(201);
+      const clash = await t.http
+        .post('/api/v1/organizations')
+        .set('Authorization', t.admin)
+        .send({ name: 'Direct B', externalUid: 'direct-uid' });
+      expectError(clash, 409, /^An organization with this externalUid already exists among organizations without a tenant$/);
+      // A name with spaces around it is the same name.
+      expectError(
+        await t.http.post('/api/v1/organizations').set(as()).send({ name: '  Unique Name ' }),
+        409,
+        /^An organization with this name already exists in this tenant$/,
+      );
     });
 
     it('lets a platform admin place an organization in a tenant by key', async () => {
@@ -170,6 +186,7 @@ describe.each(databaseKinds())('organizations and members (%s)', (kind) => {
       const bad: [Record<string, unknown>, RegExp][] = [
         [{}, /\bname\b/],
         [{ name: '' }, /\bname\b/],
+        [{ name: ' \t ' }, /\bname\b/],
         [{ name: 42 }, /\bname\b/],
         [{ name: 'x'.repeat(201) }, /\bname\b/],
         [{ name: 'Mode', authMode: 'ldap' }, /\bauthMode\b/],
@@ -189,6 +206,7 @@ describe.each(databaseKinds())('organizations and members (%s)', (kind) => {
       const badPatch: [Record<string, unknown>, RegExp][] = [
         [{ name: null }, /\bname\b/],
         [{ name: '' }, /\bname\b/],
+        [{ name: '   ' }, /\bname\b/],
         [{ authMode: null }, /\bauthMode\b/],
         [{ authMode: 'external' }, /externalLoginProviderId/],
         [{ plan: [] }, /\bplan\b/],

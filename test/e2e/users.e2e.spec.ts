@@ -265,12 +265,25 @@ describe.each(databaseKinds())('users (%s)', (kind) => {
 
   it('refuses duplicates within a tenant with 409, allows them across tenants', async () => {
     const first = await makeUser(t, tenant.auth, { email: 'Dup@Example.com', externalUid: 'dup-uid' });
-    expectError(await t.http.post('/api/v1/users').set(as()).send({ email: 'dup@example.COM' }), 409, /already exists/);
-    expectError(await t.http.post('/api/v1/users').set(as()).send({ email: 'fresh@example.com', username: 'DUP@example.com' }), 409);
-    expectError(await t.http.post('/api/v1/users').set(as()).send({ email: 'fresh2@example.com', externalUid: 'dup-uid' }), 409);
+    // The answer names what collided (the address is also the first user's username).
+    expectError(
+      await t.http.post('/api/v1/users').set(as()).send({ email: 'dup@example.COM' }),
+      409,
+      /^A user with this (email|username) already exists in this tenant$/,
+    );
+    expectError(
+      await t.http.post('/api/v1/users').set(as()).send({ email: 'fresh@example.com', username: 'DUP@example.com' }),
+      409,
+      /^A user with this username already exists in this tenant$/,
+    );
+    expectError(
+      await t.http.post('/api/v1/users').set(as()).send({ email: 'fresh2@example.com', externalUid: 'dup-uid' }),
+      409,
+      /^A user with this externalUid already exists in this tenant$/,
+    );
     const second = await makeUser(t, tenant.auth, { email: 'second@example.com' });
     expectError(await t.http.patch(`/api/v1/users/${second.id}`).set(as()).send({ email: 'DUP@example.com' }), 409);
-    expectError(await t.http.patch(`/api/v1/users/${second.id}`).set(as()).send({ externalUid: 'dup-uid' }), 409);
+    expectError(await t.http.patch(`/api/v1/users/${second.id}`).set(as()).send({ externalUid: 'dup-uid' }), 409, /externalUid/);
     expect((await t.http.get(`/api/v1/users/${second.id}`).set(as()).expect(200)).body).toMatchObject({
       email: 'second@example.com',
       externalUid: null,
@@ -285,6 +298,16 @@ describe.each(databaseKinds())('users (%s)', (kind) => {
     // Direct users (no tenant) are unique among themselves.
     await t.http.post('/api/v1/users').set('Authorization', t.admin).send({ email: 'dup@example.com' }).expect(201);
     expectError(await t.http.post('/api/v1/users').set('Authorization', t.admin).send({ email: 'DUP@example.com' }), 409);
+    await t.http
+      .post('/api/v1/users')
+      .set('Authorization', t.admin)
+      .send({ email: 'direct-uid@example.com', externalUid: 'dup-uid' })
+      .expect(201);
+    expectError(
+      await t.http.post('/api/v1/users').set('Authorization', t.admin).send({ email: 'direct-uid2@example.com', externalUid: 'dup-uid' }),
+      409,
+      /^A user with this externalUid already exists among users without a tenant$/,
+    );
     await t.http.get(`/api/v1/users/${first.id}`).set(as()).expect(200);
   });
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   AuditService,
-  ConflictError,
+  duplicateError,
   ForbiddenError,
   containsPattern,
   findRows,
@@ -47,6 +47,8 @@ export interface PlannedOrganization {
 }
 
 const DUPLICATE = 'An organization with that name or externalUid already exists in this tenant';
+const duplicateOrganization = (err: unknown) =>
+  duplicateError(err, { one: 'An organization', many: 'organizations' }, { name: 'name', external_uid: 'externalUid' }, DUPLICATE);
 // The database refuses a provider id that names no provider (a foreign key), so no check can race it.
 const NO_SUCH_PROVIDER = 'externalLoginProviderId does not name an external login provider';
 
@@ -194,7 +196,7 @@ export class OrganizationsService {
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isUniqueViolation(err)) throw duplicateOrganization(err);
       if (isForeignKeyViolation(err)) throw new InvalidInputError(NO_SUCH_PROVIDER);
       throw err;
     }
@@ -238,7 +240,7 @@ export class OrganizationsService {
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isUniqueViolation(err)) throw duplicateOrganization(err);
       if (isForeignKeyViolation(err)) throw new InvalidInputError(NO_SUCH_PROVIDER);
       throw err;
     }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
+  duplicateError,
   ForbiddenError,
   containsPattern,
   findOneFast,
@@ -26,6 +27,13 @@ import { User } from './entities/user.entity';
 import { membershipEventData, userEventData } from './user-events';
 
 const DUPLICATE = 'A user with that email, username or externalUid already exists in this tenant';
+const duplicateUser = (err: unknown) =>
+  duplicateError(
+    err,
+    { one: 'A user', many: 'users' },
+    { email_lower: 'email', username_lower: 'username', external_uid: 'externalUid' },
+    DUPLICATE,
+  );
 
 /** What other modules may know of a user. */
 export type UserRef = Pick<
@@ -148,7 +156,7 @@ export class UsersService {
         return toUserView(user, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isUniqueViolation(err)) throw duplicateUser(err);
       throw err;
     }
   }
@@ -196,7 +204,7 @@ export class UsersService {
         return toUserView(user, tenant?.key ?? null);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(DUPLICATE);
+      if (isUniqueViolation(err)) throw duplicateUser(err);
       throw err;
     }
   }

@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsOptionalNonNull, PageQueryDto } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto, Trim } from '@portico/core';
 import type { AuthMode } from '../entities/organization.entity';
 
 // An array would pass ValidateNested element by element and be stored as "no plan".
@@ -35,6 +35,7 @@ export class PlanDto {
 
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Acme Corp' })
+  @Trim()
   @IsString()
   @Length(1, 200)
   name: string;
@@ -71,6 +72,7 @@ export class CreateOrganizationDto {
 
 export class UpdateOrganizationDto {
   @ApiPropertyOptional()
+  @Trim()
   @IsOptionalNonNull()
   @IsString()
   @Length(1, 200)

@@ -8,6 +8,7 @@ export type AuthMode = 'portico' | 'external';
 @Index(['tenantId', 'externalUid'], { unique: true })
 @Index(['tenantId', 'name'], { unique: true })
 @Index('uq_organizations_direct_name', ['name'], { unique: true, where: 'tenant_id IS NULL' })
+@Index('uq_organizations_direct_external_uid', ['externalUid'], { unique: true, where: 'tenant_id IS NULL' })
 export class Organization extends BaseEntity {
   @ForeignKey('tenants', { onDelete: 'CASCADE' })
   @Column({ type: 'uuid', nullable: true })

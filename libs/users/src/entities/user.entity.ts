@@ -13,6 +13,7 @@ export type UserStatus = 'active' | 'disabled';
 @Index(['tenantId', 'usernameLower'], { unique: true })
 @Index('uq_users_direct_username', ['usernameLower'], { unique: true, where: 'tenant_id IS NULL' })
 @Index(['tenantId', 'externalUid'], { unique: true })
+@Index('uq_users_direct_external_uid', ['externalUid'], { unique: true, where: 'tenant_id IS NULL' })
 export class User extends BaseEntity {
   @ForeignKey('tenants', { onDelete: 'CASCADE' })
   @Column({ type: 'uuid', nullable: true })

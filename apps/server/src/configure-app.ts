@@ -1,4 +1,4 @@
-import { ValidationPipe, BadRequestException, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, BadRequestException, UnsupportedMediaTypeException, type ValidationError } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
@@ -9,7 +9,7 @@ import {
   saveSessionBeforeRedirect,
   type SessionBackend,
 } from '@portico/auth';
-import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, HttpExceptionFilter, requestLogger } from '@portico/core';
+import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, bodyParseFailure, HttpExceptionFilter, requestLogger } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
@@ -59,8 +59,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
       // The entitlement check (repositories call it on every access) goes before everything else.
       entitlementCheckRoute(app.get(EntitlementCheckService)),
       requestLogger(config),
-      // GET, HEAD and most DELETEs have no body: nothing to parse.
-      (req, res, next) => (hasBody(req) ? parseJson(req, res, (err?: unknown) => (err ? next(err) : parseForm(req, res, next))) : next()),
+      // GET, HEAD and most DELETEs have no body: nothing to parse. The API reads JSON only.
+      (req, res, next) => {
+        if (!hasBody(req)) return next();
+        if (isApiPath(req.url) && !isJson(req) && hasContent(req)) return next(new UnsupportedMediaTypeException(NOT_JSON));
+        parseJson(req, res, (err?: unknown) => (err ? next(bodyParseFailure(err)) : parseForm(req, res, next)));
+      },
       securityHeaders(),
       // The API, health checks and static files never read a session: they skip the store lookup entirely.
       (req, res, next) =>
@@ -127,17 +131,36 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
+/** A body with something in it (an empty one, as some clients send with a bodiless POST, is no body). */
+function hasContent(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+}
+
+const NOT_JSON = 'The API reads JSON: send the request body with Content-Type: application/json';
+
+function isApiPath(url: string | undefined): boolean {
+  return url?.startsWith('/api/v1/') ?? false;
+}
+
+function mediaType(req: IncomingMessage): string {
+  return String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+}
+
+/** application/json, or a JSON-based type such as application/merge-patch+json. */
+function isJson(req: IncomingMessage): boolean {
+  const type = mediaType(req);
+  return type === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+}
+
 /**
  * The parsers' own media-type test, minus the routes that read their body themselves:
  * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx.
  */
-function parsedAs(mediaType: string): (req: IncomingMessage) => boolean {
-  return (req) =>
-    !readsOwnBody(req.url) &&
-    String(req.headers['content-type'] ?? '')
-      .split(';')[0]
-      .trim()
-      .toLowerCase() === mediaType;
+function parsedAs(type: string): (req: IncomingMessage) => boolean {
+  return (req) => !readsOwnBody(req.url) && (type === 'application/json' ? isJson(req) : mediaType(req) === type);
 }
 
 function flatten(errors: ValidationError[], parent = ''): string[] {

@@ -55,11 +55,24 @@ export function toErrorBody(exception: unknown, logger: Logger, requestId?: stri
   };
 }
 
+/**
+ * body-parser reports unparsable JSON as a SyntaxError, and Nest rewraps any SyntaxError as a
+ * BadRequestException that keeps only the parser's message ("Expected double-quoted property
+ * name…"), which does not say the body is at fault. Handed on through this, the error keeps its
+ * type and the filter answers "The request body is not valid JSON (…)".
+ */
+export function bodyParseFailure(err: unknown): unknown {
+  if (!(err instanceof SyntaxError)) return err;
+  const { status, type } = err as SyntaxError & { status?: number; type?: string };
+  return Object.assign(new Error(err.message), { status, type, expose: true });
+}
+
 // body-parser signals its failures with a status and a type on the error.
 function bodyParserError(exception: unknown): ErrorBody | null {
   if (!exception || typeof exception !== 'object') return null;
   const e = exception as { status?: number; type?: string; expose?: boolean; message?: string };
-  if (e.type === 'entity.parse.failed') return { statusCode: 400, error: 'Bad Request', message: 'The request body is not valid JSON' };
+  if (e.type === 'entity.parse.failed')
+    return { statusCode: 400, error: 'Bad Request', message: `The request body is not valid JSON${e.message ? ` (${e.message})` : ''}` };
   if (e.type === 'entity.too.large') return { statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' };
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     // http-errors marks 4xx messages as safe to show (expose); others get a generic text.

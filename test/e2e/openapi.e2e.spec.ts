@@ -7,11 +7,19 @@ const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'
 interface Operation {
   security?: Record<string, string[]>[];
   responses?: Record<string, unknown>;
+  requestBody?: unknown;
+  parameters?: unknown[];
+}
+interface Schema {
+  $ref?: string;
+  required?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
 }
 interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, Schema> };
 }
 
 interface RouteLayer {
@@ -130,6 +138,56 @@ describe.each(databaseKinds())('OpenAPI document (%s)', (kind) => {
       for (const res of [anonymous, asTenant, asAdmin]) if (res.status >= 500) mismatches.push(`${route} → ${res.status}`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it('documents every list as the page it answers, with the fields its items really have', async () => {
+    const schemas = doc.components.schemas;
+    const resolve = (ref: string) => schemas[ref.replace('#/components/schemas/', '')];
+    const checked: string[] = [];
+    const mismatches: string[] = [];
+    for (const [route, op] of documentedRoutes(doc)) {
+      const [method, path] = route.split(' ');
+      if (method !== 'GET' || !path.startsWith('/api/v1/') || path.includes('{')) continue;
+      const live = await t.http.get(path).set('Authorization', t.admin);
+      if (live.status !== 200 || !Array.isArray(live.body.items)) continue;
+      checked.push(path);
+      const schema = (op.responses?.['200'] as { content?: Record<string, { schema?: Schema }> } | undefined)?.content?.['application/json']
+        ?.schema;
+      const ref = schema?.properties?.items?.items?.$ref;
+      const item = ref ? resolve(ref) : undefined;
+      if (!schema || !item) {
+        mismatches.push(`${route}: no page schema`);
+        continue;
+      }
+      expect(schema.required).toEqual(['items', 'total', 'limit', 'offset']);
+      for (const row of live.body.items as Record<string, unknown>[])
+        for (const field of Object.keys(row))
+          if (!item.properties?.[field]) mismatches.push(`${route}: items[].${field} is not documented`);
+    }
+    expect([...new Set(mismatches)]).toEqual([]);
+    expect(checked).toEqual(expect.arrayContaining(['/api/v1/tenants', '/api/v1/users', '/api/v1/organizations', '/api/v1/audit-events']));
+    expect(checked.length).toBeGreaterThanOrEqual(12);
+    // And one with an id in its path, against a tenant with keys.
+    const keys = doc.paths['/api/v1/tenants/{key}/api-keys'].get.responses?.['200'] as { content: Record<string, { schema: Schema }> };
+    expect(keys.content['application/json'].schema.properties?.items?.items?.$ref).toBe('#/components/schemas/ApiKeyView');
+  });
+
+  it('documents the one error body on every /api/v1 error answer, and 400/415 where input is read', () => {
+    expect(doc.components.schemas.ErrorBody).toMatchObject({ required: ['statusCode', 'error', 'message'] });
+    const missing: string[] = [];
+    for (const [route, op] of documentedRoutes(doc)) {
+      if (!route.split(' ')[1].startsWith('/api/v1/')) continue;
+      for (const [code, response] of Object.entries(op.responses ?? {})) {
+        const ref = (response as { content?: Record<string, { schema?: Schema }> }).content?.['application/json']?.schema?.$ref;
+        if (Number(code) >= 400 && ref !== '#/components/schemas/ErrorBody') missing.push(`${route} ${code}`);
+      }
+      if (op.requestBody && !(op.responses?.['400'] && op.responses?.['415'])) missing.push(`${route}: reads a body, no 400/415`);
+    }
+    expect(missing).toEqual([]);
+    expect(doc.paths['/api/v1/users/{id}'].get.responses).toHaveProperty('400');
+    expect(doc.paths['/api/v1/users/{id}'].get.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', schema: expect.objectContaining({ format: 'uuid' }) })]),
+    );
   });
 
   it('serves the Swagger UI at /api/docs, with its assets', async () => {

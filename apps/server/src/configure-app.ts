@@ -9,7 +9,15 @@ import {
   saveSessionBeforeRedirect,
   type SessionBackend,
 } from '@portico/auth';
-import { AppConfig, BASIC_SCHEME, BEARER_SCHEME, bodyParseFailure, HttpExceptionFilter, requestLogger } from '@portico/core';
+import {
+  AppConfig,
+  BASIC_SCHEME,
+  BEARER_SCHEME,
+  bodyParseFailure,
+  documentErrors,
+  HttpExceptionFilter,
+  requestLogger,
+} from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
@@ -85,20 +93,25 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   );
   app.useGlobalFilters(new HttpExceptionFilter(consoleErrorLocals));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Portico API')
-      .setDescription(
-        'Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.',
-      )
-      .setVersion('1')
-      .addBearerAuth(
-        { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'Platform-admin API token' },
-        BEARER_SCHEME,
-      )
-      .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Tenant API key: keyId as user name, secret as password' }, BASIC_SCHEME)
-      .build(),
+  const document = documentErrors(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Portico API')
+        .setDescription(
+          'Identity, entitlement and billing hub. Platform admins use a Bearer token; partner portals (tenants) use HTTP Basic with an API key.',
+        )
+        .setVersion('1')
+        .addBearerAuth(
+          { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'Platform-admin API token' },
+          BEARER_SCHEME,
+        )
+        .addBasicAuth(
+          { type: 'http', scheme: 'basic', description: 'Tenant API key: keyId as user name, secret as password' },
+          BASIC_SCHEME,
+        )
+        .build(),
+    ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Portico API' });
   app.enableShutdownHooks();

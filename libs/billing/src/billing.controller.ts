@@ -8,7 +8,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import type { Response } from 'express';
 import { BillingService } from './billing.service';
 import { BillingRunQueryDto, ChargeQueryDto } from './dto/billing-query.dto';
@@ -43,7 +43,7 @@ export class BillingController {
 
   @Get('runs')
   @AdminOnly()
-  @ApiOkResponse({ description: 'Runs, newest first' })
+  @ApiPageResponse(BillingRunView, 'Runs, newest first')
   listRuns(@Ctx() ctx: RequestContext, @Query() query: BillingRunQueryDto): Promise<Page<BillingRunView>> {
     return this.billing.listRuns(ctx, query);
   }
@@ -58,7 +58,7 @@ export class BillingController {
 
   @Get('charges')
   @TenantOrAdmin()
-  @ApiOkResponse({ description: 'Charges, newest period first; a tenant API key sees its own organizations’ only' })
+  @ApiPageResponse(ChargeView, 'Charges, newest period first; a tenant API key sees its own organizations’ only')
   listCharges(@Ctx() ctx: RequestContext, @Query() query: ChargeQueryDto): Promise<Page<ChargeView>> {
     return this.billing.listCharges(ctx, query);
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, Ctx, Page, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, Page, RequestContext } from '@portico/core';
 import { EntitlementCheckService } from './check/entitlement-check.service';
 import { DecisionLogService } from './decisions/decision-log.service';
 import { ServerAccessDto, ServerAccessView } from './dto/server-access.dto';
@@ -33,7 +33,7 @@ export class EntitlementChecksController {
   }
 
   @Get('decisions')
-  @ApiOkResponse({ description: 'Recent decisions, newest first (identical decisions within a second are one row with a count)' })
+  @ApiPageResponse(DecisionView, 'Recent decisions, newest first (identical decisions within a second are one row with a count)')
   decisionLog(@Query() query: DecisionQueryDto): Promise<Page<DecisionView>> {
     return this.decisions.list(query);
   }

@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, IdParam, Page, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, RequestContext } from '@portico/core';
 import { EntitlementClassDto, EntitlementClassQueryDto, EntitlementClassView } from './dto/entitlement-class.dto';
 import { EntitlementClassesService } from './entitlement-classes.service';
 
@@ -18,7 +18,7 @@ export class EntitlementClassesController {
   constructor(private readonly classes: EntitlementClassesService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Classes, by server and name' })
+  @ApiPageResponse(EntitlementClassView, 'Classes, by server and name')
   list(@Query() query: EntitlementClassQueryDto): Promise<Page<EntitlementClassView>> {
     return this.classes.list(query);
   }

@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, IdParam, Page, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, RequestContext } from '@portico/core';
 import { EntitlementSourceDto, EntitlementSourceQueryDto, EntitlementSourceView } from './dto/entitlement-source.dto';
 import { EntitlementSourcesService } from './entitlement-sources.service';
 
@@ -18,7 +18,7 @@ export class EntitlementSourcesController {
   constructor(private readonly sources: EntitlementSourcesService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Delegation sources, by server and class' })
+  @ApiPageResponse(EntitlementSourceView, 'Delegation sources, by server and class')
   list(@Query() query: EntitlementSourceQueryDto): Promise<Page<EntitlementSourceView>> {
     return this.sources.list(query);
   }

@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import {
   CreateVirtualEntitlementDto,
   ImportReportView,
@@ -29,7 +29,7 @@ export class VirtualEntitlementsController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Virtual keys the caller may see, by key' })
+  @ApiPageResponse(VirtualEntitlementView, 'Virtual keys the caller may see, by key')
   list(@Ctx() ctx: RequestContext, @Query() query: VirtualEntitlementQueryDto): Promise<Page<VirtualEntitlementView>> {
     return this.virtual.list(ctx, query);
   }

@@ -5,10 +5,9 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import { CreateIdentityLinkDto, IdentityLinkKeyDto, IdentityLinkQueryDto, IdentityLinkView } from './dto/identity-link.dto';
 import { IdentityMapService } from './identity-map.service';
 
@@ -19,7 +18,7 @@ export class IdentityLinksController {
   constructor(private readonly identityMap: IdentityMapService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'The foreign ids recorded for Portico records, by provider, type and foreign id' })
+  @ApiPageResponse(IdentityLinkView, 'The foreign ids recorded for Portico records, by provider, type and foreign id')
   list(@Ctx() ctx: RequestContext, @Query() query: IdentityLinkQueryDto): Promise<Page<IdentityLinkView>> {
     return this.identityMap.list(ctx, query);
   }

@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import { CreateOrganizationDto, OrganizationQueryDto, OrganizationView, UpdateOrganizationDto } from './dto/organization.dto';
 import { OrganizationsService } from './organizations.service';
 
@@ -18,7 +18,7 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Organizations the caller may see, by name' })
+  @ApiPageResponse(OrganizationView, 'Organizations the caller may see, by name')
   list(@Ctx() ctx: RequestContext, @Query() query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
     return this.organizations.list(ctx, query);
   }

@@ -8,7 +8,7 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, Page, PageQueryDto, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, Page, PageQueryDto, RequestContext } from '@portico/core';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
@@ -28,7 +28,7 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Tenants, by key' })
+  @ApiPageResponse(TenantView, 'Tenants, by key')
   list(@Query() query: TenantQueryDto): Promise<Page<TenantView>> {
     return this.tenants.list(query);
   }
@@ -63,7 +63,7 @@ export class TenantsController {
   }
 
   @Get(':key/api-keys')
-  @ApiOkResponse({ description: 'The tenant’s keys, newest first, revoked ones included; never a secret' })
+  @ApiPageResponse(ApiKeyView, 'The tenant’s keys, newest first, revoked ones included; never a secret')
   @ApiNotFoundResponse()
   listApiKeys(@Param('key') key: string, @Query() query: PageQueryDto): Promise<Page<ApiKeyView>> {
     return this.tenants.listApiKeys(key, query);

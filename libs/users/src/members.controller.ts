@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
 import { AddMemberDto, MemberView, SetMemberRoleDto } from './dto/user.dto';
 import { MembershipsService } from './memberships.service';
 
@@ -18,7 +18,7 @@ export class MembersController {
   constructor(private readonly memberships: MembershipsService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Members with their roles' })
+  @ApiPageResponse(MemberView, 'Members with their roles')
   @ApiNotFoundResponse()
   list(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: PageQueryDto): Promise<Page<MemberView>> {
     return this.memberships.list(ctx, id, query);

@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import { CreateUserDto, SetBillableDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
 import { UsersService } from './users.service';
 
@@ -18,7 +18,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Users the caller may see, by email' })
+  @ApiPageResponse(UserView, 'Users the caller may see, by email')
   list(@Ctx() ctx: RequestContext, @Query() query: UserQueryDto): Promise<Page<UserView>> {
     return this.users.list(ctx, query);
   }

@@ -8,7 +8,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
 import {
   DeliveryQueryDto,
   MessageQueryDto,
@@ -34,7 +34,7 @@ export class WebhookEndpointsController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'The endpoints the caller may see' })
+  @ApiPageResponse(WebhookEndpointView, 'The endpoints the caller may see')
   list(@Ctx() ctx: RequestContext, @Query() query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
     return this.webhooks.listEndpoints(ctx, query);
   }
@@ -80,14 +80,14 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id/deliveries')
-  @ApiOkResponse({ description: 'Delivery attempts, newest first: status code, duration, error' })
+  @ApiPageResponse(WebhookAttemptView, 'Delivery attempts, newest first: status code, duration, error')
   @ApiNotFoundResponse()
   deliveries(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: DeliveryQueryDto): Promise<Page<WebhookAttemptView>> {
     return this.webhooks.listAttempts(ctx, id, query);
   }
 
   @Get(':id/messages')
-  @ApiOkResponse({ description: 'Messages (one per event), newest first, with their delivery status' })
+  @ApiPageResponse(WebhookMessageView, 'Messages (one per event), newest first, with their delivery status')
   @ApiNotFoundResponse()
   messages(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: MessageQueryDto): Promise<Page<WebhookMessageView>> {
     return this.webhooks.listMessages(ctx, id, query);

@@ -1,9 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsOptional, IsString, Length } from 'class-validator';
 import { AdminOnly } from '../http/access.decorator';
-import { Page, PageQueryDto } from '../pagination/pagination';
+import { ApiPageResponse, Page, PageQueryDto } from '../pagination/pagination';
 import { AuditEventView, AuditService } from './audit.service';
 
 export class AuditQueryDto extends PageQueryDto {
@@ -33,7 +33,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Audit events, newest first' })
+  @ApiPageResponse(AuditEventView, 'Audit events, newest first')
   list(@Query() query: AuditQueryDto): Promise<Page<AuditEventView>> {
     return this.audit.list(query);
   }

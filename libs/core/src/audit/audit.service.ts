@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { EntityManager, MoreThanOrEqual } from 'typeorm';
 import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
@@ -21,15 +22,26 @@ export interface AuditFilter extends PageQueryDto {
   since?: Date;
 }
 
-export interface AuditEventView {
-  id: string;
-  at: Date;
-  actor: { kind: string; id: string; label: string };
-  tenantKey: string | null;
-  action: string;
-  target: { type: string; id: string | null };
-  ip: string | null;
-  details: Record<string, unknown> | null;
+class AuditActorView {
+  @ApiProperty({ enum: ['platform-admin', 'tenant', 'user', 'system', 'anonymous'], example: 'tenant' }) kind: string;
+  @ApiProperty({ description: 'The user, API token or API key id' }) id: string;
+  @ApiProperty({ example: 'tenant:acme-portal/tk_3f9a' }) label: string;
+}
+
+class AuditTargetView {
+  @ApiProperty({ example: 'user' }) type: string;
+  @ApiProperty({ nullable: true, type: String }) id: string | null;
+}
+
+export class AuditEventView {
+  @ApiProperty() id: string;
+  @ApiProperty({ type: String, format: 'date-time' }) at: Date;
+  @ApiProperty({ type: AuditActorView }) actor: AuditActorView;
+  @ApiProperty({ nullable: true, type: String }) tenantKey: string | null;
+  @ApiProperty({ example: 'user.created' }) action: string;
+  @ApiProperty({ type: AuditTargetView }) target: AuditTargetView;
+  @ApiProperty({ nullable: true, type: String, description: 'The caller’s address' }) ip: string | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) details: Record<string, unknown> | null;
 }
 
 @Injectable()

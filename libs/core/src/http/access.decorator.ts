@@ -34,6 +34,7 @@ export function TenantOrAdmin(): MethodDecorator & ClassDecorator {
     ApiBearerAuth(BEARER_SCHEME),
     ApiBasicAuth(BASIC_SCHEME),
     ApiUnauthorizedResponse({ description: 'Missing or invalid credentials' }),
+    ApiForbiddenResponse({ description: 'The tenant is suspended, or a tenant API key named another tenant' }),
   );
 }
 

@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators, type Type as ClassType } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -24,6 +25,26 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** Documents a list route's answer: a Page of `item`, as every list answers (product.md §10). */
+export function ApiPageResponse(item: ClassType<unknown>, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(item),
+    ApiOkResponse({
+      description,
+      schema: {
+        type: 'object',
+        required: ['items', 'total', 'limit', 'offset'],
+        properties: {
+          items: { type: 'array', items: { $ref: getSchemaPath(item) } },
+          total: { type: 'integer', description: 'How many there are in all, on every page' },
+          limit: { type: 'integer', description: 'The page size asked for (default 50, at most 500)' },
+          offset: { type: 'integer', description: 'How many were skipped before this page' },
+        },
+      },
+    }),
+  );
 }
 
 export function pageWindow(query: PageQueryDto): { take: number; skip: number } {

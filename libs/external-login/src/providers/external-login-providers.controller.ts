@@ -7,7 +7,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
 import {
   CreateExternalLoginProviderDto,
   ExternalLoginProviderView,
@@ -24,7 +24,7 @@ export class ExternalLoginProvidersController {
   constructor(private readonly providers: ExternalLoginProvidersService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Providers, by name, with their circuit-breaker state' })
+  @ApiPageResponse(ExternalLoginProviderView, 'Providers, by name, with their circuit-breaker state')
   list(@Query() query: PageQueryDto): Promise<Page<ExternalLoginProviderView>> {
     return this.providers.list(query);
   }

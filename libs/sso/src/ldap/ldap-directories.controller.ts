@@ -8,7 +8,7 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
+import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
 import {
   CreateLdapDirectoryDto,
   LdapDirectoryView,
@@ -25,7 +25,7 @@ export class LdapDirectoriesController {
   constructor(private readonly ldap: LdapService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Directories, by name: global ones (tenantKey null) and the tenants’' })
+  @ApiPageResponse(LdapDirectoryView, 'Directories, by name: global ones (tenantKey null) and the tenants’')
   list(@Query() query: PageQueryDto): Promise<Page<LdapDirectoryView>> {
     return this.ldap.list(query);
   }

@@ -191,6 +191,18 @@ describe.each(databaseKinds())('API errors and authentication (%s)', (kind) => {
       }
     });
 
+    it('gives one reason per field: the first rule it breaks', async () => {
+      expectError(await t.http.get('/api/v1/users?limit=1&limit=2').set(as()), 400, /^limit must be an integer number$/);
+      expectError(await t.http.get('/api/v1/users?limit=0').set(as()), 400, /^limit must not be less than 1$/);
+      expectError(await t.http.post('/api/v1/users').set(as()).send({}), 400, /^email must be a valid email address$/);
+      // Several fields wrong: one reason each, in one message.
+      expectError(
+        await t.http.post('/api/v1/users').set(as()).send({ email: 7, billable: 'yes' }),
+        400,
+        /^(?=.*email must be a valid email address)(?=.*billable must be a boolean value)[^;]*;[^;]*$/,
+      );
+    });
+
     it('treats UUIDs case-insensitively on every database', async () => {
       const upper = user.id.toUpperCase();
       expect((await t.http.get(`/api/v1/users/${upper}`).set(as()).expect(200)).body.id).toBe(user.id);

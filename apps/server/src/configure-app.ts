@@ -176,10 +176,17 @@ function parsedAs(type: string): (req: IncomingMessage) => boolean {
   return (req) => !readsOwnBody(req.url) && (type === 'application/json' ? isJson(req) : mediaType(req) === type);
 }
 
+/**
+ * One reason per field. class-validator checks a field's rules bottom-up (the last decorator
+ * first), so the last reason it lists is the field's first rule, usually its type: `?limit=1&limit=2`
+ * gets "limit must be an integer number" rather than three contradictory reasons, and a missing
+ * email "email must be a valid email address" rather than a length complaint too.
+ */
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) && parent ? `${parent}.${m}` : m));
+    const first = Object.values(e.constraints ?? {}).at(-1);
+    const own = first === undefined ? [] : [first.startsWith(e.property) && parent ? `${parent}.${first}` : first];
     return [...own, ...flatten(e.children ?? [], path)];
   });
 }

@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { reasonPhrase } from '../errors/http-exception.filter';
 
 type Parameter = { in?: string; schema?: { format?: string } };
 type Operation = {
@@ -27,27 +28,34 @@ export function documentErrors(document: OpenAPIObject): OpenAPIObject {
       type: 'object',
       required: ['statusCode', 'error', 'message'],
       properties: {
-        statusCode: { type: 'integer', example: 400 },
-        error: { type: 'string', example: 'Bad Request', description: 'The status code’s reason phrase' },
-        message: { type: 'string', example: 'email must be a valid email address', description: 'What was wrong, naming the field' },
+        statusCode: { type: 'integer' },
+        error: { type: 'string', description: 'The status code’s reason phrase' },
+        message: { type: 'string', description: 'What was wrong; for invalid input, naming the field' },
         details: { type: 'object', additionalProperties: true, description: 'Only where a route documents it' },
       },
     },
   };
-  const body = { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` } } };
+  // Each answer shows its own status in the example, not one shared example for all of them.
+  const body = (code: string, description = '') => ({
+    'application/json': {
+      schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` },
+      example: { statusCode: Number(code), error: reasonPhrase(Number(code)), message: description },
+    },
+  });
   for (const [path, item] of Object.entries(document.paths)) {
     if (!path.startsWith('/api/v1/')) continue;
     for (const method of METHODS) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
       const add = (code: string, description: string) => (op.responses[code] ??= { description });
-      if (op.requestBody || op.parameters?.some(validated)) add('400', 'Invalid input: the message names the field');
+      if (op.requestBody || op.parameters?.some(validated))
+        add('400', 'Invalid input; the message names the field and what is wrong with it');
       if (op.requestBody) {
         add('413', 'The request body is over the size limit');
         add('415', 'The request body is not JSON');
       }
       for (const [code, response] of Object.entries(op.responses)) {
-        if (Number(code) >= 400 && !response.content) response.content = body;
+        if (Number(code) >= 400 && !response.content) response.content = body(code, response.description);
       }
     }
   }

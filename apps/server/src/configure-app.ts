@@ -57,8 +57,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
   });
   const redirectsAfterSave = saveSessionBeforeRedirect();
-  const parseJson = express.json({ limit: config.bodyLimit, type: parsedAs('application/json') });
-  const parseForm = express.urlencoded({ limit: config.bodyLimit, extended: false, type: parsedAs('application/x-www-form-urlencoded') });
+  const parseJson = express.json({ limit: config.bodyLimit, type: parsedAs(isJson) });
+  const parseForm = express.urlencoded({ limit: config.bodyLimit, extended: false, type: parsedAs(isForm) });
 
   // Everything in front of the routes, in order, as one layer of Express's router (each layer it
   // walks costs a few microseconds; every request passes all of these).
@@ -168,12 +168,16 @@ function isJson(req: IncomingMessage): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
 }
 
+function isForm(req: IncomingMessage): boolean {
+  return mediaType(req) === 'application/x-www-form-urlencoded';
+}
+
 /**
  * The parsers' own media-type test, minus the routes that read their body themselves:
  * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx.
  */
-function parsedAs(type: string): (req: IncomingMessage) => boolean {
-  return (req) => !readsOwnBody(req.url) && (type === 'application/json' ? isJson(req) : mediaType(req) === type);
+function parsedAs(is: (req: IncomingMessage) => boolean): (req: IncomingMessage) => boolean {
+  return (req) => !readsOwnBody(req.url) && is(req);
 }
 
 /**

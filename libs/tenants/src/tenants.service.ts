@@ -92,7 +92,7 @@ export class TenantsService {
   async create(ctx: RequestContext, dto: CreateTenantDto): Promise<TenantView> {
     try {
       return await this.tx.run(async (m) => {
-        const tenant = await m.save(m.create(Tenant, { key: dto.key, name: dto.name.trim(), status: dto.status ?? 'active' }));
+        const tenant = await m.save(m.create(Tenant, { key: dto.key, name: dto.name, status: dto.status ?? 'active' }));
         await this.audit.record(m, ctx, {
           action: 'tenant.created',
           targetType: 'tenant',
@@ -112,8 +112,8 @@ export class TenantsService {
     const view = await this.tx.run(async (m) => {
       const tenant = await this.findByKeyOrFail(m, key);
       const changed: string[] = [];
-      if (dto.name !== undefined && dto.name.trim() !== tenant.name) {
-        tenant.name = dto.name.trim();
+      if (dto.name !== undefined && dto.name !== tenant.name) {
+        tenant.name = dto.name;
         changed.push('name');
       }
       if (dto.status !== undefined && dto.status !== tenant.status) {
@@ -168,7 +168,7 @@ export class TenantsService {
           tenantId: tenant.id,
           keyId: `tk_${this.crypto.randomToken(12)}`,
           secretHash: this.crypto.hashToken(secret),
-          label: dto.label?.trim() || null,
+          label: dto.label ?? null,
           revokedAt: null,
         }),
       );

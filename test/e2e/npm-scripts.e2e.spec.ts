@@ -1,0 +1,76 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+/**
+ * `npm start` builds only when dist/ is missing or older than the sources; the operators' commands
+ * (migrate, billing, the worker) run the built code and never rebuild a dist/ a server may be
+ * running from. Exercised on a small project of the same shape whose "build" only records that it ran.
+ */
+describe('npm scripts: building is its own step', () => {
+  let dir: string;
+  const built = () => join(dir, 'dist/apps/server/src/main.js');
+  const buildsRun = () =>
+    existsSync(join(dir, 'builds.log')) ? readFileSync(join(dir, 'builds.log'), 'utf8').split('\n').filter(Boolean).length : 0;
+  const ensure = (...args: string[]) =>
+    spawnSync(process.execPath, [join(dir, 'scripts/build-if-stale.js'), ...args], { cwd: dir, encoding: 'utf8' });
+  const touch = (path: string, secondsFromNow: number) => {
+    const at = new Date(Date.now() + secondsFromNow * 1000);
+    utimesSync(path, at, at);
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portico-scripts-'));
+    mkdirSync(join(dir, 'scripts'));
+    mkdirSync(join(dir, 'apps/server/src'), { recursive: true });
+    copyFileSync(join(ROOT, 'scripts/build-if-stale.js'), join(dir, 'scripts/build-if-stale.js'));
+    writeFileSync(join(dir, 'apps/server/src/main.ts'), 'export {};\n');
+    writeFileSync(join(dir, 'tsconfig.json'), '{}\n');
+    writeFileSync(join(dir, 'tsconfig.build.json'), '{}\n');
+    const build =
+      "const fs=require('fs');fs.mkdirSync('dist/apps/server/src',{recursive:true});fs.writeFileSync('dist/apps/server/src/main.js','');fs.appendFileSync('builds.log','built\\n')";
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shape', private: true, scripts: { build: `node -e "${build}"` } }));
+    // The fixture's sources are older than anything the build writes.
+    for (const file of ['apps/server/src/main.ts', 'tsconfig.json', 'tsconfig.build.json']) touch(join(dir, file), -60);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('npm start builds when there is no build, then not again while the sources are unchanged', () => {
+    expect(ensure().status).toBe(0);
+    expect(existsSync(built())).toBe(true);
+    expect(ensure().status).toBe(0);
+    expect(buildsRun()).toBe(1);
+  });
+
+  it('npm start rebuilds once a source is newer than the build', () => {
+    ensure();
+    touch(join(dir, 'apps/server/src/main.ts'), 60);
+    const run = ensure();
+    expect(run.stderr).toContain('Sources changed since the last build');
+    expect(buildsRun()).toBe(2);
+  });
+
+  it('an operator command builds a missing build, but leaves a stale one alone and says so', () => {
+    expect(ensure('--if-missing').status).toBe(0);
+    expect(buildsRun()).toBe(1);
+    touch(join(dir, 'apps/server/src/main.ts'), 60);
+    const run = ensure('--if-missing');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('Run `npm run build` to use the changes');
+    expect(buildsRun()).toBe(1);
+  });
+
+  it('migrate, billing and the worker run the built code without building first', () => {
+    for (const name of ['migrate', 'billing', 'start:worker']) {
+      expect(scripts[name]).not.toMatch(/npm run build/);
+      expect(scripts[name]).toContain('build-if-stale.js --if-missing');
+    }
+    expect(scripts.prestart).toBe('node scripts/build-if-stale.js');
+    // The guard itself is plain Node: it runs before anything is compiled.
+    expect(() => execFileSync(process.execPath, ['--check', join(ROOT, 'scripts/build-if-stale.js')])).not.toThrow();
+  });
+});

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Client, createClient, InvalidCredentialsError, type SearchEntry, SizeLimitExceededError } from 'ldapjs';
+import { Client, type Entry, type Filter, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { caCertificates, type DirectorySettings } from '../config/directory-check';
@@ -37,21 +37,33 @@ export interface DirectorySession {
 const MAX_GROUPS = 1000;
 
 /**
- * Talks LDAP (ldapjs) behind the small DirectorySession interface: one connection per exchange,
+ * Talks LDAP (ldapts) behind the small DirectorySession interface: one connection per exchange,
  * TLS verified against the configured CA (or the system's) and never turned off, the whole
  * exchange bounded by the directory's timeout, the connection always closed afterwards.
  */
 @Injectable()
 export class DirectoryClient {
   async run<T>(settings: DirectorySettings, work: (session: DirectorySession) => Promise<T>): Promise<T> {
-    const state: { client: Client | null; over: boolean } = { client: null, over: false };
+    const ldaps = new URL(settings.url).protocol === 'ldaps:';
+    let client: Client;
+    try {
+      client = new Client({
+        url: settings.url,
+        // ldapts speaks TLS from the first byte whenever it has TLS options: ldap:// (with or without StartTLS) gets none.
+        tlsOptions: ldaps ? tlsOptions(settings) : undefined,
+        connectTimeout: settings.timeoutMs,
+        timeout: settings.timeoutMs,
+      });
+    } catch (err) {
+      throw classify(err, 'connect');
+    }
+    let over = false;
     const exchange = (async () => {
-      state.client = await connect(settings);
-      // The deadline passed while connecting: nothing more is sent.
-      if (state.over) throw new DirectoryError('timeout', 'The exchange was abandoned');
-      await serviceBind(state.client, settings);
-      return work(new Session(state.client, settings, state));
+      if (settings.startTls) await startTls(client, settings);
+      await serviceBind(client, settings);
+      return work(new Session(client, settings, () => over));
     })();
+    // ldapts bounds each operation and the TCP/LDAPS connect, not the StartTLS handshake nor the exchange as a whole.
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -62,14 +74,11 @@ export class DirectoryClient {
     try {
       return await Promise.race([exchange, deadline]);
     } finally {
+      over = true;
       clearTimeout(timer);
-      state.over = true;
-      close(state.client);
-      // A connection still being made when the deadline passed is closed as soon as it exists.
-      exchange.then(
-        () => close(state.client),
-        () => close(state.client),
-      );
+      // The exchange may still fail after the deadline: nobody is waiting for it any more.
+      exchange.catch(() => undefined);
+      client.unbind().catch(() => undefined);
     }
   }
 }
@@ -77,16 +86,25 @@ export class DirectoryClient {
 class Session implements DirectorySession {
   /** Whether the connection speaks as the service account (it speaks as the user after checkPassword). */
   private asService = true;
+  /** Only an anonymous exchange without StartTLS opens its connection on the first search. */
+  private mayConnect: boolean;
 
   constructor(
     private readonly client: Client,
     private readonly settings: DirectorySettings,
-    private readonly state: { over: boolean },
-  ) {}
+    private readonly isOver: () => boolean,
+  ) {
+    this.mayConnect = !client.isConnected;
+  }
 
-  /** After the deadline the caller has moved on: nothing more goes to the directory. */
+  /**
+   * After the deadline the caller has moved on: nothing more goes to the directory. A lost connection
+   * ends the exchange: ldapts would quietly open a new one, unbound and without StartTLS.
+   */
   private live(): void {
-    if (this.state.over) throw new DirectoryError('timeout', 'The exchange was abandoned');
+    if (this.isOver()) throw new DirectoryError('timeout', 'The exchange was abandoned');
+    if (!this.client.isConnected && !this.mayConnect) throw new DirectoryError('connect', 'The directory closed the connection');
+    this.mayConnect = false;
   }
 
   /** Reads are the service account's, whatever the user may see: after a user bind the connection goes back to it. */
@@ -101,11 +119,7 @@ class Session implements DirectorySession {
     await this.asServiceAccount();
     const map = this.settings.attributeMapping;
     const attributes = [map.username, map.email, map.firstName, map.lastName, ...(map.groups ? [map.groups] : [])];
-    const entries = await search(this.client, this.settings.searchBase, fillFilter(this.settings.searchFilter, { username }), {
-      attributes,
-      sizeLimit: 2,
-      timeoutMs: this.settings.timeoutMs,
-    });
+    const entries = await this.search(this.settings.searchBase, fillFilter(this.settings.searchFilter, { username }), attributes, 2);
     if (entries.length > 1) throw new DirectoryError('ambiguous', 'The search filter finds more than one entry for this username');
     return entries[0] ?? null;
   }
@@ -116,10 +130,10 @@ class Session implements DirectorySession {
     this.live();
     this.asService = false;
     try {
-      await bind(this.client, dn, password);
+      await this.client.bind(dn, password);
       return true;
     } catch (err) {
-      if (err instanceof InvalidCredentialsError || refusedBind(err)) return false;
+      if (refusedBind(err)) return false;
       throw classify(err, 'search');
     }
   }
@@ -134,14 +148,26 @@ class Session implements DirectorySession {
         dn: entry.dn,
         username: entry.attributes[this.settings.attributeMapping.username.toLowerCase()]?.[0] ?? '',
       });
-      const found = await search(this.client, this.settings.groupSearchBase ?? this.settings.searchBase, filter, {
-        attributes: ['1.1'],
-        sizeLimit: MAX_GROUPS,
-        timeoutMs: this.settings.timeoutMs,
-      });
+      const found = await this.search(this.settings.groupSearchBase ?? this.settings.searchBase, filter, ['1.1'], MAX_GROUPS);
       for (const g of found) groups.add(g.dn);
     }
     return [...groups].slice(0, MAX_GROUPS);
+  }
+
+  /** A subtree search; at the size limit ldapts hands back the entries it has, without an error. */
+  private async search(base: string, filter: Filter, attributes: string[], sizeLimit: number): Promise<DirectoryEntry[]> {
+    try {
+      const { searchEntries } = await this.client.search(base, {
+        scope: 'sub',
+        filter,
+        attributes,
+        sizeLimit,
+        timeLimit: Math.max(1, Math.ceil(this.settings.timeoutMs / 1000)),
+      });
+      return searchEntries.map(toEntry);
+    } catch (err) {
+      throw classify(err, 'search');
+    }
   }
 }
 
@@ -152,53 +178,24 @@ function tlsOptions(settings: DirectorySettings): ConnectionOptions {
   return { host, servername: isIP(host) ? undefined : host, ca, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
 }
 
-function connect(settings: DirectorySettings): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = createClient({
-      url: settings.url,
-      tlsOptions: tlsOptions(settings),
-      connectTimeout: settings.timeoutMs,
-      timeout: settings.timeoutMs,
-      reconnect: false,
-    });
-    let settled = false;
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      client.destroy();
-      reject(classify(err, 'connect'));
-    };
-    // ldapjs reports trouble as events; an 'error' without a listener would take the process down.
-    client.on('error', fail);
-    client.on('connectError', fail);
-    client.on('connectTimeout', () =>
-      fail(new DirectoryError('timeout', `No connection to ${settings.url} within ${settings.timeoutMs} ms`)),
-    );
-    client.on('setupError', fail);
-    client.once('connect', () => {
-      if (!settings.startTls) {
-        settled = true;
-        return resolve(client);
-      }
-      client.starttls(tlsOptions(settings), [], (err: Error | null) => {
-        // A failed StartTLS never falls back to plain text: the connection is closed.
-        if (err) return fail(err instanceof DirectoryError ? err : tlsError(err, 'StartTLS'));
-        settled = true;
-        resolve(client);
-      });
-    });
-  });
+async function startTls(client: Client, settings: DirectorySettings): Promise<void> {
+  try {
+    await client.startTLS(tlsOptions(settings));
+  } catch (err) {
+    // A failed StartTLS never falls back to plain text: the exchange ends here and the connection is closed.
+    throw classify(err, 'connect', 'StartTLS');
+  }
 }
 
 async function serviceBind(client: Client, settings: DirectorySettings, opts: { again?: boolean } = {}): Promise<void> {
   if (!settings.bindDn) {
     // Anonymous search: a new connection already is anonymous; after a user bind, an anonymous bind (no name, no password) goes back.
-    if (opts.again) await bind(client, '', '').catch((err) => Promise.reject(classify(err, 'service-bind')));
+    if (opts.again) await client.bind('', '').catch((err) => Promise.reject(classify(err, 'service-bind')));
     return;
   }
   if (!settings.bindPassword) throw new DirectoryError('service-bind', 'The service account has no password');
   try {
-    await bind(client, settings.bindDn, settings.bindPassword);
+    await client.bind(settings.bindDn, settings.bindPassword);
   } catch (err) {
     if (err instanceof InvalidCredentialsError)
       throw new DirectoryError('service-bind', 'The directory refused the service account (bindDn / bindPassword)');
@@ -206,75 +203,22 @@ async function serviceBind(client: Client, settings: DirectorySettings, opts: { 
   }
 }
 
-function bind(client: Client, dn: string, password: string): Promise<void> {
-  return new Promise((resolve, reject) => client.bind(dn, password, (err) => (err ? reject(err) : resolve())));
-}
-
-function search(
-  client: Client,
-  base: string,
-  filter: ReturnType<typeof fillFilter>,
-  opts: { attributes: string[]; sizeLimit: number; timeoutMs: number },
-): Promise<DirectoryEntry[]> {
-  return new Promise((resolve, reject) => {
-    const entries: DirectoryEntry[] = [];
-    const options = {
-      scope: 'sub' as const,
-      filter,
-      attributes: opts.attributes,
-      sizeLimit: opts.sizeLimit,
-      timeLimit: Math.max(1, Math.ceil(opts.timeoutMs / 1000)),
-    };
-    client.search(base, options, (err, res) => {
-      if (err) return reject(classify(err, 'search'));
-      res.on('searchEntry', (entry: SearchEntry) => entries.push(toEntry(entry)));
-      res.on('error', (e: Error) => {
-        if (e instanceof SizeLimitExceededError) {
-          return opts.sizeLimit <= 2
-            ? reject(new DirectoryError('ambiguous', 'The search filter finds more than one entry for this username'))
-            : resolve(entries);
-        }
-        reject(classify(e, 'search'));
-      });
-      res.on('end', (result) => {
-        if (result && result.status !== 0)
-          return reject(new DirectoryError('search', `The search ended with LDAP result ${result.status}`));
-        resolve(entries);
-      });
-    });
-  });
-}
-
-function toEntry(entry: SearchEntry): DirectoryEntry {
+function toEntry(entry: Entry): DirectoryEntry {
   const attributes: Record<string, string[]> = {};
-  for (const attribute of entry.attributes) {
-    const vals = attribute.vals;
-    attributes[attribute.type.toLowerCase()] = Array.isArray(vals) ? vals : [vals];
+  for (const [name, value] of Object.entries(entry)) {
+    if (name === 'dn') continue;
+    const values = Array.isArray(value) ? value : [value];
+    attributes[name.toLowerCase()] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
   }
-  return { dn: String(entry.objectName ?? ''), attributes };
+  return { dn: entry.dn, attributes };
 }
 
 // busy, unavailable, other: the server could not decide; every other LDAP result to a bind is a no.
 const UNDECIDED = new Set([51, 52, 80]);
 
-/** A bind the directory answered with a refusal (locked, expired, policy…), not a failure to answer. */
+/** A bind the directory answered with a refusal (wrong password, locked, expired, policy…), not a failure to answer. */
 function refusedBind(err: unknown): boolean {
-  // ldapjs's LDAPError (its typings do not export the class): a result code and the server's message.
-  if (!(err instanceof Error) || !('lde_message' in err)) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' && !UNDECIDED.has(code);
-}
-
-const closed = new WeakSet<Client>();
-
-function close(client: Client | null): void {
-  if (!client || closed.has(client)) return;
-  closed.add(client);
-  try {
-    client.unbind(() => client.destroy());
-  } catch {
-    client.destroy();
-  }
+  return err instanceof ResultCodeError && !UNDECIDED.has(err.code);
 }
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/i;
@@ -288,14 +232,16 @@ function tlsError(err: Error, step: string): DirectoryError {
 }
 
 /** Any error of a step as a DirectoryError, with words for the administrator. */
-function classify(err: unknown, step: DirectoryFailure): DirectoryError {
+function classify(err: unknown, step: DirectoryFailure, tlsStep = 'TLS'): DirectoryError {
   if (err instanceof DirectoryError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
+  // The directory answered with an LDAP result: its name and the server's words.
+  if (e instanceof ResultCodeError) return new DirectoryError(step, `${e.name} (LDAP result ${e.code}): ${e.message}`.slice(0, 300));
   const code = (e as { code?: string }).code ?? '';
-  if (TLS_CODES.test(code) || /certificate|handshake|tls|ssl/i.test(e.message)) return tlsError(e, 'TLS');
+  if (TLS_CODES.test(code) || /certificate|handshake|tls|ssl/i.test(e.message)) return tlsError(e, tlsStep);
   const network = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EAI_AGAIN|EPIPE/.exec(`${code} ${e.message}`);
   if (network) return new DirectoryError('connect', `Could not connect to the directory (${network[0]})`);
-  if (e.name === 'TimeoutError' || /timeout/i.test(e.message)) return new DirectoryError('timeout', 'The directory did not answer in time');
-  if (e.name === 'ConnectionError') return new DirectoryError('connect', `The connection to the directory failed: ${e.message}`);
+  if (/timeout|timed out/i.test(e.message)) return new DirectoryError('timeout', 'The directory did not answer in time');
+  if (/connection closed|socket error/i.test(e.message)) return new DirectoryError('connect', 'The directory closed the connection');
   return new DirectoryError(step, `${e.name}: ${e.message}`.slice(0, 300));
 }

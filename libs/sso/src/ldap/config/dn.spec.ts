@@ -12,9 +12,20 @@ describe('DNs', () => {
     expect(firstRdnValue('cn=Smith\\, John,ou=people,dc=x')).toBe('Smith, John');
   });
 
+  it('reads escaped bytes as UTF-8, so every spelling of a value is one DN and different values stay apart', () => {
+    // OpenLDAP sends \2C where Active Directory sends \, for the same comma.
+    expect(normalizeDn('uid=a\\2Cb,dc=x')).toBe(normalizeDn('uid=a\\,b,dc=x'));
+    expect(dnHash('uid=a\\2Cb,dc=x')).not.toBe(dnHash('uid=a2Cb,dc=x'));
+    expect(firstRdnValue('cn=J\\C3\\BCrgen \\28Sales\\29,dc=x')).toBe('Jürgen (Sales)');
+    expect(normalizeDn('cn="Smith, John";dc=x')).toBe(normalizeDn('cn=Smith\\, John,dc=x'));
+    expect(normalizeDn('cn=#0403616263,dc=x')).toBe('cn=#0403616263,dc=x');
+    expect(firstRdnValue('cn=\\ padded\\ ,dc=x')).toBe(' padded ');
+  });
+
   it('tells DNs from other text', () => {
     expect(isDn('ou=people,dc=example,dc=org')).toBe(true);
-    for (const bad of ['', '   ', 'people', '=x', 'ou=people,,dc=x']) expect({ bad, dn: isDn(bad) }).toEqual({ bad, dn: false });
+    for (const bad of ['', '   ', 'people', '=x', 'ou=people,,dc=x', 'ou=people,dc=x,', 'cn=a\\', 'cn="open,dc=x', 'o u=x'])
+      expect({ bad, dn: isDn(bad) }).toEqual({ bad, dn: false });
     expect(firstRdnValue('cn=Sales,ou=groups,dc=example,dc=org')).toBe('Sales');
   });
 

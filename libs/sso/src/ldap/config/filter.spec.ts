@@ -1,3 +1,4 @@
+import { BerWriter } from 'ldapts';
 import { escapeFilterValue, fillFilter, filterTemplateProblem } from './filter';
 import { PRESET_DEFAULTS } from './presets';
 
@@ -12,7 +13,7 @@ describe('LDAP filter values (RFC 4515)', () => {
     expect(escapeFilterValue('ada.lovelace_1@example-corp.org')).toBe('ada.lovelace_1@example-corp.org');
   });
 
-  it('leaves non-ASCII text as UTF-8 text (ldapjs decodes \\XX to one character each)', () => {
+  it('leaves non-ASCII text as UTF-8 text (ldapts decodes \\XX to one character each)', () => {
     expect(escapeFilterValue('jürgen')).toBe('jürgen');
     expect(escapeFilterValue('日本語😀')).toBe('日本語😀');
   });
@@ -29,8 +30,13 @@ describe('LDAP filter values (RFC 4515)', () => {
   });
 
   it('sends non-ASCII values as their UTF-8 bytes', () => {
-    const filter = fillFilter('(uid={{username}})', { username: 'jürgen' }) as unknown as { raw: Buffer };
-    expect(filter.raw).toEqual(Buffer.from('jürgen', 'utf8'));
+    const writer = new BerWriter();
+    fillFilter('(uid={{username}})', { username: 'jürgen' }).write(writer);
+    // equalityMatch [3] { attributeDesc "uid", assertionValue OCTET STRING }
+    const value = Buffer.from('jürgen', 'utf8');
+    expect(writer.buffer).toEqual(
+      Buffer.concat([Buffer.from([0xa3, 7 + value.length, 0x04, 3]), Buffer.from('uid'), Buffer.from([0x04, value.length]), value]),
+    );
   });
 
   it('accepts the presets and names what is wrong with a template', () => {
@@ -41,7 +47,11 @@ describe('LDAP filter values (RFC 4515)', () => {
     expect(filterTemplateProblem('searchFilter', '(uid=ada)', ['username'])).toMatch(
       /searchFilter must contain the placeholder \{\{username\}\}/,
     );
-    expect(filterTemplateProblem('searchFilter', '(uid={{username}}', ['username'])).toMatch(/searchFilter is not a valid LDAP filter/);
+    for (const broken of ['(uid={{username}}', '(&(objectClass=person)(uid={{username}})', '(uid={{username}}))'])
+      expect({ broken, problem: filterTemplateProblem('searchFilter', broken, ['username']) }).toEqual({
+        broken,
+        problem: expect.stringMatching(/searchFilter is not a valid LDAP filter/),
+      });
     expect(filterTemplateProblem('searchFilter', '(uid={{user}})({{username}})', ['username'])).toMatch(/unknown placeholder \{\{user\}\}/);
   });
 });

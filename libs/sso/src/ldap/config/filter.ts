@@ -1,4 +1,4 @@
-import { type Filter, parseFilter } from 'ldapjs';
+import { type Filter, FilterParser } from 'ldapts';
 
 /** The placeholders a filter template may hold. */
 export interface FilterValues {
@@ -10,7 +10,7 @@ export interface FilterValues {
  * A value made safe for the inside of an RFC 4515 filter. The grammar gives `* ( ) \` and NUL a
  * meaning, so they must become `\XX`; any character may be escaped, so every ASCII character other
  * than a letter, digit or `. _ @ -` is, leaving a parser nothing to misread. Characters beyond ASCII
- * stay as they are (the RFC allows UTF-8 there): ldapjs turns each `\XX` into one character, so
+ * stay as they are (the RFC allows UTF-8 there): ldapts turns each `\XX` into one character, so
  * escaping the bytes of a UTF-8 sequence would corrupt them.
  */
 export function escapeFilterValue(value: string): string {
@@ -20,7 +20,9 @@ export function escapeFilterValue(value: string): string {
 /** The template with its placeholders replaced by escaped values, parsed: a value can only ever be a value. */
 export function fillFilter(template: string, values: FilterValues): Filter {
   const text = template.replace(/\{\{(username|dn)\}\}/g, (_m, name: keyof FilterValues) => escapeFilterValue(values[name] ?? ''));
-  return parseFilter(text);
+  // ldapts reads "(&(a=b)" as if it were closed; a value holds no bare parenthesis, so counting them is exact.
+  if (text.split('(').length !== text.split(')').length) throw new Error(`Unbalanced parentheses in ${text}`);
+  return FilterParser.parseString(text);
 }
 
 /** What is wrong with a filter template, or null: it must parse and hold each required placeholder. */

@@ -20,7 +20,16 @@ export class TransactionService {
 
   /** The manager of the transaction in progress, or the plain one outside any. */
   get manager(): EntityManager {
-    return this.current.getStore() ?? this.dataSource.manager;
+    return this.open() ?? this.dataSource.manager;
+  }
+
+  /**
+   * The transaction this async context runs in while it is still open. Work a transaction left
+   * running can outlive it, and on Node 22 and later the disabled storage still answers its store.
+   */
+  private open(): EntityManager | undefined {
+    const m = this.current.getStore();
+    return m?.queryRunner?.isTransactionActive ? m : undefined;
   }
 
   get isPostgres(): boolean {
@@ -38,7 +47,7 @@ export class TransactionService {
   }
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const outer = this.current.getStore();
+    const outer = this.open();
     if (outer) return work(outer);
     const start = async () => {
       const hooks: (() => void)[] = [];

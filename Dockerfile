@@ -4,7 +4,7 @@
 #   worker: node dist/apps/worker/src/main.js
 #   migrations: node dist/apps/server/src/cli/migrate.js
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # argon2 and better-sqlite3 install prebuilt binaries; the toolchain is there for when none fits.
 RUN apt-get update \
@@ -18,7 +18,7 @@ COPY libs libs
 COPY migrations migrations
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app

@@ -56,8 +56,8 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
       const tenant = await makeTenant(t);
       const { body } = await t.http
         .post(EP)
-        .set('Authorization', tenant.auth)
-        .send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
+        .set('Authorization', t.admin)
+        .send({ tenantKey: tenant.key, url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
         .expect(201);
       return { r, tenant, endpoint: body as { id: string; secret: string } };
     };
@@ -133,8 +133,8 @@ describeWithRedis('jobs on BullMQ with worker processes', () => {
       const tenant = await makeTenant(t);
       const { body: endpoint } = await t.http
         .post(EP)
-        .set('Authorization', tenant.auth)
-        .send({ url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
+        .set('Authorization', t.admin)
+        .send({ tenantKey: tenant.key, url: r.url(), events: ['user.created'], allowPrivateNetwork: true })
         .expect(201);
       const user = await makeUser(t, tenant.auth);
       const [hook] = await eventually(() => r.received.length && r.received);

@@ -53,8 +53,14 @@ describe.each(databaseKinds())('retention of old rows (%s)', (kind) => {
     const endpoint = (
       await t.http
         .post('/api/v1/webhooks/endpoints')
-        .set('Authorization', tenant.auth)
-        .send({ url: 'http://127.0.0.1:9/hooks', events: ['user.created'], allowPrivateNetwork: true, enabled: false })
+        .set('Authorization', t.admin)
+        .send({
+          tenantKey: tenant.key,
+          url: 'http://127.0.0.1:9/hooks',
+          events: ['user.created'],
+          allowPrivateNetwork: true,
+          enabled: false,
+        })
     ).body as { id: string };
     expect(endpoint.id).toEqual(expect.any(String));
     const message = (status: 'pending' | 'succeeded' | 'failed', finished: Date | null) =>

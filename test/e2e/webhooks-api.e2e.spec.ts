@@ -42,15 +42,23 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
     allowPrivateNetwork: true,
     ...extra,
   });
+  // A tenant key may not allow loopback destinations: its own endpoints go elsewhere, or a platform admin makes them.
+  const remote = (extra: Record<string, unknown> = {}) => ({
+    url: 'https://hooks.example.com/portico',
+    events: ['user.created'],
+    ...extra,
+  });
+  const localFor = (tenant: TenantFixture, extra: Record<string, unknown> = {}) =>
+    create(t.admin, local({ tenantKey: tenant.key, ...extra }));
 
   it('creates an endpoint for the calling tenant and shows its whsec_ secret once', async () => {
-    const res = await create(a.auth, local({ events: ['user.created', 'organization.deleted'] })).expect(201);
+    const res = await create(a.auth, remote({ events: ['user.created', 'organization.deleted'] })).expect(201);
     expect(res.body).toMatchObject({
       tenantKey: a.key,
-      url: receiver.url(),
+      url: 'https://hooks.example.com/portico',
       events: ['user.created', 'organization.deleted'],
       enabled: true,
-      allowPrivateNetwork: true,
+      allowPrivateNetwork: false,
       secretSet: true,
       consecutiveFailures: 0,
       disabledReason: null,
@@ -65,20 +73,20 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
 
   it('stores the secret encrypted, never in clear', async () => {
-    const res = await create(a.auth, local()).expect(201);
+    const res = await create(a.auth, remote()).expect(201);
     const [row] = await t.app.get(DataSource).query(`SELECT secret_sealed FROM webhook_endpoints WHERE id = '${res.body.id}'`);
     expect(row.secret_sealed).toMatch(/^v1:/);
     expect(row.secret_sealed).not.toContain(res.body.secret.slice(6));
   });
 
   it('refuses bad input with a 400 naming the field', async () => {
-    expectError(await create(a.auth, local({ events: [] })), 400, /events must name at least one event/);
-    expectError(await create(a.auth, local({ events: ['user.exploded'] })), 400, /events must list event names among: user.created/);
-    expectError(await create(a.auth, local({ events: 'user.created' })), 400, /events/);
-    expectError(await create(a.auth, local({ url: 'not a url' })), 400, /url must be an absolute URL/);
-    expectError(await create(a.auth, local({ url: 'ftp://example.com/x' })), 400, /url: Only https:\/\/ URLs/);
-    expectError(await create(a.auth, local({ enabled: 'yes' })), 400, /enabled must be a boolean/);
-    expectError(await create(a.auth, local({ secret: 'whsec_mine' })), 400, /property secret should not exist/);
+    expectError(await create(a.auth, remote({ events: [] })), 400, /events must name at least one event/);
+    expectError(await create(a.auth, remote({ events: ['user.exploded'] })), 400, /events must list event names among: user.created/);
+    expectError(await create(a.auth, remote({ events: 'user.created' })), 400, /events/);
+    expectError(await create(a.auth, remote({ url: 'not a url' })), 400, /url must be an absolute URL/);
+    expectError(await create(a.auth, remote({ url: 'ftp://example.com/x' })), 400, /url: Only https:\/\/ URLs/);
+    expectError(await create(a.auth, remote({ enabled: 'yes' })), 400, /enabled must be a boolean/);
+    expectError(await create(a.auth, remote({ secret: 'whsec_mine' })), 400, /property secret should not exist/);
   });
 
   it('refuses loopback, private and metadata destinations unless allowPrivateNetwork', async () => {
@@ -100,7 +108,7 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
 
   it('replaces settings with PUT and deletes with DELETE', async () => {
-    const { body: ep } = await create(a.auth, local()).expect(201);
+    const { body: ep } = await localFor(a).expect(201);
     const put = await t.http
       .put(`${base}/${ep.id}`)
       .set('Authorization', a.auth)
@@ -120,7 +128,7 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
 
   it('rotates the secret: a new one once, the previous kept for the overlap', async () => {
-    const { body: ep } = await create(a.auth, local()).expect(201);
+    const { body: ep } = await create(a.auth, remote()).expect(201);
     const rotated = await t.http
       .post(`${base}/${ep.id}/rotate-secret`)
       .set('Authorization', a.auth)
@@ -144,7 +152,7 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
   });
 
   it('keeps tenants apart: another tenant’s endpoints, deliveries and messages are 404', async () => {
-    const { body: ep } = await create(a.auth, local()).expect(201);
+    const { body: ep } = await create(a.auth, remote()).expect(201);
     const listB = await t.http.get(base).set('Authorization', b.auth).expect(200);
     expect(listB.body.items.map((e: { id: string }) => e.id)).not.toContain(ep.id);
     expectError(await t.http.get(`${base}/${ep.id}`).set('Authorization', b.auth), 404);

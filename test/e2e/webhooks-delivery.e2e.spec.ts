@@ -40,8 +40,9 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     const tenant = await makeTenant(t);
     const res = await t.http
       .post(EP)
-      .set('Authorization', tenant.auth)
-      .send({ url: r.url(), events, allowPrivateNetwork: true, ...extra })
+      // A receiver on loopback: only a platform admin may allow that, for the tenant.
+      .set('Authorization', t.admin)
+      .send({ tenantKey: tenant.key, url: r.url(), events, allowPrivateNetwork: true, ...extra })
       .expect(201);
     return { tenant, endpoint: res.body as { id: string; secret: string } };
   };
@@ -245,8 +246,8 @@ describe.each(databaseKinds())('webhook delivery (%s)', (kind) => {
     const witness = await receiver();
     await t.http
       .post(EP)
-      .set('Authorization', tenant.auth)
-      .send({ url: witness.url(), events: ['user.created'], allowPrivateNetwork: true })
+      .set('Authorization', t.admin)
+      .send({ tenantKey: tenant.key, url: witness.url(), events: ['user.created'], allowPrivateNetwork: true })
       .expect(201);
     await makeUser(t, tenant.auth);
     await makeUser(t, tenant.auth);

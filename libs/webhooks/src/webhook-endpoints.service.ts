@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   CryptoService,
+  ForbiddenError,
   InvalidInputError,
   NotFoundError,
   Page,
@@ -56,6 +57,7 @@ export class WebhookEndpointsService {
 
   async create(ctx: RequestContext, dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
     const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
+    mayAllowPrivateNetwork(ctx, dto.allowPrivateNetwork, false);
     const allowPrivateNetwork = dto.allowPrivateNetwork ?? false;
     const url = checkedUrl(dto.url, allowPrivateNetwork);
     const secret = newWebhookSecret();
@@ -77,6 +79,7 @@ export class WebhookEndpointsService {
   async update(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
     return this.tx.run(async (m) => {
       const endpoint = await this.findOrFail(m, ctx, id);
+      mayAllowPrivateNetwork(ctx, dto.allowPrivateNetwork, endpoint.allowPrivateNetwork);
       endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
       endpoint.url = checkedUrl(dto.url, endpoint.allowPrivateNetwork);
       endpoint.events = dto.events;
@@ -150,6 +153,16 @@ export class WebhookEndpointsService {
   private async tenantKey(tenantId: string | null): Promise<string | null> {
     return (await this.tenantRef(tenantId))?.key ?? null;
   }
+}
+
+/**
+ * Only a platform admin may open an endpoint to loopback and private addresses: a tenant's could
+ * reach Portico's own network and read the answers in its delivery log. A tenant may send the flag
+ * back as it stands (a GET's body, PUT again) or turn it off, never turn it on.
+ */
+function mayAllowPrivateNetwork(ctx: RequestContext, wanted: boolean | undefined, current: boolean): void {
+  if (wanted === true && !current && !ctx.isPlatformAdmin)
+    throw new ForbiddenError('Only a platform administrator may set allowPrivateNetwork');
 }
 
 /** The URL after the policy every outbound call follows; plain http only for a private destination. */

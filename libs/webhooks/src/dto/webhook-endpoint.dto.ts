@@ -41,7 +41,11 @@ export class UpdateWebhookEndpointDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ default: false, description: 'Allow a loopback/private destination (and plain http) on purpose' })
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Platform admins only: allow a loopback/private destination (and plain http) on purpose. A tenant key sending true is refused (403) unless the endpoint already has it; omitted, the stored value stays.',
+  })
   @IsOptionalNonNull()
   @IsBoolean()
   allowPrivateNetwork?: boolean;

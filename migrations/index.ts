@@ -9,6 +9,7 @@ import { Portal1764000700000 } from './1764000700000-portal';
 import { Webhooks1764000800000 } from './1764000800000-webhooks';
 import { Billing1764000900000 } from './1764000900000-billing';
 import { DirectExternalUids1764001000000 } from './1764001000000-direct-external-uids';
+import { BillingUnknownCharges1764001200000 } from './1764001200000-billing-unknown-charges';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const ALL_MIGRATIONS = [
   Webhooks1764000800000,
   Billing1764000900000,
   DirectExternalUids1764001000000,
+  BillingUnknownCharges1764001200000,
 ];

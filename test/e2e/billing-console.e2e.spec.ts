@@ -21,7 +21,8 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
 
   beforeAll(async () => {
     api = await new FakeBillingApi().start();
-    t = await startTestApp(kind);
+    // Short waits, for the bill whose answer is lost.
+    t = await startTestApp(kind, { BILLING_TIMEOUT_MS: '300', BILLING_RETRY_DELAYS_MS: '20' });
     problems = watchResponses(t);
     tenant = await makeTenant(t);
     await setBillingApi(t, tenant.key, api.setting);
@@ -139,6 +140,34 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
     const other = new WebSession(t);
     await other.login(outsider.email, PASSWORD);
     expect((await other.get('/account')).text).not.toContain('data-testid="charges"');
+  });
+
+  it('shows a bill the tenant may hold as unknown, and says what to do about it', async () => {
+    // The first call makes the bill but its answer comes too late; the retry gets a 500.
+    api.script('grp-1', 'hang', 500);
+    const started = await admin.submit(`${AREA}/runs`, { period: '2027-02' }, AREA);
+    const runId = /\/console\/billing\/runs\/([0-9a-f-]{36})$/.exec(started.headers.location)![1];
+    expect((await waitForRun(t, runId)).counts).toMatchObject({ unknown: 1, submitted: 0 });
+    const detail = await admin.get(started.headers.location);
+    expect(detail.text).toContain(`href="/console/billing/charges?runId=${runId}&amp;status=unknown"`);
+    expect(text(detail.text)).toContain('the tenant may hold these bills');
+
+    const list = await admin.get(`${AREA}/charges?runId=${runId}&status=unknown`);
+    expect(list.status).toBe(200);
+    expect(list.text.match(/data-testid="charge-row"/g)).toHaveLength(1);
+    const [charge] = await chargesOf(t, t.admin, { period: '2027-02', status: 'unknown' });
+    expect(charge).toMatchObject({ route: 'tenant', attempts: 2 });
+    const page = text(list.text);
+    expect(page).toContain(`unknown 2 Idempotency-Key ${charge.id}`);
+    expect(page).toContain(
+      "unknown means a call may have reached the tenant's billing API and no answer confirmed or refused the bill, so the tenant may hold it.",
+    );
+    expect(page).toMatch(/run the period again once the API answers: the same key is sent/);
+    // Not among the failed ones (only the organization without a group uid is).
+    const failed = await admin.get(`${AREA}/charges?runId=${runId}&status=failed`);
+    expect(failed.text.match(/data-testid="charge-row"/g)).toHaveLength(1);
+    expect(text(failed.text)).toContain('Portal without uid');
+    expect(failed.text).not.toContain('unknown-help');
   });
 
   async function expectAudited(runId: string): Promise<void> {

@@ -133,7 +133,7 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     const requests = api.requests.length;
     const again = await runPeriod(t, '2026-03');
     // The failed charge is tried again (still no externalUid, so it fails again, without a call).
-    expect(again.counts).toEqual({ organizations: 8, alreadyBilled: 7, direct: 0, submitted: 0, failed: 1, pending: 0 });
+    expect(again.counts).toEqual({ organizations: 8, alreadyBilled: 7, direct: 0, submitted: 0, failed: 1, pending: 0, unknown: 0 });
     expect(again.totals).toEqual([]);
     expect(api.requests.length).toBe(requests);
     const after = await chargesOf(t, t.admin, { period: '2026-03' });
@@ -189,20 +189,21 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     expect(bills).toEqual([{ key: charge.id, id: charge.externalBillId }]);
   });
 
-  it('records a refused bill and a tenant API down to the last try as failed, with the reason and a charge.failed event', async () => {
+  it('records a refused bill as failed, with the reason and a charge.failed event, and one that met only 500s as unknown', async () => {
     api.script('grp-c', 422);
     api.script('grp-a', 500, 500, 500, 500);
     api.script('grp-b', 'refuse');
     const run = await runPeriod(t, '2026-06');
-    expect(run.counts).toMatchObject({ submitted: 1, failed: 3, direct: 4 });
+    expect(run.counts).toMatchObject({ submitted: 1, failed: 2, unknown: 1, direct: 4, pending: 0 });
     const charges = byOrg(await chargesOf(t, t.admin, { period: '2026-06' }));
     expect(charges.get(org.portalC.id)).toMatchObject({
       status: 'failed',
       attempts: 1,
       lastError: 'The billing API answered 422: Scripted 422',
     });
+    // A 500 may come after the bill was made: not provably refused, so not failed.
     expect(charges.get(org.portalA.id)).toMatchObject({
-      status: 'failed',
+      status: 'unknown',
       attempts: 4,
       lastError: 'The billing API answered 500: Scripted 500 (gave up after 4 tries)',
     });
@@ -212,21 +213,50 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       lastError: 'The billing API refused the bill: Group is closed',
     });
     const failed = (await outboxEvents(t, 'charge.failed')).filter((e) => e.data.charge.period === '2026-06');
-    expect(failed.map((e) => e.data.charge.organizationId).sort()).toEqual([org.portalA.id, org.portalB.id, org.portalC.id].sort());
-    expect(failed.find((e) => e.data.charge.organizationId === org.portalA.id)!.data.charge).toMatchObject({
+    expect(failed.map((e) => e.data.charge.organizationId).sort()).toEqual([org.portalB.id, org.portalC.id].sort());
+    expect(failed.find((e) => e.data.charge.organizationId === org.portalC.id)!.data.charge).toMatchObject({
       status: 'failed',
-      attempts: 4,
-      lastError: expect.stringContaining('gave up after 4 tries'),
+      attempts: 1,
+      lastError: 'The billing API answered 422: Scripted 422',
     });
 
     // Run again once the API works: the same charges (same keys) are sent and billed, once.
     const again = await runPeriod(t, '2026-06');
-    expect(again.counts).toMatchObject({ submitted: 3, failed: 0, direct: 0 });
+    expect(again.counts).toMatchObject({ submitted: 3, failed: 0, unknown: 0, direct: 0 });
     for (const key of ['portalA', 'portalB', 'portalC']) {
       const charge = byOrg(await chargesOf(t, t.admin, { period: '2026-06' })).get(org[key].id)!;
       expect(charge.status).toBe('submitted');
       expect(api.bills.get(charge.id)?.id).toBe(charge.externalBillId);
+      // Every call counted, over both runs.
+      expect(charge.attempts).toBe(api.requests.filter((r) => r.key === charge.id).length);
     }
+  });
+
+  it('never records as failed a bill whose call timed out, though every later call got a 500; its tries are the calls made', async () => {
+    // The first call makes the bill but answers too late; the three retries answer 500.
+    api.script('grp-b', 'hang', 500, 500, 500);
+    const run = await runPeriod(t, '2026-12');
+    expect(run.counts).toMatchObject({ submitted: 3, failed: 0, unknown: 1, pending: 0 });
+    const charge = byOrg(await chargesOf(t, t.admin, { period: '2026-12' })).get(org.portalB.id)!;
+    const calls = () => api.requests.filter((r) => r.key === charge.id).length;
+    expect(charge).toMatchObject({ status: 'unknown', route: 'tenant', attempts: 4 });
+    expect(calls()).toBe(4);
+    expect(charge.lastError).toBe('The billing API answered 500: Scripted 500 (gave up after 4 tries)');
+    // The tenant does hold it: one bill, made by the call whose answer was lost.
+    expect(api.billsFor('grp-b').filter((b) => b.key === charge.id)).toHaveLength(1);
+    // The API lists it by its state, to the admin and to its tenant; no charge.failed was announced.
+    expect((await chargesOf(t, t.admin, { period: '2026-12', status: 'unknown' })).map((c) => c.id)).toEqual([charge.id]);
+    expect((await chargesOf(t, portal.auth, { status: 'unknown', period: '2026-12' })).map((c) => c.id)).toEqual([charge.id]);
+    expect(await chargesOf(t, t.admin, { period: '2026-12', status: 'failed' })).toEqual([]);
+    expect((await outboxEvents(t, 'charge.failed')).filter((e) => e.data.charge.id === charge.id)).toEqual([]);
+
+    // Running the period again sends the same key: the tenant answers with the bill it made.
+    const again = await runPeriod(t, '2026-12');
+    expect(again.counts).toMatchObject({ submitted: 1, unknown: 0, failed: 0 });
+    const settled = byOrg(await chargesOf(t, t.admin, { period: '2026-12' })).get(org.portalB.id)!;
+    expect(settled).toMatchObject({ id: charge.id, status: 'submitted', attempts: 5, lastError: null });
+    expect(calls()).toBe(5);
+    expect(api.billsFor('grp-b').filter((b) => b.key === charge.id)).toEqual([{ key: charge.id, id: settled.externalBillId }]);
   });
 
   it('answers a dry run with what would be billed, and writes nothing', async () => {
@@ -340,7 +370,8 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       await runPeriod(t, '2026-11');
       const charges = await chargesOf(t, tenant.auth, { period: '2026-11' });
       expect(charges).toHaveLength(60);
-      expect(charges.every((c) => c.status === 'failed')).toBe(true);
+      // A 503 may follow a bill made: those sent are unknown; those never sent failed.
+      expect(charges.every((c) => c.status === (c.attempts ? 'unknown' : 'failed'))).toBe(true);
       const notSent = charges.filter((c) => c.attempts === 0);
       expect(notSent.length).toBeGreaterThan(0);
       expect(notSent[0].lastError).toMatch(
@@ -351,6 +382,22 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
     } finally {
       await down.close();
     }
+  });
+
+  it('records as failed a bill whose every call was refused before it was sent (nothing listens)', async () => {
+    const closed = await makeTenant(t);
+    const { url } = await new FakeBillingApi().start().then(async (gone) => {
+      const at = gone.url;
+      await gone.close();
+      return { url: at };
+    });
+    await setBillingApi(t, closed.key, { url, username: 'u', password: 'p', allowPrivateNetwork: true });
+    await makeOrganization(t, closed.auth, { externalUid: 'grp-closed', plan: EUR(100) });
+    await runPeriod(t, '2027-01');
+    const [charge] = await chargesOf(t, closed.auth, { period: '2027-01' });
+    expect(charge).toMatchObject({ route: 'tenant', status: 'failed', attempts: 4 });
+    expect(charge.lastError).toMatch(/could not be reached .*ECONNREFUSED.*gave up after 4 tries/);
+    await setBillingApi(t, closed.key, null);
   });
 
   describe('API contract', () => {

@@ -13,7 +13,7 @@ import {
   PreviewItem,
   RunProgress,
 } from '@portico/billing';
-import { AppConfig, ConfigError, CoreModule, RequestContext } from '@portico/core';
+import { AppConfig, ConfigError, CoreModule, RequestContext, withStartupLock } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SingleBar } from 'cli-progress';
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     return 0;
   }
   // The command line bills; it does not schedule, resume other runs, or take jobs from Redis.
-  const config = new AppConfig({ LOG_LEVEL: 'warn', ...process.env, BILLING_SCHEDULE: 'false', REDIS_URL: '' });
+  const config = new AppConfig({ LOG_LEVEL: 'warn', ...process.env, BILLING_SCHEDULE: 'false', BILLING_SWEEP_MS: '0', REDIS_URL: '' });
   const app = await NestFactory.createApplicationContext(BillingCliModule.register(config), { logger: new StderrLogger() });
   const stop = () => void app.close().finally(() => process.exit(130));
   process.once('SIGINT', stop);
@@ -71,7 +71,7 @@ async function run(billing: BillingService, ctx: RequestContext, period: string)
   const total = await billing.countOrganizationsWithPlan(ctx);
   const bar = new SingleBar({
     stream: process.stderr,
-    format: ' {bar} {percentage}% | {value}/{total} organizations | {charged} billed, {failed} failed | {phase}',
+    format: ' {bar} {percentage}% | {value}/{total} organizations | {charged} billed, {failed} failed, {unknown} unknown | {phase}',
     barsize: 30,
     hideCursor: true,
     noTTYOutput: true,
@@ -92,15 +92,16 @@ async function run(billing: BillingService, ctx: RequestContext, period: string)
       process.stderr.write(
         resumed ? `Resuming billing run ${r.id} for ${period} where it stopped.\n` : `Billing run ${r.id} for ${period}.\n`,
       );
-      bar.start(total, 0, { charged: 0, failed: 0, phase: 'organizations' });
+      bar.start(total, 0, { charged: 0, failed: 0, unknown: 0, phase: 'organizations' });
       shown = true;
     },
     progress: (p: RunProgress) =>
-      bar.update(Math.min(p.organizations, total), { charged: p.charged, failed: p.failed, phase: phaseText(p.phase) }),
+      bar.update(Math.min(p.organizations, total), { charged: p.charged, failed: p.failed, unknown: p.unknown, phase: phaseText(p.phase) }),
   });
   if (shown) bar.stop();
   printRun(view, (Date.now() - started) / 1000);
   if (view.counts.failed) await printFailures(billing, ctx, view);
+  if (view.counts.unknown) await printUnknown(billing, ctx, view);
   process.stdout.write(`\n  Peak memory (RSS): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
   return view.status === 'completed' ? 0 : 1;
 }
@@ -156,6 +157,7 @@ function printRun(run: BillingRunView, seconds: number): void {
       ['Charged directly (open)', n(run.counts.direct)],
       ['Billed through the tenant (submitted)', n(run.counts.submitted)],
       ['Failed', n(run.counts.failed)],
+      ['Unknown (the tenant may hold the bill)', n(run.counts.unknown)],
       ['Pending', n(run.counts.pending)],
     ],
     [false, true],
@@ -184,6 +186,22 @@ async function printFailures(billing: BillingService, ctx: RequestContext, run: 
   if (failed.total > failed.items.length)
     process.stdout.write(`  (${failed.total - failed.items.length} more: GET /api/v1/billing/charges?status=failed)\n`);
   process.stdout.write('  Fix the cause, then run the period again: failed tenant bills are sent again with the same Idempotency-Key.\n');
+}
+
+async function printUnknown(billing: BillingService, ctx: RequestContext, run: BillingRunView): Promise<void> {
+  const unknown = await billing.listCharges(ctx, { runId: run.id, status: 'unknown', limit: 20 });
+  process.stdout.write('\n');
+  table(
+    ['Unknown charge (Idempotency-Key)', 'Organization', 'Last answer'],
+    unknown.items.map((c) => [c.id, c.organizationName, c.lastError ?? '']),
+    [false, false, false],
+  );
+  if (unknown.total > unknown.items.length)
+    process.stdout.write(`  (${unknown.total - unknown.items.length} more: GET /api/v1/billing/charges?status=unknown)\n`);
+  process.stdout.write(
+    "  A call may have made these bills without a confirmed answer. Look them up in the tenant's billing system by\n" +
+      '  Idempotency-Key, or run the period again: the same key is sent, so a bill that exists is returned, not made again.\n',
+  );
 }
 
 /** Columns padded to their widest cell; `right` aligns numbers. */
@@ -227,7 +245,7 @@ function parseArgs(argv: string[]): Args | null {
 
 async function ensureSchema(app: INestApplicationContext, config: AppConfig): Promise<void> {
   const dataSource = app.get(DataSource);
-  if (config.migrateOnStart) await dataSource.runMigrations({ transaction: 'each' });
+  if (config.migrateOnStart) await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
   else if (await dataSource.showMigrations()) throw new Error('The database has migrations to apply: run `npm run migrate` first');
 }
 

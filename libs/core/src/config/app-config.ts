@@ -28,6 +28,12 @@ export interface BillingConfig {
   timeoutMs: number;
   /** Waits before each retry of a failed bill; its length + 1 is the number of tries. */
   retryDelaysMs: number[];
+  /** How often an executing run proves it is alive. */
+  heartbeatMs: number;
+  /** A run without a heartbeat this long is stalled: another process may take it over. */
+  staleAfterMs: number;
+  /** How often a process that runs jobs looks for stalled runs; 0: never (the command line). */
+  sweepMs: number;
 }
 
 /**
@@ -111,7 +117,14 @@ export class AppConfig {
       concurrency: int(env, 'BILLING_CONCURRENCY', 8, problems, 1, 64),
       timeoutMs: int(env, 'BILLING_TIMEOUT_MS', 10_000, problems, 100, 120_000),
       retryDelaysMs: delays(env, 'BILLING_RETRY_DELAYS_MS', [2_000, 10_000, 60_000], problems),
+      heartbeatMs: int(env, 'BILLING_HEARTBEAT_MS', 3_000, problems, 100, 60_000),
+      staleAfterMs: int(env, 'BILLING_STALE_AFTER_MS', 15_000, problems, 300, 600_000),
+      sweepMs: int(env, 'BILLING_SWEEP_MS', 5_000, problems, 0, 300_000),
     };
+    // A few missed beats (a long pause, a slow database) must not hand a live run to another process.
+    if (this.billing.staleAfterMs < 3 * this.billing.heartbeatMs) {
+      problems.push('BILLING_STALE_AFTER_MS must be at least 3 times BILLING_HEARTBEAT_MS');
+    }
     this.secretKey = resolveSecretKey(env, this.nodeEnv, this.database, problems);
     if (problems.length) throw new ConfigError(problems);
   }

@@ -8,8 +8,14 @@ import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
 
-// A charge's status as its payer reads it.
-const ACCOUNT_STATUS = { open: 'due', submitted: 'billed', pending: 'being billed', failed: 'not billed yet' } as const;
+// A charge's status as its payer reads it (an unknown one may exist at the portal: still being billed).
+const ACCOUNT_STATUS = {
+  open: 'due',
+  submitted: 'billed',
+  pending: 'being billed',
+  unknown: 'being billed',
+  failed: 'not billed yet',
+} as const;
 
 /** The signed-in user's own pages: profile, organizations and their charges, and the authenticator app. */
 @ApiExcludeController()

@@ -13,6 +13,7 @@ import { BillingRunner } from './run/billing-runner';
 import { ChargeStore } from './run/charge.store';
 import { TenantBillClient } from './run/tenant-bill-client';
 import { BillingClock } from './schedule/billing-clock';
+import { BillingRunSweeper } from './schedule/billing-run-sweeper';
 import { BillingScheduler } from './schedule/billing-scheduler';
 
 /** Billing: monthly runs over organizations with a plan, through tenant billing APIs or as direct charges. */
@@ -29,6 +30,7 @@ import { BillingScheduler } from './schedule/billing-scheduler';
     BillingPreview,
     BillingRunProcessor,
     BillingScheduler,
+    BillingRunSweeper,
   ],
   exports: [BillingService],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AppConfig,
   AuditService,
   ForbiddenError,
   isUniqueViolation,
@@ -22,7 +23,6 @@ import { isPeriod, PERIOD_MESSAGE } from './period';
 import { BillingPreview, PreviewCounts, PreviewItem } from './run/billing-preview';
 import { BillingRunStore } from './run/billing-run.store';
 import { BillingRunner } from './run/billing-runner';
-import { staleBefore } from './run/lease';
 import { RunProgress } from './run/run-execution';
 import { BillingClock } from './schedule/billing-clock';
 import { toChargeView, toRunView } from './views';
@@ -51,6 +51,7 @@ export class BillingService {
     private readonly runner: BillingRunner,
     private readonly preview: BillingPreview,
     private readonly clock: BillingClock,
+    private readonly config: AppConfig,
   ) {}
 
   /** Creates a run for the period and queues it; it proceeds in the background. */
@@ -99,7 +100,7 @@ export class BillingService {
     checkPeriod(period);
     for (;;) {
       const unfinished = await this.runs.unfinished(period);
-      const stale = staleBefore(this.clock.now());
+      const stale = this.runs.staleBefore(this.clock.now());
       const free = unfinished.find((r) => r.status === 'queued' || !r.heartbeatAt || r.heartbeatAt < stale);
       if (!free && unfinished.length) {
         observer.waiting?.(toRunView(unfinished[0]));
@@ -208,13 +209,19 @@ export class BillingService {
     return toRunView(run);
   }
 
-  /** Queues again the runs nobody executes: queued ones whose job was lost, and ones whose process died. */
+  /**
+   * Queues again the runs nobody executes: queued ones whose job was lost, and running ones whose
+   * heartbeat stopped. The database decides, not the queue: a job the queue gave up on (its worker
+   * killed twice) is replaced by a new one. The job id changes once per stale period, so processes
+   * sweeping at once add one job, and a job id the queue keeps as failed never blocks the next.
+   */
   async resumeStalled(atBoot: boolean): Promise<number> {
     const now = this.clock.now();
     const queuedBefore = atBoot ? now : new Date(now.getTime() - ORPHANED_AFTER_MS);
     const runs = await this.runs.resumable(now, queuedBefore);
-    // A fresh job id each time: the first job may be kept as finished by the queue. A duplicate is harmless (one claim wins).
-    for (const run of runs) await this.enqueue(run.id, `${run.id}-${now.getTime()}`);
+    const window = Math.floor(now.getTime() / this.config.billing.staleAfterMs);
+    // A duplicate is harmless: one claim wins, the other job ends at once.
+    for (const run of runs) await this.enqueue(run.id, `${run.id}-resume-${window}`);
     return runs.length;
   }
 

@@ -18,6 +18,7 @@ export function toRunView(r: BillingRun): BillingRunView {
       submitted: r.tenantCharges,
       failed: r.failedCharges,
       pending: r.pendingCharges,
+      unknown: r.unknownCharges,
     },
     totals: r.totals,
     lastError: r.lastError,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { BillingRunKind, BillingRunStatus, BillingRunTrigger } from '../entities/billing-run.entity';
-import type { ChargeRoute, ChargeStatus } from '../entities/charge.entity';
+import { CHARGE_STATUSES, type ChargeRoute, type ChargeStatus } from '../entities/charge.entity';
 
 export class BillingTotalView {
   @ApiProperty({ example: 'EUR' }) currency: string;
@@ -14,8 +14,9 @@ export class BillingRunCountsView {
   @ApiProperty({ description: 'Of those, already billed for the period by another run' }) alreadyBilled: number;
   @ApiProperty({ description: 'Direct charges recorded (status open)' }) direct: number;
   @ApiProperty({ description: 'Bills accepted by tenant billing APIs (status submitted)' }) submitted: number;
-  @ApiProperty({ description: 'Charges that failed, each with its reason' }) failed: number;
+  @ApiProperty({ description: 'Charges that failed, each with its reason: no bill was made' }) failed: number;
   @ApiProperty({ description: 'Tenant bills still being sent' }) pending: number;
+  @ApiProperty({ description: 'Tenant bills that may exist on the tenant’s side, unconfirmed (status unknown)' }) unknown: number;
 }
 
 export class BillingRunView {
@@ -74,10 +75,16 @@ export class ChargeView {
   @ApiProperty() amountCents: number;
   @ApiProperty() currency: string;
   @ApiProperty({ enum: ['tenant', 'direct'] }) route: ChargeRoute;
-  @ApiProperty({ enum: ['pending', 'submitted', 'open', 'failed'] }) status: ChargeStatus;
+  @ApiProperty({
+    enum: CHARGE_STATUSES,
+    description:
+      'unknown: a call may have reached the tenant’s billing API and no answer confirmed or refused the bill, so the tenant may hold it; ' +
+      'running the period again sends it with the same Idempotency-Key. failed: no bill was made.',
+  })
+  status: ChargeStatus;
   @ApiProperty({ type: String, nullable: true, description: 'The bill id the tenant API returned' }) externalBillId: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The bill status the tenant API returned' }) externalStatus: string | null;
-  @ApiProperty({ description: 'Calls made to the tenant API' }) attempts: number;
+  @ApiProperty({ description: 'Calls made to the tenant API, over every run that sent it' }) attempts: number;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
   @ApiProperty({ type: String, nullable: true }) runId: string | null;
   @ApiProperty() createdAt: Date;

@@ -71,6 +71,10 @@ export class BillingRun extends BaseEntity {
   @Column({ type: 'integer' })
   pendingCharges: number = 0;
 
+  /** Tenant charges whose bill may or may not exist on the tenant's side (status unknown). */
+  @Column({ type: 'integer', default: 0 })
+  unknownCharges: number = 0;
+
   @Column({ type: 'simple-json' })
   totals: BillingRunTotal[] = [];
 

@@ -2,8 +2,15 @@ import { BaseEntity } from '@portico/core';
 import { Column, Entity, ForeignKey, Index } from 'typeorm';
 
 export type ChargeRoute = 'tenant' | 'direct';
-export type ChargeStatus = 'pending' | 'submitted' | 'open' | 'failed';
-export const CHARGE_STATUSES: readonly ChargeStatus[] = ['pending', 'submitted', 'open', 'failed'];
+/**
+ * `unknown`: a call may have reached the tenant's billing API (no answer in time, a 5xx, a process
+ * killed mid-call) and no later answer confirmed or refused the bill, so the tenant may hold it.
+ * `failed` only when no try can have made a bill.
+ */
+export type ChargeStatus = 'pending' | 'submitted' | 'open' | 'failed' | 'unknown';
+export const CHARGE_STATUSES: readonly ChargeStatus[] = ['pending', 'submitted', 'open', 'failed', 'unknown'];
+/** Tenant charges a run sends again (with their key) when it meets them. */
+export const RESENT_STATUSES: readonly ChargeStatus[] = ['pending', 'failed', 'unknown'];
 export const CHARGE_ROUTES: readonly ChargeRoute[] = ['tenant', 'direct'];
 
 /**
@@ -57,6 +64,13 @@ export class Charge extends BaseEntity {
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   lastError: string | null = null;
+
+  /**
+   * Some call may have reached the tenant's API without a refusal: set before each call is sent
+   * and cleared only by an answer that proves nothing was made, so a kill mid-call leaves it set.
+   */
+  @Column({ type: Boolean, default: false })
+  possiblyBilled: boolean = false;
 
   /** The run that billed it (or is billing it). */
   @ForeignKey('billing_runs', { onDelete: 'SET NULL' })

@@ -3,7 +3,7 @@ import { RequestContext } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import type { BillingRunTotal } from '../entities/billing-run.entity';
-import type { ChargeRoute } from '../entities/charge.entity';
+import { RESENT_STATUSES, type ChargeRoute } from '../entities/charge.entity';
 import { ChargeStore } from './charge.store';
 import { NO_EXTERNAL_UID } from './run-execution';
 
@@ -65,7 +65,7 @@ export class BillingPreview {
       for (const org of orgs) {
         counts.organizations++;
         const found = existing.get(org.id);
-        const retry = found?.route === 'tenant' && (found.status === 'pending' || found.status === 'failed');
+        const retry = found?.route === 'tenant' && RESENT_STATUSES.includes(found.status);
         if (found && !retry) {
           counts.alreadyBilled++;
           continue;

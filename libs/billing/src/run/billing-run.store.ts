@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService } from '@portico/core';
+import { AppConfig, TransactionService } from '@portico/core';
 import { Brackets, EntityManager } from 'typeorm';
 import { BillingRun, BillingRunTotal } from '../entities/billing-run.entity';
 import { Charge } from '../entities/charge.entity';
@@ -11,13 +11,22 @@ export interface RunChargeStats {
   tenantCharges: number;
   failedCharges: number;
   pendingCharges: number;
+  unknownCharges: number;
   totals: BillingRunTotal[];
 }
 
 /** The billing_runs table: ownership (who executes a run), heartbeats and outcomes. */
 @Injectable()
 export class BillingRunStore {
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Heartbeats older than this are stalled runs. */
+  staleBefore(now: Date): Date {
+    return staleBefore(now, this.config.billing.staleAfterMs);
+  }
 
   /** Takes the run if it waits to start or its owner stopped answering; null when another process has it. */
   async claim(id: string, owner: string, now: Date): Promise<BillingRun | null> {
@@ -31,7 +40,7 @@ export class BillingRunStore {
           new Brackets((w) =>
             w
               .where("status = 'queued'")
-              .orWhere("status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < :stale)", { stale: staleBefore(now) }),
+              .orWhere("status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < :stale)", { stale: this.staleBefore(now) }),
           ),
         )
         .execute();
@@ -114,7 +123,7 @@ export class BillingRunStore {
         new Brackets((w) =>
           w
             .where("r.status = 'queued' AND r.updated_at <= :queuedBefore", { queuedBefore })
-            .orWhere("r.status = 'running' AND (r.heartbeat_at IS NULL OR r.heartbeat_at < :stale)", { stale: staleBefore(now) }),
+            .orWhere("r.status = 'running' AND (r.heartbeat_at IS NULL OR r.heartbeat_at < :stale)", { stale: this.staleBefore(now) }),
         ),
       )
       .orderBy('r.created_at', 'ASC')
@@ -140,12 +149,20 @@ export class BillingRunStore {
         count: string | number;
         amount: string | number;
       }>();
-    const stats: RunChargeStats = { directCharges: 0, tenantCharges: 0, failedCharges: 0, pendingCharges: 0, totals: [] };
+    const stats: RunChargeStats = {
+      directCharges: 0,
+      tenantCharges: 0,
+      failedCharges: 0,
+      pendingCharges: 0,
+      unknownCharges: 0,
+      totals: [],
+    };
     for (const row of rows) {
       const count = Number(row.count);
       if (row.status === 'open') stats.directCharges += count;
       else if (row.status === 'submitted') stats.tenantCharges += count;
       else if (row.status === 'failed') stats.failedCharges += count;
+      else if (row.status === 'unknown') stats.unknownCharges += count;
       else stats.pendingCharges += count;
       if (row.status === 'open' || row.status === 'submitted') {
         stats.totals.push({ currency: row.currency, route: row.route, count, amountCents: Number(row.amount) });

@@ -32,6 +32,8 @@ export class BillingRunner implements BeforeApplicationShutdown {
     const owner = randomUUID();
     const run = await this.runs.claim(runId, owner, this.clock.now());
     if (!run) return null;
+    // Which process holds a run is what an operator looks for after a crash.
+    this.deps.logger.log(`Billing run ${run.id} (${run.period}) is executing in this process (pid ${process.pid})`);
     const execution = new RunExecution(this.deps, Object.assign(run, { owner }), onProgress);
     const done = execution.execute();
     this.running.set(execution, done);

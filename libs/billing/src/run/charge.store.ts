@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { bulkInsert, ChargeEventData, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
+import { AppConfig, bulkInsert, ChargeEventData, OutboxService, powerOfTwoChunks, TransactionService } from '@portico/core';
 import { Brackets, EntityManager } from 'typeorm';
-import { Charge, ChargeStatus } from '../entities/charge.entity';
+import { Charge, ChargeStatus, RESENT_STATUSES } from '../entities/charge.entity';
 import { staleBefore } from './lease';
 
 // Every column a run writes on insert (created_at and updated_at take their defaults).
@@ -20,6 +20,7 @@ const INSERTED: (keyof Charge & string)[] = [
   'externalStatus',
   'attempts',
   'lastError',
+  'possiblyBilled',
   'runId',
   'claimedBy',
 ];
@@ -43,6 +44,7 @@ export class ChargeStore {
   constructor(
     private readonly tx: TransactionService,
     private readonly outbox: OutboxService,
+    private readonly config: AppConfig,
   ) {}
 
   async existing(period: string, organizationIds: string[]): Promise<Map<string, ExistingCharge>> {
@@ -85,8 +87,8 @@ export class ChargeStore {
 
   /**
    * Claims tenant charges for this run: pending ones nobody live is submitting (their run stopped
-   * answering, or it is this run resuming), and with `reopenFailed` failed ones, which go back to
-   * pending for another round of tries. Returns the claimed rows.
+   * answering, or it is this run resuming), and with `reopenFailed` failed and unknown ones, which
+   * go back to pending for another round of tries with their key. Returns the claimed rows.
    */
   async claim(owner: string, ids: string[], now: Date, reopenFailed: boolean): Promise<Charge[]> {
     const claimed: Charge[] = [];
@@ -102,7 +104,7 @@ export class ChargeStore {
         .set({ claimedBy: owner, status: 'pending' })
         .where('id IN (:...ids)', { ids })
         .andWhere("route = 'tenant'")
-        .andWhere(reopenFailed ? "status IN ('pending', 'failed')" : "status = 'pending'")
+        .andWhere('status IN (:...statuses)', { statuses: reopenFailed ? RESENT_STATUSES : ['pending'] })
         .andWhere(
           new Brackets((w) =>
             w
@@ -110,7 +112,7 @@ export class ChargeStore {
               .orWhere('claimed_by = :owner', { owner })
               .orWhere(
                 "claimed_by NOT IN (SELECT r.owner FROM billing_runs r WHERE r.status = 'running' AND r.owner IS NOT NULL AND r.heartbeat_at >= :stale)",
-                { stale: staleBefore(now) },
+                { stale: staleBefore(now, this.config.billing.staleAfterMs) },
               ),
           ),
         )
@@ -153,33 +155,50 @@ export class ChargeStore {
     charge.organizationName = org.name;
   }
 
-  /** One try that did not settle the charge; false when the run no longer holds it. */
+  /**
+   * Counts a call before it is sent, and marks the charge as possibly billed until an answer says
+   * otherwise: a process killed mid-call leaves both, so the count stays the calls made and the
+   * charge is never taken for one no bill can exist for. False when the run no longer holds it.
+   */
+  async startAttempt(owner: string, charge: Charge): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const result = await m
+        .createQueryBuilder()
+        .update(Charge)
+        .set({ attempts: () => 'attempts + 1', possiblyBilled: true })
+        .where("id = :id AND claimed_by = :owner AND status = 'pending'", { id: charge.id, owner })
+        .execute();
+      if (!result.affected) return false;
+      charge.attempts++;
+      return true;
+    });
+  }
+
+  /** A try that did not settle the charge, and whether a bill may exist; false when the run no longer holds it. */
   async recordAttempt(owner: string, charge: Charge, error: string): Promise<boolean> {
     return this.tx.run(async (m) => {
       const result = await m
         .createQueryBuilder()
         .update(Charge)
-        .set({ attempts: () => 'attempts + 1', lastError: error })
+        .set({ lastError: error, possiblyBilled: charge.possiblyBilled })
         .where("id = :id AND claimed_by = :owner AND status = 'pending'", { id: charge.id, owner })
         .execute();
       if (!result.affected) return false;
-      charge.attempts++;
       charge.lastError = error;
       return true;
     });
   }
 
   /**
-   * Settles claimed tenant charges as submitted or failed, with their events, in one transaction
+   * Settles claimed tenant charges as submitted, failed or unknown, with their events, in one transaction
    * (a run settles thousands: one commit per batch, one statement prepared once). A charge this
    * execution no longer holds is left alone. Returns the ones settled.
    */
   async settleMany(run: { id: string; owner: string }, items: Settlement[], tenantKeyOf: TenantKeyOf): Promise<Charge[]> {
     if (!items.length) return [];
     return this.tx.run(async (m) => {
-      const rows = items.map(({ charge, outcome, attempted }) => ({
+      const rows = items.map(({ charge, outcome }) => ({
         charge,
-        attempted,
         changes:
           outcome.status === 'submitted'
             ? { status: outcome.status, externalBillId: outcome.billId, externalStatus: outcome.billStatus, lastError: null }
@@ -192,13 +211,14 @@ export class ChargeStore {
       }));
       const done = this.tx.isPostgres ? await settlePostgres(m, run, rows) : await settleSqlite(m, run, rows);
       const settled: Charge[] = [];
-      for (const { charge, changes, attempted } of rows) {
+      for (const { charge, changes } of rows) {
         if (!done.has(charge.id)) continue;
-        Object.assign(charge, changes, { claimedBy: null, runId: run.id, attempts: charge.attempts + (attempted ? 1 : 0) });
+        Object.assign(charge, changes, { claimedBy: null, runId: run.id });
         settled.push(charge);
       }
       const event = (c: Charge) => ({ tenantId: c.tenantId, data: { charge: chargeEventData(c, tenantKeyOf) } });
       await this.outbox.emitMany(m, 'charge.created', settled.filter((c) => c.status === 'submitted').map(event));
+      // An unknown charge is not a failure to announce: the bill may exist (README, Billing).
       await this.outbox.emitMany(m, 'charge.failed', settled.filter((c) => c.status === 'failed').map(event));
       return settled;
     });
@@ -207,18 +227,26 @@ export class ChargeStore {
 
 interface SettleRow {
   charge: Charge;
-  attempted: boolean;
   changes: Pick<Charge, 'status' | 'externalBillId' | 'externalStatus' | 'lastError'>;
 }
 
 // SQLite runs in this process: one prepared UPDATE per charge costs microseconds.
 async function settleSqlite(m: EntityManager, run: { id: string; owner: string }, rows: SettleRow[]): Promise<Set<string>> {
   const done = new Set<string>();
-  for (const { charge, changes, attempted } of rows) {
+  for (const { charge, changes } of rows) {
     const result = await m.queryRunner!.query(
-      'UPDATE charges SET status = ?, external_bill_id = ?, external_status = ?, last_error = ?, attempts = attempts + ?, ' +
+      'UPDATE charges SET status = ?, external_bill_id = ?, external_status = ?, last_error = ?, possibly_billed = ?, ' +
         "claimed_by = NULL, run_id = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ? AND claimed_by = ? AND status = 'pending'",
-      [changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0, run.id, charge.id, run.owner],
+      [
+        changes.status,
+        changes.externalBillId,
+        changes.externalStatus,
+        changes.lastError,
+        charge.possiblyBilled ? 1 : 0,
+        run.id,
+        charge.id,
+        run.owner,
+      ],
       true,
     );
     if (result.affected) done.add(charge.id);
@@ -229,15 +257,15 @@ async function settleSqlite(m: EntityManager, run: { id: string; owner: string }
 // PostgreSQL is a round trip away: the whole batch in one UPDATE … FROM (VALUES …).
 async function settlePostgres(m: EntityManager, run: { id: string; owner: string }, rows: SettleRow[]): Promise<Set<string>> {
   const params: unknown[] = [run.id, run.owner];
-  const tuples = rows.map(({ charge, changes, attempted }) => {
-    params.push(charge.id, changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, attempted ? 1 : 0);
+  const tuples = rows.map(({ charge, changes }) => {
+    params.push(charge.id, changes.status, changes.externalBillId, changes.externalStatus, changes.lastError, charge.possiblyBilled);
     const n = params.length;
-    return `($${n - 5}::uuid, $${n - 4}::varchar, $${n - 3}::varchar, $${n - 2}::varchar, $${n - 1}::varchar, $${n}::int)`;
+    return `($${n - 5}::uuid, $${n - 4}::varchar, $${n - 3}::varchar, $${n - 2}::varchar, $${n - 1}::varchar, $${n}::boolean)`;
   });
   const updated: { id: string }[] = await m.query(
     'UPDATE charges AS c SET status = v.status, external_bill_id = v.bill_id, external_status = v.bill_status, last_error = v.error, ' +
-      'attempts = c.attempts + v.attempted, claimed_by = NULL, run_id = $1, updated_at = CURRENT_TIMESTAMP ' +
-      `FROM (VALUES ${tuples.join(', ')}) AS v(id, status, bill_id, bill_status, error, attempted) ` +
+      'possibly_billed = v.possibly_billed, claimed_by = NULL, run_id = $1, updated_at = CURRENT_TIMESTAMP ' +
+      `FROM (VALUES ${tuples.join(', ')}) AS v(id, status, bill_id, bill_status, error, possibly_billed) ` +
       "WHERE c.id = v.id AND c.claimed_by = $2 AND c.status = 'pending' RETURNING c.id",
     params,
   );
@@ -246,11 +274,10 @@ async function settlePostgres(m: EntityManager, run: { id: string; owner: string
   return new Set(list.map((r) => r.id));
 }
 
-/** How one tenant charge ended in a run: `attempted` when a call was made (it counts as a try). */
+/** How one tenant charge ended in a run (its calls were counted as they were made). */
 export interface Settlement {
   charge: Charge;
-  outcome: { status: 'submitted'; billId: string; billStatus: string | null } | { status: 'failed'; error: string };
-  attempted: boolean;
+  outcome: { status: 'submitted'; billId: string; billStatus: string | null } | { status: 'failed' | 'unknown'; error: string };
 }
 
 export function chargeEventData(c: Charge, tenantKeyOf: TenantKeyOf): ChargeEventData {

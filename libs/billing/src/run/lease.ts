@@ -1,11 +1,8 @@
 /**
- * A running run proves it is alive by its heartbeat. One whose heartbeat is older than
- * STALE_AFTER_MS (its process was killed, or lost the database) may be resumed by another
- * process, and the charges it was submitting may be claimed by another run.
+ * A running run proves it is alive by its heartbeat (every BILLING_HEARTBEAT_MS). One whose
+ * heartbeat is older than BILLING_STALE_AFTER_MS (its process was killed, or lost the database) may
+ * be taken over by another process, and the charges it was submitting claimed by another run.
  */
-export const HEARTBEAT_MS = 3_000;
-export const STALE_AFTER_MS = 15_000;
-
-export function staleBefore(now: Date): Date {
-  return new Date(now.getTime() - STALE_AFTER_MS);
+export function staleBefore(now: Date, staleAfterMs: number): Date {
+  return new Date(now.getTime() - staleAfterMs);
 }

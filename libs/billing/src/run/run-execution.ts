@@ -3,11 +3,10 @@ import { BillingConfig, RequestContext } from '@portico/core';
 import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
-import { Charge } from '../entities/charge.entity';
+import { Charge, RESENT_STATUSES } from '../entities/charge.entity';
 import { BillingClock } from '../schedule/billing-clock';
 import { BillingRunStore } from './billing-run.store';
 import { ChargeStore, Settlement } from './charge.store';
-import { HEARTBEAT_MS } from './lease';
 import { SubmissionPool } from './submission-pool';
 import { TenantBillClient } from './tenant-bill-client';
 
@@ -32,6 +31,8 @@ export interface RunProgress {
   alreadyBilled: number;
   charged: number;
   failed: number;
+  /** Charges whose bill may exist on the tenant's side, unconfirmed (status unknown). */
+  unknown: number;
 }
 
 export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'lost';
@@ -65,6 +66,7 @@ export class RunExecution {
   private alreadyBilled = 0;
   private charged = 0;
   private failed = 0;
+  private unknown = 0;
   private phase: RunProgress['phase'] = 'organizations';
   private stopped = false;
   private lost = false;
@@ -94,7 +96,7 @@ export class RunExecution {
   }
 
   async execute(): Promise<ExecutionEnd> {
-    this.heartbeat = setInterval(() => (this.beating = this.beat()), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => (this.beating = this.beat()), this.deps.settings.heartbeatMs);
     this.settleTimer = setInterval(() => void this.flush(), SETTLE_EVERY_MS);
     for (const timer of [this.heartbeat, this.settleTimer]) timer.unref();
     let failure: unknown = null;
@@ -144,7 +146,7 @@ export class RunExecution {
       for (const org of orgs) {
         const found = existing.get(org.id);
         if (!found) fresh.push(this.newCharge(org));
-        else if (found.route === 'tenant' && (found.status === 'pending' || found.status === 'failed')) again.set(found.id, org);
+        else if (found.route === 'tenant' && RESENT_STATUSES.includes(found.status)) again.set(found.id, org);
         else if (found.runId !== this.run.id) this.alreadyBilled++;
       }
       const inserted = await this.deps.charges.insertNew(fresh, this.tenantKeyOf);
@@ -215,8 +217,8 @@ export class RunExecution {
 
   private async submit(charge: Charge): Promise<void> {
     const api = charge.tenantId ? this.apis.get(charge.tenantId) : null;
-    if (!charge.externalUid) return this.fail(charge, NO_EXTERNAL_UID, false);
-    if (!api) return this.fail(charge, NO_BILLING_API, false);
+    if (!charge.externalUid) return this.giveUp(charge, NO_EXTERNAL_UID);
+    if (!api) return this.giveUp(charge, NO_BILLING_API);
     await this.pool.add(() => this.attempt(charge, api, 1));
   }
 
@@ -224,33 +226,36 @@ export class RunExecution {
     const tenantId = charge.tenantId!;
     const outage = this.outages.get(tenantId);
     if (outage && outage.count >= TENANT_OUTAGE_THRESHOLD) {
-      return this.fail(
+      return this.giveUp(
         charge,
         `Not sent: the tenant's billing API failed ${outage.count} times in a row during this run (${outage.error}); run the period again once it answers`,
-        false,
       );
     }
+    // Counted before it is sent; false: another run took the charge over.
+    if (!(await this.deps.charges.startAttempt(this.run.owner, charge))) return;
     const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
     if (outcome.kind === 'accepted') {
       this.outages.delete(tenantId);
-      return this.settle({
-        charge,
-        outcome: { status: 'submitted', billId: outcome.billId, billStatus: outcome.billStatus },
-        attempted: true,
-      });
+      charge.possiblyBilled = true;
+      return this.settle({ charge, outcome: { status: 'submitted', billId: outcome.billId, billStatus: outcome.billStatus } });
     }
-    if (outcome.kind === 'rejected') return this.fail(charge, outcome.error, true);
+    if (outcome.kind === 'rejected') return this.giveUp(charge, outcome.error);
+    if (outcome.unknown) charge.possiblyBilled = true;
     // Read again: other calls to this tenant finished while this one was out.
     this.outages.set(tenantId, { count: (this.outages.get(tenantId)?.count ?? 0) + 1, error: outcome.error });
     const delays = this.deps.settings.retryDelaysMs;
-    if (attempt > delays.length) return this.fail(charge, `${outcome.error} (gave up after ${attempt} tries)`, true);
+    if (attempt > delays.length) return this.giveUp(charge, `${outcome.error} (gave up after ${attempt} tries)`);
     // Stopping: the try is recorded and the charge stays pending for the run that resumes this one.
     if (!(await this.deps.charges.recordAttempt(this.run.owner, charge, outcome.error)) || this.stopped) return;
     this.pool.later(delays[attempt - 1], () => this.attempt(charge, api, attempt + 1));
   }
 
-  private fail(charge: Charge, error: string, attempted: boolean): Promise<void> {
-    return this.settle({ charge, outcome: { status: 'failed', error }, attempted });
+  /**
+   * Ends a charge without a bill: `failed` only when no call for it can have made one; otherwise
+   * `unknown`, since a refusal now says nothing of an earlier call that got no answer.
+   */
+  private giveUp(charge: Charge, error: string): Promise<void> {
+    return this.settle({ charge, outcome: { status: charge.possiblyBilled ? 'unknown' : 'failed', error } });
   }
 
   private async settle(settlement: Settlement): Promise<void> {
@@ -265,6 +270,7 @@ export class RunExecution {
       if (!batch.length) return;
       for (const charge of await this.deps.charges.settleMany(this.run, batch, this.tenantKeyOf)) {
         if (charge.status === 'submitted') this.charged++;
+        else if (charge.status === 'unknown') this.unknown++;
         else this.failed++;
       }
       this.report();
@@ -313,6 +319,7 @@ export class RunExecution {
       alreadyBilled: this.alreadyBilled,
       charged: this.charged,
       failed: this.failed,
+      unknown: this.unknown,
     });
   }
 

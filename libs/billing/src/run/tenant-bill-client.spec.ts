@@ -22,8 +22,11 @@ describe('a tenant billing API answer', () => {
     ] as const) {
       expect(readAnswer(status, body)).toMatchObject({ kind: 'retry' });
     }
-    expect(readAnswer(500, '{"error":"boom"}')).toEqual({ kind: 'retry', unknown: false, error: 'The billing API answered 500: boom' });
+    // A 5xx or an unreadable success may follow a bill made; a 4xx "not now" made nothing.
+    expect(readAnswer(500, '{"error":"boom"}')).toEqual({ kind: 'retry', unknown: true, error: 'The billing API answered 500: boom' });
+    expect(readAnswer(503, '')).toMatchObject({ unknown: true });
     expect(readAnswer(200, 'not json')).toMatchObject({ unknown: true });
+    for (const status of [408, 409, 425, 429]) expect(readAnswer(status, '')).toMatchObject({ kind: 'retry', unknown: false });
   });
 
   it('fails at once on a refusal, saying what the API said', () => {

@@ -9,11 +9,16 @@ export type BillOutcome =
   | { kind: 'accepted'; billId: string; billStatus: string | null }
   /** The API said no, and asking again would get the same answer. */
   | { kind: 'rejected'; error: string }
-  /** Worth another try with the same Idempotency-Key; `unknown`: the bill may already exist. */
+  /**
+   * Worth another try with the same Idempotency-Key. `unknown`: the call may have made the bill
+   * (no answer in time, a 5xx, an unreadable success); false only when it provably made nothing.
+   */
   | { kind: 'retry'; error: string; unknown: boolean };
 
-// Answers that say "not now" rather than "no".
+// Answers that say "not now" rather than "no": the request was turned away before any work.
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429]);
+// Failures to open a connection: nothing was sent. Anything later (a reset, a hang-up) may follow a bill.
+const NOT_CONNECTED = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
 const MAX_ERROR = 300;
 
 /** The bill a tenant's billing API receives for a charge; always the same body for the same charge. */
@@ -62,7 +67,11 @@ export class TenantBillClient {
           error: `No answer within ${timeoutMs} ms; the bill may exist: re-sent with the same Idempotency-Key`,
         };
       }
-      return { kind: 'retry', unknown: true, error: clip(`The billing API could not be reached (${result.error}): ${result.message}`) };
+      return {
+        kind: 'retry',
+        unknown: !NOT_CONNECTED.test(result.message),
+        error: clip(`The billing API could not be reached (${result.error}): ${result.message}`),
+      };
     }
     return readAnswer(result.status, result.body);
   }
@@ -87,7 +96,9 @@ export function readAnswer(status: number, body: string): BillOutcome {
     return { kind: 'retry', unknown: true, error: clip(`The billing API answered ${status} without {"success": true, "data": {"id"}}`) };
   }
   const reason = clip(`The billing API answered ${status}${said ? `: ${said}` : ''}`);
-  if (status >= 500 || RETRYABLE_STATUS.has(status)) return { kind: 'retry', unknown: false, error: reason };
+  // A 5xx may come after the bill was made (Stripe calls its outcome indeterminate): only a 4xx proves a refusal.
+  if (status >= 500) return { kind: 'retry', unknown: true, error: reason };
+  if (RETRYABLE_STATUS.has(status)) return { kind: 'retry', unknown: false, error: reason };
   if (status === 401 || status === 403) {
     return { kind: 'rejected', error: clip(`${reason} (check the tenant's billing API user name and password)`) };
   }

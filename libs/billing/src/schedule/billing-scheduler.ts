@@ -11,8 +11,8 @@ const FIRST_TICK_MS = 2_000;
 /**
  * The monthly schedule (BILLING_SCHEDULE): every minute, each instance makes sure the current
  * month has its scheduled run. The first to insert it wins; the database refuses a second one for
- * the period (a partial unique index), so any number of instances start exactly one. The tick also
- * queues again runs nobody executes (their process died, or their job was lost).
+ * the period (a partial unique index), so any number of instances start exactly one. Taking over
+ * stalled runs is not the schedule's business: BillingRunSweeper does it wherever jobs run.
  */
 @Injectable()
 export class BillingScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,8 +28,8 @@ export class BillingScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     if (!this.config.billing.schedule) return;
-    const first = setTimeout(() => (this.ticking = this.tick(true)), FIRST_TICK_MS);
-    const every = setInterval(() => (this.ticking = this.tick(false)), TICK_MS);
+    const first = setTimeout(() => (this.ticking = this.tick()), FIRST_TICK_MS);
+    const every = setInterval(() => (this.ticking = this.tick()), TICK_MS);
     this.timers = [first, every];
     for (const timer of this.timers) timer.unref();
   }
@@ -40,11 +40,8 @@ export class BillingScheduler implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** One tick; the period billed is the month the clock says it is (plans are billed in advance). */
-  async tick(atBoot = false): Promise<void> {
+  async tick(): Promise<void> {
     try {
-      // Runs left over from before come first: this tick's own new run is queued already.
-      const resumed = await this.billing.resumeStalled(atBoot);
-      if (resumed) this.logger.log(`Queued ${resumed} interrupted billing run(s) again`);
       const period = periodOf(this.clock.now());
       const run = await this.billing.startScheduledRun(period);
       if (run) this.logger.log(`Scheduled billing run ${run.id} for ${period} started`);

@@ -1,0 +1,55 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig, JobQueue } from '@portico/core';
+import { BillingService } from '../billing.service';
+
+// The first sweep waits until every module has started (the job queue has found its processors).
+const FIRST_SWEEP_MS = 1_000;
+
+/**
+ * Takes over stalled billing runs: every BILLING_SWEEP_MS, in each process that runs jobs, whatever
+ * BILLING_SCHEDULE says, runs whose heartbeat is older than BILLING_STALE_AFTER_MS (their process
+ * died) are queued again, and so are queued runs whose job was lost. The run's lease in the
+ * database decides, never the queue's own stall handling. The first sweep also queues again every
+ * run a shutdown gave back.
+ */
+@Injectable()
+export class BillingRunSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Billing');
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly billing: BillingService,
+    private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.config.billing.sweepMs;
+    if (!every || !this.jobs.processesHere) return;
+    const first = setTimeout(() => this.start(true), FIRST_SWEEP_MS);
+    const timer = setInterval(() => this.start(false), every);
+    this.timers = [first, timer];
+    for (const t of this.timers) t.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    await this.running;
+  }
+
+  private start(atBoot: boolean): void {
+    if (this.running) return;
+    this.running = this.sweep(atBoot).finally(() => (this.running = null));
+  }
+
+  async sweep(atBoot: boolean): Promise<void> {
+    try {
+      const resumed = await this.billing.resumeStalled(atBoot);
+      if (resumed) this.logger.log(`Queued ${resumed} interrupted billing run(s) again`);
+    } catch (err) {
+      this.logger.warn(`Looking for stalled billing runs failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

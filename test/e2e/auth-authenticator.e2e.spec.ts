@@ -47,7 +47,7 @@ describe.each(databaseKinds())('authenticator app (%s)', (kind) => {
   const browser = () => new WebSession(t, `10.3.0.${++ipCounter}`);
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
   });
   afterAll(async () => t?.close());

@@ -23,7 +23,7 @@ describe.each(databaseKinds())('sign-in lockout (%s)', (kind) => {
     t.http.put('/api/v1/settings/authentication').set('Authorization', t.admin).send({ lockout }).expect(200);
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
   });
   afterAll(async () => t?.close());

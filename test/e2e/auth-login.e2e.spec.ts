@@ -20,7 +20,7 @@ describe.each(databaseKinds())('end-user sign-in (%s)', (kind) => {
   const browser = () => new WebSession(t, `10.1.0.${++ipCounter}`);
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     tenant = await makeTenant(t);
     const org = await makeOrganization(t, t.admin, { name: 'Otter Works' });

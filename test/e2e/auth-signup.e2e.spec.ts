@@ -37,7 +37,7 @@ describe.each(databaseKinds())('sign-up (%s)', (kind) => {
     t.http.put(`/api/v1/tenants/${tenant.key}/settings`).set('Authorization', t.admin).send({ signupEnabled }).expect(200);
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     tenant = await makeTenant(t);
   });

@@ -78,7 +78,7 @@ describe.each(databaseKinds())('signing in through an external login provider (%
       p.reasons.set('expired', 'Your subscription has expired');
       p.reasons.set('markup', '<b>Call us</b> & "quote"');
     }
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     tenant = await makeTenant(t);
     await t.http

@@ -421,12 +421,12 @@ describe.each(databaseKinds())('Portico as an external login provider (%s)', (ki
   });
 });
 
-/** Behind a reverse proxy (TRUST_PROXY=true) the allow-list judges the hop the proxy appended, not what the client wrote. */
+/** Behind one reverse proxy (TRUST_PROXY=1) the allow-list judges the hop the proxy appended, not what the client wrote. */
 describe.each(databaseKinds())('Portico as an external login provider behind a proxy (%s)', (kind) => {
   let t: TestApp;
   let site: { id: string; siteId: number };
   beforeAll(async () => {
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: '1' });
     const tenant = await makeTenant(t);
     site = await makeOrganization(t, tenant.auth);
     await makeUser(t, tenant.auth, { email: 'pat@proxy.example', username: 'pat', password: PASSWORD, organizationId: site.id });

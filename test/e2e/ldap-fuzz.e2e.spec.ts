@@ -80,7 +80,7 @@ function fuzzNames(): string[] {
 
   beforeAll(async () => {
     slapd = await Slapd.start({ users: Object.values(PEOPLE), groups: Object.values(GROUPS) });
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     tenant = await makeTenant(t);
     await t.http

@@ -79,7 +79,7 @@ interface UserBody {
 
   beforeAll(async () => {
     slapd = await Slapd.start({ users: Object.values(PEOPLE), groups: Object.values(GROUPS) });
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     await t.http
       .put('/api/v1/settings/authentication')

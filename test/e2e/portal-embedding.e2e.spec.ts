@@ -112,7 +112,7 @@ describe.each(databaseKinds())('embedding behind HTTPS (%s)', (kind) => {
   const sessionCookie = (res: Response) => [res.headers['set-cookie'] ?? []].flat().find((c) => String(c).startsWith('portico.sid='));
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { PUBLIC_URL: 'https://portico.example.com', TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { PUBLIC_URL: 'https://portico.example.com', TRUST_PROXY: 'loopback' });
     tenant = await makeTenant(t);
     plain = await makeTenant(t);
     await t.http

@@ -28,7 +28,7 @@ run('SAML sign-in (%s)', (kind) => {
 
   beforeAll(async () => {
     idp = new TestIdp();
-    t = await startTestApp(kind, { TRUST_PROXY: 'true' });
+    t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     problems = watchResponses(t);
     st = await samlTenant(t, idp);
   });

@@ -9,7 +9,7 @@ export type Form = Record<string, string | string[]>;
 /**
  * A person at a browser, over HTTP: one cookie jar, forms filled the way a page offers them
  * (GET the page, read its `_csrf`, POST). `ip` is sent as X-Forwarded-For, for apps started with
- * TRUST_PROXY=true, so suites can keep their brute-force counters apart.
+ * TRUST_PROXY=loopback (the test client is the trusted proxy), so suites can keep their brute-force counters apart.
  */
 export class WebSession {
   readonly agent: TestAgent;

@@ -53,7 +53,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    proxy: config.trustProxy,
+    // No `proxy` option: the session then asks req.secure, which follows the app's `trust proxy`.
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
   });
   const redirectsAfterSave = saveSessionBeforeRedirect();

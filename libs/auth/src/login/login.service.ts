@@ -74,7 +74,7 @@ export class LoginService {
       return { kind: 'refused', status: 403, message: METHOD_OFF[factor.method].message };
     }
     const policy = lockoutPolicy(settings.lockout, 'password');
-    const accountKey = `${tenant?.id ?? 'direct'}:${login.trim()}`;
+    const accountKey = this.throttle.accountKey(tenant?.id ?? null, login, named?.id ?? null);
     const reservation = await this.throttle.reserve('password', accountKey, ip, policy);
     if (!reservation.allowed) {
       await this.audit.recordSignIn('login', tenant, ip, 'auth.login.locked', null, { login: login.trim().slice(0, 320) });
@@ -124,13 +124,18 @@ export class LoginService {
     });
   }
 
+  /** The account a login (email or username) names for a tenant (null: direct users), or null. */
+  findAccount(tenant: TenantRef | null, login: string): Promise<LoginAccount | null> {
+    return this.credentials.findByLogin(tenant?.id ?? null, login);
+  }
+
   /**
-   * Portico's own password check for a user of a tenant (null: direct users), without throttle or
-   * audit: for modules that answer for Portico elsewhere and keep their own (the external-login
-   * endpoint). Unknown users cost the same time as known ones.
+   * Portico's own password check for an account found with findAccount (null: nobody), without
+   * throttle or audit: for modules that answer for Portico elsewhere and keep their own (the
+   * external-login endpoint). Unknown users cost the same time as known ones.
    */
-  async verifyPassword(tenant: TenantRef | null, login: string, secret: string): Promise<LoginAccount | null> {
-    const result = await this.password.check(tenant, login, secret);
+  async verifyPassword(account: LoginAccount | null, secret: string): Promise<LoginAccount | null> {
+    const result = await this.password.checkAccount(account, secret);
     return result.ok ? result.account : null;
   }
 

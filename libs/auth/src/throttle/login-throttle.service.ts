@@ -55,6 +55,14 @@ export class LoginThrottleService {
     ]);
   }
 
+  /**
+   * What a sign-in's failures count against: the account when the typed name finds one (its email
+   * and its username are one account), else the typed name, so unknown names are throttled alike.
+   */
+  accountKey(tenantId: string | null, login: string, accountId: string | null): string {
+    return accountId ? `user:${accountId}` : `${tenantId ?? 'direct'}:${login.trim()}`;
+  }
+
   keys(kind: ThrottleKind, account: string, ip: string | null): { account: string; ip: string | null } {
     return { account: `${kind}:acct:${account.toLowerCase()}`, ip: ip ? `${kind}:ip:${ip}` : null };
   }

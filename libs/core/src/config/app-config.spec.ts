@@ -27,7 +27,7 @@ describe('AppConfig', () => {
     expect(problems).toMatch(/PORT must be an integer/);
     expect(problems).toMatch(/DATABASE_URL must start with sqlite: or postgres:\/\//);
     expect(problems).toMatch(/REDIS_URL must start with redis:\/\//);
-    expect(problems).toMatch(/TRUST_PROXY must be true or false/);
+    expect(problems).toMatch(/TRUST_PROXY must be false, a number of proxies, or a comma-separated list.*"maybe"/);
     expect(problems).toMatch(/PORTICO_SECRET_KEY is required in production/);
   });
 
@@ -91,5 +91,28 @@ describe('AppConfig', () => {
     expect(() => new AppConfig({ ...base, WEBHOOK_RETRY_SCHEDULE: '0,soon', JOBS_PREFIX: 'a:b', JOBS_CONCURRENCY: '0' })).toThrow(
       /JOBS_CONCURRENCY must be[\s\S]*JOBS_PREFIX must be[\s\S]*WEBHOOK_RETRY_SCHEDULE must be/,
     );
+  });
+
+  it('reads TRUST_PROXY as Express reads trust proxy, and refuses true with what to write instead', () => {
+    const base = { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' };
+    expect(new AppConfig(base).trustProxy).toBe(false);
+    expect(new AppConfig({ ...base, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(new AppConfig({ ...base, TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(new AppConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(new AppConfig({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8,2001:db8::1' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '2001:db8::1',
+    ]);
+    for (const spelling of ['true', 'TRUE', 'yes', 'on'])
+      expect(() => new AppConfig({ ...base, TRUST_PROXY: spelling })).toThrow(
+        new RegExp(
+          `TRUST_PROXY=${spelling} trusts every hop and lets clients spoof their address: set the number of proxies in front of Portico \\(e\\.g\\. 1\\) or their addresses \\(e\\.g\\. loopback,10\\.0\\.0\\.0/8\\)`,
+        ),
+      );
+    expect(() => new AppConfig({ ...base, TRUST_PROXY: 'loopback,10.0.0.0/33,proxy.internal,10' })).toThrow(
+      /not understood: "10\.0\.0\.0\/33", "proxy\.internal", "10"\)/,
+    );
+    expect(() => new AppConfig({ ...base, TRUST_PROXY: '1000' })).toThrow(/TRUST_PROXY must be a number of proxies between 0 and 32/);
   });
 });

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -17,6 +19,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Express's own `trust proxy` forms: none, a number of hops, or the proxies' addresses, ranges and names. */
+export type TrustProxy = false | number | string[];
 
 /** How billing runs behave (libs/billing). */
 export interface BillingConfig {
@@ -52,7 +57,8 @@ export class AppConfig {
   readonly adminPassword: string | null;
   readonly adminApiToken: string | null;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  /** Express's `trust proxy` value: which hops' X-Forwarded-For Portico believes (false: none). */
+  readonly trustProxy: TrustProxy;
   readonly bodyLimit: string;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
@@ -97,7 +103,7 @@ export class AppConfig {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(this.logLevel)) {
       problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
     }
-    this.trustProxy = bool(env, 'TRUST_PROXY', false, problems);
+    this.trustProxy = trustProxy(env.TRUST_PROXY, problems);
     this.bodyLimit = env.BODY_LIMIT ?? '100kb';
     if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
     this.sessionIdleMinutes = int(env, 'SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60);
@@ -152,6 +158,51 @@ function bool(env: Env, name: string, fallback: boolean, problems: string[]): bo
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   problems.push(`${name} must be true or false (got "${env[name]}")`);
   return fallback;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: false, a hop count, or a list of the proxies' addresses, CIDR ranges and names.
+ * `true` is refused: it believes the left-most X-Forwarded-For entry, which the client writes.
+ */
+function trustProxy(raw: string | undefined, problems: string[]): TrustProxy {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (['', 'false', 'no', 'off', '0'].includes(value)) return false;
+  if (['true', 'yes', 'on'].includes(value)) {
+    problems.push(
+      `TRUST_PROXY=${raw!.trim()} trusts every hop and lets clients spoof their address: set the number of proxies in front of Portico (e.g. 1) or their addresses (e.g. loopback,10.0.0.0/8)`,
+    );
+    return false;
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 32) return hops;
+    problems.push(`TRUST_PROXY must be a number of proxies between 0 and 32 (got "${raw}")`);
+    return false;
+  }
+  const entries = value.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !PROXY_NAMES.includes(e) && !isAddressOrRange(e));
+  if (bad.length) {
+    problems.push(
+      `TRUST_PROXY must be false, a number of proxies, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal (not understood: ${bad.map((e) => `"${e}"`).join(', ')})`,
+    );
+    return false;
+  }
+  return entries;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  if (entry.includes('/')) {
+    try {
+      ipaddr.parseCIDR(entry);
+      return isIP(entry.split('/')[0]) !== 0;
+    } catch {
+      return false;
+    }
+  }
+  // isIP, not ipaddr.isValid: ipaddr.js also reads "10" or "0x0a000001" as addresses.
+  return isIP(entry) !== 0;
 }
 
 /** A comma-separated list of waits in milliseconds, e.g. "2000,10000,60000" (empty: no retry). */

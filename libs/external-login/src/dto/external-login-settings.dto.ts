@@ -31,7 +31,7 @@ export class UpdateExternalLoginSettingsDto {
     type: [String],
     example: ['192.0.2.10', '10.0.0.0/8', '2001:db8::/32'],
     description:
-      'Addresses and CIDR ranges (IPv4, IPv6) allowed to call; empty: any address. Behind a proxy (TRUST_PROXY=true) the address is the right-most X-Forwarded-For entry.',
+      'Addresses and CIDR ranges (IPv4, IPv6) allowed to call; empty: any address. The address is the caller’s as TRUST_PROXY decides it (behind a proxy: the X-Forwarded-For entry your trusted proxies added).',
   })
   @IsOptionalNonNull()
   @IsArray()

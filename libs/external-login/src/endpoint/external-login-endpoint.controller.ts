@@ -1,9 +1,8 @@
 import { All, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiExcludeEndpoint, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppConfig, Public } from '@portico/core';
+import { Public } from '@portico/core';
 import type { Request } from 'express';
 import { ContractReply, ExternalLoginEndpointService, fail, REASONS } from './external-login-endpoint.service';
-import { allowListAddress } from './ip-allow-list';
 import { readBody } from './read-body';
 
 /** The path other systems call; the app's body parsers leave it alone (see readsOwnBody). */
@@ -26,10 +25,7 @@ const METHOD_NOT_ALLOWED = {
 @Public()
 @Controller('external-login')
 export class ExternalLoginEndpointController {
-  constructor(
-    private readonly endpoint: ExternalLoginEndpointService,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly endpoint: ExternalLoginEndpointService) {}
 
   @Post()
   @HttpCode(200)
@@ -55,11 +51,7 @@ export class ExternalLoginEndpointController {
       '{"login_successful": false, "reason": "…"} or {"login_successful": true, "username", "email_address", "is_site_administrator"}',
   })
   async login(@Req() req: Request): Promise<ContractReply> {
-    const caller = {
-      address: allowListAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustProxy),
-      ip: req.ip ?? null,
-      headers: req.headers,
-    };
+    const caller = { ip: req.ip ?? null, headers: req.headers };
     const refused = await this.endpoint.admit(caller);
     if (refused) return refused;
     const body = await readBody(req, MAX_BODY_BYTES);

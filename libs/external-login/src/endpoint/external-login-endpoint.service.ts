@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSettingsService, lockedMessage, lockoutPolicy, LoginService, LoginThrottleService } from '@portico/auth';
-import { AuditService, CryptoService, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, CryptoService, RequestContext, textProblem, TransactionService } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { MembershipsService } from '@portico/users';
@@ -30,9 +30,7 @@ const MAX_USERNAME = 320;
 const MAX_PASSWORD = 1024;
 
 export interface CallerInfo {
-  /** The address the allow-list judges (see allowListAddress). */
-  address: string | null;
-  /** The address recorded in the audit trail (the request's ip). */
+  /** The caller's address (req.ip under TRUST_PROXY): what the allow-list judges and the audit trail records. */
   ip: string | null;
   headers: Record<string, string | string[] | undefined>;
 }
@@ -60,8 +58,8 @@ export class ExternalLoginEndpointService {
   async admit(caller: CallerInfo): Promise<ContractReply | null> {
     const policy = await this.settings.policy();
     if (!policy.enabled) return fail(REASONS.disabled);
-    if (!isAllowed(policy.allowList, caller.address)) {
-      await this.record(caller, null, 'external-login.refused', { reason: 'address', address: caller.address });
+    if (!isAllowed(policy.allowList, caller.ip)) {
+      await this.record(caller, null, 'external-login.refused', { reason: 'address', address: caller.ip });
       return fail(REASONS.address);
     }
     if (policy.accessToken) {
@@ -104,7 +102,8 @@ export class ExternalLoginEndpointService {
     // The login page's throttle, with the same account key, so guesses here and there add up. The
     // second key is the site rather than the address: every call comes from the same few systems.
     const policy = lockoutPolicy((await this.authSettings.effective(site.tenantId)).lockout, 'password');
-    const accountKey = `${site.tenantId ?? 'direct'}:${username}`;
+    const named = await this.login.findAccount(tenant, username);
+    const accountKey = this.throttle.accountKey(site.tenantId, username, named?.id ?? null);
     const siteKey = `site:${site.siteId}`;
     const reservation = await this.throttle.reserve('password', accountKey, siteKey, policy);
     if (!reservation.allowed) {
@@ -112,7 +111,7 @@ export class ExternalLoginEndpointService {
       return fail(lockedMessage(reservation.retryAfterSeconds));
     }
 
-    const account = await this.login.verifyPassword(tenant, username, password);
+    const account = await this.login.verifyPassword(named, password);
     // Platform admins are never vouched for to another system.
     const membership = account && !account.isPlatformAdmin ? await this.membershipIn(ctx, account.id, site) : null;
     if (!account || !membership) {
@@ -170,5 +169,7 @@ function inputs(body: unknown): { siteId: number; username: string; password: st
   // Username trimmed (and matched case-insensitively by the lookup); the password exactly as sent.
   const username = b.username.trim();
   if (!username || username.length > MAX_USERNAME || !b.password || b.password.length > MAX_PASSWORD) return null;
+  // Control characters or a lone surrogate are no one's name or password (and PostgreSQL refuses a NUL in a lookup).
+  // BEFOREFIX if (textProblem(username) || textProblem(b.password)) return null;
   return { siteId: b.site_id, username, password: b.password };
 }

@@ -37,7 +37,7 @@ export function parseAllowEntry(raw: string): { entry: AllowEntry; text: string 
   return { entry: { kind: 'address', address }, text: address.toString() };
 }
 
-/** Whether an address (as the socket or the trusted proxy reports it) is on the list. An empty list allows every address. */
+/** Whether the caller's address (req.ip, under TRUST_PROXY) is on the list. An empty list allows every address. */
 export function isAllowed(entries: AllowEntry[], address: string | null | undefined): boolean {
   if (!entries.length) return true;
   if (!address || !ipaddr.isValid(address)) return false;
@@ -47,25 +47,4 @@ export function isAllowed(entries: AllowEntry[], address: string | null | undefi
     const [network] = e.range;
     return network.kind() === client.kind() && client.match(e.range as [ipaddr.IPv4, number] & [ipaddr.IPv6, number]);
   });
-}
-
-/**
- * The address an allow-list decision uses. Without TRUST_PROXY: the socket's peer. With it: the
- * right-most X-Forwarded-For entry, the one Portico's own proxy appended; everything left of it was
- * written by the client and proves nothing (Express' `trust proxy = true` would take the left-most).
- */
-export function allowListAddress(
-  socketAddress: string | undefined,
-  forwardedFor: string | string[] | undefined,
-  trustProxy: boolean,
-): string | null {
-  if (trustProxy && forwardedFor) {
-    const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
-    const hops = header
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean);
-    if (hops.length) return hops[hops.length - 1];
-  }
-  return socketAddress ?? null;
 }

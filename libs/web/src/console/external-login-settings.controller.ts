@@ -61,7 +61,7 @@ export class ConsoleExternalLoginSettingsController {
         current,
         shown,
         endpoint: `${this.config.publicUrl}/external-login`,
-        trustProxy: this.config.trustProxy,
+        trustProxy: this.config.trustProxy === false ? null : String(this.config.trustProxy),
         unprotected: current.enabled && !current.accessTokenSet && !current.allowedIps.length,
         errors: failure?.errors,
       }),

@@ -10,6 +10,7 @@ import { Webhooks1764000800000 } from './1764000800000-webhooks';
 import { Billing1764000900000 } from './1764000900000-billing';
 import { DirectExternalUids1764001000000 } from './1764001000000-direct-external-uids';
 import { BillingUnknownCharges1764001200000 } from './1764001200000-billing-unknown-charges';
+import { OutboxClaims1764001300000 } from './1764001300000-outbox-claims';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const ALL_MIGRATIONS = [
   Billing1764000900000,
   DirectExternalUids1764001000000,
   BillingUnknownCharges1764001200000,
+  OutboxClaims1764001300000,
 ];

@@ -9,6 +9,7 @@ import { Counter } from './database/counter.entity';
 import { OutboxEvent } from './events/outbox-event.entity';
 import { OutboxService } from './events/outbox.service';
 import { OutboxDispatcher } from './events/outbox-dispatcher';
+import { Broadcast, LocalBroadcast, RedisBroadcast } from './jobs/broadcast';
 import { InProcessJobQueue } from './jobs/in-process-job-queue';
 import { JobQueue } from './jobs/job-queue';
 import { JobRegistry } from './jobs/job-registry';
@@ -59,9 +60,20 @@ export class CoreModule {
               inject: [JobRegistry],
             }
           : { provide: JobQueue, useClass: InProcessJobQueue },
+        { provide: Broadcast, useFactory: () => (config.redisUrl ? new RedisBroadcast(config) : new LocalBroadcast()) },
         OutboxDispatcher,
       ],
-      exports: [AppConfig, CryptoService, TransactionService, AuditService, OutboundHttpService, OutboxService, JobQueue, OutboxDispatcher],
+      exports: [
+        AppConfig,
+        CryptoService,
+        TransactionService,
+        AuditService,
+        OutboundHttpService,
+        OutboxService,
+        JobQueue,
+        Broadcast,
+        OutboxDispatcher,
+      ],
     };
   }
 }

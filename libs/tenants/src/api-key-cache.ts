@@ -6,14 +6,15 @@ interface Entry {
   expiresAt: number;
 }
 
-// Short enough that another instance notices a revocation within seconds, long enough that a
-// busy portal's calls skip the key lookup almost always.
+// With Redis, other instances are told of a revocation at once; this bound is the fallback (no
+// Redis, or a message lost while Redis was away). Long enough that a busy portal's calls skip the
+// key lookup almost always.
 const TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
 /**
  * Verified API keys, in memory. This instance forgets a key the moment it is revoked or its tenant
- * changes; other instances within TTL_MS (documented in the README).
+ * changes; other instances when the Broadcast tells them, and within TTL_MS in any case (README).
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   AuditService,
+  Broadcast,
   ConflictError,
   CryptoService,
   containsPattern,
@@ -24,6 +25,10 @@ import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
 
+// Ids other instances must drop from their key cache (published by the instance that made the change).
+const KEY_REVOKED = 'tenants.api-key-revoked';
+const TENANT_CHANGED = 'tenants.tenant-changed';
+
 export interface TenantRef {
   id: string;
   key: string;
@@ -40,7 +45,11 @@ export class TenantsService {
     private readonly tx: TransactionService,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
-  ) {}
+    private readonly broadcast: Broadcast,
+  ) {
+    broadcast.subscribe(KEY_REVOKED, (keyId) => this.keyCache.forgetKey(keyId));
+    broadcast.subscribe(TENANT_CHANGED, (tenantId) => this.keyCache.forgetTenant(tenantId));
+  }
 
   async list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {
     const qb = this.tx.manager.createQueryBuilder(Tenant, 't').orderBy('t.key', 'ASC');
@@ -131,7 +140,7 @@ export class TenantsService {
       }
       return toTenantView(tenant);
     });
-    this.keyCache.forgetTenant(view.id);
+    await this.forgetTenant(view.id);
     return view;
   }
 
@@ -143,7 +152,7 @@ export class TenantsService {
       await this.audit.record(m, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
       return tenant.id;
     });
-    this.keyCache.forgetTenant(id);
+    await this.forgetTenant(id);
   }
 
   /** The tenant's keys, newest first, revoked ones included (with revokedAt). */
@@ -194,6 +203,8 @@ export class TenantsService {
       await this.audit.record(m, ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
     });
     this.keyCache.forgetKey(keyId);
+    // Answered once the other instances have been told: the caller's next request is refused anywhere.
+    await this.broadcast.publish(KEY_REVOKED, keyId);
   }
 
   /**
@@ -220,6 +231,11 @@ export class TenantsService {
     const cached = this.keyCache.get(keyId);
     if (!cached) return undefined;
     return this.admit(cached.tenant, this.crypto.sameDigest(cached.secretHash, this.crypto.hashToken(secret)));
+  }
+
+  private async forgetTenant(tenantId: string): Promise<void> {
+    this.keyCache.forgetTenant(tenantId);
+    await this.broadcast.publish(TENANT_CHANGED, tenantId);
   }
 
   /** The origins allowed to frame Portico pages served in this tenant's context (none by default). */

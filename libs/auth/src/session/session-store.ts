@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { RequestHandler } from 'express';
 import { Store, type SessionData } from 'express-session';
 import { LessThan, type DataSource } from 'typeorm';
-import { deleteRows, Every, findOneFast, insertRows, updateRows } from '@portico/core';
+import { deleteRows, Every, findOneFast, insertRows, onRedis, updateRows, whenRedisReady } from '@portico/core';
 import { HttpSession } from '../entities/http-session.entity';
 
 /** Where session data lives: the database on the embedded default, Redis when REDIS_URL is set. */
@@ -13,6 +14,11 @@ export interface SessionBackend {
   destroy(sid: string): Promise<void>;
   /** Ends every session of a user. */
   destroyUser(userId: string): Promise<void>;
+  /**
+   * Null when the store answers now; else a promise that rejects (a 503) unless it answers within a
+   * moment. Absent when the store is the database itself.
+   */
+  whenAvailable?(): Promise<void> | null;
 }
 
 export class DatabaseSessionBackend implements SessionBackend {
@@ -60,17 +66,28 @@ export class DatabaseSessionBackend implements SessionBackend {
 
 const USER_INDEX_TTL_MS = 31 * 24 * 3_600_000;
 
+const SESSIONS = 'sessions';
+
+/** Sessions in Redis. While Redis does not answer, every call fails at once with a 503 saying so. */
 export class RedisSessionBackend implements SessionBackend {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'portico:sess:',
   ) {}
 
-  get(sid: string): Promise<string | null> {
-    return this.redis.get(this.prefix + sid);
+  whenAvailable(): Promise<void> | null {
+    return this.redis.status === 'ready' ? null : whenRedisReady(this.redis, SESSIONS);
   }
 
-  async set(sid: string, data: string, expiresAt: Date, userId: string | null = null): Promise<void> {
+  get(sid: string): Promise<string | null> {
+    return onRedis(this.redis, SESSIONS, () => this.redis.get(this.prefix + sid));
+  }
+
+  set(sid: string, data: string, expiresAt: Date, userId: string | null = null): Promise<void> {
+    return onRedis(this.redis, SESSIONS, () => this.write(sid, data, expiresAt, userId));
+  }
+
+  private async write(sid: string, data: string, expiresAt: Date, userId: string | null): Promise<void> {
     if (!userId) {
       await this.redis.set(this.prefix + sid, data, 'PX', ttl(expiresAt));
       return;
@@ -88,17 +105,19 @@ export class RedisSessionBackend implements SessionBackend {
   }
 
   async touch(sid: string, expiresAt: Date): Promise<void> {
-    await this.redis.pexpire(this.prefix + sid, ttl(expiresAt));
+    await onRedis(this.redis, SESSIONS, () => this.redis.pexpire(this.prefix + sid, ttl(expiresAt)));
   }
 
   async destroy(sid: string): Promise<void> {
-    await this.redis.del(this.prefix + sid);
+    await onRedis(this.redis, SESSIONS, () => this.redis.del(this.prefix + sid));
   }
 
   async destroyUser(userId: string): Promise<void> {
     const index = this.userIndex(userId);
-    const sids = await this.redis.smembers(index);
-    await this.redis.del(index, ...sids.map((sid) => this.prefix + sid));
+    await onRedis(this.redis, SESSIONS, async () => {
+      const sids = await this.redis.smembers(index);
+      await this.redis.del(index, ...sids.map((sid) => this.prefix + sid));
+    });
   }
 
   private userIndex(userId: string): string {
@@ -108,6 +127,23 @@ export class RedisSessionBackend implements SessionBackend {
 
 function ttl(expiresAt: Date): number {
   return Math.max(1, expiresAt.getTime() - Date.now());
+}
+
+/**
+ * `sessions` (express-session) behind a check that the store answers: otherwise a page would be
+ * rendered and its session (its CSRF token, a sign-in) lost as the response ends. While Redis is
+ * away a page that needs a session answers 503 at once.
+ */
+export function whileStoreAnswers(backend: SessionBackend, sessions: RequestHandler): RequestHandler {
+  if (!backend.whenAvailable) return sessions;
+  return (req, res, next) => {
+    const waiting = backend.whenAvailable!();
+    if (!waiting) return sessions(req, res, next);
+    waiting.then(
+      () => sessions(req, res, next),
+      (err: unknown) => next(err),
+    );
+  };
 }
 
 /** express-session's Store over either backend. */

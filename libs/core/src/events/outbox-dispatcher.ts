@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { In, LessThan } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { Brackets, In, IsNull, LessThan, type WhereExpressionBuilder } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Every, pruneRows } from '../database/prune';
 import { TransactionService } from '../database/transaction.service';
@@ -16,12 +17,16 @@ const BATCH = 500;
 const IDLE_POLL_MS = 100;
 const ERROR_BACKOFF_MS = 2000;
 const PRUNE_EVERY_MS = 3_600_000;
+// Long enough to enqueue a batch (enqueueing fails within seconds when Redis is away).
+const CLAIM_LEASE_MS = 30_000;
 
 /**
  * Turns committed outbox rows into jobs for every @OutboxSubscriber, wherever jobs are processed.
- * A batch is claimed, enqueued and marked dispatched in one transaction: if enqueueing fails, the
- * claim rolls back and the rows are tried again; on PostgreSQL, SKIP LOCKED lets any number of
- * processes dispatch side by side without taking the same rows.
+ * A batch is claimed under a lease (committed: no transaction waits on the job queue), enqueued, then
+ * marked dispatched. If enqueueing fails the claim is released and the rows are tried again; if the
+ * process dies the lease runs out. A batch may so be enqueued twice, under the same job id (BullMQ
+ * adds it once while the first is queued; subscribers are idempotent per event). On PostgreSQL,
+ * SKIP LOCKED lets any number of processes claim side by side without taking the same rows.
  */
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -68,28 +73,47 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     const subscribers = this.registry.outboxSubscribers();
     if (!subscribers.length) return 0;
     // The idle case reads only (no transaction, no lock): most polls find nothing.
-    const waiting = await this.tx.manager
-      .createQueryBuilder(OutboxEvent, 'e')
-      .select('e.id')
-      .where('e.dispatched_at IS NULL')
+    const waiting = await this.claimable(this.tx.manager.createQueryBuilder(OutboxEvent, 'e').select('e.id'), new Date())
       .limit(1)
       .getRawOne();
     if (!waiting) return 0;
+    // Rows are claimed only when they can be enqueued now: while Redis is away nobody holds them.
+    if (!(await this.jobs.available())) throw new Error('the job queue does not answer');
+    const rows = await this.claim();
+    if (!rows.length) return 0;
+    const ids = rows.map((r) => r.id);
+    const batch: OutboxBatch = { events: rows.map(toDispatched) };
+    const batchId = createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 32);
+    try {
+      for (const name of subscribers) await this.jobs.enqueue(name, batch, { jobId: `outbox.${batchId}` });
+    } catch (err) {
+      await this.tx.manager.update(OutboxEvent, { id: In(ids), dispatchedAt: IsNull() }, { claimedUntil: null });
+      throw err;
+    }
+    await this.tx.manager.update(OutboxEvent, { id: In(ids) }, { dispatchedAt: new Date(), claimedUntil: null });
+    return rows.length;
+  }
+
+  /** Takes the oldest undispatched rows nobody holds, under a lease; committed before this returns. */
+  private claim(): Promise<OutboxEvent[]> {
     return this.tx.run(async (m) => {
-      const qb = m
-        .createQueryBuilder(OutboxEvent, 'e')
-        .where('e.dispatched_at IS NULL')
+      const now = new Date();
+      const qb = this.claimable(m.createQueryBuilder(OutboxEvent, 'e'), now)
         .orderBy('e.occurred_at', 'ASC')
         .addOrderBy('e.id', 'ASC')
         .limit(BATCH);
       if (this.tx.isPostgres) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
       const rows = await qb.getMany();
-      if (!rows.length) return 0;
-      const batch: OutboxBatch = { events: rows.map(toDispatched) };
-      for (const name of subscribers) await this.jobs.enqueue(name, batch);
-      await m.update(OutboxEvent, { id: In(rows.map((r) => r.id)) }, { dispatchedAt: new Date() });
-      return rows.length;
+      if (rows.length)
+        await m.update(OutboxEvent, { id: In(rows.map((r) => r.id)) }, { claimedUntil: new Date(now.getTime() + CLAIM_LEASE_MS) });
+      return rows;
     });
+  }
+
+  private claimable<Q extends WhereExpressionBuilder>(qb: Q, now: Date): Q {
+    return qb
+      .where('e.dispatched_at IS NULL')
+      .andWhere(new Brackets((w) => w.where('e.claimed_until IS NULL').orWhere('e.claimed_until < :now', { now })));
   }
 
   /** Deletes events dispatched more than OUTBOX_RETENTION_DAYS ago; how many went. */

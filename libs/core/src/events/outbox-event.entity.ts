@@ -24,4 +24,8 @@ export class OutboxEvent extends BaseEntity {
 
   @Column({ type: Date, nullable: true })
   dispatchedAt: Date | null = null;
+
+  /** Until when a dispatcher holds the row while it enqueues it; past this, another may take it. */
+  @Column({ type: Date, nullable: true })
+  claimedUntil: Date | null = null;
 }

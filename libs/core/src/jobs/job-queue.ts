@@ -24,6 +24,11 @@ export abstract class JobQueue {
   /** False in a server that leaves jobs to workers (REDIS_URL with JOBS_IN_SERVER=false). */
   readonly processesHere: boolean = true;
 
+  /** Whether the queue's store answers right now (readiness); in-process it always does. */
+  async available(): Promise<boolean> {
+    return true;
+  }
+
   abstract enqueue<T>(jobName: string, data: T, options?: JobOptions): Promise<void>;
 
   /** Several jobs of one type at once (one round trip on Redis). */

@@ -7,6 +7,7 @@ import {
   RedisSessionBackend,
   UserSessionsService,
   saveSessionBeforeRedirect,
+  whileStoreAnswers,
   type SessionBackend,
 } from '@portico/auth';
 import {
@@ -14,6 +15,8 @@ import {
   BASIC_SCHEME,
   BEARER_SCHEME,
   bodyParseFailure,
+  closeRedis,
+  connectRedis,
   documentErrors,
   HttpExceptionFilter,
   requestLogger,
@@ -24,7 +27,7 @@ import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, se
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
 import type { IncomingMessage } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 
@@ -39,23 +42,26 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
   let redis: Redis | null = null;
   let backend: SessionBackend;
   if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+    redis = connectRedis(config.redisUrl, 'sessions');
     backend = new RedisSessionBackend(redis);
   } else {
     backend = new DatabaseSessionBackend(app.get(DataSource));
   }
   app.get(UserSessionsService).use(backend);
   const idleMs = config.sessionIdleMinutes * 60_000;
-  const sessions = session({
-    name: 'portico.sid',
-    secret: config.secretKey,
-    store: new PorticoSessionStore(backend, idleMs),
-    resave: false,
-    saveUninitialized: false,
-    rolling: true,
-    // No `proxy` option: the session then asks req.secure, which follows the app's `trust proxy`.
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
-  });
+  const sessions = whileStoreAnswers(
+    backend,
+    session({
+      name: 'portico.sid',
+      secret: config.secretKey,
+      store: new PorticoSessionStore(backend, idleMs),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      // No `proxy` option: the session then asks req.secure, which follows the app's `trust proxy`.
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: idleMs, path: '/' },
+    }),
+  );
   const redirectsAfterSave = saveSessionBeforeRedirect();
   const parseJson = express.json({ limit: config.bodyLimit, type: parsedAs(isJson) });
   const parseForm = express.urlencoded({ limit: config.bodyLimit, extended: false, type: parsedAs(isForm) });
@@ -114,8 +120,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', customSiteTitle: 'Portico API' });
-  app.enableShutdownHooks();
-  return { close: async () => void (await redis?.quit()) };
+  return { close: () => closeRedis(redis) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { AppConfig, ConfigError } from '@portico/core';
+import { Logger } from '@nestjs/common';
+import { AppConfig, ConfigError, exitOnSignals } from '@portico/core';
 import { createApp } from './create-app';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.port);
+  exitOnSignals(() => app.close(), config.shutdownTimeoutMs, new Logger('Server'), 'finishing open requests and running jobs');
   process.stdout.write(
     `Portico is listening on ${config.publicUrl} (console: ${config.publicUrl}/console, API docs: ${config.publicUrl}/api/docs)\n`,
   );

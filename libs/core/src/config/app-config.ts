@@ -76,6 +76,8 @@ export class AppConfig {
   /** Days a finished webhook message (delivered or failed) and its attempts are kept. */
   readonly webhookRetentionDays: number;
   readonly billing: BillingConfig;
+  /** How long a process may take to stop after SIGTERM before it exits anyway. */
+  readonly shutdownTimeoutMs: number;
 
   static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
 
@@ -117,6 +119,8 @@ export class AppConfig {
     this.webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_SECONDS', 15, problems, 1, 60) * 1000;
     this.outboxRetentionDays = int(env, 'OUTBOX_RETENTION_DAYS', 7, problems, 1, 365);
     this.webhookRetentionDays = int(env, 'WEBHOOK_RETENTION_DAYS', 30, problems, 1, 365);
+    // Above the default webhook timeout (a delivery in flight finishes), below Kubernetes' 30 s grace period.
+    this.shutdownTimeoutMs = int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, problems, 1, 600) * 1000;
     this.billing = {
       // Off by default in tests: a suite's app must not bill its fixtures behind its back.
       schedule: bool(env, 'BILLING_SCHEDULE', this.nodeEnv !== 'test', problems),

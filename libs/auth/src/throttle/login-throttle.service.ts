@@ -4,7 +4,7 @@ import { EntityManager, IsNull, LessThan } from 'typeorm';
 import { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
-export type ThrottleKind = 'password' | 'authenticator' | 'signup';
+export type ThrottleKind = 'password' | 'authenticator' | 'signup' | 'autologin';
 
 export interface ThrottlePolicy {
   maxFailures: number;
@@ -63,15 +63,15 @@ export class LoginThrottleService {
     return accountId ? `user:${accountId}` : `${tenantId ?? 'direct'}:${login.trim()}`;
   }
 
-  keys(kind: ThrottleKind, account: string, ip: string | null): { account: string; ip: string | null } {
-    return { account: `${kind}:acct:${account.toLowerCase()}`, ip: ip ? `${kind}:ip:${ip}` : null };
+  /** `account` may be null where there is none to count against (an autologin token naming no tenant): the IP alone counts. */
+  keys(kind: ThrottleKind, account: string | null, ip: string | null): { account: string | null; ip: string | null } {
+    return { account: account === null ? null : `${kind}:acct:${account.toLowerCase()}`, ip: ip ? `${kind}:ip:${ip}` : null };
   }
 
-  async reserve(kind: ThrottleKind, account: string, ip: string | null, policy: ThrottlePolicy): Promise<Reservation> {
+  async reserve(kind: ThrottleKind, account: string | null, ip: string | null, policy: ThrottlePolicy): Promise<Reservation> {
     if (this.pruning.due()) await this.prune();
-    const k = this.keys(kind, account, ip);
-    const limits: [string, number][] = [[k.account, policy.maxFailures]];
-    if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
+    const limits = this.limits(this.keys(kind, account, ip), policy);
+    if (!limits.length) return { allowed: true, keys: [] };
     return this.tx.run(async (m) => {
       const now = Date.now();
       const rows: LoginThrottle[] = [];
@@ -99,16 +99,16 @@ export class LoginThrottleService {
   }
 
   /** The secret was right: the account starts afresh and the IP gets its reservation back. */
-  async succeeded(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
+  async succeeded(kind: ThrottleKind, account: string | null, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
     await this.tx.run(async (m) => {
-      await updateRows(m, LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
+      if (k.account) await updateRows(m, LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
       if (k.ip) await this.giveBack(m, k.ip);
     });
   }
 
   /** The secret could not be checked at all (a provider outage): both keys get their reservation back, nothing is reset. */
-  async released(kind: ThrottleKind, account: string, ip: string | null): Promise<void> {
+  async released(kind: ThrottleKind, account: string | null, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
     await this.tx.run(async (m) => {
       for (const key of [k.account, k.ip]) if (key) await this.giveBack(m, key);
@@ -116,10 +116,9 @@ export class LoginThrottleService {
   }
 
   /** The secret was wrong: the reservation stands; at the limit the key is locked. Returns the wait set, if any. */
-  async failed(kind: ThrottleKind, account: string, ip: string | null, policy: ThrottlePolicy): Promise<number | null> {
-    const k = this.keys(kind, account, ip);
-    const limits: [string, number][] = [[k.account, policy.maxFailures]];
-    if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
+  async failed(kind: ThrottleKind, account: string | null, ip: string | null, policy: ThrottlePolicy): Promise<number | null> {
+    const limits = this.limits(this.keys(kind, account, ip), policy);
+    if (!limits.length) return null;
     return this.tx.run(async (m) => {
       let wait: number | null = null;
       const locked = await this.lockRows(
@@ -139,6 +138,13 @@ export class LoginThrottleService {
       }
       return wait;
     });
+  }
+
+  private limits(k: { account: string | null; ip: string | null }, policy: ThrottlePolicy): [string, number][] {
+    const limits: [string, number][] = [];
+    if (k.account) limits.push([k.account, policy.maxFailures]);
+    if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
+    return limits;
   }
 
   // update, not save: save would SELECT the row again before writing it.

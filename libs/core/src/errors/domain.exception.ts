@@ -45,6 +45,16 @@ export class ForbiddenError extends DomainException {
   }
 }
 
+/** Too many failures for now: 429 with a Retry-After header saying when to try again. */
+export class TooManyRequestsError extends DomainException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(ErrorCode.TooManyRequests, message);
+  }
+}
+
 /**
  * An error whose JSON body a wire contract fixes exactly, sent as is instead of the usual
  * `{statusCode, error, message}` (the tenant-keyed routes' 401 `{"error": "Invalid credentials"}`).

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainException, ErrorCode, WireError } from './domain.exception';
+import { DomainException, ErrorCode, TooManyRequestsError, WireError } from './domain.exception';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Invalid]: HttpStatus.BAD_REQUEST,
@@ -115,6 +115,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     const body = toErrorBody(exception, this.logger, req.id === undefined ? undefined : String(req.id));
     if (res.headersSent) return;
+    if (exception instanceof TooManyRequestsError) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
     if (wantsHtml) {
       res.status(body.statusCode);

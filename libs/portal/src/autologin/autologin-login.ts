@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { LoginOutcome } from '@portico/auth';
+import { LoginThrottleService, type LoginOutcome, type ThrottlePolicy } from '@portico/auth';
 import {
   AppConfig,
   AuditService,
@@ -8,6 +8,7 @@ import {
   ErrorCode,
   Every,
   RequestContext,
+  TooManyRequestsError,
   TransactionService,
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
@@ -17,7 +18,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { PortalClock } from '../clock';
 import { PortalDirectory } from '../directory/portal-directory';
 import { portalContext, retryOnRace } from '../portal-context';
-import { AutologinTokenError, AutologinTokens } from './autologin-token';
+import { AutologinTokenError, AutologinTokens, claimedTenantKey } from './autologin-token';
 import { AutologinDto, AutologinView } from './dto/autologin.dto';
 import { AutologinJwtId } from './entities/autologin-jwt-id.entity';
 import { AutologinSession } from './entities/autologin-session.entity';
@@ -25,6 +26,11 @@ import { AutologinSession } from './entities/autologin-session.entity';
 /** How long a sign-in link may wait for its browser. */
 export const AUTOLOGIN_SESSION_TTL_MS = 60_000;
 const SESSION_ID = /^[A-Za-z0-9_-]{20,128}$/;
+/**
+ * Wrong tokens allowed per tenant before a pause (and five times as many per client address, across
+ * tenants). A portal sends its token right every time; a run of wrong ones is someone guessing.
+ */
+export const AUTOLOGIN_THROTTLE: ThrottlePolicy = { maxFailures: 10, baseWaitSeconds: 60, maxWaitSeconds: 3600 };
 const GONE = 'This sign-in link is no longer valid: it works once, within a minute. Go back to the portal and open Portico again.';
 
 /** A refusal of the autologin request (suspended tenant, disabled user): 403, with the reason for the audit trail. */
@@ -63,14 +69,34 @@ export class AutologinLogin {
     private readonly directory: PortalDirectory,
     private readonly tenants: TenantsService,
     private readonly credentials: UserCredentialsService,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   /** Finds or creates the user (and organization, membership) and issues a one-time sign-in link. */
   async issue(dto: AutologinDto, ip: string | null, requestId: string | null): Promise<AutologinView> {
     const now = this.clock.now();
     let tenant: TenantRef | null = null;
+    // Wrong tokens count per claimed tenant and per address, like wrong passwords; checked before the token is.
+    const claimed = claimedTenantKey(dto.token, dto.tenantKey);
+    const scope = claimed === null ? null : `tenant:${claimed}`;
+    const slot = await this.throttle.reserve('autologin', scope, ip, AUTOLOGIN_THROTTLE);
+    if (!slot.allowed) {
+      await this.audit.recordSignIn('autologin', null, ip, 'auth.autologin.refused', null, {
+        reason: 'throttled',
+        login: dto.login,
+        ...(claimed ? { tenantKey: claimed } : {}),
+      });
+      throw new TooManyRequestsError(
+        `Too many wrong autologin tokens. Try again in ${slot.retryAfterSeconds} second${slot.retryAfterSeconds === 1 ? '' : 's'}.`,
+        slot.retryAfterSeconds,
+      );
+    }
+    let tokenChecked = false;
     try {
       const verified = await this.tokens.verify(dto.token, dto.tenantKey, now);
+      tokenChecked = true;
+      // A right token gives its reservation back: only wrong ones add up.
+      await this.throttle.released('autologin', scope, ip);
       tenant = verified.tenant;
       if (tenant.status !== 'active')
         throw new AutologinForbidden('tenant-suspended', `Tenant "${tenant.key}" is suspended: its users cannot be signed in.`);
@@ -83,6 +109,10 @@ export class AutologinLogin {
       await this.sweep(now);
       return { sessionId, loginUrl: `${this.config.publicUrl}/auth/session/${sessionId}`, expiresAt: expiresAt.toISOString() };
     } catch (err) {
+      if (!tokenChecked) {
+        if (err instanceof AutologinTokenError && !err.signed) await this.throttle.failed('autologin', scope, ip, AUTOLOGIN_THROTTLE);
+        else await this.throttle.released('autologin', scope, ip);
+      }
       if (err instanceof AutologinTokenError || err instanceof AutologinForbidden)
         await this.audit.recordSignIn(
           'autologin',

@@ -19,12 +19,16 @@ export interface VerifiedToken {
   subject: string | null;
 }
 
-/** A token that does not sign anyone in: 401, with the reason kept for the audit trail. */
+/**
+ * A token that does not sign anyone in: 401, with the reason kept for the audit trail. `signed`: the
+ * token carried the tenant's signature (expired, replayed…), a portal's mistake rather than a guess.
+ */
 export class AutologinTokenError extends DomainException {
   constructor(
     readonly reason: string,
     message: string,
     readonly tenant: TenantRef | null = null,
+    readonly signed = false,
   ) {
     super(ErrorCode.Unauthenticated, message);
   }
@@ -94,10 +98,11 @@ export class AutologinTokens {
         'jwt-exp-too-far',
         `The autologin JWT's "exp" must be at most ${MAX_JWT_LIFETIME_S / 60} minutes ahead.`,
         tenant,
+        true,
       );
     const jti = payload.jti!;
     if (typeof jti !== 'string' || !jti || jti.length > 255)
-      throw new AutologinTokenError('jwt-jti', 'The autologin JWT\'s "jti" must be text of 1 to 255 characters.', tenant);
+      throw new AutologinTokenError('jwt-jti', 'The autologin JWT\'s "jti" must be text of 1 to 255 characters.', tenant, true);
     await this.consume(tenant, jti, new Date(payload.exp! * 1000));
     return { tenant, method: 'jwt', subject: typeof payload.sub === 'string' ? payload.sub : null };
   }
@@ -115,17 +120,33 @@ export class AutologinTokens {
           'jwt-replayed',
           'This autologin JWT was already used ("jti" is accepted once). Sign a new one.',
           tenant,
+          true,
         );
       throw err;
     }
   }
 }
 
+/**
+ * The tenant a token claims to be for, before anything is verified: `tenantKey`, else a JWT's `iss`.
+ * Only what its failures count against; null for a bare secret sent without `tenantKey`.
+ */
+export function claimedTenantKey(token: string, tenantKey: string | undefined): string | null {
+  if (tenantKey) return tenantKey;
+  if (token.split('.').length !== 3) return null;
+  try {
+    const issuer = decodeJwt(token).iss;
+    return typeof issuer === 'string' && issuer ? issuer : null;
+  } catch {
+    return null;
+  }
+}
+
 function jwtError(err: unknown, tenant: TenantRef): AutologinTokenError {
   if (err instanceof joseErrors.JWTExpired)
-    return new AutologinTokenError('jwt-expired', 'The autologin JWT has expired. Sign a new one.', tenant);
+    return new AutologinTokenError('jwt-expired', 'The autologin JWT has expired. Sign a new one.', tenant, true);
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new AutologinTokenError('jwt-signature', WRONG_TOKEN, tenant);
   if (err instanceof joseErrors.JWTClaimValidationFailed)
-    return new AutologinTokenError(`jwt-claim-${err.claim}`, `The autologin JWT was refused: ${err.message}.`, tenant);
+    return new AutologinTokenError(`jwt-claim-${err.claim}`, `The autologin JWT was refused: ${err.message}.`, tenant, true);
   return new AutologinTokenError('malformed-jwt', 'The autologin JWT cannot be verified.', tenant);
 }

@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AdminOnly, Ctx, Public, RequestContext } from '@portico/core';
@@ -29,6 +30,9 @@ export class AutologinController {
   @ApiBadRequestResponse({ description: 'A field is missing or malformed' })
   @ApiUnauthorizedResponse({ description: 'The token is not the tenant’s secret nor a valid JWT signed with it' })
   @ApiForbiddenResponse({ description: 'The tenant is suspended or the user is disabled' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many wrong tokens for this tenant or from this address; Retry-After says when to try again',
+  })
   issue(@Body() dto: AutologinDto, @Req() req: Request): Promise<AutologinView> {
     return this.autologin.issue(dto, req.ip ?? null, String(req.id ?? '') || null);
   }

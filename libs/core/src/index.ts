@@ -16,6 +16,7 @@ export * from './database/constraint-errors';
 export * from './database/counter.entity';
 export * from './database/counters';
 export * from './http/id-param';
+export * from './http/ip-allow-list';
 export * from './http/openapi-errors';
 export * from './config/project-root';
 export * from './http/optional-non-null';

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSettingsService, lockedMessage, lockoutPolicy, LoginService, LoginThrottleService } from '@portico/auth';
-import { AuditService, CryptoService, RequestContext, textProblem, TransactionService } from '@portico/core';
+import { AuditService, CryptoService, isAllowed, RequestContext, textProblem, TransactionService } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { MembershipsService } from '@portico/users';
 import { ExternalLoginSettingsService } from '../settings/external-login-settings.service';
-import { isAllowed } from './ip-allow-list';
 
 /** The contract's two answers (product.md §6), field for field. */
 export type ContractReply =

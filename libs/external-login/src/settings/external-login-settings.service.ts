@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, CryptoService, InvalidInputError, RequestContext, TransactionService } from '@portico/core';
+import {
+  AllowEntry,
+  AuditService,
+  CryptoService,
+  InvalidInputError,
+  parseAllowEntry,
+  RequestContext,
+  TransactionService,
+} from '@portico/core';
 import { ExternalLoginSettingsView, UpdateExternalLoginSettingsDto } from '../dto/external-login-settings.dto';
 import { ExternalLoginSettings } from '../entities/external-login-settings.entity';
-import { AllowEntry, parseAllowEntry } from '../endpoint/ip-allow-list';
 
 /** What the endpoint checks a caller against, read fresh for each call. */
 export interface EndpointPolicy {

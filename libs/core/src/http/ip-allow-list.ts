@@ -1,5 +1,7 @@
 import ipaddr from 'ipaddr.js';
 
+// The one IP allow-list: Portico as an external login provider and the entitlement check's callers.
+
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 export type AllowEntry = { kind: 'address'; address: Address } | { kind: 'range'; range: [Address, number] };
 

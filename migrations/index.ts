@@ -11,6 +11,7 @@ import { Billing1764000900000 } from './1764000900000-billing';
 import { DirectExternalUids1764001000000 } from './1764001000000-direct-external-uids';
 import { BillingUnknownCharges1764001200000 } from './1764001200000-billing-unknown-charges';
 import { OutboxClaims1764001300000 } from './1764001300000-outbox-claims';
+import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const ALL_MIGRATIONS = [
   DirectExternalUids1764001000000,
   BillingUnknownCharges1764001200000,
   OutboxClaims1764001300000,
+  OidcProvider1764001400000,
 ];

@@ -36,7 +36,8 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
     ...env,
   });
   const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  // A suite that must know its address before start (PUBLIC_URL, e.g. the OIDC issuer) picks PORT itself.
+  await app.listen(Number(env.PORT ?? 0), '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
   return {

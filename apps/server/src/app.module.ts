@@ -5,6 +5,7 @@ import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
 import { PortalModule } from '@portico/portal';
 import { SignupModule } from '@portico/signup';
+import { OidcModule } from '@portico/oidc';
 import { LdapModule, SamlModule } from '@portico/sso';
 import { WebModule } from '@portico/web';
 import { coreModule, DOMAIN_MODULES } from './portico-modules';
@@ -24,6 +25,7 @@ export class AppModule {
         LdapModule,
         PortalModule,
         EntitlementsModule,
+        OidcModule,
         WebModule,
       ],
     };

@@ -10,6 +10,7 @@ import {
   EntitlementSource,
   VirtualEntitlement,
 } from '@portico/entitlements';
+import { OidcClient, OidcPayload, OidcSigningKey } from '@portico/oidc';
 import { Organization } from '@portico/organizations';
 import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
 import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
@@ -56,4 +57,7 @@ export const ALL_ENTITIES = [
   WebhookAttempt,
   BillingRun,
   Charge,
+  OidcClient,
+  OidcSigningKey,
+  OidcPayload,
 ];

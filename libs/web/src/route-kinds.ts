@@ -9,6 +9,8 @@ const MACHINE = [
   /^\/health(\/|$)/,
   /^\/external-login$/,
   /^\/entitlements\/check$/,
+  // The OpenID Connect provider's protocol routes (its interaction pages are under /interaction).
+  /^\/oidc(\/|$)/,
   // Tenant-keyed machine routes (HTTP Basic with the tenant's API key): the manifest, account
   // webhooks and data-sharing notifications.
   /^\/t\/[^/]+\/metadata$/,

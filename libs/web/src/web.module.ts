@@ -5,6 +5,7 @@ import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
+import { OidcModule } from '@portico/oidc';
 import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
@@ -34,6 +35,7 @@ import { AccountController } from './public/account.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
 import { AutologinSessionController } from './public/autologin-session.controller';
+import { OidcInteractionController } from './public/oidc-interaction.controller';
 import { TenantFraming, TenantFramingInterceptor } from './public/tenant-framing';
 import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-links.controller';
 
@@ -53,6 +55,7 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     PortalModule,
     WebhooksModule,
     BillingModule,
+    OidcModule,
   ],
   controllers: [
     ConsoleLoginController,
@@ -77,6 +80,7 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     AccountController,
     SignupPageController,
     AutologinSessionController,
+    OidcInteractionController,
     ConsoleTenantIdentityLinksController,
   ],
   providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],

@@ -1,0 +1,39 @@
+import { BaseEntity } from '@portico/core';
+import { Column, Entity, Index } from 'typeorm';
+
+/**
+ * One stored artefact of the provider library (session, interaction, grant, code, token…), as the
+ * library hands it over: its own id and JSON payload, with the lookups it asks for as columns.
+ */
+@Entity('oidc_payloads')
+@Index(['model', 'oidcId'], { unique: true })
+@Index(['grantId'])
+@Index(['uid'])
+@Index(['expiresAt'])
+export class OidcPayload extends BaseEntity {
+  /** The library's model name: Session, AuthorizationCode, RefreshToken… */
+  @Column({ type: 'varchar', length: 64 })
+  model: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  oidcId: string;
+
+  @Column({ type: 'text' })
+  payload: string;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  grantId: string | null = null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  userCode: string | null = null;
+
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  uid: string | null = null;
+
+  @Column({ type: Date, nullable: true })
+  expiresAt: Date | null = null;
+
+  /** Set once, by a conditional update: a code or refresh token is redeemed by one request only. */
+  @Column({ type: Date, nullable: true })
+  consumedAt: Date | null = null;
+}

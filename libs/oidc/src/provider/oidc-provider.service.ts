@@ -1,0 +1,154 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig, Broadcast } from '@portico/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
+import { Provider, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import { OidcClientsService } from '../clients/oidc-clients.service';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { adapterClass } from '../storage/oidc-adapter';
+import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
+import { OidcAccounts } from './accounts';
+import { clientMetadata, providerConfiguration } from './provider-config';
+
+/** The path the provider is mounted on: its issuer is PUBLIC_URL followed by this. */
+export const OIDC_MOUNT = '/oidc';
+
+const KEYS_TOPIC = 'oidc.keys';
+// Without Redis, other instances learn of a rotation by reading the key set again this often.
+const KEY_RECHECK_MS = 60_000;
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+type Callback = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The one provider instance of this process, built from the signing keys in the database. A new
+ * key set (a rotation here or on another instance) builds a new provider and swaps it in: the
+ * library reads its keys once, at construction, and everything else it holds lives in the database.
+ */
+@Injectable()
+export class OidcProviderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('OIDC');
+  private current: { provider: Provider; callback: Callback; fingerprint: string } | null = null;
+  private building: Promise<{ provider: Provider; callback: Callback }> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private checkedAt = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: SigningKeysService,
+    private readonly clients: OidcClientsService,
+    private readonly store: OidcPayloadRepository,
+    private readonly accounts: OidcAccounts,
+    private readonly broadcast: Broadcast,
+  ) {}
+
+  get issuer(): string {
+    return `${this.config.publicUrl}${OIDC_MOUNT}`;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.keys.ensureKeys();
+    await this.entry();
+    this.broadcast.subscribe(KEYS_TOPIC, () => void this.refresh());
+    const sweep = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    sweep.unref();
+    this.timers.push(sweep);
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  /** The provider, built on first use and rebuilt when the key set changed. */
+  async provider(): Promise<Provider> {
+    return (await this.entry()).provider;
+  }
+
+  private entry(): Promise<{ provider: Provider; callback: Callback }> {
+    if (this.current && Date.now() - this.checkedAt < KEY_RECHECK_MS) return Promise.resolve(this.current);
+    this.building ??= this.build().finally(() => (this.building = null));
+    return this.building;
+  }
+
+  /** Express middleware for OIDC_MOUNT: hands the request to the library's own Koa app. */
+  handle(req: Request, res: Response, next: (err?: unknown) => void): void {
+    this.entry().then(
+      ({ callback }) => {
+        // Express has already decided, under TRUST_PROXY, what the protocol and address are; the
+        // library's Koa app reads them from these headers (it trusts them: provider.proxy).
+        req.headers['x-forwarded-proto'] = req.protocol;
+        req.headers['x-forwarded-for'] = req.ip ?? '';
+        // The library routes on the path below its mount point, whatever Express left in req.url.
+        req.url = req.originalUrl.slice(OIDC_MOUNT.length) || '/';
+        callback(req, res);
+      },
+      (err: unknown) => next(err),
+    );
+  }
+
+  /** After a rotation here: build the new provider now and tell the other instances. */
+  async keysChanged(): Promise<void> {
+    await this.refresh();
+    await this.broadcast.publish(KEYS_TOPIC, 'rotated');
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      await this.store.sweep();
+      await this.keys.pruneRetired();
+    } catch (err) {
+      this.logger.warn(`Sweeping expired OIDC artefacts failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    this.checkedAt = 0;
+    await this.entry();
+  }
+
+  private async build(): Promise<{ provider: Provider; callback: Callback }> {
+    const set = await this.keys.keySet();
+    this.checkedAt = Date.now();
+    if (this.current && this.current.fingerprint === set.fingerprint) return this.current;
+    const provider = new Provider(this.issuer, this.configuration(set.keys as JWK[]));
+    provider.proxy = true;
+    const clients = this.clients;
+    // Secrets are stored as SHA-256 digests: hash what the client presents and compare in constant time.
+    (
+      provider.Client.prototype as unknown as { compareClientSecret(this: { clientSecret: string }, actual: string): boolean }
+    ).compareClientSecret = function (actual) {
+      return typeof actual === 'string' && clients.secretMatches(this.clientSecret, actual);
+    };
+    // Every ID token names its session (sid), not only for clients with a back-channel logout URI.
+    (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+    provider.on('server_error', (_ctx: unknown, err: Error) => this.logger.error(`OIDC provider error: ${err.message}`));
+    this.current = { provider, callback: provider.callback() as Callback, fingerprint: set.fingerprint };
+    return this.current;
+  }
+
+  private configuration(keys: JWK[]): Configuration {
+    const accounts = this.accounts;
+    const clients = this.clients;
+    return providerConfiguration({
+      config: this.config,
+      keys,
+      adapter: adapterClass(this.store, {
+        metadataFor: async (clientId) => {
+          const found = await clients.findForProvider(clientId);
+          return found ? clientMetadata(found.client, found.tenant?.key ?? null) : undefined;
+        },
+      }),
+      findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {
+        const client = ctx.oidc?.client as { portico_tenant_id?: string | null } | undefined;
+        return accounts.find(sub, client ? { tenantId: client.portico_tenant_id ?? null } : null);
+      },
+      extraTokenClaims: async (_ctx, token) => {
+        // A client credentials token is the client acting for itself: it names the client's tenant.
+        if (token.kind !== 'ClientCredentials') return undefined;
+        const client = await clients.findForProvider(token.clientId!);
+        return { tenant: client?.tenant?.key ?? null };
+      },
+    });
+  }
+}

@@ -23,6 +23,7 @@ import {
 } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
 import { readsOwnBody } from '@portico/external-login';
+import { isOidcProtocolPath } from '@portico/oidc';
 import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
@@ -179,10 +180,11 @@ function isForm(req: IncomingMessage): boolean {
 
 /**
  * The parsers' own media-type test, minus the routes that read their body themselves:
- * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx.
+ * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx,
+ * and the OpenID Connect provider under /oidc parses its own (OAuth) bodies.
  */
 function parsedAs(is: (req: IncomingMessage) => boolean): (req: IncomingMessage) => boolean {
-  return (req) => !readsOwnBody(req.url) && is(req);
+  return (req) => !readsOwnBody(req.url) && !isOidcProtocolPath(req.url) && is(req);
 }
 
 /**

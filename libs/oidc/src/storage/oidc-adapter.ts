@@ -40,10 +40,9 @@ export function adapterClass(store: OidcPayloadRepository, clients: ClientMetada
     async consume(id: string): Promise<void> {
       if (await store.consume(this.model, id)) return;
       if (!SINGLE_USE.has(this.model)) return;
-      // Another request redeemed it first, between the provider's read and this update: treat this
-      // one as the reuse it is, revoking what the grant produced.
-      const stored = await store.find(this.model, id);
-      if (stored?.grantId) await store.revokeByGrantId(stored.grantId);
+      // Another request redeemed it between the provider's read and this update (two requests
+      // racing, maybe on two instances): that one wins, this one is refused. A later reuse is seen
+      // by the provider itself (the payload says consumed) and revokes the grant.
       throw new errors.InvalidGrant(`${label(this.model)} already used`);
     }
 

@@ -1,11 +1,15 @@
-import { Injectable, OnApplicationBootstrap, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, CryptoService, RequestContext } from '@portico/core';
 import { UserCredentialsService } from '@portico/users';
 import { ApiTokensService } from './api-tokens.service';
 
-/** What a fresh instance needs at start: its first platform admin and the ADMIN_API_TOKEN. */
+/**
+ * What a fresh instance needs at start: its first platform admin and the ADMIN_API_TOKEN. Run by
+ * the server under the startup lock, after the migrations; safe to run again and from several
+ * processes (whoever comes second finds the admin and announces nothing).
+ */
 @Injectable()
-export class AdminBootstrapService implements OnApplicationBootstrap {
+export class AdminBootstrapService {
   private readonly logger = new Logger('Bootstrap');
 
   constructor(
@@ -15,18 +19,19 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     private readonly tokens: ApiTokensService,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  async run(): Promise<void> {
     if (this.config.adminApiToken) await this.tokens.ensure('ADMIN_API_TOKEN', this.config.adminApiToken);
     if ((await this.credentials.countPlatformAdmins()) > 0) return;
     const ctx = RequestContext.system('bootstrap');
     const email = this.config.adminEmail ?? 'admin@localhost';
     if (this.config.adminPassword) {
-      await this.credentials.createPlatformAdmin(ctx, email, this.config.adminPassword);
-      this.logger.log(`Created the first platform administrator ${email}`);
+      if (await this.credentials.createFirstPlatformAdmin(ctx, email, this.config.adminPassword)) {
+        this.logger.log(`Created the first platform administrator ${email}`);
+      }
       return;
     }
     const password = this.crypto.randomToken(12);
-    await this.credentials.createPlatformAdmin(ctx, email, password);
+    if (!(await this.credentials.createFirstPlatformAdmin(ctx, email, password))) return;
     // Printed once, on purpose, to the terminal of whoever started a fresh instance.
     process.stdout.write(
       `\n  First platform administrator created.\n  Sign in at ${this.config.publicUrl}/console/login\n  email:    ${email}\n  password: ${password}\n  (shown once; set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n\n`,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, CryptoService, findOneFast, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, CryptoService, findOneFast, isUniqueViolation, RequestContext, TransactionService } from '@portico/core';
 import { IsNull } from 'typeorm';
 import { User } from './entities/user.entity';
 
@@ -52,28 +52,39 @@ export class UserCredentialsService {
     return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
   }
 
-  async createPlatformAdmin(ctx: RequestContext, email: string, password: string): Promise<LoginAccount> {
+  /**
+   * Creates the first platform admin, unless there is one already: null then (another instance
+   * starting at the same moment made it, or an earlier start did), so its caller announces nothing.
+   */
+  async createFirstPlatformAdmin(ctx: RequestContext, email: string, password: string): Promise<LoginAccount | null> {
     const passwordHash = await this.crypto.hashPassword(password);
-    return this.tx.run(async (m) => {
-      const user = m.create(User, {
-        tenantId: null,
-        email,
-        emailLower: email.toLowerCase(),
-        username: email,
-        usernameLower: email.toLowerCase(),
-        isPlatformAdmin: true,
-        passwordHash,
-        createdVia: 'bootstrap',
+    try {
+      return await this.tx.run(async (m) => {
+        if ((await m.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() })) > 0) return null;
+        const user = m.create(User, {
+          tenantId: null,
+          email,
+          emailLower: email.toLowerCase(),
+          username: email,
+          usernameLower: email.toLowerCase(),
+          isPlatformAdmin: true,
+          passwordHash,
+          createdVia: 'bootstrap',
+        });
+        await m.save(user);
+        await this.audit.record(m, ctx, {
+          action: 'user.created',
+          targetType: 'user',
+          targetId: user.id,
+          details: { email, platformAdmin: true },
+        });
+        return toAccount(user);
       });
-      await m.save(user);
-      await this.audit.record(m, ctx, {
-        action: 'user.created',
-        targetType: 'user',
-        targetId: user.id,
-        details: { email, platformAdmin: true },
-      });
-      return toAccount(user);
-    });
+    } catch (err) {
+      // Lost a race to another process's insert of the same admin: theirs stands.
+      if (isUniqueViolation(err) && (await this.countPlatformAdmins()) > 0) return null;
+      throw err;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AppConfig, ConfigError } from '@portico/core';
+import { AppConfig, ConfigError, withStartupLock } from '@portico/core';
 import { createDataSource } from '../data-source';
 
 /** `npm run migrate`: applies pending migrations and says which. */
@@ -7,7 +7,12 @@ async function main(): Promise<void> {
   const config = new AppConfig();
   const dataSource = await createDataSource(config).initialize();
   try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    // Under the startup lock: a server starting with MIGRATE_ON_START at the same moment waits for us, or we for it.
+    const applied = await withStartupLock(
+      dataSource,
+      () => dataSource.runMigrations({ transaction: 'each' }),
+      () => process.stdout.write('Waiting for another Portico process to finish migrating…\n'),
+    );
     process.stdout.write(
       applied.length
         ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  ${m.name}`).join('\n')}\n`

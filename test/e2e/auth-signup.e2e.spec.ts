@@ -252,9 +252,11 @@ describe.each(databaseKinds())('sign-up (%s)', (kind) => {
       expect(statuses.slice(0, 20)).toEqual(Array(20).fill(201));
       const res = await t.http.post('/api/auth/register').set('X-Forwarded-For', ip).send(person());
       expectError(res, 429, /Too many sign-ups from your network. Try again in \d+ seconds/);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       const b = new WebSession(t, ip);
       const page = await b.submit('/signup', form(person()));
       expect(page.status).toBe(429);
+      expect(Number(page.headers['retry-after'])).toBeGreaterThan(0);
       expect(alertOf(page.text)).toMatch(/Too many sign-ups/);
       await t.http.post('/api/auth/register').set('X-Forwarded-For', ip).set('Authorization', tenant.auth).send(person()).expect(201);
       // Other addresses are not affected.

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSettingsService, LoginThrottleService } from '@portico/auth';
-import { ConflictError, DomainException, ErrorCode, InvalidInputError, RequestContext, TransactionService } from '@portico/core';
+import {
+  ConflictError,
+  DomainException,
+  ErrorCode,
+  InvalidInputError,
+  RequestContext,
+  TooManyRequestsError,
+  TransactionService,
+} from '@portico/core';
 import { IdentityMapService } from '@portico/identity-map';
 import { OrganizationsService } from '@portico/organizations';
 import type { TenantRef } from '@portico/tenants';
@@ -48,9 +56,9 @@ export class SignupService {
     if (opts.ip && !opts.trusted) {
       const slot = await this.throttle.reserve('signup', opts.ip, null, SIGNUP_POLICY);
       if (!slot.allowed)
-        throw new DomainException(
-          ErrorCode.TooManyRequests,
+        throw new TooManyRequestsError(
           `Too many sign-ups from your network. Try again in ${slot.retryAfterSeconds} seconds.`,
+          slot.retryAfterSeconds,
         );
       // Every sign-up counts against the address (a reservation is never given back): at the limit
       // this starts the pause, which ends by itself; without it the address would stay shut for good.

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { DomainException, Public } from '@portico/core';
+import { DomainException, Public, TooManyRequestsError } from '@portico/core';
 import { RegisterDto, SignupService } from '@portico/signup';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { plainToInstance } from 'class-transformer';
@@ -73,6 +73,7 @@ export class SignupPageController {
     } catch (err) {
       if (!(err instanceof DomainException)) throw err;
       res.status(STATUS[err.code] ?? 400);
+      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       this.render(req, res, tenant, { values, errors: [err.message] });
     }
   }

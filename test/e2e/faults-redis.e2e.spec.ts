@@ -94,6 +94,9 @@ describeWithPeers('Redis faults (PostgreSQL, real processes)', () => {
         error: 'Service Unavailable',
         message: expect.stringMatching(/cannot reach Redis/),
       });
+      // Refused before anything is written: no queued run is left for a retry to double.
+      const runs = await request(server.url).get('/api/v1/billing/runs').set('Authorization', `Bearer ${ADMIN_TOKEN}`).expect(200);
+      expect(runs.body.total).toBe(0);
 
       for (const page of ['/login', '/console/login']) {
         const form = await request(server.url).get(page).set('Accept', 'text/html').timeout(PROMPT_MS);

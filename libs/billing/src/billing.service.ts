@@ -7,6 +7,7 @@ import {
   JobQueue,
   Page,
   pageWindow,
+  RedisUnavailableError,
   RequestContext,
   TransactionService,
 } from '@portico/core';
@@ -58,6 +59,8 @@ export class BillingService {
   async startRun(ctx: RequestContext, period: string, trigger: Exclude<BillingRunTrigger, 'schedule'>): Promise<BillingRunView> {
     adminOnly(ctx);
     checkPeriod(period);
+    // A run written while the queue does not answer would wait for the sweep; refuse it instead.
+    if (!(await this.jobs.available())) throw new RedisUnavailableError('billing runs');
     const run = (await this.createRun(ctx, period, 'manual', trigger))!;
     await this.enqueue(run.id, run.id);
     return toRunView(run);

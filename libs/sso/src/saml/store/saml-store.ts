@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AppConfig, Every, isUniqueViolation, TransactionService } from '@portico/core';
-import { Redis } from 'ioredis';
+import { AppConfig, closeRedis, connectRedis, Every, isUniqueViolation, onRedis, TransactionService } from '@portico/core';
+import type { Redis } from 'ioredis';
 import { LessThan, LessThanOrEqual } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SamlAssertionReplay } from '../entities/saml-assertion-replay.entity';
@@ -73,24 +73,29 @@ class DatabaseBackend implements Backend {
   }
 }
 
+const WHAT = 'SAML requests';
+
 class RedisBackend implements Backend {
   constructor(private readonly redis: Redis) {}
 
   async put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void> {
-    await this.redis.set(`portico:saml:req:${tenantId}:${id}`, JSON.stringify(value), 'PX', ttl(expiresAt));
+    await onRedis(this.redis, WHAT, () =>
+      this.redis.set(`portico:saml:req:${tenantId}:${id}`, JSON.stringify(value), 'PX', ttl(expiresAt)),
+    );
   }
 
   async take(tenantId: string, id: string): Promise<PendingRequest | null> {
-    const raw = await this.redis.getdel(`portico:saml:req:${tenantId}:${id}`);
+    const raw = await onRedis(this.redis, WHAT, () => this.redis.getdel(`portico:saml:req:${tenantId}:${id}`));
     return raw ? (JSON.parse(raw) as PendingRequest) : null;
   }
 
   async firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
-    return (await this.redis.set(`portico:saml:seen:${tenantId}:${assertionId}`, '1', 'PX', ttl(expiresAt), 'NX')) === 'OK';
+    const set = () => this.redis.set(`portico:saml:seen:${tenantId}:${assertionId}`, '1', 'PX', ttl(expiresAt), 'NX');
+    return (await onRedis(this.redis, WHAT, set)) === 'OK';
   }
 
-  async close(): Promise<void> {
-    await this.redis.quit();
+  close(): Promise<void> {
+    return closeRedis(this.redis);
   }
 }
 
@@ -104,7 +109,7 @@ export class SamlStore implements OnModuleDestroy {
   private readonly backend: Backend;
 
   constructor(config: AppConfig, tx: TransactionService) {
-    this.backend = config.redisUrl ? new RedisBackend(new Redis(config.redisUrl, { maxRetriesPerRequest: 2 })) : new DatabaseBackend(tx);
+    this.backend = config.redisUrl ? new RedisBackend(connectRedis(config.redisUrl, WHAT)) : new DatabaseBackend(tx);
   }
 
   put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void> {

@@ -12,6 +12,7 @@ import { DirectExternalUids1764001000000 } from './1764001000000-direct-external
 import { BillingUnknownCharges1764001200000 } from './1764001200000-billing-unknown-charges';
 import { OutboxClaims1764001300000 } from './1764001300000-outbox-claims';
 import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
+import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-owners';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const ALL_MIGRATIONS = [
   BillingUnknownCharges1764001200000,
   OutboxClaims1764001300000,
   OidcProvider1764001400000,
+  OidcPayloadOwners1764001500000,
 ];

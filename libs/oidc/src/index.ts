@@ -6,3 +6,4 @@ export { OidcPayload } from './entities/oidc-payload.entity';
 export { OidcSigningKey } from './entities/oidc-signing-key.entity';
 export * from './dto/oidc-client.dto';
 export * from './dto/signing-key.dto';
+export { OidcSessions, type AuthorizedApplication } from './logout/oidc-sessions.service';

@@ -1,5 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@portico/auth';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import type { NextFunction, Request, Response } from 'express';
@@ -9,6 +10,9 @@ import { OidcClient } from './entities/oidc-client.entity';
 import { OidcPayload } from './entities/oidc-payload.entity';
 import { OidcSigningKey } from './entities/oidc-signing-key.entity';
 import { OidcInteractions } from './interaction/oidc-interactions.service';
+import { BackchannelLogoutProcessor } from './logout/backchannel-logout.processor';
+import { OidcRevocationProcessor } from './logout/oidc-revocation.processor';
+import { OidcSessions } from './logout/oidc-sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { OidcAccounts } from './provider/accounts';
 import { OIDC_MOUNT, OidcProviderService } from './provider/oidc-provider.service';
@@ -20,10 +24,20 @@ import { OidcPayloadRepository } from './storage/oidc-payload.repository';
  * the glue that hands authorization requests to Portico's own sign-in and consent pages.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OidcClient, OidcPayload, OidcSigningKey]), TenantsModule, UsersModule],
+  imports: [TypeOrmModule.forFeature([OidcClient, OidcPayload, OidcSigningKey]), TenantsModule, UsersModule, AuthModule],
   controllers: [OidcClientsController, OidcKeysController],
-  providers: [OidcPayloadRepository, SigningKeysService, OidcClientsService, OidcAccounts, OidcProviderService, OidcInteractions],
-  exports: [OidcInteractions],
+  providers: [
+    OidcPayloadRepository,
+    SigningKeysService,
+    OidcClientsService,
+    OidcAccounts,
+    OidcProviderService,
+    OidcInteractions,
+    OidcSessions,
+    BackchannelLogoutProcessor,
+    OidcRevocationProcessor,
+  ],
+  exports: [OidcInteractions, OidcSessions],
 })
 export class OidcModule implements NestModule {
   constructor(private readonly oidc: OidcProviderService) {}

@@ -10,6 +10,7 @@ import {
   isUniqueViolation,
   LIKE_ESCAPE,
   NotFoundError,
+  OutboxService,
   Page,
   PageQueryDto,
   pageWindow,
@@ -46,6 +47,7 @@ export class TenantsService {
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly broadcast: Broadcast,
+    private readonly outbox: OutboxService,
   ) {
     broadcast.subscribe(KEY_REVOKED, (keyId) => this.keyCache.forgetKey(keyId));
     broadcast.subscribe(TENANT_CHANGED, (tenantId) => this.keyCache.forgetTenant(tenantId));
@@ -137,6 +139,11 @@ export class TenantsService {
             : 'tenant.reactivated'
           : 'tenant.updated';
         await this.audit.record(m, ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details: { changed } });
+        // What the tenant's users hold elsewhere (OpenID Connect sessions and tokens) ends with it.
+        if (action === 'tenant.suspended')
+          await this.outbox.emit(m, 'tenant.suspended', tenant.id, {
+            tenant: { id: tenant.id, key: tenant.key, name: tenant.name, status: tenant.status },
+          });
       }
       return toTenantView(tenant);
     });

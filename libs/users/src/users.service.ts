@@ -49,6 +49,7 @@ export type UserRef = Pick<
   | 'externalUid'
   | 'authenticatorEnabled'
   | 'isPlatformAdmin'
+  | 'updatedAt'
 >;
 
 /** The users facade: people, their billable flag and credentials, scoped to the caller's tenant. */
@@ -244,8 +245,33 @@ export class UsersService {
   async find(ctx: RequestContext, id: string): Promise<UserRef | null> {
     const u = await this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
     if (!u) return null;
-    const { tenantId, email, username, firstName, lastName, billable, status, externalUid, authenticatorEnabled, isPlatformAdmin } = u;
-    return { id, tenantId, email, username, firstName, lastName, billable, status, externalUid, authenticatorEnabled, isPlatformAdmin };
+    const {
+      tenantId,
+      email,
+      username,
+      firstName,
+      lastName,
+      billable,
+      status,
+      externalUid,
+      authenticatorEnabled,
+      isPlatformAdmin,
+      updatedAt,
+    } = u;
+    return {
+      id,
+      tenantId,
+      email,
+      username,
+      firstName,
+      lastName,
+      billable,
+      status,
+      externalUid,
+      authenticatorEnabled,
+      isPlatformAdmin,
+      updatedAt,
+    };
   }
 
   private async auditBillable(m: EntityManager, ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {

@@ -16,17 +16,31 @@ function regenerate(req: Request): Promise<void> {
   );
 }
 
-/** Starts a signed-in session under a new id, so an id planted before sign-in is worthless after it. */
-export async function startSession(req: Request, userId: string): Promise<void> {
+/** A first factor Portico checked a password for (its own, LDAP, an external provider): RFC 8176 `pwd`. */
+export const PASSWORD_AMR = ['pwd'];
+/** A sign-in another system vouched for (a SAML assertion, a portal's autologin link). */
+export const EXTERNAL_AMR = ['ext'];
+
+/** The methods after the authenticator code followed a first factor. */
+export function withAuthenticatorAmr(first: string[] | undefined): string[] {
+  return [...new Set([...(first ?? PASSWORD_AMR), 'otp', 'mfa'])];
+}
+
+/**
+ * Starts a signed-in session under a new id, so an id planted before sign-in is worthless after it.
+ * `amr` records how the person signed in (every method ends here, so every session says it).
+ */
+export async function startSession(req: Request, userId: string, amr: string[] = PASSWORD_AMR): Promise<void> {
   await regenerate(req);
   req.session.userId = userId;
   req.session.authenticatedAt = Date.now();
+  req.session.amr = amr;
 }
 
 /** The first factor was right; the authenticator code comes next, in a fresh session that is not signed in yet. */
-export async function startPending(req: Request, userId: string, next: string): Promise<void> {
+export async function startPending(req: Request, userId: string, next: string, amr: string[] = PASSWORD_AMR): Promise<void> {
   await regenerate(req);
-  req.session.pending = { userId, at: Date.now(), next };
+  req.session.pending = { userId, at: Date.now(), next, amr };
 }
 
 export function refuse(res: Response, outcome: Extract<LoginOutcome, { kind: 'refused' }>): void {
@@ -41,15 +55,16 @@ export async function finishPasswordStep(
   outcome: LoginOutcome,
   next: string,
   showError: (message: string) => void,
+  amr: string[] = PASSWORD_AMR,
 ): Promise<void> {
   if (outcome.kind === 'refused') {
     refuse(res, outcome);
     return showError(outcome.message);
   }
   if (outcome.kind === 'second-factor') {
-    await startPending(req, outcome.account.id, next);
+    await startPending(req, outcome.account.id, next, amr);
     return res.redirect(303, '/login/authenticator');
   }
-  await startSession(req, outcome.account.id);
+  await startSession(req, outcome.account.id, amr);
   res.redirect(303, next);
 }

@@ -5,8 +5,13 @@ declare module 'express-session' {
     userId?: string;
     /** When the user signed in; the absolute timeout counts from here. */
     authenticatedAt?: number;
-    /** Between the password and the authenticator code: who, since when, and where to go after. */
-    pending?: { userId: string; at: number; next: string };
+    /**
+     * How the user signed in, as RFC 8176 methods (`pwd`, `otp`, `mfa`; `ext` for a sign-in another
+     * system vouched for: SAML, a portal's autologin). OpenID Connect ID tokens carry it as `amr`.
+     */
+    amr?: string[];
+    /** Between the password and the authenticator code: who, since when, where to go after, and how the first step went. */
+    pending?: { userId: string; at: number; next: string; amr?: string[] };
     /** An authenticator seed being enrolled, encrypted, until a code confirms it. */
     enrollSecret?: string;
     flash?: { kind: 'success' | 'error'; message: string; secret?: { label: string; value: string } };

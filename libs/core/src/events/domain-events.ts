@@ -43,6 +43,13 @@ export interface ChargeEventData {
   lastError: string | null;
 }
 
+export interface TenantEventData {
+  id: string;
+  key: string;
+  name: string;
+  status: string;
+}
+
 export interface DomainEventMap {
   'user.created': { user: UserEventData };
   'user.updated': { user: UserEventData; changed: string[] };
@@ -56,6 +63,7 @@ export interface DomainEventMap {
   'membership.deleted': { membership: MembershipEventData };
   'charge.created': { charge: ChargeEventData };
   'charge.failed': { charge: ChargeEventData };
+  'tenant.suspended': { tenant: TenantEventData };
 }
 
 export type DomainEventName = keyof DomainEventMap;
@@ -73,4 +81,5 @@ export const DOMAIN_EVENT_NAMES: readonly DomainEventName[] = [
   'membership.deleted',
   'charge.created',
   'charge.failed',
+  'tenant.suspended',
 ];

@@ -24,6 +24,7 @@ import {
   UpdateOidcClientDto,
 } from '../dto/oidc-client.dto';
 import { ClientGrantType, ClientAuthMethod, OidcClient } from '../entities/oidc-client.entity';
+import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
 import { redirectUriProblem } from './redirect-uri';
 
 const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'organizations', 'offline_access'];
@@ -42,6 +43,7 @@ export class OidcClientsService {
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
+    private readonly store: OidcPayloadRepository,
   ) {}
 
   onChange(listener: ClientChanged): void {
@@ -108,6 +110,8 @@ export class OidcClientsService {
     await this.tx.run(async (m) => {
       const client = await this.findOrFail(m, ctx, clientId);
       await m.delete(OidcClient, { id: client.id });
+      // Its grants, codes and tokens go with it, at once: introspection and userinfo stop answering for them.
+      await this.store.revokeClient(client.clientId);
       await this.record(m, ctx, 'oidc_client.deleted', client, await this.tenantRef(client.tenantId));
     });
     this.changed(clientId);
@@ -126,6 +130,12 @@ export class OidcClientsService {
     });
     this.changed(clientId);
     return { clientId, clientSecret: secret };
+  }
+
+  /** The clients of a tenant (their ids), for revoking what they hold when the tenant is suspended. */
+  async clientIdsOfTenant(tenantId: string): Promise<string[]> {
+    const rows = await this.tx.manager.find(OidcClient, { select: { clientId: true, id: true }, where: { tenantId } });
+    return rows.map((r) => r.clientId);
   }
 
   /** For the provider: the client with its tenant, or null. */
@@ -231,6 +241,11 @@ function checkedBackchannelUri(raw: string, allowPrivateNetwork: boolean): strin
     throw new InvalidInputError('backchannelLogoutUri must be an absolute URL');
   }
   const problem = urlProblem(url, { allowHttp: allowPrivateNetwork, allowPrivateNetwork });
+  // A private or loopback address is refused without the flag; only an administrator may set it.
+  if (problem && !allowPrivateNetwork && !urlProblem(url, { allowHttp: true, allowPrivateNetwork: true }))
+    throw new ForbiddenError(
+      'backchannelLogoutUri: a loopback or private address needs allowPrivateNetwork, which only a platform administrator may set',
+    );
   if (problem) throw new InvalidInputError(`backchannelLogoutUri: ${problem}`);
   if (url.hash) throw new InvalidInputError('backchannelLogoutUri must not have a #fragment');
   return url.toString();

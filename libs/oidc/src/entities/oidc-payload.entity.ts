@@ -10,6 +10,8 @@ import { Column, Entity, Index } from 'typeorm';
 @Index(['grantId'])
 @Index(['uid'])
 @Index(['expiresAt'])
+@Index(['accountId', 'clientId'])
+@Index(['clientId'])
 export class OidcPayload extends BaseEntity {
   /** The library's model name: Session, AuthorizationCode, RefreshToken… */
   @Column({ type: 'varchar', length: 64 })
@@ -29,6 +31,14 @@ export class OidcPayload extends BaseEntity {
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   uid: string | null = null;
+
+  /** Whose artefact it is (sessions, grants, tokens): what signing a user out everywhere deletes. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  accountId: string | null = null;
+
+  /** The client it was made for: what deleting a client, or revoking its consent, deletes. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  clientId: string | null = null;
 
   @Column({ type: Date, nullable: true })
   expiresAt: Date | null = null;

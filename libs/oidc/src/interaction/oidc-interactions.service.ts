@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { InteractionResults } from 'oidc-provider';
+import { OidcSessions } from '../logout/oidc-sessions.service';
 import { OidcAccounts } from '../provider/accounts';
 import { OidcProviderService } from '../provider/oidc-provider.service';
 
@@ -21,6 +22,8 @@ export interface PendingAuthorization {
   maxAge: number | null;
   /** When the request reached Portico (seconds since the epoch). */
   startedAt: number;
+  /** `login_hint`: what the sign-in page's login field starts with. */
+  loginHint: string | null;
 }
 
 const REFUSALS = {
@@ -36,6 +39,7 @@ export class OidcInteractions {
   constructor(
     private readonly oidc: OidcProviderService,
     private readonly accounts: OidcAccounts,
+    private readonly sessions: OidcSessions,
   ) {}
 
   /** The pending request of this browser, or null when its interaction is unknown or expired. */
@@ -67,6 +71,8 @@ export class OidcInteractions {
       requestedTenant: typeof details.params.tenant === 'string' ? details.params.tenant : null,
       maxAge: Number.isFinite(maxAge) ? maxAge : null,
       startedAt: details.iat,
+      loginHint:
+        typeof details.params.login_hint === 'string' && details.params.login_hint.length <= 320 ? details.params.login_hint : null,
     };
   }
 
@@ -103,6 +109,8 @@ export class OidcInteractions {
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
+    await this.sessions.rememberConsent(grant);
+    await this.sessions.recordGrant(accountId, String(details.params.client_id), grant.getOIDCScope(), req.ip);
     return this.result(req, res, { consent: { grantId } });
   }
 

@@ -55,6 +55,7 @@ export class OidcAccounts {
       given_name: user.firstName || undefined,
       family_name: user.lastName || undefined,
       preferred_username: user.username,
+      updated_at: Math.floor(new Date(user.updatedAt).getTime() / 1000),
       email: user.email,
       // Portico does not verify addresses yet (product.md §12): say so rather than vouch for them.
       email_verified: false,

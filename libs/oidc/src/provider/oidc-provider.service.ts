@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { AppConfig, Broadcast } from '@portico/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
-import { Provider, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import { Provider, type Configuration, type Grant, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 import { OidcClientsService } from '../clients/oidc-clients.service';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { adapterClass } from '../storage/oidc-adapter';
@@ -20,6 +20,14 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 
 type Callback = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** What the sessions side (consent, logout) lends the provider, registered once it exists. */
+export interface ProviderSessionHooks {
+  rememberedGrant(provider: Provider, accountId: string, clientId: string): Promise<Grant | undefined>;
+  sendLogout(clientId: string, accountId: string, sid: string): Promise<void>;
+  /** After the end-session endpoint signed a browser out (`everywhere`: of the provider session, not one client). */
+  loggedOut(req: IncomingMessage, accountId: string | undefined, clientId: string | undefined, everywhere: boolean): Promise<void>;
+}
+
 /**
  * The one provider instance of this process, built from the signing keys in the database. A new
  * key set (a rotation here or on another instance) builds a new provider and swaps it in: the
@@ -32,6 +40,7 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
   private building: Promise<{ provider: Provider; callback: Callback }> | null = null;
   private timers: NodeJS.Timeout[] = [];
   private checkedAt = 0;
+  private hooks: ProviderSessionHooks | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,6 +50,10 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     private readonly accounts: OidcAccounts,
     private readonly broadcast: Broadcast,
   ) {}
+
+  useSessionHooks(hooks: ProviderSessionHooks): void {
+    this.hooks = hooks;
+  }
 
   get issuer(): string {
     return `${this.config.publicUrl}${OIDC_MOUNT}`;
@@ -122,7 +135,21 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     };
     // Every ID token names its session (sid), not only for clients with a back-channel logout URI.
     (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+    // Logout tokens go through Portico's outbound client as jobs with retries, not the library's own HTTP call.
+    const hooks = () => this.hooks;
+    (
+      provider.Client.prototype as unknown as { backchannelLogout(this: { clientId: string }, sub: string, sid: string): Promise<void> }
+    ).backchannelLogout = function (sub, sid) {
+      return hooks()?.sendLogout(this.clientId, sub, sid) ?? Promise.resolve();
+    };
     provider.on('server_error', (_ctx: unknown, err: Error) => this.logger.error(`OIDC provider error: ${err.message}`));
+    provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc.entities.Session as { accountId?: string } | undefined;
+      const everywhere = Boolean(ctx.oidc.params?.logout);
+      void this.hooks
+        ?.loggedOut(ctx.req, session?.accountId, ctx.oidc.client?.clientId, everywhere)
+        .catch((err: unknown) => this.logger.warn(`Ending the Portico session after a logout failed: ${String(err)}`));
+    });
     this.current = { provider, callback: provider.callback() as Callback, fingerprint: set.fingerprint };
     return this.current;
   }
@@ -136,13 +163,33 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
       adapter: adapterClass(this.store, {
         metadataFor: async (clientId) => {
           const found = await clients.findForProvider(clientId);
-          return found ? clientMetadata(found.client, found.tenant?.key ?? null) : undefined;
+          // A suspended tenant's clients are unknown to the provider (no token, no sign-in) while it lasts.
+          if (!found || (found.tenant && found.tenant.status !== 'active')) return undefined;
+          return clientMetadata(found.client, found.tenant?.key ?? null);
         },
       }),
       findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {
         const client = ctx.oidc?.client as { portico_tenant_id?: string | null } | undefined;
         return accounts.find(sub, client ? { tenantId: client.portico_tenant_id ?? null } : null);
       },
+      loadExistingGrant: async (ctx) => {
+        const clientId = ctx.oidc.client!.clientId;
+        const session = ctx.oidc.session!;
+        const grantId = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId || session.grantIdFor(clientId);
+        const current = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+        if (current || !session.accountId || !this.hooks) return current;
+        // Consent is remembered per user and client, beyond this browser's session.
+        const remembered = await this.hooks.rememberedGrant(ctx.oidc.provider, session.accountId, clientId);
+        if (remembered) session.grantIdFor(clientId, remembered.jti);
+        return remembered;
+      },
+      logoutPage: (ctx, form) => {
+        const action = /action="([^"]*)"/.exec(form)?.[1] ?? '';
+        const xsrf = /name="xsrf" value="([^"]*)"/.exec(form)?.[1] ?? '';
+        return render(ctx, 'pages/public/oidc-logout', 'Sign out', { action, xsrf, clientName: ctx.oidc.client?.clientName ?? null });
+      },
+      loggedOutPage: (ctx) =>
+        render(ctx, 'pages/public/oidc-logged-out', 'Signed out', { clientName: ctx.oidc.client?.clientName ?? null }),
       extraTokenClaims: async (_ctx, token) => {
         // A client credentials token is the client acting for itself: it names the client's tenant.
         if (token.kind !== 'ClientCredentials') return undefined;
@@ -151,4 +198,14 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
       },
     });
   }
+}
+
+/** A page in Portico's public layout, rendered by the Express app's view engine (auto-escaped). */
+function render(ctx: KoaContextWithOIDC, view: string, title: string, locals: Record<string, unknown>): Promise<string> {
+  const res = ctx.res as unknown as Response;
+  return new Promise((resolve, reject) =>
+    res.render(view, { layout: 'layouts/public', title, ...locals }, (err: Error | null, html: string) =>
+      err ? reject(err) : resolve(html),
+    ),
+  );
 }

@@ -11,6 +11,7 @@ export const CLIENT_EXTRAS = [
   'portico_first_party',
   'portico_access_ttl',
   'portico_refresh_ttl',
+  'portico_allow_private_network',
 ] as const;
 
 export const SCOPE_CLAIMS = {
@@ -30,6 +31,10 @@ export interface ProviderDependencies {
   keys: JWK[];
   findAccount: Configuration['findAccount'];
   extraTokenClaims: Configuration['extraTokenClaims'];
+  loadExistingGrant: NonNullable<Configuration['loadExistingGrant']>;
+  /** Portico's look for the end-session pages: the confirmation (with the library's form) and the after-page. */
+  logoutPage: (ctx: KoaContextWithOIDC, form: string) => Promise<string>;
+  loggedOutPage: (ctx: KoaContextWithOIDC) => Promise<string>;
 }
 
 /** The client as the provider reads it: standard metadata plus Portico's extras. */
@@ -45,6 +50,7 @@ export function clientMetadata(c: OidcClient, tenantKey: string | null): Adapter
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
+    ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     scope: c.scopes.join(' '),
     id_token_signed_response_alg: 'RS256',
     // Every ID token says when the person signed in (auth_time), not only when max_age asks.
@@ -54,6 +60,7 @@ export function clientMetadata(c: OidcClient, tenantKey: string | null): Adapter
     portico_first_party: c.firstParty,
     portico_access_ttl: c.accessTokenTtlSeconds,
     portico_refresh_ttl: c.refreshTokenTtlSeconds,
+    portico_allow_private_network: c.allowPrivateNetwork,
   };
 }
 
@@ -77,6 +84,7 @@ export function providerConfiguration(deps: ProviderDependencies): Configuration
     jwks: { keys: deps.keys },
     findAccount: deps.findAccount,
     extraTokenClaims: deps.extraTokenClaims,
+    loadExistingGrant: deps.loadExistingGrant,
     claims: { ...SCOPE_CLAIMS, acr: null, amr: null, auth_time: null, sid: null },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations'],
     responseTypes: ['code'],
@@ -110,7 +118,19 @@ export function providerConfiguration(deps: ProviderDependencies): Configuration
       },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = await deps.logoutPage(ctx, form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = await deps.loggedOutPage(ctx);
+        },
+      },
+      // Logout tokens are sent by Portico's own job (outbound client, retries): see OidcProviderService.
+      backchannelLogout: { enabled: true },
       claimsParameter: { enabled: false },
       registration: { enabled: false },
     },

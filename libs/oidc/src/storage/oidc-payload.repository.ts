@@ -4,6 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { FindOptionsWhere, LessThan } from 'typeorm';
 import { OidcPayload } from '../entities/oidc-payload.entity';
 
+export interface OwnedPayload {
+  id: string;
+  clientId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
 export interface StoredPayload {
   payload: Record<string, unknown>;
   consumedAt: Date | null;
@@ -23,6 +30,8 @@ export class OidcPayloadRepository {
       grantId: str(payload.grantId),
       userCode: str(payload.userCode),
       uid: str(payload.uid),
+      accountId: str(payload.accountId),
+      clientId: str(payload.clientId),
       expiresAt,
     };
     await this.tx.manager
@@ -68,6 +77,48 @@ export class OidcPayloadRepository {
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.tx.manager.delete(OidcPayload, { grantId });
     await this.tx.manager.delete(OidcPayload, { model: 'Grant', oidcId: grantId });
+  }
+
+  /** The stored artefacts of one model that a user owns (their sessions, their grants), unexpired. */
+  async ownedBy(model: string, accountId: string, clientId?: string, now = new Date()): Promise<OwnedPayload[]> {
+    const qb = this.tx.manager
+      .createQueryBuilder(OidcPayload, 'p')
+      .select(['p.oidcId', 'p.clientId', 'p.payload', 'p.createdAt'])
+      .where('p.model = :model AND p.account_id = :accountId', { model, accountId })
+      .andWhere('(p.expires_at IS NULL OR p.expires_at > :now)', { now })
+      .orderBy('p.created_at', 'DESC')
+      .addOrderBy('p.oidc_id', 'ASC');
+    if (clientId !== undefined) qb.andWhere('p.client_id = :clientId', { clientId });
+    const rows = await qb.getMany();
+    return rows.map((r) => ({
+      id: r.oidcId,
+      clientId: r.clientId,
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+      createdAt: r.createdAt,
+    }));
+  }
+
+  /** Users with a provider session or grant, a page at a time (for sweeps over everyone signed in). */
+  async accountsPage(afterAccountId: string | null, limit: number): Promise<string[]> {
+    const qb = this.tx.manager
+      .createQueryBuilder(OidcPayload, 'p')
+      .select('DISTINCT p.account_id', 'accountId')
+      .where("p.model IN ('Session', 'Grant') AND p.account_id IS NOT NULL")
+      .orderBy('p.account_id', 'ASC')
+      .limit(limit);
+    if (afterAccountId) qb.andWhere('p.account_id > :after', { after: afterAccountId });
+    const rows: { accountId: string }[] = await qb.getRawMany();
+    return rows.map((r) => r.accountId);
+  }
+
+  /** Everything a user owns (sessions, grants, codes, tokens), or only what they hold for one client. */
+  async revokeAccount(accountId: string, clientId?: string): Promise<void> {
+    await this.tx.manager.delete(OidcPayload, clientId === undefined ? { accountId } : { accountId, clientId });
+  }
+
+  /** Everything made for a client (its grants, codes and tokens, client credentials included). */
+  async revokeClient(clientId: string): Promise<void> {
+    await this.tx.manager.delete(OidcPayload, { clientId });
   }
 
   /** Deletes what expired before `now`, a batch at a time. */

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
 import { BillingService, formatAmount, periodShortLabel } from '@portico/billing';
 import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
+import { OidcSessions } from '@portico/oidc';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
@@ -30,6 +31,7 @@ export class AccountController {
     private readonly login: LoginService,
     private readonly crypto: CryptoService,
     private readonly billing: BillingService,
+    private readonly oidc: OidcSessions,
   ) {}
 
   @Get()
@@ -40,11 +42,18 @@ export class AccountController {
       ctx,
       organizations.map((o) => o.organization.id),
     );
+    const applications = await this.oidc.authorizedApplications(ctx, ctx.actor.id);
     res.render(
       'pages/public/account',
       publicPage(req, 'Your account', {
         user,
         organizations,
+        applications: applications.map((a) => ({
+          clientId: a.clientId,
+          name: a.name,
+          scopes: a.scopes.join(', '),
+          since: a.grantedAt.toISOString().slice(0, 10),
+        })),
         charges: charges.map((c) => ({
           period: periodShortLabel(c.period, 'numeric'),
           organizationName: c.organizationName,
@@ -53,6 +62,22 @@ export class AccountController {
         })),
       }),
     );
+  }
+
+  /** Withdraws the consent given to an application and ends what it holds (its sessions' tokens). */
+  @Post('applications/:clientId/revoke')
+  async revokeApplication(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('clientId') clientId: string,
+  ): Promise<void> {
+    const known = (await this.oidc.authorizedApplications(ctx, ctx.actor.id)).find((a) => a.clientId === clientId);
+    if (known) {
+      await this.oidc.revokeApplication(ctx, ctx.actor.id, clientId);
+      req.session.flash = { kind: 'success', message: `${known.name} can no longer sign you in without asking again.` };
+    }
+    res.redirect(303, '/account');
   }
 
   @Get('authenticator')

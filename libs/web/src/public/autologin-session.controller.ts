@@ -4,7 +4,7 @@ import { DomainException, ErrorCode, Public } from '@portico/core';
 import { PortalService } from '@portico/portal';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
-import { startSession } from './public-page';
+import { EXTERNAL_AMR, startSession } from './public-page';
 import { TenantFraming } from './tenant-framing';
 
 /**
@@ -37,7 +37,8 @@ export class AutologinSessionController {
       throw new ForbiddenException(outcome.message);
     }
     if (outcome.kind !== 'signed-in') throw new ForbiddenException('Signing in through this link is not possible.');
-    await startSession(req, outcome.account.id);
+    // The portal vouched for the person (a link signed with its secret): an external method, as with SAML.
+    await startSession(req, outcome.account.id, EXTERNAL_AMR);
     res.redirect(303, destination);
   }
 }

@@ -2,11 +2,12 @@ import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res,
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
+import { OidcSessions } from '@portico/oidc';
 import { LdapService, SamlService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
-import { field, finishPasswordStep, publicPage, refuse, startSession } from './public-page';
+import { field, finishPasswordStep, publicPage, refuse, startSession, withAuthenticatorAmr } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
 
 // The second step must follow the first within this time.
@@ -20,6 +21,11 @@ function siteParam(value: unknown): string {
   return typeof value === 'string' && /^\d{1,9}$/.test(value.trim()) ? value.trim() : '';
 }
 
+/** `?login=` prefills the login field (an application's OpenID Connect login_hint passes through it). */
+function loginParam(value: unknown): string {
+  return typeof value === 'string' && value.length <= 320 ? value.trim() : '';
+}
+
 @ApiExcludeController()
 @Public()
 @Controller()
@@ -29,6 +35,7 @@ export class LoginController {
     private readonly tenants: TenantsService,
     private readonly ldap: LdapService,
     private readonly saml: SamlService,
+    private readonly oidcSessions: OidcSessions,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -40,7 +47,12 @@ export class LoginController {
   @Get('login')
   async page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): Promise<void> {
     const ldap = await this.ldap.servesLoginPage(null);
-    this.render(req, res, null, { next: safeNext(next, '/account'), site: siteParam(req.query.site), ldap });
+    this.render(req, res, null, {
+      next: safeNext(next, '/account'),
+      site: siteParam(req.query.site),
+      ldap,
+      login: loginParam(req.query.login),
+    });
   }
 
   @Get('t/:tenantKey/login')
@@ -54,7 +66,13 @@ export class LoginController {
     const tenant = await this.tenant(key);
     const target = safeNext(next, '/account');
     const ldap = await this.ldap.servesLoginPage(tenant.id);
-    this.render(req, res, tenant, { next: target, site: siteParam(req.query.site), ldap, sso: await this.ssoLink(tenant, target) });
+    this.render(req, res, tenant, {
+      next: target,
+      site: siteParam(req.query.site),
+      ldap,
+      sso: await this.ssoLink(tenant, target),
+      login: loginParam(req.query.login),
+    });
   }
 
   @Post('login')
@@ -87,7 +105,7 @@ export class LoginController {
       return;
     }
     if (outcome.kind !== 'signed-in') return res.redirect(303, '/login');
-    await startSession(req, outcome.account.id);
+    await startSession(req, outcome.account.id, withAuthenticatorAmr(pending.amr));
     res.redirect(303, pending.next);
   }
 
@@ -98,6 +116,8 @@ export class LoginController {
     const tenant = account?.tenantId ? await this.tenants.findById(account.tenantId) : null;
     const page = tenant?.status === 'active' ? `/t/${tenant.key}/login` : '/login';
     const destination = req.session.userId ? `${page}?signedOut=1` : '/login';
+    // Single sign-on to applications ends too, and they are told (back-channel logout).
+    await this.oidcSessions.endBrowserSession(req, res);
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie('portico.sid');
     res.redirect(303, destination);
@@ -123,7 +143,7 @@ export class LoginController {
       : null;
   }
 
-  private pending(req: Request): { userId: string; next: string } | null {
+  private pending(req: Request): { userId: string; next: string; amr?: string[] } | null {
     const pending = req.session.pending;
     if (!pending || Date.now() - pending.at > PENDING_MS) return null;
     return pending;

@@ -64,7 +64,8 @@ export class OidcInteractionController {
     const here = `/interaction/${encodeURIComponent(pending.uid)}`;
     const tenantKey = pending.clientTenantKey ?? pending.requestedTenant;
     const page = tenantKey && /^[a-z0-9][a-z0-9-]{1,62}$/.test(tenantKey) ? `/t/${tenantKey}/login` : '/login';
-    res.redirect(303, `${page}?next=${encodeURIComponent(here)}`);
+    const hint = pending.loginHint ? `&login=${encodeURIComponent(pending.loginHint)}` : '';
+    res.redirect(303, `${page}?next=${encodeURIComponent(here)}${hint}`);
   }
 
   private async pendingOrFail(req: Request, res: Response, uid: string): Promise<PendingAuthorization> {
@@ -81,11 +82,4 @@ function consentPage(p: PendingAuthorization): Record<string, unknown> {
     clientName: p.clientName,
     scopes: p.scopes.filter((s) => SCOPE_TEXT[s]).map((s) => SCOPE_TEXT[s]),
   };
-}
-
-declare module 'express-session' {
-  interface SessionData {
-    /** How the user signed in (RFC 8176 values), when the sign-in method recorded it. */
-    amr?: string[];
-  }
 }

@@ -22,4 +22,4 @@ export function field(body: unknown, name: string, max: number, opts: { trim?: b
 }
 
 // Session starts live in @portico/auth, shared by every login method (password, authenticator, SAML).
-export { finishPasswordStep, refuse, startPending, startSession } from '@portico/auth';
+export { EXTERNAL_AMR, finishPasswordStep, refuse, startPending, startSession, withAuthenticatorAmr } from '@portico/auth';

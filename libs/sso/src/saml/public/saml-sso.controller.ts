@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { finishPasswordStep } from '@portico/auth';
+import { EXTERNAL_AMR, finishPasswordStep } from '@portico/auth';
 import { Public } from '@portico/core';
 import type { Request, Response } from 'express';
 import { Refusal } from '../login/saml-login';
@@ -42,8 +42,13 @@ export class SamlSsoController {
       res.redirect(303, `/console/tenants/${encodeURIComponent(result.tenantKey)}/saml/test/${result.resultId}`);
       return;
     }
-    await finishPasswordStep(req, res, result.outcome, result.next, (message) =>
-      refusalPage(res, { kind: 'refused', status: 403, message }),
+    await finishPasswordStep(
+      req,
+      res,
+      result.outcome,
+      result.next,
+      (message) => refusalPage(res, { kind: 'refused', status: 403, message }),
+      EXTERNAL_AMR,
     );
   }
 }

@@ -5,6 +5,7 @@ import {
   ConflictError,
   CryptoService,
   containsPattern,
+  findOneFast,
   ForbiddenError,
   InvalidInputError,
   isUniqueViolation,
@@ -72,7 +73,8 @@ export class TenantsService {
   }
 
   async findById(id: string): Promise<TenantRef | null> {
-    const tenant = await this.tx.manager.findOneBy(Tenant, { id });
+    // Plain SQL: every OpenID Connect grant reads the client's and the user's tenant.
+    const tenant = await findOneFast(this.tx.manager, Tenant, { id });
     return tenant ? toRef(tenant) : null;
   }
 

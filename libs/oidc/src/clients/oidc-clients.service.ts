@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   CryptoService,
+  findOneFast,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
@@ -141,7 +142,8 @@ export class OidcClientsService {
   /** For the provider: the client with its tenant, or null. */
   async findForProvider(clientId: string): Promise<{ client: OidcClient; tenant: TenantRef | null } | null> {
     if (!/^pc_[0-9a-f]{24}$/.test(clientId)) return null;
-    const client = await this.tx.manager.findOneBy(OidcClient, { clientId });
+    // Plain SQL: the provider reads the client on every token request.
+    const client = await findOneFast(this.tx.manager, OidcClient, { clientId });
     if (!client) return null;
     return { client, tenant: await this.tenantRef(client.tenantId) };
   }

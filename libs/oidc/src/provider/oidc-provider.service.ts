@@ -190,11 +190,14 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
       },
       loggedOutPage: (ctx) =>
         render(ctx, 'pages/public/oidc-logged-out', 'Signed out', { clientName: ctx.oidc.client?.clientName ?? null }),
-      extraTokenClaims: async (_ctx, token) => {
-        // A client credentials token is the client acting for itself: it names the client's tenant.
+      extraTokenClaims: async (ctx, token) => {
+        // A client credentials token is the client acting for itself: it names the client's tenant,
+        // as read with the client for this request (no second lookup per grant).
         if (token.kind !== 'ClientCredentials') return undefined;
-        const client = await clients.findForProvider(token.clientId!);
-        return { tenant: client?.tenant?.key ?? null };
+        const client = ctx.oidc?.client as { clientId: string; portico_tenant_key?: string | null } | undefined;
+        if (client && client.clientId === token.clientId) return { tenant: client.portico_tenant_key ?? null };
+        const found = await clients.findForProvider(token.clientId!);
+        return { tenant: found?.tenant?.key ?? null };
       },
     });
   }

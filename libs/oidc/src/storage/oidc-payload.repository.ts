@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { pruneRows, TransactionService } from '@portico/core';
-import { randomUUID } from 'node:crypto';
-import { FindOptionsWhere, LessThan } from 'typeorm';
+import { findOneFast, insertRows, pruneRows, TransactionService } from '@portico/core';
+import { LessThan } from 'typeorm';
 import { OidcPayload } from '../entities/oidc-payload.entity';
 
 export interface OwnedPayload {
@@ -34,13 +33,12 @@ export class OidcPayloadRepository {
       clientId: str(payload.clientId),
       expiresAt,
     };
-    await this.tx.manager
-      .createQueryBuilder()
-      .insert()
-      .into(OidcPayload)
-      .values({ ...row, id: randomUUID() })
-      .orUpdate(['payload', 'grant_id', 'user_code', 'uid', 'expires_at'], ['model', 'oidc_id'])
-      .execute();
+    // Plain SQL, once per shape: every grant writes a token or two, and TypeORM's insert rebuilt its
+    // statement and read the row back each time.
+    const m = this.tx.manager;
+    await insertRows(m, OidcPayload, m.create(OidcPayload, row), {
+      upsert: { target: ['model', 'oidcId'], set: ['payload', 'grantId', 'userCode', 'uid', 'accountId', 'clientId', 'expiresAt'] },
+    });
   }
 
   async find(model: string, id: string): Promise<StoredPayload | null> {
@@ -127,10 +125,7 @@ export class OidcPayloadRepository {
   }
 
   private async findBy(model: string, where: Partial<Pick<OidcPayload, 'oidcId' | 'uid' | 'userCode'>>): Promise<StoredPayload | null> {
-    const row = await this.tx.manager.findOne(OidcPayload, {
-      select: { payload: true, consumedAt: true, grantId: true, id: true },
-      where: { model, ...where } as FindOptionsWhere<OidcPayload>,
-    });
+    const row = await findOneFast(this.tx.manager, OidcPayload, { model, ...where });
     if (!row) return null;
     return { payload: JSON.parse(row.payload) as Record<string, unknown>, consumedAt: row.consumedAt, grantId: row.grantId };
   }

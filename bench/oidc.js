@@ -69,7 +69,7 @@ async function main() {
   );
   warnIfBusy();
 
-  const kinds = process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres'];
+  const kinds = process.env.BENCH_KINDS?.split(',') ?? (process.env.BENCH_SKIP_PG === '1' ? ['sqlite'] : ['sqlite', 'postgres']);
   const scratch = makeTempDir('portico-bench-oidc-');
   const results = [];
   const bare = await startProcess([...NODE_FLAGS, BARE_MAIN], {}, { ready: '/bare', label: 'the bare app' });

@@ -15,6 +15,7 @@ import {
 import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import 'express-session';
+import { safeNext } from '../safe-redirect';
 import { consolePage, flash } from './console-page';
 import { ENTITLEMENTS, entitlementTabs } from './entitlements.controller';
 import {
@@ -310,5 +311,6 @@ function expiryFromForm(value: string): { ok: true; value: Date | null } | { ok:
 
 /** Only back to the keys list, whatever the form says. */
 function backTo(back: string): string {
-  return back.startsWith(`${KEYS}?`) && !/[\r\n\\]/.test(back) ? back : KEYS;
+  const path = safeNext(back, KEYS);
+  return path.startsWith(`${KEYS}?`) ? path : KEYS;
 }

@@ -3,6 +3,9 @@ import { ApiExtraModels, ApiOkResponse, ApiPropertyOptional, getSchemaPath } fro
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
+/** Beyond this a list is searched, not paged; a larger offset is a 400 (product.md §4), not a database error. */
+export const MAX_OFFSET = 1_000_000;
+
 export class PageQueryDto {
   @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
@@ -12,11 +15,12 @@ export class PageQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, maximum: MAX_OFFSET })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 }
 

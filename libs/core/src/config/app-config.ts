@@ -60,6 +60,8 @@ export class AppConfig {
   /** Express's `trust proxy` value: which hops' X-Forwarded-For Portico believes (false: none). */
   readonly trustProxy: TrustProxy;
   readonly bodyLimit: string;
+  /** How long a client has to send a whole request, headers and body (HTTP_REQUEST_TIMEOUT_SECONDS). */
+  readonly httpRequestTimeoutSeconds: number;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
   /** With REDIS_URL: whether this server also processes jobs (workers always do). */
@@ -108,6 +110,7 @@ export class AppConfig {
     this.trustProxy = trustProxy(env.TRUST_PROXY, problems);
     this.bodyLimit = env.BODY_LIMIT ?? '100kb';
     if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
+    this.httpRequestTimeoutSeconds = int(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, problems, 1, 3600);
     this.sessionIdleMinutes = int(env, 'SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60);
     this.sessionAbsoluteHours = int(env, 'SESSION_ABSOLUTE_HOURS', 12, problems, 1, 24 * 30);
     this.jobsInServer = bool(env, 'JOBS_IN_SERVER', true, problems);

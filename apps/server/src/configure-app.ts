@@ -19,6 +19,7 @@ import {
   connectRedis,
   documentErrors,
   HttpExceptionFilter,
+  refuseMalformedInput,
   requestLogger,
 } from '@portico/core';
 import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
@@ -80,6 +81,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
         if (isApiPath(req.url) && !isJson(req) && hasContent(req)) return next(new UnsupportedMediaTypeException(NOT_JSON));
         parseJson(req, res, (err?: unknown) => (err ? next(bodyParseFailure(err)) : parseForm(req, res, next)));
       },
+      // Nesting too deep for a validator and text no column takes (NUL, control characters, lone
+      // surrogates) are a 400 here, for every route, before any route or validator reads them.
+      refuseMalformedInput(),
       securityHeaders(),
       // The API, health checks and static files never read a session: they skip the store lookup entirely.
       (req, res, next) =>

@@ -35,6 +35,7 @@ export * from './jobs/redis';
 export * from './health/shutdown';
 export { requestLogger, rootLogger } from './logging/logger.options';
 export * from './http/safe-redirect';
+export * from './http/malformed-input';
 export * from './database/insert-rows';
 export * from './database/batches';
 export * from './database/bulk-insert';

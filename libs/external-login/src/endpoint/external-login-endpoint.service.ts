@@ -169,6 +169,6 @@ function inputs(body: unknown): { siteId: number; username: string; password: st
   const username = b.username.trim();
   if (!username || username.length > MAX_USERNAME || !b.password || b.password.length > MAX_PASSWORD) return null;
   // Control characters or a lone surrogate are no one's name or password (and PostgreSQL refuses a NUL in a lookup).
-  // BEFOREFIX if (textProblem(username) || textProblem(b.password)) return null;
+  if (textProblem(username) || textProblem(b.password)) return null;
   return { siteId: b.site_id, username, password: b.password };
 }

@@ -1,6 +1,10 @@
 export * from './oidc.module';
 export { OidcInteractions, type PendingAuthorization } from './interaction/oidc-interactions.service';
 export { isOidcProtocolPath } from './provider/protocol-path';
+export { OidcClientsService } from './clients/oidc-clients.service';
+export { SigningKeysService } from './keys/signing-keys.service';
+export { OidcConsoleTry, type ConsoleTryResult } from './console/oidc-console-try.service';
+export { CLIENT_AUTH_METHODS, CLIENT_GRANT_TYPES, CLIENT_SCOPES } from './entities/oidc-client.entity';
 export { OidcClient } from './entities/oidc-client.entity';
 export { OidcPayload } from './entities/oidc-payload.entity';
 export { OidcSigningKey } from './entities/oidc-signing-key.entity';

@@ -6,6 +6,7 @@ import { UsersModule } from '@portico/users';
 import type { NextFunction, Request, Response } from 'express';
 import { OidcClientsController, OidcKeysController } from './clients/oidc-clients.controller';
 import { OidcClientsService } from './clients/oidc-clients.service';
+import { OidcConsoleTry } from './console/oidc-console-try.service';
 import { OidcClient } from './entities/oidc-client.entity';
 import { OidcPayload } from './entities/oidc-payload.entity';
 import { OidcSigningKey } from './entities/oidc-signing-key.entity';
@@ -33,11 +34,12 @@ import { OidcPayloadRepository } from './storage/oidc-payload.repository';
     OidcAccounts,
     OidcProviderService,
     OidcInteractions,
+    OidcConsoleTry,
     OidcSessions,
     BackchannelLogoutProcessor,
     OidcRevocationProcessor,
   ],
-  exports: [OidcInteractions, OidcSessions],
+  exports: [OidcInteractions, OidcClientsService, SigningKeysService, OidcConsoleTry, OidcSessions],
 })
 export class OidcModule implements NestModule {
   constructor(private readonly oidc: OidcProviderService) {}

@@ -10,7 +10,6 @@ import {
 } from '../dto/oidc-client.dto';
 import { SigningKeyView } from '../dto/signing-key.dto';
 import { SigningKeysService } from '../keys/signing-keys.service';
-import { OidcProviderService } from '../provider/oidc-provider.service';
 import { OidcClientsService } from './oidc-clients.service';
 
 const CLIENT_ID = { name: 'clientId', example: 'pc_3f9a6c1d2e8b4f70a1c2d3e4' };
@@ -72,10 +71,7 @@ export class OidcClientsController {
 @AdminOnly()
 @Controller('api/v1/oidc/keys')
 export class OidcKeysController {
-  constructor(
-    private readonly keys: SigningKeysService,
-    private readonly provider: OidcProviderService,
-  ) {}
+  constructor(private readonly keys: SigningKeysService) {}
 
   @Get()
   @ApiOkResponse({ type: [SigningKeyView], description: 'The keys in the JWKS: the signing one of each algorithm and those retiring' })
@@ -89,9 +85,8 @@ export class OidcKeysController {
     type: [SigningKeyView],
     description: 'A new key of each algorithm signs from now on; the previous ones verify until retiresAt',
   })
-  async rotate(@Ctx() ctx: RequestContext): Promise<SigningKeyView[]> {
-    const keys = await this.keys.rotate(ctx);
-    await this.provider.keysChanged();
-    return keys;
+  rotate(@Ctx() ctx: RequestContext): Promise<SigningKeyView[]> {
+    // The provider rebuilds itself (and tells the other instances) through SigningKeysService.onRotated.
+    return this.keys.rotate(ctx);
   }
 }

@@ -51,10 +51,13 @@ export class OidcClientsService {
     this.listeners.push(listener);
   }
 
-  async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<OidcClientView>> {
+  /** `filter.tenantKey` narrows a platform admin's list to one tenant's clients (a tenant caller sees only its own anyway). */
+  async list(ctx: RequestContext, query: PageQueryDto, filter: { tenantKey?: string } = {}): Promise<Page<OidcClientView>> {
     const { take, skip } = pageWindow(query);
+    const only = filter.tenantKey && ctx.isPlatformAdmin ? await this.tenants.findByKey(filter.tenantKey) : undefined;
+    if (only === null) return { items: [], total: 0, limit: take, offset: skip };
     const [rows, total] = await this.tx.manager.findAndCount(OidcClient, {
-      where: tenantWhere(ctx),
+      where: only ? { tenantId: only.id } : tenantWhere(ctx),
       order: { createdAt: 'ASC', id: 'ASC' },
       take,
       skip,

@@ -28,6 +28,8 @@ export interface SigningKeySet {
 /** The provider's signing keys: made at first start, rotated on request, private parts sealed at rest. */
 @Injectable()
 export class SigningKeysService {
+  private readonly rotatedListeners: (() => Promise<void>)[] = [];
+
   constructor(
     private readonly tx: TransactionService,
     private readonly crypto: CryptoService,
@@ -47,6 +49,11 @@ export class SigningKeysService {
     const rows = await this.published(now);
     const keys = rows.map((k) => ({ ...(JSON.parse(this.crypto.decrypt(k.privateJwkSealed)) as JWK), kid: k.kid, alg: k.alg, use: 'sig' }));
     return { keys, fingerprint: rows.map((k) => `${k.kid}:${k.retiresAt?.getTime() ?? ''}`).join(',') };
+  }
+
+  /** Told after a rotation, so the provider of this process rebuilds and tells the other instances. */
+  onRotated(listener: () => Promise<void>): void {
+    this.rotatedListeners.push(listener);
   }
 
   async list(now = new Date()): Promise<SigningKeyView[]> {
@@ -70,6 +77,7 @@ export class SigningKeysService {
         });
       });
     }
+    for (const listener of this.rotatedListeners) await listener();
     return this.list(now);
   }
 

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { Provider, type Configuration, type Grant, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 import { OidcClientsService } from '../clients/oidc-clients.service';
+import { consoleTryMetadata, consoleTryOf } from '../console/try-client';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { adapterClass } from '../storage/oidc-adapter';
 import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
@@ -49,7 +50,9 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     private readonly store: OidcPayloadRepository,
     private readonly accounts: OidcAccounts,
     private readonly broadcast: Broadcast,
-  ) {}
+  ) {
+    keys.onRotated(() => this.keysChanged());
+  }
 
   useSessionHooks(hooks: ProviderSessionHooks): void {
     this.hooks = hooks;
@@ -162,10 +165,12 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
       keys,
       adapter: adapterClass(this.store, {
         metadataFor: async (clientId) => {
-          const found = await clients.findForProvider(clientId);
+          const tryOf = consoleTryOf(clientId);
+          const found = await clients.findForProvider(tryOf ?? clientId);
           // A suspended tenant's clients are unknown to the provider (no token, no sign-in) while it lasts.
           if (!found || (found.tenant && found.tenant.status !== 'active')) return undefined;
-          return clientMetadata(found.client, found.tenant?.key ?? null);
+          const metadata = clientMetadata(found.client, found.tenant?.key ?? null);
+          return tryOf ? consoleTryMetadata(metadata, this.config.publicUrl) : metadata;
         },
       }),
       findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {

@@ -30,10 +30,10 @@ export class OidcInteractionController {
     const pending = await this.pendingOrFail(req, res, uid);
     if (pending.prompt === 'login') return this.login(req, res, pending);
     if (pending.prompt === 'consent') {
-      if (pending.firstParty) return res.redirect(303, await this.interactions.consent(req, res));
+      if (pending.firstParty) return continueTo(req, res, await this.interactions.consent(req, res));
       return res.render('pages/public/oidc-consent', publicPage(req, 'Allow access', consentPage(pending)));
     }
-    res.redirect(303, await this.interactions.deny(req, res, 'Portico cannot complete this request'));
+    continueTo(req, res, await this.interactions.deny(req, res, 'Portico cannot complete this request'));
   }
 
   @Post(':uid/consent')
@@ -41,8 +41,9 @@ export class OidcInteractionController {
     const pending = await this.pendingOrFail(req, res, uid);
     if (pending.prompt !== 'consent') return res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
     const allowed = field(body, 'decision', 10) === 'allow';
-    res.redirect(
-      303,
+    continueTo(
+      req,
+      res,
       allowed ? await this.interactions.consent(req, res) : await this.interactions.deny(req, res, 'The user did not allow access'),
     );
   }
@@ -58,7 +59,7 @@ export class OidcInteractionController {
       const wantsFresh = pending.reasons.includes('login_prompt') && !fresh;
       const tooOld = pending.maxAge !== null && Math.floor(Date.now() / 1000) - authTime > pending.maxAge && !fresh;
       if (!wantsFresh && !tooOld) {
-        return res.redirect(303, await this.interactions.signIn(req, res, pending, userId, authTime, req.session.amr ?? ['pwd']));
+        return continueTo(req, res, await this.interactions.signIn(req, res, pending, userId, authTime, req.session.amr ?? ['pwd']));
       }
     }
     const here = `/interaction/${encodeURIComponent(pending.uid)}`;
@@ -74,6 +75,19 @@ export class OidcInteractionController {
       throw new HttpException('This sign-in request has expired or is unknown. Go back to the application and start again.', 400);
     return pending;
   }
+}
+
+/**
+ * Hands the browser back to the provider, which answers the application with a redirect to its
+ * own origin. A browser's navigation gets no 303 here: this often ends a form's submission
+ * (sign-in, authenticator, consent), and browsers hold a whole redirect chain started by a form to
+ * the page's `form-action 'self'`, which would block the hop to the application. A Refresh starts a
+ * new navigation, outside that rule; the page's link is there for a browser that ignores it.
+ */
+function continueTo(req: Request, res: Response, url: string): void {
+  if (req.get('sec-fetch-mode') !== 'navigate') return res.redirect(303, url);
+  res.setHeader('Refresh', `0;url=${url}`);
+  res.render('pages/public/oidc-continue', publicPage(req, 'Continuing', { url }));
 }
 
 function consentPage(p: PendingAuthorization): Record<string, unknown> {

@@ -27,6 +27,8 @@ import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
 import { ConsoleWebhooksController } from './console/webhooks.controller';
+import { ConsoleApplicationsController, ConsoleApplicationTryController } from './console/applications.controller';
+import { ConsoleOidcKeysController } from './console/oidc-keys.controller';
 import { ConsoleSettingsController } from './console/settings.controller';
 import { ConsoleLdapDirectoriesController } from './console/ldap-directories.controller';
 import { LdapDirectoryPages } from './console/ldap-directory-pages';
@@ -74,6 +76,9 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     ConsoleTenantLdapController,
     ConsoleLdapDirectoriesController,
     ConsoleWebhooksController,
+    ConsoleApplicationsController,
+    ConsoleApplicationTryController,
+    ConsoleOidcKeysController,
     ConsoleBillingController,
     ConsoleBillingChargesController,
     LoginController,

@@ -17,6 +17,8 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/external-login', label: 'External login' },
   { href: '/console/entitlements', label: 'Entitlements' },
   { href: '/console/webhooks', label: 'Webhooks' },
+  { href: '/console/applications', label: 'Applications' },
+  { href: '/console/oidc/keys', label: 'Signing keys' },
   { href: '/console/billing', label: 'Billing' },
   { href: '/console/audit', label: 'Audit log' },
 ];

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
 import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
+import { OidcClientsService } from '@portico/oidc';
 import { PortalService } from '@portico/portal';
 import { CreateApiKeyDto, CreateTenantDto, TenantsService, UpdateTenantDto } from '@portico/tenants';
 import type { Request, Response } from 'express';
@@ -34,6 +35,7 @@ export class ConsoleTenantsController {
     private readonly tenants: TenantsService,
     private readonly authSettings: AuthSettingsService,
     private readonly portal: PortalService,
+    private readonly oidcClients: OidcClientsService,
   ) {}
 
   @Get()
@@ -51,8 +53,8 @@ export class ConsoleTenantsController {
   }
 
   @Get(':key')
-  async detail(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
-    await this.renderDetail(req, res, key);
+  async detail(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    await this.renderDetail(ctx, req, res, key);
   }
 
   @Post(':key')
@@ -65,7 +67,7 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(UpdateTenantDto, { name: text(form, 'name') }, LABELS);
     const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderDetail(req, res, key, updated.problem, form);
+    if (!updated.ok) return this.renderDetail(ctx, req, res, key, updated.problem, form);
     flash(req, 'success', `Tenant renamed to “${updated.value.name}”.`);
     res.redirect(303, tenantPath(key));
   }
@@ -80,7 +82,7 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(UpdateTenantDto, { status: text(form, 'status') }, { status: 'Status' });
     const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderDetail(req, res, key, updated.problem);
+    if (!updated.ok) return this.renderDetail(ctx, req, res, key, updated.problem);
     const suspended = updated.value.status === 'suspended';
     flash(
       req,
@@ -102,7 +104,7 @@ export class ConsoleTenantsController {
     const chosen = parseTenantAuthForm(form);
     const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }) : chosen;
     const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
-    if (!saved.ok) return this.renderDetail(req, res, key, saved.problem, {}, form);
+    if (!saved.ok) return this.renderDetail(ctx, req, res, key, saved.problem, {}, form);
     flash(req, 'success', `Authentication settings saved. ${tenantAuthSummary(saved.value)}`);
     res.redirect(303, tenantPath(key));
   }
@@ -117,7 +119,7 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(CreateApiKeyDto, { label: optionalText(form, 'label') }, LABELS);
     const created = parsed.ok ? await attempt(() => this.tenants.createApiKey(ctx, key, parsed.value)) : parsed;
-    if (!created.ok) return this.renderDetail(req, res, key, created.problem, form);
+    if (!created.ok) return this.renderDetail(ctx, req, res, key, created.problem, form);
     flash(
       req,
       'success',
@@ -139,7 +141,7 @@ export class ConsoleTenantsController {
     @Param('keyId') keyId: string,
   ): Promise<void> {
     const revoked = await attempt(() => this.tenants.revokeApiKey(ctx, key, keyId));
-    if (!revoked.ok) return this.renderDetail(req, res, key, revoked.problem);
+    if (!revoked.ok) return this.renderDetail(ctx, req, res, key, revoked.problem);
     flash(req, 'success', `API key ${keyId} revoked: it stops working at once.`);
     res.redirect(303, tenantPath(key));
   }
@@ -152,7 +154,7 @@ export class ConsoleTenantsController {
     @Param('key') key: string,
   ): Promise<void> {
     const rotated = await attempt(() => this.portal.rotateAutologinSecret(ctx, key));
-    if (!rotated.ok) return this.renderDetail(req, res, key, rotated.problem);
+    if (!rotated.ok) return this.renderDetail(ctx, req, res, key, rotated.problem);
     flash(req, 'success', 'New autologin secret set; the previous one, if any, stopped working. Give it to the portal now.', {
       label: 'Autologin secret',
       value: rotated.value.secret,
@@ -200,6 +202,7 @@ export class ConsoleTenantsController {
   }
 
   private async renderDetail(
+    ctx: RequestContext,
     req: Request,
     res: Response,
     key: string,
@@ -210,6 +213,7 @@ export class ConsoleTenantsController {
     const tenant = await this.tenants.get(key);
     const apiKeys = await this.tenants.listApiKeys(key, { limit: 500 });
     const autologinSetAt = await this.portal.autologinSecretRotatedAt(tenant.id);
+    const applications = await this.oidcClients.list(ctx, { limit: 500 }, { tenantKey: tenant.key });
     const auth = tenantAuthView(await this.authSettings.forTenant(key), await this.authSettings.global(), authForm);
     res.status(failure?.status ?? 200).render(
       'pages/console/tenants/detail',
@@ -220,6 +224,8 @@ export class ConsoleTenantsController {
         suspended: tenant.status === 'suspended',
         apiKeys: apiKeys.items,
         apiKeysHidden: apiKeys.total - apiKeys.items.length,
+        applications: applications.items,
+        applicationsHidden: applications.total - applications.items.length,
         auth,
         errors: failure?.errors,
         form: { name: tenant.name, ...form },

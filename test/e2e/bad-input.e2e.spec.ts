@@ -117,6 +117,34 @@ describe.each(databaseKinds())('bad input (%s)', (kind) => {
       );
     });
 
+    it('answers 400 to tabs and line breaks inside one-line names, which may still end in a newline a form adds', async () => {
+      for (const bad of ['Ac\tme', 'Acme\nInc', 'Acme\r\nInc', 'Acme\u2028Inc']) {
+        expectError(
+          await t.http.post('/api/v1/tenants').set('Authorization', t.admin).send({ key: 'tab-tenant', name: bad }),
+          400,
+          /^name must be a single line of text/,
+        );
+        expectError(
+          await t.http.post('/api/v1/organizations').set('Authorization', tenant.auth).send({ name: bad }),
+          400,
+          /^name must be a single line of text/,
+        );
+        expectError(
+          await t.http.post(`/api/v1/tenants/${tenant.key}/api-keys`).set('Authorization', t.admin).send({ label: bad }),
+          400,
+          /^label must be a single line of text/,
+        );
+        expectError(
+          await t.http.post('/api/v1/users').set('Authorization', tenant.auth).send({ email: 'tab@example.com', firstName: bad }),
+          400,
+          /^firstName must be a single line of text/,
+        );
+      }
+      const org = await t.http.post('/api/v1/organizations').set('Authorization', tenant.auth).send({ name: 'Trailing Newline Ltd\n' });
+      expect(org.status).toBe(201);
+      expect(org.body.name).toBe('Trailing Newline Ltd');
+    });
+
     it('names a nested field, and judges query strings the same way', async () => {
       expectError(
         await t.http

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { ValidateIf } from 'class-validator';
+import { Matches, ValidateIf } from 'class-validator';
 
 /**
  * For fields that may be left out but never set to null: an absent field skips validation, an
@@ -11,3 +11,7 @@ export const IsOptionalNonNull = (): PropertyDecorator => ValidateIf((_object, v
 /** Trims a string field before validation; other types pass through to be refused by their validator. */
 export const Trim = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** Names and labels are one line: tabs and line breaks are refused (other control characters never reach a validator). */
+export const SingleLine = (): PropertyDecorator =>
+  Matches(/^[^\t\n\v\f\r\u0085\u2028\u2029]*$/, { message: '$property must be a single line of text (no tabs or line breaks)' });

@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsOptionalNonNull, PageQueryDto, Trim } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto, Trim, SingleLine } from '@portico/core';
 import type { AuthMode } from '../entities/organization.entity';
 
 // An array would pass ValidateNested element by element and be stored as "no plan".
@@ -36,6 +36,7 @@ export class PlanDto {
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Acme Corp' })
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 200)
   name: string;
@@ -74,6 +75,7 @@ export class UpdateOrganizationDto {
   @ApiPropertyOptional()
   @Trim()
   @IsOptionalNonNull()
+  @SingleLine()
   @IsString()
   @Length(1, 200)
   name?: string;

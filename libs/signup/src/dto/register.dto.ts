@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Trim } from '@portico/core';
+import { SingleLine, Trim } from '@portico/core';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '@portico/users';
 
@@ -13,18 +13,21 @@ export class RegisterDto {
 
   @ApiProperty({ example: 'Ada' })
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 100, { message: 'firstName must be between 1 and 100 characters' })
   firstName: string;
 
   @ApiProperty({ example: 'Lovelace' })
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 100, { message: 'lastName must be between 1 and 100 characters' })
   lastName: string;
 
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 200, { message: 'organizationName must be between 1 and 200 characters' })
   organizationName: string;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptionalNonNull, Trim } from '@portico/core';
+import { IsOptionalNonNull, Trim, SingleLine } from '@portico/core';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { TenantStatus } from '../entities/tenant.entity';
 
@@ -14,6 +14,7 @@ export class CreateTenantDto {
 
   @ApiProperty({ example: 'Acme Portal' })
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 200)
   name: string;
@@ -28,6 +29,7 @@ export class UpdateTenantDto {
   @ApiPropertyOptional({ example: 'Acme Portal' })
   @Trim()
   @IsOptionalNonNull()
+  @SingleLine()
   @IsString()
   @Length(1, 200)
   name?: string;
@@ -42,6 +44,7 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({ example: 'production portal', description: 'A name to recognise the key by' })
   @Trim()
   @IsOptional()
+  @SingleLine()
   @IsString()
   @Length(1, 200)
   label?: string;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
-import { IsOptionalNonNull, PageQueryDto, Trim } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto, Trim, SingleLine } from '@portico/core';
 import { MEMBERSHIP_ROLES, type MembershipRole } from '../entities/membership.entity';
 import type { UserStatus } from '../entities/user.entity';
 import { IsAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '../password-policy';
@@ -16,18 +16,21 @@ export class CreateUserDto {
   @ApiPropertyOptional({ description: 'Defaults to the email', example: 'ada' })
   @IsOptional()
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 320)
   username?: string;
 
   @ApiPropertyOptional({ example: 'Ada' })
   @IsOptional()
+  @SingleLine()
   @IsString()
   @MaxLength(100)
   firstName?: string;
 
   @ApiPropertyOptional({ example: 'Lovelace' })
   @IsOptional()
+  @SingleLine()
   @IsString()
   @MaxLength(100)
   lastName?: string;
@@ -86,18 +89,21 @@ export class UpdateUserDto {
   @ApiPropertyOptional()
   @IsOptionalNonNull()
   @Trim()
+  @SingleLine()
   @IsString()
   @Length(1, 320)
   username?: string;
 
   @ApiPropertyOptional()
   @IsOptionalNonNull()
+  @SingleLine()
   @IsString()
   @MaxLength(100)
   firstName?: string;
 
   @ApiPropertyOptional()
   @IsOptionalNonNull()
+  @SingleLine()
   @IsString()
   @MaxLength(100)
   lastName?: string;

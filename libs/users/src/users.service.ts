@@ -245,32 +245,19 @@ export class UsersService {
   async find(ctx: RequestContext, id: string): Promise<UserRef | null> {
     const u = await this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
     if (!u) return null;
-    const {
-      tenantId,
-      email,
-      username,
-      firstName,
-      lastName,
-      billable,
-      status,
-      externalUid,
-      authenticatorEnabled,
-      isPlatformAdmin,
-      updatedAt,
-    } = u;
     return {
       id,
-      tenantId,
-      email,
-      username,
-      firstName,
-      lastName,
-      billable,
-      status,
-      externalUid,
-      authenticatorEnabled,
-      isPlatformAdmin,
-      updatedAt,
+      tenantId: u.tenantId,
+      email: u.email,
+      username: u.username,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      billable: u.billable,
+      status: u.status,
+      externalUid: u.externalUid,
+      authenticatorEnabled: u.authenticatorEnabled,
+      isPlatformAdmin: u.isPlatformAdmin,
+      updatedAt: u.updatedAt,
     };
   }
 

@@ -1,43 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { TOTP_PERIOD, totpCode } from '../../libs/auth/src/totp/totp';
 import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeTenant, makeUser, type TenantFixture } from '../support/factories';
-import { freePort, relyingParty, startOidcApp } from '../support/oidc-rp';
+import { relyingParty, startOidcApp } from '../support/oidc-rp';
+import { freePort } from '../support/ports';
 import { authnRequestOf, requireXmlsec, TestIdp } from '../support/saml-idp';
 import { samlTenant, type SamlTenant } from '../support/saml-setup';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/test-app';
 import { csrfOf, WebSession } from '../support/web-session';
+import { Phone } from '../support/phone';
 
 const PASSWORD = 'Harbour-Kestrel-58-lantern';
 const SHOTS = '/tmp/shots';
 const WIDTHS = [1280, 390];
-
-/**
- * The codes a person's authenticator app shows: the oldest step the server still accepts that was
- * not used yet, so the test never waits for the clock unless every usable step is spent.
- */
-class Phone {
-  private lastStep = -Infinity;
-  constructor(readonly secret: string) {}
-  async code(): Promise<string> {
-    for (;;) {
-      const ms = Date.now();
-      const now = Math.floor(ms / 1000 / TOTP_PERIOD);
-      const untilNext = (now + 1) * TOTP_PERIOD * 1000 - ms;
-      const step = Math.max(this.lastStep + 1, untilNext < 3000 ? now : now - 1);
-      if (step <= now + 1) {
-        this.lastStep = step;
-        return totpCode(this.secret, step * TOTP_PERIOD * 1000 + 1000);
-      }
-      await sleep(untilNext + 50);
-    }
-  }
-}
 
 /**
  * A small relying party, as a partner would write it with openid-client: "/" offers sign-in,

@@ -1,43 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { TOTP_PERIOD, totpCode } from '../../libs/auth/src/totp/totp';
 import { auditEvents, expectError, watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
 import { alertOf, csrfOf, type Form, realProblems, WebSession } from '../support/web-session';
+import { Phone } from '../support/phone';
 
 const PASSWORD = 'Copper-Lynx-93-meadow';
-
-/**
- * The codes a person's authenticator app shows, one per 30-second step. The server takes the current
- * step and one either side, each step once: this hands out the oldest step still acceptable that
- * was not used yet, so a test never waits for the clock.
- */
-class Phone {
-  private lastStep = -Infinity;
-  constructor(readonly secret: string) {}
-  async code(): Promise<string> {
-    for (;;) {
-      const ms = Date.now();
-      const now = Math.floor(ms / 1000 / TOTP_PERIOD);
-      const untilNext = (now + 1) * TOTP_PERIOD * 1000 - ms;
-      // The previous step only while the current one has a few seconds left: it must still be
-      // "one back" when the server checks it.
-      const step = Math.max(this.lastStep + 1, untilNext < 3000 ? now : now - 1);
-      if (step <= now + 1) {
-        this.lastStep = step;
-        return totpCode(this.secret, step * TOTP_PERIOD * 1000 + 1000);
-      }
-      // Every step in the window is used up: the person waits for the app's next code.
-      await sleep(untilNext + 50);
-    }
-  }
-
-  /** A code the server already accepted. */
-  last(): string {
-    return totpCode(this.secret, this.lastStep * TOTP_PERIOD * 1000 + 1000);
-  }
-}
 
 describe.each(databaseKinds())('authenticator app (%s)', (kind) => {
   let t: TestApp;

@@ -5,7 +5,8 @@ import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { dropJobsPrefix, redisForTests, uniqueJobsPrefix } from '../support/redis';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, TestApp } from '../support/test-app';
 import { eventually } from '../support/webhook-receiver';
-import { buildApp, freePort, ServerProcess, WorkerProcess } from '../support/worker-process';
+import { freePort } from '../support/ports';
+import { buildApp, ServerProcess, WorkerProcess } from '../support/worker-process';
 
 const SECRET_KEY = 'test-secret-key-test-secret-key-test-secret-key';
 const SHUTDOWN_TIMEOUT_SECONDS = 5;

@@ -1,21 +1,9 @@
-import { createServer } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Response } from 'supertest';
 import { WebSession } from './web-session';
 import { startTestApp, type TestApp } from './test-app';
 import type { DbKind } from './databases';
-
-/** A free loopback port, so the app can be started with PUBLIC_URL (the issuer) naming it. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './ports';
 
 /** The app listening where its PUBLIC_URL says, so the issuer in discovery is the address a relying party calls. */
 export async function startOidcApp(kind: DbKind, env: Record<string, string> = {}): Promise<TestApp & { issuer: string }> {

@@ -1,8 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports';
 import { issue, newCa } from './test-pki';
 
 // slapd's TLS is tested with RSA keys.
@@ -80,18 +81,6 @@ export function makeSlapdPki(): SlapdPki {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks; slapd gets it a moment later, retried if someone else took it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function portOpen(port: number): Promise<boolean> {

@@ -1,9 +1,9 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports';
 
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -19,15 +19,6 @@ export async function buildApp(): Promise<{ dir: string; remove(): void }> {
   await run(node, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dir], { cwd: ROOT });
   await run(node, [join(ROOT, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', 'tsconfig.build.json', '--outDir', dir], { cwd: ROOT });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
 }
 
 /** A real Portico process (`apps/worker` or `apps/server`) from a build; `output` collects what it printed. */

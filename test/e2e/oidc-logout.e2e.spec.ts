@@ -5,7 +5,7 @@ import { OidcPayloadRepository } from '../../libs/oidc/src/storage/oidc-payload.
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
 import { authorizationRequest, browse, relyingParty, startOidcApp } from '../support/oidc-rp';
-import type { TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/test-app';
 import { csrfOf, WebSession } from '../support/web-session';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -122,6 +122,29 @@ describe.each(databaseKinds())('OpenID Connect logout, revocation and consent (%
     await expect(oidc.fetchUserInfo(config, tokens.access_token, user.id)).rejects.toBeDefined();
     const audit = await t.http.get('/api/v1/audit-events?action=oidc.logout').set('Authorization', t.admin).expect(200);
     expect(audit.body.items.some((e: { target: { id: string } }) => e.target.id === user.id)).toBe(true);
+  });
+
+  it('signing out of the console ends an administrator’s single sign-on to applications too', async () => {
+    const { clientId, config } = await backchannelClient('/console-logout');
+    const admin = new WebSession(t);
+    expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+    // The console session is a Portico session: the application signs the administrator in without a form.
+    const request = await authorizationRequest(config, REDIRECT);
+    const outcome = await browse(admin, request.url.toString(), REDIRECT);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback!, {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+    });
+
+    const csrf = await admin.csrf('/console');
+    expect((await admin.postRaw('/console/logout', { _csrf: csrf })).headers.location).toBe('/console/login');
+    const [logout] = await eventually(async () => {
+      const got = await logoutTokens('/console-logout', clientId);
+      return got.length ? got : null;
+    });
+    expect(logout).toMatchObject({ sub: tokens.claims()!.sub, sid: tokens.claims()!.sid });
+    const again = await authorizationRequest(config, REDIRECT, { prompt: 'none' });
+    expect((await browse(admin, again.url.toString(), REDIRECT)).callback?.searchParams.get('error')).toBe('login_required');
   });
 
   it('RP-initiated logout: Portico’s confirmation page, the registered post_logout_redirect_uri with state, and the Portico session ends', async () => {

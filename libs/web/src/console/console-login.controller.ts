@@ -2,16 +2,20 @@ import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { ConsoleOnly, Public } from '@portico/core';
+import { OidcSessions } from '@portico/oidc';
 import type { Request, Response } from 'express';
 import { csrfToken } from '../csrf';
-import { field, finishPasswordStep } from '../public/public-page';
+import { field, finishPasswordStep, signOut } from '../public/public-page';
 import { safeNext } from '../safe-redirect';
 
 /** The console's sign-in: the same login mechanism as everyone's, restricted to platform admins. */
 @ApiExcludeController()
 @Controller('console')
 export class ConsoleLoginController {
-  constructor(private readonly login: LoginService) {}
+  constructor(
+    private readonly login: LoginService,
+    private readonly oidcSessions: OidcSessions,
+  ) {}
 
   @Public()
   @Get('login')
@@ -46,8 +50,7 @@ export class ConsoleLoginController {
   @ConsoleOnly()
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
-    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-    res.clearCookie('portico.sid');
+    await signOut(req, res, this.oidcSessions);
     res.redirect(303, '/console/login');
   }
 }

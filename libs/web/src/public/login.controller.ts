@@ -7,7 +7,7 @@ import { LdapService, SamlService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
-import { field, finishPasswordStep, publicPage, refuse, startSession, withAuthenticatorAmr } from './public-page';
+import { field, finishPasswordStep, publicPage, refuse, signOut, startSession, withAuthenticatorAmr } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
 
 // The second step must follow the first within this time.
@@ -116,10 +116,7 @@ export class LoginController {
     const tenant = account?.tenantId ? await this.tenants.findById(account.tenantId) : null;
     const page = tenant?.status === 'active' ? `/t/${tenant.key}/login` : '/login';
     const destination = req.session.userId ? `${page}?signedOut=1` : '/login';
-    // Single sign-on to applications ends too, and they are told (back-channel logout).
-    await this.oidcSessions.endBrowserSession(req, res);
-    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-    res.clearCookie('portico.sid');
+    await signOut(req, res, this.oidcSessions);
     res.redirect(303, destination);
   }
 

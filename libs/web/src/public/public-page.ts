@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import type { Request } from 'express';
+import { OidcSessions } from '@portico/oidc';
+import type { Request, Response } from 'express';
 import { csrfToken } from '../csrf';
 
 /** Locals for a page in the public layout (login, signup, account). */
@@ -23,3 +24,13 @@ export function field(body: unknown, name: string, max: number, opts: { trim?: b
 
 // Session starts live in @portico/auth, shared by every login method (password, authenticator, SAML).
 export { EXTERNAL_AMR, finishPasswordStep, refuse, startPending, startSession, withAuthenticatorAmr } from '@portico/auth';
+
+/**
+ * Ends a person's sign-in everywhere: the applications' single sign-on (they are told through
+ * back-channel logout), then the Portico session and its cookie.
+ */
+export async function signOut(req: Request, res: Response, oidcSessions: OidcSessions): Promise<void> {
+  await oidcSessions.endBrowserSession(req, res);
+  await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+  res.clearCookie('portico.sid');
+}

@@ -21,6 +21,7 @@ module.exports = {
     '^@portico/server$': '<rootDir>/apps/server/src',
     '^@portico/(.*)$': '<rootDir>/libs/$1/src',
   },
+  setupFiles: ['<rootDir>/test/support/jest-setup.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

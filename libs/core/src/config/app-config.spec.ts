@@ -59,6 +59,9 @@ describe('AppConfig', () => {
       concurrency: 8,
       timeoutMs: 10_000,
       retryDelaysMs: [2_000, 10_000, 60_000],
+      heartbeatMs: 3_000,
+      staleAfterMs: 15_000,
+      sweepMs: 5_000,
     });
     expect(new AppConfig({ ...base, NODE_ENV: 'test' }).billing.schedule).toBe(false);
     const set = new AppConfig({
@@ -69,10 +72,32 @@ describe('AppConfig', () => {
       BILLING_TIMEOUT_MS: '500',
       BILLING_RETRY_DELAYS_MS: '10, 20',
     });
-    expect(set.billing).toEqual({ schedule: true, concurrency: 2, timeoutMs: 500, retryDelaysMs: [10, 20] });
+    expect(set.billing).toMatchObject({ schedule: true, concurrency: 2, timeoutMs: 500, retryDelaysMs: [10, 20] });
+    expect(
+      new AppConfig({ ...base, BILLING_HEARTBEAT_MS: '1000', BILLING_STALE_AFTER_MS: '4000', BILLING_SWEEP_MS: '0' }).billing,
+    ).toMatchObject({
+      heartbeatMs: 1_000,
+      staleAfterMs: 4_000,
+      sweepMs: 0,
+    });
+    expect(() => new AppConfig({ ...base, BILLING_HEARTBEAT_MS: '2000', BILLING_STALE_AFTER_MS: '5000' })).toThrow(
+      /BILLING_STALE_AFTER_MS must be at least 3 times BILLING_HEARTBEAT_MS/,
+    );
     expect(new AppConfig({ ...base, BILLING_RETRY_DELAYS_MS: '' }).billing.retryDelaysMs).toEqual([]);
     expect(() => new AppConfig({ ...base, BILLING_RETRY_DELAYS_MS: '10,soon', BILLING_CONCURRENCY: '0' })).toThrow(
       /BILLING_CONCURRENCY must be an integer between 1 and 64[\s\S]*BILLING_RETRY_DELAYS_MS must be up to 10 comma-separated waits/,
+    );
+  });
+
+  it('reads the HTTP request and shutdown time limits, with their defaults and bounds', () => {
+    const base = { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' };
+    expect(new AppConfig(base)).toMatchObject({ httpRequestTimeoutSeconds: 30, shutdownTimeoutMs: 25_000 });
+    expect(new AppConfig({ ...base, HTTP_REQUEST_TIMEOUT_SECONDS: '5', SHUTDOWN_TIMEOUT_SECONDS: '3' })).toMatchObject({
+      httpRequestTimeoutSeconds: 5,
+      shutdownTimeoutMs: 3_000,
+    });
+    expect(() => new AppConfig({ ...base, HTTP_REQUEST_TIMEOUT_SECONDS: '0', SHUTDOWN_TIMEOUT_SECONDS: 'soon' })).toThrow(
+      /HTTP_REQUEST_TIMEOUT_SECONDS[\s\S]*SHUTDOWN_TIMEOUT_SECONDS/,
     );
   });
 

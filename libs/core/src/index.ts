@@ -40,3 +40,4 @@ export * from './database/insert-rows';
 export * from './database/batches';
 export * from './database/bulk-insert';
 export * from './database/prune';
+export * from './database/scoped-list';

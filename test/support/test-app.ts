@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppConfig } from '@portico/core';
+import { AppConfig, TestClock } from '@portico/core';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../apps/server/src/create-app';
@@ -18,11 +18,18 @@ export interface TestApp {
   /** Authorization header value for the platform admin */
   admin: string;
   baseUrl: string;
+  /** The app's clock: real time until a test moves it (instead of sleeping). */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** A clock to share, e.g. between two instances on one database. */
+  clock?: TestClock;
+}
+
 /** The real app on a fresh database, migrations applied, listening on a random loopback port. */
-export async function startTestApp(kind: DbKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(kind: DbKind, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const db = await freshDatabase(kind);
   const config = new AppConfig({
     NODE_ENV: 'test',
@@ -35,7 +42,8 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const app = await createApp(config);
+  const clock = options.clock ?? new TestClock();
+  const app = await createApp(config, { clock });
   // A suite that must know its address before start (PUBLIC_URL, e.g. the OIDC issuer) picks PORT itself.
   await app.listen(Number(env.PORT ?? 0), '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
@@ -47,6 +55,7 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
     http: request(app.getHttpServer()),
     admin: `Bearer ${ADMIN_TOKEN}`,
     baseUrl,
+    clock,
     close: async () => {
       await app.close();
       await db.drop();

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
-import { AppConfig } from '@portico/core';
+import { AppConfig, CoreOptions } from '@portico/core';
 import { EntitlementsModule } from '@portico/entitlements';
 import { ExternalLoginModule } from '@portico/external-login';
 import { PortalModule } from '@portico/portal';
@@ -12,11 +12,11 @@ import { coreModule, DOMAIN_MODULES } from './portico-modules';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, core: Pick<CoreOptions, 'clock'> = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        coreModule(config),
+        coreModule(config, core),
         ...DOMAIN_MODULES,
         AuthModule,
         SignupModule,

@@ -1,15 +1,15 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AdminBootstrapService } from '@portico/auth';
-import { AppConfig, withStartupLock } from '@portico/core';
+import { AppConfig, CoreOptions, withStartupLock } from '@portico/core';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 
 /** Builds the HTTP app: Nest, then the first-start work (migrations when configured, first admin), then the middleware. */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { bufferLogs: true, bodyParser: false });
+export async function createApp(config: AppConfig, core: Pick<CoreOptions, 'clock'> = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, core), { bufferLogs: true, bodyParser: false });
   limitRequestTime(app.getHttpServer(), config.httpRequestTimeoutSeconds);
   const dataSource = app.get(DataSource);
   await withStartupLock(

@@ -20,10 +20,13 @@ import { TransactionService } from './database/transaction.service';
 import { HealthController } from './health/health.controller';
 import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
+import { Clock } from './time/clock';
 
 export interface CoreOptions {
   /** Whether this process runs job processors: a worker always; a server unless REDIS_URL is set and JOBS_IN_SERVER=false. */
   processJobs?: boolean;
+  /** Stands in for the real clock (tests pass a TestClock and move it). */
+  clock?: Clock;
 }
 
 /** Config, database, crypto, audit, logging, health, jobs and the outbox: what every domain module stands on. */
@@ -43,6 +46,7 @@ export class CoreModule {
       controllers: [HealthController, AuditController],
       providers: [
         { provide: AppConfig, useValue: config },
+        options.clock ? { provide: Clock, useValue: options.clock } : Clock,
         CryptoService,
         TransactionService,
         AuditService,
@@ -65,6 +69,7 @@ export class CoreModule {
       ],
       exports: [
         AppConfig,
+        Clock,
         CryptoService,
         TransactionService,
         AuditService,

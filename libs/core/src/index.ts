@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './core.module';
+export * from './time/clock';
 export * from './context/request-context';
 export * from './crypto/crypto.service';
 export * from './database/base.entity';

@@ -41,7 +41,7 @@ const {
   warnIfBusy,
 } = require('./support');
 
-const LOOKUP = path.join(DIST, 'libs/entitlements/src/check/key-lookup.js');
+const LOOKUP = path.join(DIST, 'libs/entitlements/src/check/key-lookup.repository.js');
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);

@@ -7,16 +7,15 @@ import {
   NotFoundError,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
   TransactionService,
   urlProblem,
 } from '@portico/core';
-import { EntityManager } from 'typeorm';
 import { CheckSettingsService } from './check/check-settings.service';
 import { DelegationService } from './delegation/delegation.service';
 import { EntitlementSourceDto, EntitlementSourceView } from './dto/entitlement-source.dto';
 import { EntitlementSource } from './entities/entitlement-source.entity';
+import { EntitlementsRepository } from './entitlements.repository';
 
 /** Delegation sources: external services asked instead of the virtual keys. Platform admins only. */
 @Injectable()
@@ -26,68 +25,69 @@ export class EntitlementSourcesService {
     private readonly audit: AuditService,
     private readonly settings: CheckSettingsService,
     private readonly delegation: DelegationService,
+    private readonly repo: EntitlementsRepository,
   ) {}
 
-  async list(query: PageQueryDto): Promise<Page<EntitlementSourceView>> {
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(EntitlementSource, {
-      order: { server: 'ASC', className: 'ASC', id: 'ASC' },
-      take,
-      skip,
-    });
-    return { items: rows.map(toView), total, limit: take, offset: skip };
+  list(query: PageQueryDto): Promise<Page<EntitlementSourceView>> {
+    return this.repo.listSources(query, (rows) => rows.map(toView));
   }
 
   async get(id: string): Promise<EntitlementSourceView> {
-    return toView(await this.findOrFail(this.tx.manager, id));
+    return toView(await this.findOrFail(id));
   }
 
   async create(ctx: RequestContext, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
     const fields = checked(dto);
-    return this.write(dto, async (m) => {
-      const source = await m.save(m.create(EntitlementSource, fields));
-      await this.audit.record(m, ctx, {
-        action: 'entitlement_source.created',
-        targetType: 'entitlement_source',
-        targetId: source.id,
-        details: describe(source),
-      });
-      return toView(source);
-    });
+    return this.write(dto, () =>
+      this.tx.run(async (m) => {
+        const source = await this.repo.createSource(fields);
+        await this.audit.record(m, ctx, {
+          action: 'entitlement_source.created',
+          targetType: 'entitlement_source',
+          targetId: source.id,
+          details: describe(source),
+        });
+        return toView(source);
+      }),
+    );
   }
 
   async update(ctx: RequestContext, id: string, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
     const fields = checked(dto);
-    return this.write(dto, async (m) => {
-      const source = await this.findOrFail(m, id);
-      Object.assign(source, fields);
-      await m.save(source);
-      await this.audit.record(m, ctx, {
-        action: 'entitlement_source.updated',
-        targetType: 'entitlement_source',
-        targetId: source.id,
-        details: describe(source),
-      });
-      return toView(source);
-    });
+    return this.write(dto, () =>
+      this.tx.run(async (m) => {
+        const source = await this.findOrFail(id);
+        Object.assign(source, fields);
+        await this.repo.saveSource(source);
+        await this.audit.record(m, ctx, {
+          action: 'entitlement_source.updated',
+          targetType: 'entitlement_source',
+          targetId: source.id,
+          details: describe(source),
+        });
+        return toView(source);
+      }),
+    );
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.write(null, async (m) => {
-      const source = await this.findOrFail(m, id);
-      await m.delete(EntitlementSource, { id });
-      await this.audit.record(m, ctx, {
-        action: 'entitlement_source.deleted',
-        targetType: 'entitlement_source',
-        targetId: id,
-        details: describe(source),
-      });
-    });
+    await this.write(null, () =>
+      this.tx.run(async (m) => {
+        const source = await this.findOrFail(id);
+        await this.repo.deleteSource(id);
+        await this.audit.record(m, ctx, {
+          action: 'entitlement_source.deleted',
+          targetType: 'entitlement_source',
+          targetId: id,
+          details: describe(source),
+        });
+      }),
+    );
   }
 
-  private async write<T>(dto: EntitlementSourceDto | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  private async write<T>(dto: EntitlementSourceDto | null, work: () => Promise<T>): Promise<T> {
     try {
-      return await this.tx.run(work);
+      return await work();
     } catch (err) {
       if (dto && isUniqueViolation(err)) {
         throw new ConflictError(
@@ -101,8 +101,8 @@ export class EntitlementSourcesService {
     }
   }
 
-  private async findOrFail(m: EntityManager, id: string): Promise<EntitlementSource> {
-    const source = await m.findOneBy(EntitlementSource, { id });
+  private async findOrFail(id: string): Promise<EntitlementSource> {
+    const source = await this.repo.findSource(id);
     if (!source) throw new NotFoundError('Entitlement source');
     return source;
   }

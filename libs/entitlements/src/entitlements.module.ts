@@ -4,7 +4,7 @@ import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { EntitlementCheckService } from './check/entitlement-check.service';
 import { CheckSettingsService } from './check/check-settings.service';
-import { KeyLookup } from './check/key-lookup';
+import { KeyLookupRepository } from './check/key-lookup.repository';
 import { DecisionLogService } from './decisions/decision-log.service';
 import { DelegationService } from './delegation/delegation.service';
 import { EntitlementChecksController } from './entitlement-checks.controller';
@@ -12,6 +12,7 @@ import { EntitlementClassesController } from './entitlement-classes.controller';
 import { EntitlementClassesService } from './entitlement-classes.service';
 import { EntitlementSourcesController } from './entitlement-sources.controller';
 import { EntitlementSourcesService } from './entitlement-sources.service';
+import { EntitlementsRepository } from './entitlements.repository';
 import { EntitlementClass } from './entities/entitlement-class.entity';
 import { EntitlementDecision } from './entities/entitlement-decision.entity';
 import { EntitlementServerAccess } from './entities/entitlement-server-access.entity';
@@ -35,7 +36,8 @@ import { VirtualEntitlementsService } from './virtual-entitlements.service';
   controllers: [EntitlementChecksController, EntitlementClassesController, VirtualEntitlementsController, EntitlementSourcesController],
   providers: [
     CheckSettingsService,
-    KeyLookup,
+    KeyLookupRepository,
+    EntitlementsRepository,
     DelegationService,
     DecisionLogService,
     EntitlementCheckService,

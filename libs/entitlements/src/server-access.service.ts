@@ -4,9 +4,8 @@ import { CheckSettingsService } from './check/check-settings.service';
 import { normaliseCallerEntry } from './check/caller-access';
 import { SERVER_MESSAGE, SERVER_PATTERN } from './dto/validation';
 import { ServerAccessDto, ServerAccessView } from './dto/server-access.dto';
-import { EntitlementClass } from './entities/entitlement-class.entity';
 import { EntitlementServerAccess } from './entities/entitlement-server-access.entity';
-import { EntitlementSource } from './entities/entitlement-source.entity';
+import { EntitlementsRepository } from './entitlements.repository';
 
 /** Which callers may use the check endpoint for a server: IPs and CIDR ranges, per server. */
 @Injectable()
@@ -15,23 +14,19 @@ export class ServerAccessService {
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
     private readonly settings: CheckSettingsService,
+    private readonly repo: EntitlementsRepository,
   ) {}
 
   /** The servers that have an allow-list. */
   async list(): Promise<ServerAccessView[]> {
-    return (await this.tx.manager.find(EntitlementServerAccess, { order: { server: 'ASC' } })).map(toView);
+    return (await this.repo.allServerAccess()).map(toView);
   }
 
   /** Every server Portico knows of (classes, sources, allow-lists), with its allow-list or an empty one. */
   async overview(): Promise<ServerAccessView[]> {
-    const [rules, classes, sources] = await Promise.all([
-      this.list(),
-      this.tx.manager.createQueryBuilder(EntitlementClass, 'c').select('DISTINCT c.server', 'server').getRawMany<{ server: string }>(),
-      this.tx.manager.createQueryBuilder(EntitlementSource, 's').select('DISTINCT s.server', 'server').getRawMany<{ server: string }>(),
-    ]);
+    const [rules, servers] = await Promise.all([this.list(), this.repo.knownServers()]);
     const byServer = new Map(rules.map((r) => [r.server, r]));
-    for (const { server } of [...classes, ...sources])
-      if (!byServer.has(server)) byServer.set(server, { server, allowedIps: [], updatedAt: null });
+    for (const server of servers) if (!byServer.has(server)) byServer.set(server, { server, allowedIps: [], updatedAt: null });
     return [...byServer.values()].sort((a, b) => a.server.localeCompare(b.server));
   }
 
@@ -47,11 +42,11 @@ export class ServerAccessService {
     }
     try {
       return await this.tx.run(async (m) => {
-        const row = await m.findOneBy(EntitlementServerAccess, { server });
+        const row = await this.repo.findServerAccess(server);
         if (!allowedIps.length) {
-          if (row) await m.delete(EntitlementServerAccess, { id: row.id });
+          if (row) await this.repo.deleteServerAccess(row.id);
         } else {
-          await m.save(Object.assign(row ?? m.create(EntitlementServerAccess, { server }), { allowedIps }));
+          await this.repo.saveServerAccess(row, server, allowedIps);
         }
         await this.audit.record(m, ctx, {
           action: 'entitlement_server_access.updated',
@@ -70,9 +65,9 @@ export class ServerAccessService {
     const server = rawServer.trim().toLowerCase();
     try {
       await this.tx.run(async (m) => {
-        const row = await m.findOneBy(EntitlementServerAccess, { server });
+        const row = await this.repo.findServerAccess(server);
         if (!row) throw new NotFoundError('Allow-list for this server');
-        await m.delete(EntitlementServerAccess, { id: row.id });
+        await this.repo.deleteServerAccess(row.id);
         await this.audit.record(m, ctx, {
           action: 'entitlement_server_access.deleted',
           targetType: 'entitlement_server',

@@ -2,21 +2,15 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
-  containsPattern,
-  ForbiddenError,
   InvalidInputError,
   isUniqueViolation,
-  LIKE_ESCAPE,
   NotFoundError,
   Page,
-  pageWindow,
   RequestContext,
-  tenantWhere,
   TransactionService,
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { EntityManager, In } from 'typeorm';
 import {
   CreateVirtualEntitlementDto,
   UpdateVirtualEntitlementDto,
@@ -25,6 +19,7 @@ import {
 } from './dto/virtual-entitlement.dto';
 import { EntitlementClass } from './entities/entitlement-class.entity';
 import { VirtualEntitlement } from './entities/virtual-entitlement.entity';
+import { EntitlementsRepository } from './entitlements.repository';
 
 export const KEY_TAKEN = 'This key is already mapped to this class';
 
@@ -39,32 +34,15 @@ export class VirtualEntitlementsService {
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
+    private readonly repo: EntitlementsRepository,
   ) {}
 
-  async list(ctx: RequestContext, query: VirtualEntitlementQueryDto): Promise<Page<VirtualEntitlementView>> {
-    const qb = this.tx.manager.createQueryBuilder(VirtualEntitlement, 'v').orderBy('v.key', 'ASC').addOrderBy('v.id', 'ASC');
-    const { take, skip } = pageWindow(query);
-    if (!ctx.isPlatformAdmin) {
-      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
-        throw new ForbiddenError('A tenant API key can only list its own tenant');
-      }
-      if (ctx.tenantId) qb.andWhere('v.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('v.tenant_id IS NULL');
-    } else if (query.tenantKey) {
-      const tenant = await this.tenants.findByKey(query.tenantKey);
-      if (!tenant) return { items: [], total: 0, limit: take, offset: skip };
-      qb.andWhere('v.tenant_id = :tid', { tid: tenant.id });
-    }
-    if (query.search) qb.andWhere(`LOWER(v.key) LIKE :s ${LIKE_ESCAPE}`, { s: containsPattern(query.search) });
-    if (query.classId) qb.andWhere('v.class_id = :cid', { cid: query.classId });
-    if (query.status) qb.andWhere('v.status = :status', { status: query.status });
-    if (query.organizationId) qb.andWhere('v.organization_id = :oid', { oid: query.organizationId });
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    return { items: await this.views(rows), total, limit: take, offset: skip };
+  list(ctx: RequestContext, query: VirtualEntitlementQueryDto): Promise<Page<VirtualEntitlementView>> {
+    return this.repo.listVirtual(ctx, query, (rows) => this.views(rows));
   }
 
   async get(ctx: RequestContext, id: string): Promise<VirtualEntitlementView> {
-    return (await this.views([await this.findOrFail(this.tx.manager, ctx, id)]))[0];
+    return (await this.views([await this.findOrFail(ctx, id)]))[0];
   }
 
   async create(ctx: RequestContext, dto: CreateVirtualEntitlementDto): Promise<VirtualEntitlementView> {
@@ -72,8 +50,8 @@ export class VirtualEntitlementsService {
     await this.checkOrganization(ctx, owner?.id ?? null, dto.organizationId ?? null);
     return this.keyUnique(() =>
       this.tx.run(async (m) => {
-        await this.classOrFail(m, dto.classId);
-        const entry = m.create(VirtualEntitlement, {
+        await this.classOrFail(dto.classId);
+        const entry = await this.repo.createVirtual({
           tenantId: owner?.id ?? null,
           key: dto.key,
           classId: dto.classId,
@@ -81,7 +59,6 @@ export class VirtualEntitlementsService {
           expiresAt: dto.expiresAt ?? null,
           organizationId: dto.organizationId ?? null,
         });
-        await m.save(entry);
         await this.audit.record(m, ctx, {
           action: 'virtual_entitlement.created',
           targetType: 'virtual_entitlement',
@@ -89,7 +66,7 @@ export class VirtualEntitlementsService {
           tenant: owner,
           details: { key: entry.key, classId: entry.classId, status: entry.status },
         });
-        return (await this.views([entry], m))[0];
+        return (await this.views([entry]))[0];
       }),
     );
   }
@@ -97,9 +74,9 @@ export class VirtualEntitlementsService {
   async update(ctx: RequestContext, id: string, dto: UpdateVirtualEntitlementDto): Promise<VirtualEntitlementView> {
     return this.keyUnique(() =>
       this.tx.run(async (m) => {
-        const entry = await this.findOrFail(m, ctx, id);
+        const entry = await this.findOrFail(ctx, id);
         if (dto.organizationId !== undefined) await this.checkOrganization(ctx, entry.tenantId, dto.organizationId);
-        if (dto.classId !== undefined) await this.classOrFail(m, dto.classId);
+        if (dto.classId !== undefined) await this.classOrFail(dto.classId);
         const changed: string[] = [];
         const set = <K extends 'key' | 'classId' | 'status' | 'expiresAt' | 'organizationId'>(field: K, value: VirtualEntitlement[K]) => {
           const same =
@@ -117,7 +94,7 @@ export class VirtualEntitlementsService {
         if (dto.expiresAt !== undefined) set('expiresAt', dto.expiresAt);
         if (dto.organizationId !== undefined) set('organizationId', dto.organizationId);
         if (changed.length) {
-          await m.save(entry);
+          await this.repo.saveVirtual(entry);
           const action =
             changed.length === 1 && changed[0] === 'status'
               ? entry.status === 'suspended'
@@ -132,15 +109,15 @@ export class VirtualEntitlementsService {
             details: { key: entry.key, changed },
           });
         }
-        return (await this.views([entry], m))[0];
+        return (await this.views([entry]))[0];
       }),
     );
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const entry = await this.findOrFail(m, ctx, id);
-      await m.delete(VirtualEntitlement, { id: entry.id });
+      const entry = await this.findOrFail(ctx, id);
+      await this.repo.deleteVirtual(entry.id);
       await this.audit.record(m, ctx, {
         action: 'virtual_entitlement.deleted',
         targetType: 'virtual_entitlement',
@@ -168,14 +145,14 @@ export class VirtualEntitlementsService {
     }
   }
 
-  private async classOrFail(m: EntityManager, classId: string): Promise<EntitlementClass> {
-    const cls = await m.findOneBy(EntitlementClass, { id: classId });
+  private async classOrFail(classId: string): Promise<EntitlementClass> {
+    const cls = await this.repo.findClass(classId);
     if (!cls) throw new InvalidInputError('classId does not name an entitlement class');
     return cls;
   }
 
-  private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<VirtualEntitlement> {
-    const entry = await m.findOneBy(VirtualEntitlement, { id, ...tenantWhere(ctx) });
+  private async findOrFail(ctx: RequestContext, id: string): Promise<VirtualEntitlement> {
+    const entry = await this.repo.findVirtual(ctx, id);
     if (!entry) throw new NotFoundError('Virtual entitlement');
     return entry;
   }
@@ -184,9 +161,8 @@ export class VirtualEntitlementsService {
     return entry.tenantId ? this.tenants.findById(entry.tenantId) : null;
   }
 
-  private async views(rows: VirtualEntitlement[], m: EntityManager = this.tx.manager): Promise<VirtualEntitlementView[]> {
-    const classIds = [...new Set(rows.map((r) => r.classId))];
-    const classes = new Map((classIds.length ? await m.findBy(EntitlementClass, { id: In(classIds) }) : []).map((c) => [c.id, c]));
+  private async views(rows: VirtualEntitlement[]): Promise<VirtualEntitlementView[]> {
+    const classes = new Map((await this.repo.classesByIds([...new Set(rows.map((r) => r.classId))])).map((c) => [c.id, c]));
     const tenants = await this.tenants.findByIds(rows.map((r) => r.tenantId).filter((id): id is string => !!id));
     const now = Date.now();
     return rows.map((v) => ({

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService } from '@portico/core';
-import { EntitlementServerAccess } from '../entities/entitlement-server-access.entity';
-import { EntitlementSource } from '../entities/entitlement-source.entity';
+import { EntitlementsRepository } from '../entitlements.repository';
 import { CallerAllowList } from './caller-access';
 
 export interface SourceConfig {
@@ -49,7 +47,7 @@ export class CheckSettingsService {
   private loading: Promise<CheckSettings> | null = null;
   private generation = 0;
 
-  constructor(private readonly tx: TransactionService) {}
+  constructor(private readonly repo: EntitlementsRepository) {}
 
   current(): CheckSettings | Promise<CheckSettings> {
     if (this.snapshot && Date.now() - this.loadedAt < MAX_AGE_MS) return this.snapshot;
@@ -72,7 +70,7 @@ export class CheckSettingsService {
 
   private async load(): Promise<CheckSettings> {
     const generation = this.generation;
-    const [access, sources] = await Promise.all([this.tx.manager.find(EntitlementServerAccess), this.tx.manager.find(EntitlementSource)]);
+    const [access, sources] = await Promise.all([this.repo.allServerAccess(), this.repo.allSources()]);
     const callers = new Map(access.filter((a) => a.allowedIps.length).map((a) => [a.server, new CallerAllowList(a.allowedIps)]));
     const byServer = new Map<string, SourceConfig[]>();
     for (const s of sources) {

@@ -5,7 +5,7 @@ import { PRINTABLE } from '../dto/validation';
 import type { CheckParams } from './check-query';
 import { CheckSettingsService } from './check-settings.service';
 import type { Decision } from './decision';
-import { KeyLookup, KeyRow } from './key-lookup';
+import { KeyLookupRepository, KeyRow } from './key-lookup.repository';
 
 const MAX_KEY_LENGTH = 255;
 
@@ -18,7 +18,7 @@ const MAX_KEY_LENGTH = 255;
 @Injectable()
 export class EntitlementCheckService {
   constructor(
-    private readonly keys: KeyLookup,
+    private readonly keys: KeyLookupRepository,
     private readonly settings: CheckSettingsService,
     private readonly delegation: DelegationService,
     private readonly log: DecisionLogService,

@@ -3,11 +3,11 @@ import { AuditService, ConflictError, InvalidInputError, isUniqueViolation, Requ
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { isUUID } from 'class-validator';
-import { In } from 'typeorm';
 import { ImportLineView, ImportReportView, ImportVirtualEntitlementsDto } from '../dto/virtual-entitlement.dto';
 import { PRINTABLE } from '../dto/validation';
 import { EntitlementClass } from '../entities/entitlement-class.entity';
 import { VirtualEntitlement, VIRTUAL_STATUSES, VirtualEntitlementStatus } from '../entities/virtual-entitlement.entity';
+import { EntitlementsRepository, VirtualFields } from '../entitlements.repository';
 import { readImportCsv } from './csv-rows';
 
 interface Planned {
@@ -18,8 +18,6 @@ interface Planned {
   expiresAt: Date | null;
   organizationId: string | null;
 }
-
-const CHUNK = 400;
 
 /**
  * Bulk import of virtual keys from CSV with a report line per input line. A key already mapped to
@@ -33,6 +31,7 @@ export class VirtualImportService {
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
+    private readonly repo: EntitlementsRepository,
   ) {}
 
   async import(ctx: RequestContext, dto: ImportVirtualEntitlementsDto): Promise<ImportReportView> {
@@ -43,7 +42,7 @@ export class VirtualImportService {
     const lines: ImportLineView[] = csv.problems.map((p) => ({ line: p.line, key: null, result: 'error', message: p.message }));
     const fail = (line: number, key: string | null, message: string) => lines.push({ line, key, result: 'error', message });
 
-    const classes = await this.tx.manager.find(EntitlementClass);
+    const classes = await this.repo.everyClass();
     if (dto.defaultClassId && !classes.some((c) => c.id === dto.defaultClassId))
       throw new InvalidInputError('defaultClassId does not name an entitlement class');
     const orgIds = [...new Set(csv.rows.map((r) => (r.fields.organizationid ?? '').toLowerCase()).filter((id) => id && isUUID(id)))];
@@ -120,40 +119,31 @@ export class VirtualImportService {
     try {
       return await this.tx.run(async (m) => {
         const existing = new Map<string, VirtualEntitlement>();
-        const keys = [...new Set(planned.map((p) => p.key))];
-        for (let i = 0; i < keys.length; i += CHUNK) {
-          for (const v of await m.findBy(VirtualEntitlement, { key: In(keys.slice(i, i + CHUNK)) }))
-            existing.set(`${v.key}\u0000${v.classId}`, v);
-        }
-        const inserts: VirtualEntitlement[] = [];
+        for (const v of await this.repo.virtualByKeys([...new Set(planned.map((p) => p.key))]))
+          existing.set(`${v.key}\u0000${v.classId}`, v);
+        const inserts: VirtualFields[] = [];
         let updated = 0;
         for (const p of planned) {
           const found = existing.get(`${p.key}\u0000${p.classId}`);
           if (!found) {
-            inserts.push(
-              m.create(VirtualEntitlement, {
-                tenantId: ownerId,
-                key: p.key,
-                classId: p.classId,
-                status: p.status,
-                expiresAt: p.expiresAt,
-                organizationId: p.organizationId,
-              }),
-            );
+            inserts.push({
+              tenantId: ownerId,
+              key: p.key,
+              classId: p.classId,
+              status: p.status,
+              expiresAt: p.expiresAt,
+              organizationId: p.organizationId,
+            });
             lines.push({ line: p.line, key: p.key, result: 'created' });
           } else if (found.tenantId !== ownerId) {
             fail(p.line, p.key, 'This key is already mapped to this class by another owner');
           } else {
-            await m.update(
-              VirtualEntitlement,
-              { id: found.id },
-              { status: p.status, expiresAt: p.expiresAt, organizationId: p.organizationId },
-            );
+            await this.repo.updateVirtual(found.id, { status: p.status, expiresAt: p.expiresAt, organizationId: p.organizationId });
             lines.push({ line: p.line, key: p.key, result: 'updated' });
             updated++;
           }
         }
-        for (let i = 0; i < inserts.length; i += CHUNK) await m.insert(VirtualEntitlement, inserts.slice(i, i + CHUNK));
+        await this.repo.insertVirtual(inserts);
         const failed = lines.filter((l) => l.result === 'error').length;
         await this.audit.record(m, ctx, {
           action: 'virtual_entitlement.imported',

@@ -56,11 +56,11 @@ type SqliteConnection = { prepare(sql: string): { all(...params: unknown[]): Raw
  * entered once per batch instead of once per check, which is most of the cost of so small a read
  * (on SQLite a read transaction and its locks, on PostgreSQL a round trip). PostgreSQL runs it as
  * a named prepared statement, planned once per pooled connection; SQLite as one prepared
- * better-sqlite3 statement. Reads only, never inside a transaction; every other query goes
- * through TypeORM.
+ * better-sqlite3 statement. Reads only, never inside a transaction; every other query of the
+ * domain is in entitlements.repository.ts.
  */
 @Injectable()
-export class KeyLookup implements OnModuleInit {
+export class KeyLookupRepository implements OnModuleInit {
   private runBatch: (keys: string[]) => Promise<RawRow[]>;
   private expiresAt: ColumnMetadata;
   private waiting = new Map<string, ((rows: RawRow[] | Error) => void)[]>();

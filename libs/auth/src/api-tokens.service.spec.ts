@@ -1,6 +1,7 @@
 import { AppConfig, buildDataSourceOptions, CryptoService, TransactionService } from '@portico/core';
 import { DataSource } from 'typeorm';
 import { ApiTokensService } from './api-tokens.service';
+import { AuthRepository } from './auth.repository';
 import { AdminApiToken } from './entities/admin-api-token.entity';
 
 describe('ApiTokensService', () => {
@@ -15,7 +16,7 @@ describe('ApiTokensService', () => {
       synchronize: true,
     }).initialize();
     tx = new TransactionService(ds);
-    tokens = new ApiTokensService(tx, new CryptoService(config));
+    tokens = new ApiTokensService(tx, new AuthRepository(tx), new CryptoService(config));
   });
   afterAll(() => ds.destroy());
 

@@ -1,19 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { CryptoService, TransactionService } from '@portico/core';
-import { IsNull, Not } from 'typeorm';
+import { AuthRepository } from './auth.repository';
 import { AdminApiToken } from './entities/admin-api-token.entity';
 
 @Injectable()
 export class ApiTokensService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: AuthRepository,
     private readonly crypto: CryptoService,
   ) {}
 
   /** The token's record when it is valid. Looked up by hash, so the lookup reveals nothing by timing. */
   async verify(token: string): Promise<AdminApiToken | null> {
     if (!token) return null;
-    return this.tx.manager.findOneBy(AdminApiToken, { tokenHash: this.crypto.hashToken(token), revokedAt: IsNull() });
+    return this.repository.activeToken(this.crypto.hashToken(token));
   }
 
   /**
@@ -24,13 +25,8 @@ export class ApiTokensService {
    */
   async ensure(name: string, token: string): Promise<void> {
     const tokenHash = this.crypto.hashToken(token);
-    const active = await this.tx.manager.findBy(AdminApiToken, { name, revokedAt: IsNull() });
+    const active = await this.repository.activeTokensNamed(name);
     if (active.length === 1 && active[0].tokenHash === tokenHash) return;
-    await this.tx.run(async (m) => {
-      await m.update(AdminApiToken, { name, revokedAt: IsNull(), tokenHash: Not(tokenHash) }, { revokedAt: new Date() });
-      const existing = await m.findOneBy(AdminApiToken, { tokenHash });
-      if (!existing) await m.insert(AdminApiToken, m.create(AdminApiToken, { name, tokenHash }));
-      else if (existing.revokedAt) await m.update(AdminApiToken, { id: existing.id }, { revokedAt: null });
-    });
+    await this.tx.run(() => this.repository.replaceToken(name, tokenHash));
   }
 }

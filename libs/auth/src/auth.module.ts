@@ -5,6 +5,7 @@ import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { AccessGuard } from './access.guard';
 import { ApiTokensService } from './api-tokens.service';
+import { AuthRepository } from './auth.repository';
 import { AuthenticatorController } from './authenticator/authenticator.controller';
 import { AuthenticatorService } from './authenticator/authenticator.service';
 import { AdminBootstrapService } from './admin-bootstrap.service';
@@ -30,6 +31,7 @@ import { LoginThrottleService } from './throttle/login-throttle.service';
   ],
   controllers: [AuthSettingsController, AuthenticatorController],
   providers: [
+    AuthRepository,
     ApiTokensService,
     AdminBootstrapService,
     AuthSettingsService,

@@ -4,6 +4,8 @@ import type { IdentityMapService } from '@portico/identity-map';
 import type { OrganizationsService } from '@portico/organizations';
 import type { UsersService } from '@portico/users';
 import { DataSource } from 'typeorm';
+// The throttle's repository is auth's private provider; this spec builds the real throttle by hand.
+import { AuthRepository } from '../../auth/src/auth.repository';
 import { SignupService } from './signup.service';
 
 describe('SignupService rate limit per address', () => {
@@ -25,7 +27,7 @@ describe('SignupService rate limit per address', () => {
     const organizations = { create: async () => ({ id: `org-${++n}` }) } as unknown as OrganizationsService;
     const users = { create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
     const identityMap = {} as IdentityMapService;
-    service = new SignupService(tx, settings, new LoginThrottleService(tx), organizations, users, identityMap);
+    service = new SignupService(tx, settings, new LoginThrottleService(tx, new AuthRepository(tx)), organizations, users, identityMap);
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });
   afterAll(async () => {

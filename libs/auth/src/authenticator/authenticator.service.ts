@@ -3,7 +3,7 @@ import { AuditService, CryptoService, NotFoundError, RequestContext, Transaction
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService, UsersService } from '@portico/users';
 import { toDataURL } from 'qrcode';
-import { UserAuthenticator } from '../entities/user-authenticator.entity';
+import { AuthRepository } from '../auth.repository';
 import { newTotpSecret, totpUri, verifyTotp } from '../totp/totp';
 
 export interface Enrollment {
@@ -17,6 +17,7 @@ export interface Enrollment {
 export class AuthenticatorService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: AuthRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly credentials: UserCredentialsService,
@@ -35,8 +36,7 @@ export class AuthenticatorService {
     const match = verifyTotp(secret, code, null);
     if (!match) return false;
     await this.tx.run(async (m) => {
-      await m.delete(UserAuthenticator, { userId });
-      await m.save(m.create(UserAuthenticator, { userId, secretEncrypted: this.crypto.encrypt(secret), lastStep: match.step }));
+      await this.repository.replaceAuthenticator(userId, this.crypto.encrypt(secret), match.step);
       await this.credentials.setAuthenticatorEnabled(userId, true);
       await this.audit.record(m, ctx, { action: 'user.authenticator.enabled', targetType: 'user', targetId: userId });
     });
@@ -48,23 +48,15 @@ export class AuthenticatorService {
    * requests racing with the same code cannot both succeed.
    */
   async verify(userId: string, code: string): Promise<boolean> {
-    const row = await this.tx.manager.findOneBy(UserAuthenticator, { userId });
+    const row = await this.repository.authenticatorOf(userId);
     if (!row) return false;
     const match = verifyTotp(this.crypto.decrypt(row.secretEncrypted), code, row.lastStep);
     if (!match) return false;
-    const result = await this.tx.run((m) =>
-      m
-        .createQueryBuilder()
-        .update(UserAuthenticator)
-        .set({ lastStep: match.step })
-        .where('user_id = :userId AND (last_step IS NULL OR last_step < :step)', { userId, step: match.step })
-        .execute(),
-    );
-    return (result.affected ?? 0) === 1;
+    return this.tx.run(() => this.repository.advanceAuthenticatorStep(userId, match.step));
   }
 
   async hasAuthenticator(userId: string): Promise<boolean> {
-    return (await this.tx.manager.countBy(UserAuthenticator, { userId })) > 0;
+    return this.repository.hasAuthenticator(userId);
   }
 
   /** Self-service removal (the caller has checked a current code) or an admin reset. */
@@ -75,7 +67,7 @@ export class AuthenticatorService {
     tenant: TenantRef | null = null,
   ): Promise<void> {
     await this.tx.run(async (m) => {
-      await m.delete(UserAuthenticator, { userId });
+      await this.repository.deleteAuthenticator(userId);
       await this.credentials.setAuthenticatorEnabled(userId, false);
       await this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant });
     });

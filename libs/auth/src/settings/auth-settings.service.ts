@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, findOneFast, findRows, InvalidInputError, NotFoundError, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, InvalidInputError, NotFoundError, RequestContext, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { AuthSettings } from '../entities/auth-settings.entity';
-import { MethodFlags, TenantAuthSettings } from '../entities/tenant-auth-settings.entity';
+import { AuthRepository } from '../auth.repository';
+import type { AuthSettings } from '../entities/auth-settings.entity';
+import type { MethodFlags } from '../entities/tenant-auth-settings.entity';
 import { AuthSettingsView, TenantSettingsView, UpdateAuthSettingsDto, UpdateTenantSettingsDto } from './auth-settings.dto';
 
 export type LoginMethod = keyof MethodFlags;
@@ -15,17 +16,18 @@ export type LoginMethod = keyof MethodFlags;
 export class AuthSettingsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: AuthRepository,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
   ) {}
 
   async global(): Promise<AuthSettingsView> {
-    return toView(await this.row());
+    return toView(await this.repository.globalSettings());
   }
 
   async updateGlobal(ctx: RequestContext, dto: UpdateAuthSettingsDto): Promise<AuthSettingsView> {
     return this.tx.run(async (m) => {
-      const row = await this.row();
+      const row = await this.repository.globalSettings();
       if (dto.methods) {
         row.methodPassword = dto.methods.password;
         row.methodSaml = dto.methods.saml;
@@ -37,7 +39,7 @@ export class AuthSettingsService {
       if (dto.lockout) Object.assign(row, definedOnly(dto.lockout));
       if (row.baseWaitSeconds > row.maxWaitSeconds)
         throw new InvalidInputError('lockout.baseWaitSeconds must not exceed lockout.maxWaitSeconds');
-      await m.save(row);
+      await this.repository.saveGlobalSettings(row);
       await this.audit.record(m, ctx, {
         action: 'settings.authentication.updated',
         targetType: 'settings',
@@ -50,7 +52,7 @@ export class AuthSettingsService {
 
   async forTenant(key: string): Promise<TenantSettingsView> {
     const tenant = await this.tenantOrFail(key);
-    const own = await this.tx.manager.findOneBy(TenantAuthSettings, { tenantId: tenant.id });
+    const own = await this.repository.tenantSettings(tenant.id);
     return {
       signupEnabled: own?.signupEnabled ?? null,
       methods: own?.methods ?? null,
@@ -62,10 +64,10 @@ export class AuthSettingsService {
   async updateTenant(ctx: RequestContext, key: string, dto: UpdateTenantSettingsDto): Promise<TenantSettingsView> {
     const tenant = await this.tenantOrFail(key);
     await this.tx.run(async (m) => {
-      const row = (await m.findOneBy(TenantAuthSettings, { tenantId: tenant.id })) ?? m.create(TenantAuthSettings, { tenantId: tenant.id });
+      const row = (await this.repository.tenantSettings(tenant.id)) ?? this.repository.newTenantSettings(tenant.id);
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
-      await m.save(row);
+      await this.repository.saveTenantSettings(row);
       await this.tenants.updateIntegration(m, tenant.id, dto);
       await this.audit.record(m, ctx, {
         action: 'tenant.settings.updated',
@@ -80,9 +82,9 @@ export class AuthSettingsService {
 
   /** The settings that apply to a tenant's users (null: direct customers), overrides applied. */
   async effective(tenantId: string | null): Promise<AuthSettingsView> {
-    const global = toView(await this.row());
+    const global = toView(await this.repository.globalSettings());
     if (!tenantId) return global;
-    const own = await findOneFast(this.tx.manager, TenantAuthSettings, { tenantId });
+    const own = await this.repository.tenantSettingsFast(tenantId);
     return {
       ...global,
       signupEnabled: own?.signupEnabled ?? global.signupEnabled,
@@ -92,11 +94,6 @@ export class AuthSettingsService {
 
   async isMethodEnabled(tenantId: string | null, method: LoginMethod): Promise<boolean> {
     return (await this.effective(tenantId)).methods[method];
-  }
-
-  private async row(): Promise<AuthSettings> {
-    const rows = await findRows(this.tx.manager, AuthSettings, {}, { orderBy: { createdAt: 'ASC' }, limit: 1 });
-    return rows[0] ?? this.tx.manager.create(AuthSettings, {});
   }
 
   private async tenantOrFail(key: string): Promise<TenantRef> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Every, findRows, insertRows, pruneRows, TransactionService, updateRows } from '@portico/core';
-import { EntityManager, IsNull, LessThan } from 'typeorm';
-import { LoginThrottle } from '../entities/login-throttle.entity';
+import { Every, TransactionService } from '@portico/core';
+import { AuthRepository } from '../auth.repository';
+import type { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
 export type ThrottleKind = 'password' | 'authenticator' | 'signup' | 'autologin';
@@ -44,15 +44,14 @@ const PRUNE_EVERY_MS = 3_600_000;
 export class LoginThrottleService {
   private readonly pruning = new Every(PRUNE_EVERY_MS);
 
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly repository: AuthRepository,
+  ) {}
 
   /** Deletes the rows of keys untouched for FAILURE_RESET_MS and not locked now; how many went. */
   async prune(now = new Date()): Promise<number> {
-    const quietSince = LessThan(new Date(now.getTime() - FAILURE_RESET_MS));
-    return pruneRows(this.tx, LoginThrottle, [
-      { updatedAt: quietSince, lockedUntil: IsNull() },
-      { updatedAt: quietSince, lockedUntil: LessThan(now) },
-    ]);
+    return this.repository.pruneThrottle(new Date(now.getTime() - FAILURE_RESET_MS), now);
   }
 
   /**
@@ -72,13 +71,10 @@ export class LoginThrottleService {
     if (this.pruning.due()) await this.prune();
     const limits = this.limits(this.keys(kind, account, ip), policy);
     if (!limits.length) return { allowed: true, keys: [] };
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const now = Date.now();
       const rows: LoginThrottle[] = [];
-      const locked = await this.lockRows(
-        m,
-        limits.map(([key]) => key),
-      );
+      const locked = await this.repository.lockThrottleRows(limits.map(([key]) => key));
       for (const [key, max] of limits) {
         const row = locked.get(key)!;
         if (row.lockedUntil && row.lockedUntil.getTime() > now)
@@ -92,7 +88,7 @@ export class LoginThrottleService {
       }
       for (const row of rows) {
         row.failures += 1;
-        await this.store(m, row);
+        await this.repository.storeThrottle(row);
       }
       return { allowed: true, keys: rows.map((r) => r.key) };
     });
@@ -101,17 +97,17 @@ export class LoginThrottleService {
   /** The secret was right: the account starts afresh and the IP gets its reservation back. */
   async succeeded(kind: ThrottleKind, account: string | null, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
-    await this.tx.run(async (m) => {
-      if (k.account) await updateRows(m, LoginThrottle, { key: k.account }, { failures: 0, lockouts: 0, lockedUntil: null });
-      if (k.ip) await this.giveBack(m, k.ip);
+    await this.tx.run(async () => {
+      if (k.account) await this.repository.resetThrottle(k.account);
+      if (k.ip) await this.repository.giveBackThrottle(k.ip);
     });
   }
 
   /** The secret could not be checked at all (a provider outage): both keys get their reservation back, nothing is reset. */
   async released(kind: ThrottleKind, account: string | null, ip: string | null): Promise<void> {
     const k = this.keys(kind, account, ip);
-    await this.tx.run(async (m) => {
-      for (const key of [k.account, k.ip]) if (key) await this.giveBack(m, key);
+    await this.tx.run(async () => {
+      for (const key of [k.account, k.ip]) if (key) await this.repository.giveBackThrottle(key);
     });
   }
 
@@ -119,12 +115,9 @@ export class LoginThrottleService {
   async failed(kind: ThrottleKind, account: string | null, ip: string | null, policy: ThrottlePolicy): Promise<number | null> {
     const limits = this.limits(this.keys(kind, account, ip), policy);
     if (!limits.length) return null;
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       let wait: number | null = null;
-      const locked = await this.lockRows(
-        m,
-        limits.map(([key]) => key),
-      );
+      const locked = await this.repository.lockThrottleRows(limits.map(([key]) => key));
       for (const [key, max] of limits) {
         const row = locked.get(key)!;
         if (row.failures >= max && !row.lockedUntil) {
@@ -132,7 +125,7 @@ export class LoginThrottleService {
           const seconds = Math.min(policy.baseWaitSeconds * 2 ** (row.lockouts - 1), policy.maxWaitSeconds);
           row.lockedUntil = new Date(Date.now() + seconds * 1000);
           row.failures = 0;
-          await this.store(m, row);
+          await this.repository.storeThrottle(row);
           wait = Math.max(wait ?? 0, seconds);
         }
       }
@@ -145,28 +138,6 @@ export class LoginThrottleService {
     if (k.account) limits.push([k.account, policy.maxFailures]);
     if (k.ip) limits.push([k.ip, policy.maxFailures * IP_FACTOR]);
     return limits;
-  }
-
-  // update, not save: save would SELECT the row again before writing it.
-  private async store(m: EntityManager, row: LoginThrottle): Promise<void> {
-    await updateRows(m, LoginThrottle, { id: row.id }, { failures: row.failures, lockouts: row.lockouts, lockedUntil: row.lockedUntil });
-  }
-
-  // One atomic statement: the row exists (reserve made it) and only its counter moves.
-  private async giveBack(m: EntityManager, key: string): Promise<void> {
-    await updateRows(m, LoginThrottle, { key }, { failures: () => 'CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END' });
-  }
-
-  // The rows of several keys in two statements (created when missing, locked on PostgreSQL).
-  private async lockRows(m: EntityManager, keys: string[]): Promise<Map<string, LoginThrottle>> {
-    await insertRows(
-      m,
-      LoginThrottle,
-      keys.map((key) => m.create(LoginThrottle, { key })),
-      { orIgnore: true },
-    );
-    const rows = await findRows(m, LoginThrottle, { key: keys }, { orderBy: { key: 'ASC' }, forUpdate: true });
-    return new Map(rows.map((r) => [r.key, r]));
   }
 }
 

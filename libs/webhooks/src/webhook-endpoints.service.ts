@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AuditEntry,
   AuditService,
   CryptoService,
   ForbiddenError,
@@ -7,14 +8,11 @@ import {
   NotFoundError,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
-  tenantWhere,
   TransactionService,
   urlProblem,
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { EntityManager } from 'typeorm';
 import {
   CreatedWebhookEndpointView,
   CreateWebhookEndpointDto,
@@ -25,6 +23,7 @@ import {
 } from './dto/webhook-endpoint.dto';
 import { newWebhookSecret } from './delivery/signing';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
+import { WebhooksRepository } from './webhooks.repository';
 
 const DEFAULT_OVERLAP_MINUTES = 24 * 60;
 
@@ -33,25 +32,20 @@ const DEFAULT_OVERLAP_MINUTES = 24 * 60;
 export class WebhookEndpointsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repo: WebhooksRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
   ) {}
 
   async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(WebhookEndpoint, {
-      where: tenantWhere(ctx),
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take,
-      skip,
-    });
-    const tenants = await this.tenants.findByIds(rows.map((e) => e.tenantId).filter((id): id is string => !!id));
-    return { items: rows.map((e) => toView(e, keyOf(e, tenants))), total, limit: take, offset: skip };
+    const page = await this.repo.listEndpoints(ctx, query);
+    const tenants = await this.tenants.findByIds(page.items.map((e) => e.tenantId).filter((id): id is string => !!id));
+    return { ...page, items: page.items.map((e) => toView(e, keyOf(e, tenants))) };
   }
 
   async get(ctx: RequestContext, id: string): Promise<WebhookEndpointView> {
-    const endpoint = await this.findOrFail(this.tx.manager, ctx, id);
+    const endpoint = await this.findOrFail(ctx, id);
     return toView(endpoint, await this.tenantKey(endpoint.tenantId));
   }
 
@@ -62,7 +56,7 @@ export class WebhookEndpointsService {
     const url = checkedUrl(dto.url, allowPrivateNetwork);
     const secret = newWebhookSecret();
     return this.tx.run(async (m) => {
-      const endpoint = m.create(WebhookEndpoint, {
+      const endpoint = await this.repo.createEndpoint({
         tenantId: tenant?.id ?? null,
         url,
         events: dto.events,
@@ -70,15 +64,14 @@ export class WebhookEndpointsService {
         allowPrivateNetwork,
         secretSealed: this.crypto.encrypt(secret),
       });
-      await m.save(endpoint);
-      await this.record(m, ctx, 'webhook_endpoint.created', endpoint, tenant);
+      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.created', endpoint, tenant));
       return { ...toView(endpoint, tenant?.key ?? null), secret };
     });
   }
 
   async update(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
     return this.tx.run(async (m) => {
-      const endpoint = await this.findOrFail(m, ctx, id);
+      const endpoint = await this.findOrFail(ctx, id);
       mayAllowPrivateNetwork(ctx, dto.allowPrivateNetwork, endpoint.allowPrivateNetwork);
       endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
       endpoint.url = checkedUrl(dto.url, endpoint.allowPrivateNetwork);
@@ -93,9 +86,9 @@ export class WebhookEndpointsService {
           endpoint.consecutiveFailures = 0;
         }
       }
-      await m.save(endpoint);
+      await this.repo.saveEndpoint(endpoint);
       const tenant = await this.tenantRef(endpoint.tenantId);
-      await this.record(m, ctx, 'webhook_endpoint.updated', endpoint, tenant);
+      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.updated', endpoint, tenant));
       return toView(endpoint, tenant?.key ?? null);
     });
   }
@@ -103,9 +96,9 @@ export class WebhookEndpointsService {
   /** Deletes the endpoint with its messages and attempts (database cascade). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const endpoint = await this.findOrFail(m, ctx, id);
-      await m.delete(WebhookEndpoint, { id: endpoint.id });
-      await this.record(m, ctx, 'webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId));
+      const endpoint = await this.findOrFail(ctx, id);
+      await this.repo.deleteEndpoint(endpoint.id);
+      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId)));
     });
   }
 
@@ -114,36 +107,27 @@ export class WebhookEndpointsService {
     const secret = newWebhookSecret();
     const overlapMs = (dto.overlapMinutes ?? DEFAULT_OVERLAP_MINUTES) * 60_000;
     return this.tx.run(async (m) => {
-      const endpoint = await this.findOrFail(m, ctx, id);
+      const endpoint = await this.findOrFail(ctx, id);
       endpoint.previousSecretSealed = overlapMs > 0 ? endpoint.secretSealed : null;
       endpoint.previousSecretExpiresAt = overlapMs > 0 ? new Date(Date.now() + overlapMs) : null;
       endpoint.secretSealed = this.crypto.encrypt(secret);
-      await m.save(endpoint);
-      await this.record(m, ctx, 'webhook_endpoint.secret_rotated', endpoint, await this.tenantRef(endpoint.tenantId), {
-        overlapMinutes: overlapMs / 60_000,
-      });
+      await this.repo.saveEndpoint(endpoint);
+      await this.audit.record(
+        m,
+        ctx,
+        auditEntry('webhook_endpoint.secret_rotated', endpoint, await this.tenantRef(endpoint.tenantId), {
+          overlapMinutes: overlapMs / 60_000,
+        }),
+      );
       return { secret, previousSecretExpiresAt: endpoint.previousSecretExpiresAt };
     });
   }
 
   /** For the deliveries side: the endpoint if the caller may see it. */
-  async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<WebhookEndpoint> {
-    const endpoint = await m.findOneBy(WebhookEndpoint, { id, ...tenantWhere(ctx) });
+  async findOrFail(ctx: RequestContext, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await this.repo.findEndpoint(ctx, id);
     if (!endpoint) throw new NotFoundError('Webhook endpoint');
     return endpoint;
-  }
-
-  private async record(
-    m: EntityManager,
-    ctx: RequestContext,
-    action: string,
-    e: WebhookEndpoint,
-    tenant: TenantRef | null,
-    extra: Record<string, unknown> = {},
-  ): Promise<void> {
-    // The host only: a query string may carry a token.
-    const details = { host: safeHost(e.url), events: e.events, enabled: e.enabled, allowPrivateNetwork: e.allowPrivateNetwork, ...extra };
-    await this.audit.record(m, ctx, { action, targetType: 'webhook_endpoint', targetId: e.id, tenant, details });
   }
 
   private async tenantRef(tenantId: string | null): Promise<TenantRef | null> {
@@ -180,6 +164,12 @@ function checkedUrl(raw: string, allowPrivateNetwork: boolean): string {
   }
   if (url.hash) throw new InvalidInputError('url must not have a #fragment');
   return url.toString();
+}
+
+function auditEntry(action: string, e: WebhookEndpoint, tenant: TenantRef | null, extra: Record<string, unknown> = {}): AuditEntry {
+  // The host only: a query string may carry a token.
+  const details = { host: safeHost(e.url), events: e.events, enabled: e.enabled, allowPrivateNetwork: e.allowPrivateNetwork, ...extra };
+  return { action, targetType: 'webhook_endpoint', targetId: e.id, tenant, details };
 }
 
 function safeHost(url: string): string {

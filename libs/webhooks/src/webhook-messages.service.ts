@@ -1,31 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import {
-  AuditService,
-  ConflictError,
-  JobQueue,
-  NotFoundError,
-  Page,
-  pageWindow,
-  RequestContext,
-  tenantWhere,
-  TransactionService,
-} from '@portico/core';
+import { AuditService, ConflictError, JobQueue, NotFoundError, Page, RequestContext, TransactionService } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
-import { In, MoreThanOrEqual } from 'typeorm';
 import { DELIVER_JOB, deliverJobs } from './delivery/constants';
 import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
-import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookMessage } from './entities/webhook-message.entity';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
-
-const REPLAY_CHUNK = 500;
+import { WebhooksRepository } from './webhooks.repository';
 
 /** The delivery log of the caller's endpoints, and sending messages again. */
 @Injectable()
 export class WebhookMessagesService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repo: WebhooksRepository,
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
     private readonly endpoints: WebhookEndpointsService,
@@ -33,28 +21,15 @@ export class WebhookMessagesService {
   ) {}
 
   async attempts(ctx: RequestContext, endpointId: string, query: DeliveryQueryDto): Promise<Page<WebhookAttemptView>> {
-    const endpoint = await this.endpoints.findOrFail(this.tx.manager, ctx, endpointId);
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(WebhookAttempt, {
-      where: { endpointId: endpoint.id, ...(query.messageId ? { messageId: query.messageId } : {}) },
-      order: { at: 'DESC', id: 'DESC' },
-      take,
-      skip,
-    });
-    const types = await this.eventTypes(rows.map((r) => r.messageId));
-    return { items: rows.map((a) => toAttemptView(a, types.get(a.messageId) ?? '')), total, limit: take, offset: skip };
+    const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
+    const page = await this.repo.listAttempts(ctx, endpoint.id, query);
+    return { ...page, items: page.items.map(({ attempt, eventType }) => toAttemptView(attempt, eventType)) };
   }
 
   async messages(ctx: RequestContext, endpointId: string, query: MessageQueryDto): Promise<Page<WebhookMessageView>> {
-    const endpoint = await this.endpoints.findOrFail(this.tx.manager, ctx, endpointId);
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(WebhookMessage, {
-      where: { endpointId: endpoint.id, ...(query.status ? { status: query.status } : {}) },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take,
-      skip,
-    });
-    return { items: rows.map(toMessageView), total, limit: take, offset: skip };
+    const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
+    const page = await this.repo.listMessages(ctx, endpoint.id, query);
+    return { ...page, items: page.items.map(toMessageView) };
   }
 
   async message(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
@@ -65,14 +40,10 @@ export class WebhookMessagesService {
   async resend(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
     const message = await this.tx.run(async (m) => {
       const msg = await this.messageOrFail(ctx, id);
-      const endpoint = await m.findOneByOrFail(WebhookEndpoint, { id: msg.endpointId });
+      const endpoint = await this.repo.endpointById(msg.endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then resend');
       Object.assign(msg, { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null });
-      await m.update(
-        WebhookMessage,
-        { id: msg.id },
-        { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null },
-      );
+      await this.repo.updateMessage(msg.id, { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null });
       await this.audit.record(m, ctx, {
         action: 'webhook_message.resent',
         targetType: 'webhook_message',
@@ -89,20 +60,10 @@ export class WebhookMessagesService {
   /** Every failed message of the endpoint created since the given time goes out again, each with a fresh schedule. */
   async replayFailed(ctx: RequestContext, endpointId: string, since: Date): Promise<ReplayResultView> {
     const ids = await this.tx.run(async (m) => {
-      const endpoint = await this.endpoints.findOrFail(m, ctx, endpointId);
+      const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then replay');
-      const failed = await m.find(WebhookMessage, {
-        select: { id: true },
-        where: { endpointId: endpoint.id, status: 'failed', createdAt: MoreThanOrEqual(since) },
-      });
-      const found = failed.map((f) => f.id);
-      for (let i = 0; i < found.length; i += REPLAY_CHUNK) {
-        await m.update(
-          WebhookMessage,
-          { id: In(found.slice(i, i + REPLAY_CHUNK)) },
-          { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null },
-        );
-      }
+      const found = await this.repo.failedMessageIds(endpoint.id, since);
+      await this.repo.updateMessages(found, { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null });
       await this.audit.record(m, ctx, {
         action: 'webhook_endpoint.replayed',
         targetType: 'webhook_endpoint',
@@ -117,16 +78,9 @@ export class WebhookMessagesService {
   }
 
   private async messageOrFail(ctx: RequestContext, id: string): Promise<WebhookMessage> {
-    const message = await this.tx.manager.findOneBy(WebhookMessage, { id, ...tenantWhere(ctx) });
+    const message = await this.repo.findMessage(ctx, id);
     if (!message) throw new NotFoundError('Webhook message');
     return message;
-  }
-
-  private async eventTypes(messageIds: string[]): Promise<Map<string, string>> {
-    const unique = [...new Set(messageIds)];
-    if (!unique.length) return new Map();
-    const rows = await this.tx.manager.find(WebhookMessage, { select: { id: true, eventType: true }, where: { id: In(unique) } });
-    return new Map(rows.map((r) => [r.id, r.eventType]));
   }
 }
 

@@ -11,6 +11,7 @@ import { WebhookFanoutProcessor } from './jobs/webhook-fanout.processor';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookMessagesService } from './webhook-messages.service';
 import { WebhookEndpointsController, WebhookMessagesController } from './webhooks.controller';
+import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
 /**
@@ -21,6 +22,7 @@ import { WebhooksService } from './webhooks.service';
   imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookMessage, WebhookAttempt]), TenantsModule],
   controllers: [WebhookEndpointsController, WebhookMessagesController],
   providers: [
+    WebhooksRepository,
     WebhooksService,
     WebhookEndpointsService,
     WebhookMessagesService,

@@ -1,7 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, Every, JobQueue, pruneRows, TransactionService } from '@portico/core';
-import { LessThan } from 'typeorm';
-import { WebhookMessage } from '../entities/webhook-message.entity';
+import { AppConfig, Every, JobQueue } from '@portico/core';
+import { WebhooksRepository } from '../webhooks.repository';
 import { DELIVER_JOB, deliverJobs } from './constants';
 
 const SWEEP_EVERY_MS = 2_000;
@@ -22,7 +21,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(
-    private readonly tx: TransactionService,
+    private readonly repo: WebhooksRepository,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
   ) {}
@@ -51,10 +50,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   async prune(now = new Date()): Promise<number> {
     try {
       const before = new Date(now.getTime() - this.config.webhookRetentionDays * 86_400_000);
-      return await pruneRows(this.tx, WebhookMessage, [
-        { status: 'succeeded', deliveredAt: LessThan(before) },
-        { status: 'failed', failedAt: LessThan(before) },
-      ]);
+      return await this.repo.pruneFinishedMessages(before);
     } catch (err) {
       this.logger.warn(`Deleting old webhook messages failed: ${err instanceof Error ? err.message : String(err)}`);
       return 0;
@@ -64,20 +60,10 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   async sweep(): Promise<number> {
     try {
       const now = new Date();
-      const rows: { id: string }[] = await this.tx.manager
-        .createQueryBuilder(WebhookMessage, 'm')
-        .select('m.id', 'id')
-        // An expired lease means its sender died mid-attempt (a finished attempt clears it).
-        .where(
-          'm.status = :pending AND ((m.locked_until IS NOT NULL AND m.locked_until < :now) OR (m.locked_until IS NULL AND m.next_attempt_at <= :lost))',
-          { pending: 'pending', now, lost: new Date(now.getTime() - UNCLAIMED_MS) },
-        )
-        .orderBy('m.next_attempt_at', 'ASC')
-        .limit(BATCH)
-        .getRawMany();
-      if (!rows.length) return 0;
-      await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(rows.map((r) => r.id)));
-      return rows.length;
+      const ids = await this.repo.overdueMessageIds(now, new Date(now.getTime() - UNCLAIMED_MS), BATCH);
+      if (!ids.length) return 0;
+      await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(ids));
+      return ids.length;
     } catch (err) {
       this.logger.warn(`Sweeping overdue webhook messages failed: ${err instanceof Error ? err.message : String(err)}`);
       return 0;

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In } from 'typeorm';
-import { WebhookAttempt } from '../entities/webhook-attempt.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
+import { WebhooksRepository } from '../webhooks.repository';
 import { DELIVER_JOB, deliverJobs, DISABLE_AFTER_MS, LEASE_MARGIN_MS, RESPONSE_BODY_LIMIT } from './constants';
 import { Verdict, verdict } from './retry-policy';
 import { signedHeaders } from './signing';
@@ -30,6 +29,7 @@ export class DeliveryService {
 
   constructor(
     private readonly tx: TransactionService,
+    private readonly repo: WebhooksRepository,
     private readonly crypto: CryptoService,
     private readonly http: OutboundHttpService,
     private readonly jobs: JobQueue,
@@ -39,9 +39,7 @@ export class DeliveryService {
   async deliver(messageIds: string[]): Promise<void> {
     const messages = await this.claim(messageIds);
     if (!messages.length) return;
-    const endpoints = new Map(
-      (await this.tx.manager.findBy(WebhookEndpoint, { id: In([...new Set(messages.map((m) => m.endpointId))]) })).map((e) => [e.id, e]),
-    );
+    const endpoints = new Map((await this.repo.endpointsByIds([...new Set(messages.map((m) => m.endpointId))])).map((e) => [e.id, e]));
     const secrets = new Map<string, string[]>();
     const attempts: Promise<Attempted>[] = [];
     const orphans: WebhookMessage[] = [];
@@ -73,21 +71,9 @@ export class DeliveryService {
    * Takes the messages that are due and held by nobody, under a lease that outlives one request,
    * and reads back exactly those (the claim token tells them apart from ones another worker took).
    */
-  private async claim(ids: string[]): Promise<WebhookMessage[]> {
+  private claim(ids: string[]): Promise<WebhookMessage[]> {
     const now = new Date();
-    const token = randomUUID();
-    const result = await this.tx.manager
-      .createQueryBuilder()
-      .update(WebhookMessage)
-      .set({ lockedUntil: new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS), claimToken: token })
-      .where('id IN (:...ids) AND status = :pending AND next_attempt_at <= :now AND (locked_until IS NULL OR locked_until < :now)', {
-        ids,
-        pending: 'pending',
-        now,
-      })
-      .execute();
-    if (!result.affected) return [];
-    return this.tx.manager.findBy(WebhookMessage, { id: In(ids), claimToken: token });
+    return this.repo.claimMessages(ids, now, new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS), randomUUID());
   }
 
   private secretsOf(endpoint: WebhookEndpoint): string[] {
@@ -135,29 +121,24 @@ export class DeliveryService {
   /** Every attempt of the batch and its consequences, in one transaction (one commit). */
   private async record(attempted: Attempted[], orphans: WebhookMessage[]): Promise<void> {
     const now = new Date();
-    await this.tx.run(async (m) => {
-      if (attempted.length) {
-        await m.insert(
-          WebhookAttempt,
-          attempted.map((a) => ({
-            ...m.create(WebhookAttempt, {}),
-            messageId: a.message.id,
-            endpointId: a.endpoint.id,
-            tenantId: a.message.tenantId,
-            attempt: a.message.attempts + 1,
-            statusCode: a.statusCode,
-            durationMs: a.durationMs,
-            error: a.error,
-            responseBody: a.responseBody,
-            at: now,
-          })),
-        );
-      }
-      await this.updateMessages(m, attempted, now);
+    await this.tx.run(async () => {
+      await this.repo.insertAttempts(
+        attempted.map((a) => ({
+          messageId: a.message.id,
+          endpointId: a.endpoint.id,
+          tenantId: a.message.tenantId,
+          attempt: a.message.attempts + 1,
+          statusCode: a.statusCode,
+          durationMs: a.durationMs,
+          error: a.error,
+          responseBody: a.responseBody,
+          at: now,
+        })),
+      );
+      await this.repo.settleMessages(attempted.map((a) => ({ message: a.message, changes: messageUpdate(a, now) })));
       if (orphans.length) {
-        await m.update(
-          WebhookMessage,
-          { id: In(orphans.map((o) => o.id)) },
+        await this.repo.updateMessages(
+          orphans.map((o) => o.id),
           {
             status: 'failed',
             failedAt: now,
@@ -168,47 +149,12 @@ export class DeliveryService {
           },
         );
       }
-      await this.settleEndpoints(m, attempted, now);
+      await this.settleEndpoints(attempted, now);
     });
-  }
-
-  /** On PostgreSQL one statement for the whole batch; SQLite (in-process, one connection) row by row. */
-  private async updateMessages(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
-    if (!this.tx.isPostgres || attempted.length < 2) {
-      for (const a of attempted) await m.update(WebhookMessage, { id: a.message.id }, messageUpdate(a, now));
-      return;
-    }
-    const params: unknown[] = [];
-    const rows = attempted.map((a) => {
-      const u = messageUpdate(a, now);
-      const values = [
-        a.message.id,
-        u.status ?? a.message.status,
-        u.attempts,
-        u.scheduleStep ?? a.message.scheduleStep,
-        u.nextAttemptAt,
-        u.lastStatusCode,
-        u.lastError,
-        u.lastDurationMs,
-        u.deliveredAt ?? null,
-        u.failedAt ?? null,
-      ];
-      const start = params.push(...values) - values.length;
-      const types = ['uuid', 'varchar', 'int', 'int', 'timestamp', 'int', 'varchar', 'int', 'timestamp', 'timestamp'];
-      return `(${types.map((t, i) => `$${start + i + 1}::${t}`).join(', ')})`;
-    });
-    await m.query(
-      `UPDATE webhook_messages AS m SET status = v.status, attempts = v.attempts, schedule_step = v.step, next_attempt_at = v.next,
-         last_status_code = v.code, last_error = v.err, last_duration_ms = v.dur, delivered_at = v.delivered, failed_at = v.failed,
-         locked_until = NULL, claim_token = NULL, updated_at = now()
-       FROM (VALUES ${rows.join(', ')}) AS v(id, status, attempts, step, next, code, err, dur, delivered, failed)
-       WHERE m.id = v.id`,
-      params,
-    );
   }
 
   /** Per endpoint: a success ends the failure streak; failures lengthen it, and 410 or days of failures disable it. */
-  private async settleEndpoints(m: EntityManager, attempted: Attempted[], now: Date): Promise<void> {
+  private async settleEndpoints(attempted: Attempted[], now: Date): Promise<void> {
     const byEndpoint = new Map<string, Attempted[]>();
     for (const a of attempted) byEndpoint.set(a.endpoint.id, [...(byEndpoint.get(a.endpoint.id) ?? []), a]);
     for (const [id, list] of byEndpoint) {
@@ -216,18 +162,10 @@ export class DeliveryService {
       const failures = list.filter((a) => a.verdict.kind !== 'succeeded');
       if (!failures.length) {
         if (endpoint.consecutiveFailures || endpoint.failingSince)
-          await m.update(WebhookEndpoint, { id }, { consecutiveFailures: 0, failingSince: null });
+          await this.repo.updateEndpoint(id, { consecutiveFailures: 0, failingSince: null });
         continue;
       }
-      await m
-        .createQueryBuilder()
-        .update(WebhookEndpoint)
-        .set({
-          consecutiveFailures: () => `consecutive_failures + ${failures.length}`,
-          failingSince: () => 'COALESCE(failing_since, :now)',
-        })
-        .where('id = :id', { id, now })
-        .execute();
+      await this.repo.addEndpointFailures(id, failures.length, now);
       const gone = failures.some((a) => a.verdict.kind === 'gone');
       const since = endpoint.failingSince ?? now;
       const last = failures[failures.length - 1].error ?? 'unknown';
@@ -237,7 +175,7 @@ export class DeliveryService {
           ? `Every delivery failed for ${Math.round(DISABLE_AFTER_MS / 86_400_000)} days (failing since ${since.toISOString()}; last error: ${last}). Fix the receiver, then enable the endpoint again.`
           : null;
       if (!reason) continue;
-      await m.update(WebhookEndpoint, { id }, { enabled: false, disabledReason: reason.slice(0, 500), disabledAt: now });
+      await this.repo.updateEndpoint(id, { enabled: false, disabledReason: reason.slice(0, 500), disabledAt: now });
       this.logger.warn(`Webhook endpoint ${id} disabled: ${reason}`);
     }
   }

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber, TransactionService } from '@portico/core';
+import { DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber } from '@portico/core';
 import { createHash } from 'node:crypto';
-import { In, IsNull } from 'typeorm';
 import { DELIVER_JOB, deliverJobs, FANOUT_JOB } from '../delivery/constants';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
-
-const INSERT_CHUNK = 200;
+import { WebhooksRepository } from '../webhooks.repository';
 
 /**
  * Committed domain events → one message per subscribed, enabled endpoint of the event's tenant.
@@ -17,7 +15,7 @@ const INSERT_CHUNK = 200;
 @JobProcessor(FANOUT_JOB)
 export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
   constructor(
-    private readonly tx: TransactionService,
+    private readonly repo: WebhooksRepository,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -25,37 +23,32 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
     const endpoints = await this.endpointsFor(events);
     if (!endpoints.length) return;
     const now = new Date();
-    const messages: WebhookMessage[] = [];
+    const messages: Partial<WebhookMessage>[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
         if (endpoint.tenantId !== event.tenantId || !endpoint.events.includes(event.name)) continue;
-        messages.push(
-          this.tx.manager.create(WebhookMessage, {
-            id: messageId(endpoint.id, event.id),
-            endpointId: endpoint.id,
-            tenantId: event.tenantId,
-            eventId: event.id,
-            eventType: event.name,
-            payload: JSON.stringify({ type: event.name, timestamp: event.occurredAt, data: event.data }),
-            nextAttemptAt: now,
-          }),
-        );
+        messages.push({
+          id: messageId(endpoint.id, event.id),
+          endpointId: endpoint.id,
+          tenantId: event.tenantId,
+          eventId: event.id,
+          eventType: event.name,
+          payload: JSON.stringify({ type: event.name, timestamp: event.occurredAt, data: event.data }),
+          nextAttemptAt: now,
+        });
       }
     }
-    for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
-      const chunk = messages.slice(i, i + INSERT_CHUNK);
-      await this.tx.run((m) => m.createQueryBuilder().insert().into(WebhookMessage).values(chunk).orIgnore().execute());
-    }
+    await this.repo.insertMessages(messages);
     // Already-sent messages of a repeated batch are queued too: their claim finds them settled and stops.
-    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(messages.map((msg) => msg.id)));
+    await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(messages.map((msg) => msg.id!)));
   }
 
   private async endpointsFor(events: DispatchedEvent[]): Promise<WebhookEndpoint[]> {
     const tenantIds = [...new Set(events.map((e) => e.tenantId).filter((id): id is string => !!id))];
-    const where = [];
-    if (tenantIds.length) where.push({ enabled: true, tenantId: In(tenantIds) });
-    if (events.some((e) => !e.tenantId)) where.push({ enabled: true, tenantId: IsNull() });
-    return where.length ? this.tx.manager.find(WebhookEndpoint, { where }) : [];
+    return this.repo.enabledEndpoints(
+      tenantIds,
+      events.some((e) => !e.tenantId),
+    );
   }
 }
 

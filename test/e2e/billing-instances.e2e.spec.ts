@@ -2,7 +2,6 @@ import { AppConfig } from '@portico/core';
 import { BillingService } from '@portico/billing';
 import request from 'supertest';
 import { createApp } from '../../apps/server/src/create-app';
-import { BillingClock } from '../../libs/billing/src/schedule/billing-clock';
 import { BillingScheduler } from '../../libs/billing/src/schedule/billing-scheduler';
 import { watchResponses } from '../support/api-checks';
 import { chargesOf, RunBody, setBillingApi, waitForRun } from '../support/billing';
@@ -21,7 +20,7 @@ function redisEnv(): Record<string, string> {
   return url ? { REDIS_URL: url } : {};
 }
 
-/** A second server on the first one's database, as a load balancer would run beside it. */
+/** A second server on the first one's database and clock, as a load balancer would run beside it. */
 async function secondInstance(first: TestApp, env: Record<string, string>): Promise<TestApp> {
   const config = new AppConfig({
     NODE_ENV: 'test',
@@ -32,7 +31,7 @@ async function secondInstance(first: TestApp, env: Record<string, string>): Prom
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, { clock: first.clock });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { ...first, app, config, http: request(app.getHttpServer()), baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
@@ -79,6 +78,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
   });
   afterEach(() => {
     jest.restoreAllMocks();
+    one.clock.reset();
     expect(realProblems(problems.splice(0))).toEqual([]);
   });
 
@@ -101,7 +101,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
   it('starts one scheduled run per period when both instances tick at once', async () => {
     const requests = api.requests.length;
     const firstOfMonth = new Date('2026-12-01T00:00:30Z');
-    for (const t of [one, two]) jest.spyOn(t.app.get(BillingClock), 'now').mockReturnValue(firstOfMonth);
+    one.clock.freeze(firstOfMonth);
     await Promise.all([one, two, one, two].map((t) => t.app.get(BillingScheduler).tick()));
     const runs = (await one.http.get('/api/v1/billing/runs').query({ period: '2026-12' }).set('Authorization', one.admin).expect(200)).body;
     expect(runs.items).toHaveLength(1);

@@ -1,4 +1,3 @@
-import { BillingClock } from '../../libs/billing/src/schedule/billing-clock';
 import { BillingScheduler } from '../../libs/billing/src/schedule/billing-scheduler';
 import { expectAudited, expectError, watchResponses } from '../support/api-checks';
 import { ChargeBody, chargesOf, outboxEvents, runPeriod, setBillingApi, waitForRun } from '../support/billing';
@@ -335,9 +334,8 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
   });
 
   it('starts the month’s scheduled run once, however often the schedule ticks', async () => {
-    const clock = t.app.get(BillingClock);
     const scheduler = t.app.get(BillingScheduler);
-    jest.spyOn(clock, 'now').mockReturnValue(new Date('2026-10-01T00:00:05Z'));
+    t.clock.freeze(new Date('2026-10-01T00:00:05Z'));
     try {
       await Promise.all([scheduler.tick(), scheduler.tick(), scheduler.tick()]);
       const runs = (await t.http.get('/api/v1/billing/runs').query({ period: '2026-10' }).set('Authorization', t.admin).expect(200)).body;
@@ -349,14 +347,14 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
       await expectAudited(t, 'billing.run.created', run.id, { period: '2026-10', kind: 'scheduled' });
       // Later in the month, and on the last second of it: still the one run.
       for (const at of ['2026-10-17T12:00:00Z', '2026-10-31T23:59:59Z']) {
-        jest.spyOn(clock, 'now').mockReturnValue(new Date(at));
+        t.clock.freeze(new Date(at));
         await scheduler.tick();
       }
       expect((await t.http.get('/api/v1/billing/runs').query({ period: '2026-10' }).set('Authorization', t.admin)).body.total).toBe(1);
       // A manual run of a scheduled period is allowed (and bills nothing new).
       expect((await runPeriod(t, '2026-10')).counts).toMatchObject({ alreadyBilled: 8, direct: 0, submitted: 0, failed: 1 });
     } finally {
-      jest.restoreAllMocks();
+      t.clock.reset();
     }
   });
 

@@ -1,4 +1,4 @@
-import { InboundReceipt, PortalClock } from '@portico/portal';
+import { InboundReceipt } from '@portico/portal';
 import { DataSource } from 'typeorm';
 import { expectError, watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
@@ -45,6 +45,7 @@ describe.each(databaseKinds())('data-sharing notifications (%s)', (kind) => {
   afterAll(async () => t?.close());
   afterEach(() => {
     jest.restoreAllMocks();
+    t.clock.reset();
     expect(problems.splice(0)).toEqual([]);
   });
 
@@ -189,7 +190,7 @@ describe.each(databaseKinds())('data-sharing notifications (%s)', (kind) => {
       await t.http.delete(`/t/${tenant.key}/account/groups/grp-same`).set('Authorization', tenant.auth).expect(200);
       expect((await notify(body, { webhookId: null }).expect(200)).body.duplicate).toBe(true);
       expect(await orgsByUid('grp-same')).toEqual([]);
-      jest.spyOn(t.app.get(PortalClock), 'now').mockReturnValue(new Date(Date.now() + 11 * 60_000));
+      t.clock.advance(11 * 60_000);
       const later = await notify(body, { webhookId: null }).expect(200);
       expect(later.body).toMatchObject({ duplicate: false, results: { organizations: [{ status: 'created' }] } });
       expect(await orgsByUid('grp-same')).toHaveLength(1);
@@ -211,7 +212,7 @@ describe.each(databaseKinds())('data-sharing notifications (%s)', (kind) => {
       const body = { organizations: [{ id: 'grp-stuck', name: 'Stuck Ltd' }] };
       expectError(await notify(body, { webhookId: `msg_stuck_${kind}` }), 409, /being applied/);
       expect(await orgsByUid('grp-stuck')).toEqual([]);
-      jest.spyOn(t.app.get(PortalClock), 'now').mockReturnValue(new Date(Date.now() + 6 * 60_000));
+      t.clock.advance(6 * 60_000);
       const retried = await notify(body, { webhookId: `msg_stuck_${kind}` }).expect(200);
       expect(retried.body).toMatchObject({ duplicate: false, results: { organizations: [{ status: 'created' }] } });
     });

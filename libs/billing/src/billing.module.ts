@@ -12,7 +12,6 @@ import { BillingRunStore } from './run/billing-run.store';
 import { BillingRunner } from './run/billing-runner';
 import { ChargeStore } from './run/charge.store';
 import { TenantBillClient } from './run/tenant-bill-client';
-import { BillingClock } from './schedule/billing-clock';
 import { BillingRunSweeper } from './schedule/billing-run-sweeper';
 import { BillingScheduler } from './schedule/billing-scheduler';
 
@@ -22,7 +21,6 @@ import { BillingScheduler } from './schedule/billing-scheduler';
   controllers: [BillingController],
   providers: [
     BillingService,
-    BillingClock,
     BillingRunStore,
     ChargeStore,
     TenantBillClient,

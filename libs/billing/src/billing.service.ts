@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AppConfig,
   AuditService,
+  Clock,
   ForbiddenError,
   isUniqueViolation,
   JobQueue,
@@ -25,7 +26,6 @@ import { BillingPreview, PreviewCounts, PreviewItem } from './run/billing-previe
 import { BillingRunStore } from './run/billing-run.store';
 import { BillingRunner } from './run/billing-runner';
 import { RunProgress } from './run/run-execution';
-import { BillingClock } from './schedule/billing-clock';
 import { toChargeView, toRunView } from './views';
 
 const PREVIEW_ITEMS = 1000;
@@ -51,7 +51,7 @@ export class BillingService {
     private readonly runs: BillingRunStore,
     private readonly runner: BillingRunner,
     private readonly preview: BillingPreview,
-    private readonly clock: BillingClock,
+    private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
 

@@ -7,5 +7,3 @@ export { AutologinSecret } from './autologin/entities/autologin-secret.entity';
 export { AutologinSession } from './autologin/entities/autologin-session.entity';
 export { AutologinJwtId } from './autologin/entities/autologin-jwt-id.entity';
 export { InboundReceipt } from './notifications/entities/inbound-receipt.entity';
-// For tests, which move the clock instead of waiting.
-export { PortalClock } from './clock';

@@ -14,7 +14,6 @@ import { AutologinTokens } from './autologin/autologin-token';
 import { AutologinJwtId } from './autologin/entities/autologin-jwt-id.entity';
 import { AutologinSecret } from './autologin/entities/autologin-secret.entity';
 import { AutologinSession } from './autologin/entities/autologin-session.entity';
-import { PortalClock } from './clock';
 import { PortalDirectory } from './directory/portal-directory';
 import { InboundReceipt } from './notifications/entities/inbound-receipt.entity';
 import { InboundReceipts } from './notifications/inbound-receipts';
@@ -34,7 +33,6 @@ import { PortalService } from './portal.service';
   ],
   controllers: [AutologinController, AccountWebhooksController, NotificationsController],
   providers: [
-    PortalClock,
     PortalDirectory,
     AutologinSecretsService,
     AutologinTokens,

@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '@portico/core';
+import { AppConfig, Clock } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import { randomUUID } from 'node:crypto';
-import { BillingClock } from '../schedule/billing-clock';
 import { BillingRunStore } from './billing-run.store';
 import { ChargeStore } from './charge.store';
 import { ExecutionEnd, RunDeps, RunExecution, RunProgress } from './run-execution';
@@ -21,7 +20,7 @@ export class BillingRunner implements BeforeApplicationShutdown {
     charges: ChargeStore,
     private readonly runs: BillingRunStore,
     client: TenantBillClient,
-    private readonly clock: BillingClock,
+    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.deps = { organizations, tenants, charges, runs, client, clock, settings: config.billing, logger: new Logger('Billing') };

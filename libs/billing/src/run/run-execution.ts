@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { BillingConfig, RequestContext } from '@portico/core';
+import { BillingConfig, Clock, RequestContext } from '@portico/core';
 import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
 import { Charge, RESENT_STATUSES } from '../entities/charge.entity';
-import { BillingClock } from '../schedule/billing-clock';
 import { BillingRunStore } from './billing-run.store';
 import { ChargeStore, Settlement } from './charge.store';
 import { SubmissionPool } from './submission-pool';
@@ -43,7 +42,7 @@ export interface RunDeps {
   charges: ChargeStore;
   runs: BillingRunStore;
   client: TenantBillClient;
-  clock: BillingClock;
+  clock: Clock;
   settings: BillingConfig;
   logger: Logger;
 }

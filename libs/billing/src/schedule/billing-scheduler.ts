@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '@portico/core';
+import { AppConfig, Clock } from '@portico/core';
 import { BillingService } from '../billing.service';
 import { periodOf } from '../period';
-import { BillingClock } from './billing-clock';
 
 const TICK_MS = 60_000;
 // The first tick waits until every module has started (the job queue has found its processors).
@@ -22,7 +21,7 @@ export class BillingScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly billing: BillingService,
-    private readonly clock: BillingClock,
+    private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
 

@@ -29,6 +29,18 @@ describe('TestClock', () => {
     expect(Math.abs(clock.nowMs() - Date.now())).toBeLessThan(1_000);
   });
 
+  it('stands still when frozen, and moves only when advanced', async () => {
+    const clock = new TestClock();
+    const lastSecond = new Date('2031-03-31T23:59:59Z');
+    clock.freeze(lastSecond);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(clock.now()).toEqual(lastSecond);
+    clock.advance(1_000);
+    expect(clock.now().toISOString()).toBe('2031-04-01T00:00:00.000Z');
+    clock.reset();
+    expect(Math.abs(clock.nowMs() - Date.now())).toBeLessThan(1_000);
+  });
+
   it('is a Clock, so it can stand in for the provider', () => {
     expect(new TestClock()).toBeInstanceOf(Clock);
   });

@@ -15,26 +15,39 @@ export class Clock {
   }
 }
 
-/** A clock for tests: real time plus an offset that `advance` and `set` move, so nothing sleeps. */
+/** A clock for tests: real time plus an offset that tests move, so nothing sleeps. */
 export class TestClock extends Clock {
   private offsetMs = 0;
+  private frozenAt: number | null = null;
 
   override nowMs(): number {
-    return Date.now() + this.offsetMs;
+    return this.frozenAt ?? Date.now() + this.offsetMs;
   }
 
   /** Moves the clock forward by `ms` (backward when negative). */
   advance(ms: number): void {
-    this.offsetMs += ms;
+    if (this.frozenAt === null) this.offsetMs += ms;
+    else this.frozenAt += ms;
   }
 
   /** Puts the clock at `at`; it goes on ticking from there. */
   set(at: Date | number): void {
-    this.offsetMs = (typeof at === 'number' ? at : at.getTime()) - Date.now();
+    this.frozenAt = null;
+    this.offsetMs = toMs(at) - Date.now();
+  }
+
+  /** Stops the clock at `at` (now by default) until it is moved, set or reset. */
+  freeze(at: Date | number = this.nowMs()): void {
+    this.frozenAt = toMs(at);
   }
 
   /** Back to real time. */
   reset(): void {
     this.offsetMs = 0;
+    this.frozenAt = null;
   }
+}
+
+function toMs(at: Date | number): number {
+  return typeof at === 'number' ? at : at.getTime();
 }

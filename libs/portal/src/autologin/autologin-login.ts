@@ -3,6 +3,7 @@ import { LoginThrottleService, type LoginOutcome, type ThrottlePolicy } from '@p
 import {
   AppConfig,
   AuditService,
+  Clock,
   CryptoService,
   DomainException,
   ErrorCode,
@@ -15,7 +16,6 @@ import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
 import { LessThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { PortalClock } from '../clock';
 import { PortalDirectory } from '../directory/portal-directory';
 import { portalContext, retryOnRace } from '../portal-context';
 import { AutologinTokenError, AutologinTokens, claimedTenantKey } from './autologin-token';
@@ -64,7 +64,7 @@ export class AutologinLogin {
     private readonly audit: AuditService,
     private readonly crypto: CryptoService,
     private readonly config: AppConfig,
-    private readonly clock: PortalClock,
+    private readonly clock: Clock,
     private readonly tokens: AutologinTokens,
     private readonly directory: PortalDirectory,
     private readonly tenants: TenantsService,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Every, isUniqueViolation, TransactionService } from '@portico/core';
+import { Clock, Every, isUniqueViolation, TransactionService } from '@portico/core';
 import { LessThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { PortalClock } from '../clock';
 import { InboundReceipt } from './entities/inbound-receipt.entity';
 
 // A delivery takes seconds at most; a claim without results for this long was abandoned.
@@ -24,7 +23,7 @@ export class InboundReceipts {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly clock: PortalClock,
+    private readonly clock: Clock,
   ) {}
 
   async claim(tenantId: string, route: string, receiptKey: string, keepMs: number): Promise<Claim> {

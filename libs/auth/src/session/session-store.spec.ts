@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { SessionData } from 'express-session';
 import { DataSource } from 'typeorm';
-import { AppConfig, buildDataSourceOptions } from '@portico/core';
+import { AppConfig, buildDataSourceOptions, TransactionService } from '@portico/core';
 import { HttpSession } from '../entities/http-session.entity';
 import { DatabaseSessionBackend, PorticoSessionStore, RedisSessionBackend, SessionBackend } from './session-store';
 
@@ -69,6 +69,40 @@ behavesAsASessionStore('database session store (SQLite)', async () => {
     synchronize: true,
   }).initialize();
   return { backend: new DatabaseSessionBackend(ds), close: () => ds.destroy() };
+});
+
+describe('database session store next to a transaction (SQLite)', () => {
+  let ds: DataSource;
+  beforeAll(async () => {
+    ds = await new DataSource({
+      ...buildDataSourceOptions(new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' }).database, {
+        entities: [HttpSession],
+        migrations: [],
+      }),
+      synchronize: true,
+    }).initialize();
+  });
+  afterAll(() => ds?.destroy());
+
+  it("keeps a session written while another request's transaction rolls back", async () => {
+    const tx = new TransactionService(ds);
+    const store = new PorticoSessionStore(new DatabaseSessionBackend(ds), 60_000);
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    let release!: () => void;
+    const mayEnd = new Promise<void>((resolve) => (release = resolve));
+    const failing = tx.run(async () => {
+      opened();
+      await mayEnd;
+      throw new Error('conflict');
+    });
+    await isOpen;
+    const written = call((cb) => store.set('sid-kept', session('u1', 60_000), cb));
+    release();
+    await expect(failing).rejects.toThrow('conflict');
+    await written;
+    expect((await call<SessionData | null>((cb) => store.get('sid-kept', cb)))?.userId).toBe('u1');
+  });
 });
 
 // Redis is a real peer: under CI=true a missing REDIS_URL or server fails this suite.

@@ -1,5 +1,6 @@
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { EntityManager, EntityMetadata, QueryFailedError } from 'typeorm';
+import { connectionQueue } from './connection-queue';
 
 // The part of better-sqlite3's connection used here (the package ships no types). Statements run
 // in raw mode: each row an array of the selected columns, in order (no object with a property per
@@ -127,11 +128,16 @@ export class Statement {
    * goes straight to the connection's prepared statement, rows as arrays: TypeORM uses that same
    * single connection (inside a transaction too), and its query runner's per-call bookkeeping
    * (logging hooks, subscribers' events, two awaits) cost more than SQLite's own work for a lookup by
-   * key. On PostgreSQL rows are objects by column name. Errors come back as TypeORM's
-   * QueryFailedError either way (thrown at once on SQLite, whose answer is not a promise).
+   * key. It still waits in the connection's queue while a transaction holds the connection. On
+   * PostgreSQL rows are objects by column name. Errors come back as TypeORM's QueryFailedError
+   * either way (thrown at once on SQLite when the answer is not a promise).
    */
   rows(sql: string, single = false): Row[] | Promise<Row[]> {
     if (this.postgres) return this.m.query(sql, this.values) as Promise<Row[]>;
+    return connectionQueue(this.m.connection)!.statement(() => this.sqliteRows(sql, single));
+  }
+
+  private sqliteRows(sql: string, single: boolean): Row[] {
     const db = (this.m.connection.driver as unknown as { databaseConnection: Database }).databaseConnection;
     let cache = preparedStatements.get(db);
     if (!cache) preparedStatements.set(db, (cache = new Map()));

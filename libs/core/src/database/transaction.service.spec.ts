@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Column, DataSource, Entity } from 'typeorm';
 import { databaseKinds, entityDataSource, freshDatabase, type TestDatabase } from '../../../../test/support/databases';
 import { BaseEntity } from './base.entity';
+import { insertRows } from './insert-rows';
+import { findRows, updateRows } from './plain-sql';
 import { TransactionService } from './transaction.service';
 
 @Entity('notes')
@@ -72,5 +74,46 @@ describe.each(databaseKinds())('TransactionService on %s', (kind) => {
     });
     expect(await later).toBe(ds.manager);
     expect(tx.manager).toBe(ds.manager);
+  });
+
+  /** A transaction that holds until `end()`, then rolls back (a request answered 409, say). */
+  async function openThenRollBack(): Promise<{ end(): Promise<void> }> {
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    let release!: () => void;
+    const mayEnd = new Promise<void>((resolve) => (release = resolve));
+    const failing = tx.run(async (m) => {
+      await m.save(m.create(Note, { text: 'undone' }));
+      opened();
+      await mayEnd;
+      throw new Error('conflict');
+    });
+    await isOpen;
+    return {
+      end: async () => {
+        release();
+        await expect(failing).rejects.toThrow('conflict');
+      },
+    };
+  }
+
+  it('writes made outside a transaction survive its rollback', async () => {
+    await ds.manager.save(ds.manager.create(Note, { text: 'touched' }));
+    const open = await openThenRollBack();
+    const writes = Promise.all([
+      insertRows(ds.manager, Note, ds.manager.create(Note, { text: 'session' })),
+      ds.manager.save(ds.manager.create(Note, { text: 'saved' })),
+      updateRows(ds.manager, Note, { text: 'touched' }, { text: 'updated' }),
+    ]);
+    await open.end();
+    await writes;
+    expect((await ds.manager.find(Note)).map((n) => n.text).sort()).toEqual(['saved', 'session', 'updated']);
+  });
+
+  it('reads made outside a transaction do not see its uncommitted rows', async () => {
+    const open = await openThenRollBack();
+    const reads = Promise.all([findRows(ds.manager, Note, {}), ds.manager.find(Note), ds.manager.query('SELECT text FROM notes')]);
+    await open.end();
+    expect(await reads).toEqual([[], [], []]);
   });
 });

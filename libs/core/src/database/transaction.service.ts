@@ -1,22 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager } from 'typeorm';
+import { ConnectionQueue, connectionQueue } from './connection-queue';
+
+/** One transaction of ours: its manager once it has begun, and whether it is still open. */
+interface Frame {
+  manager: EntityManager | null;
+  open: boolean;
+}
 
 /**
  * The one way to open a transaction. A `run` inside another `run` joins the outer transaction, so a
  * flow that calls several facades (signup: organization, user, membership) commits or fails as one.
- * SQLite has a single connection and a single writer, so its transactions are queued here rather
- * than interleaved on that connection.
+ * SQLite has a single connection: a transaction holds it through the connection's queue, and every
+ * other statement waits there until the transaction ends (see ConnectionQueue).
  */
 @Injectable()
 export class TransactionService {
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<Frame>();
   private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Transactions whose work is running: the async context is tracked only while there is one. */
+  private readonly queue: ConnectionQueue | null;
+  /** Transactions under way: the async context is tracked only while there is one. */
   private active = 0;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.queue = connectionQueue(dataSource);
+  }
 
   /** The manager of the transaction in progress, or the plain one outside any. */
   get manager(): EntityManager {
@@ -28,8 +37,8 @@ export class TransactionService {
    * running can outlive it, and on Node 22 and later the disabled storage still answers its store.
    */
   private open(): EntityManager | undefined {
-    const m = this.current.getStore();
-    return m?.queryRunner?.isTransactionActive ? m : undefined;
+    const frame = this.current.getStore();
+    return frame?.open && frame.manager ? frame.manager : undefined;
   }
 
   get isPostgres(): boolean {
@@ -46,33 +55,37 @@ export class TransactionService {
     else setImmediate(hook);
   }
 
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const outer = this.open();
     if (outer) return work(outer);
-    const start = async () => {
-      const hooks: (() => void)[] = [];
-      const result = await this.dataSource.transaction(async (m) => {
-        this.afterCommitHooks.set(m, hooks);
-        this.active++;
-        try {
-          return await this.current.run(m, () => work(m));
-        } finally {
-          this.leave();
-        }
-      });
-      for (const hook of hooks) hook();
-      return result;
-    };
-    if (this.isPostgres) return start();
-    const next = this.queue.then(start);
-    this.queue = next.catch(() => undefined);
-    return next;
+    const frame: Frame = { manager: null, open: true };
+    const hooks: (() => void)[] = [];
+    this.active++;
+    let release: (() => void) | undefined;
+    let result: T;
+    try {
+      if (this.queue) release = await this.queue.hold(() => this.current.getStore() === frame);
+      // BEGIN and COMMIT run in the frame's context too: the queue lets them through as the holder's.
+      result = await this.current.run(frame, () =>
+        this.dataSource.transaction(async (m) => {
+          frame.manager = m;
+          this.afterCommitHooks.set(m, hooks);
+          return work(m);
+        }),
+      );
+    } finally {
+      frame.open = false;
+      release?.();
+      this.leave();
+    }
+    for (const hook of hooks) hook();
+    return result;
   }
 
   /**
    * On Node 20 an AsyncLocalStorage that has been run once keeps a hook on every promise the process
-   * creates, for good: about a twentieth of an API read's CPU. Disabling it when the last transaction's
-   * work is done switches the hook off until the next transaction; there is then no context to keep.
+   * creates, for good: about a twentieth of an API read's CPU. Disabling it when the last transaction
+   * is done switches the hook off until the next transaction; there is then no context to keep.
    */
   private leave(): void {
     if (--this.active === 0) this.current.disable();

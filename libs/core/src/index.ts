@@ -7,6 +7,7 @@ export * from './database/base.entity';
 export * from './database/data-source-options';
 export * from './database/migration-columns';
 export * from './database/transaction.service';
+export { connectionQueue, type ConnectionQueue } from './database/connection-queue';
 export * from './database/startup-lock';
 export * from './errors/domain.exception';
 export * from './errors/http-exception.filter';

@@ -5,6 +5,7 @@ export * from './dto/billing.views';
 export * from './dto/billing-query.dto';
 export * from './dto/create-billing-run.dto';
 export * from './period';
+export { CHARGE_EVENTS, type ChargeEventData } from './charge-events';
 export type { PreviewCounts, PreviewItem } from './run/billing-preview';
 export type { RunProgress } from './run/run-execution';
 export { BillingRun } from './entities/billing-run.entity';

@@ -7,3 +7,4 @@ export { User } from './entities/user.entity';
 export { Membership } from './entities/membership.entity';
 export type { MembershipRole } from './entities/membership.entity';
 export * from './password-policy';
+export { USER_EVENTS, MEMBERSHIP_EVENTS, type UserEventData, type MembershipEventData } from './user-events';

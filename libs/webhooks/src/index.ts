@@ -1,5 +1,6 @@
 export * from './webhooks.module';
 export * from './webhooks.service';
+export { DOMAIN_EVENT_NAMES } from './event-names';
 export * from './dto/webhook-endpoint.dto';
 export * from './dto/webhook-delivery.dto';
 export { WebhookEndpoint } from './entities/webhook-endpoint.entity';

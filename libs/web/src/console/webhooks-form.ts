@@ -1,4 +1,4 @@
-import { DOMAIN_EVENT_NAMES } from '@portico/core';
+import { DOMAIN_EVENT_NAMES } from '@portico/webhooks';
 import type { WebhookAttemptView, WebhookEndpointView, WebhookMessageView } from '@portico/webhooks';
 import { checkbox, FormBody, optionalText, text } from './forms';
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DOMAIN_EVENT_NAMES, IsOptionalNonNull, Trim } from '@portico/core';
+import { IsOptionalNonNull, Trim } from '@portico/core';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -15,6 +15,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { DOMAIN_EVENT_NAMES } from '../event-names';
 
 const EVENTS_MESSAGE = `events must list event names among: ${DOMAIN_EVENT_NAMES.join(', ')}`;
 

@@ -9,11 +9,9 @@ import {
   NotFoundError,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
   TransactionService,
 } from '@portico/core';
-import { EntityManager } from 'typeorm';
 import {
   CreateExternalLoginProviderDto,
   ExternalLoginProviderView,
@@ -22,6 +20,7 @@ import {
   UpdateExternalLoginProviderDto,
 } from '../dto/external-login-provider.dto';
 import { ExternalLoginProvider } from '../entities/external-login-provider.entity';
+import { ExternalLoginRepository } from '../external-login.repository';
 import { ProviderCircuitBreakers } from './circuit-breaker';
 import { ProviderClient, ProviderConfig } from './provider-client';
 import { connectionProblems } from './provider-settings-check';
@@ -38,26 +37,24 @@ export class ExternalLoginProvidersService {
     private readonly crypto: CryptoService,
     private readonly breakers: ProviderCircuitBreakers,
     private readonly client: ProviderClient,
+    private readonly repo: ExternalLoginRepository,
   ) {}
 
-  async list(query: PageQueryDto): Promise<Page<ExternalLoginProviderView>> {
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(ExternalLoginProvider, { order: { name: 'ASC', id: 'ASC' }, take, skip });
-    return { items: rows.map((p) => this.toView(p)), total, limit: take, offset: skip };
+  list(query: PageQueryDto): Promise<Page<ExternalLoginProviderView>> {
+    return this.repo.listProviders(query, (rows) => rows.map((p) => this.toView(p)));
   }
 
   async get(id: string): Promise<ExternalLoginProviderView> {
-    return this.toView(await this.findOrFail(this.tx.manager, id));
+    return this.toView(await this.findOrFail(id));
   }
 
   /** Names to choose from (organization pages). */
   async choices(): Promise<{ id: string; name: string }[]> {
-    const rows = await this.tx.manager.find(ExternalLoginProvider, { select: { id: true, name: true }, order: { name: 'ASC' }, take: 500 });
-    return rows.map((p) => ({ id: p.id, name: p.name }));
+    return (await this.repo.providerNames()).map((p) => ({ id: p.id, name: p.name }));
   }
 
   async create(ctx: RequestContext, dto: CreateExternalLoginProviderDto): Promise<ExternalLoginProviderView> {
-    const provider = this.tx.manager.create(ExternalLoginProvider, {
+    const provider = this.repo.newProvider({
       name: dto.name,
       url: dto.url,
       accessTokenHeader: dto.accessTokenHeader ?? 'x-access-token',
@@ -70,7 +67,7 @@ export class ExternalLoginProvidersService {
     this.checkConnection(provider);
     try {
       return await this.tx.run(async (m) => {
-        await m.save(provider);
+        await this.repo.saveProvider(provider);
         await this.audit.record(m, ctx, {
           action: 'external-login-provider.created',
           targetType: 'external-login-provider',
@@ -88,7 +85,7 @@ export class ExternalLoginProvidersService {
   async update(ctx: RequestContext, id: string, dto: UpdateExternalLoginProviderDto): Promise<ExternalLoginProviderView> {
     try {
       const view = await this.tx.run(async (m) => {
-        const provider = await this.findOrFail(m, id);
+        const provider = await this.findOrFail(id);
         const before = { ...provider };
         if (dto.name !== undefined) provider.name = dto.name;
         if (dto.url !== undefined) provider.url = dto.url;
@@ -103,7 +100,7 @@ export class ExternalLoginProvidersService {
           (k) => k !== 'updatedAt' && before[k] !== provider[k],
         );
         if (changed.length) {
-          await m.save(provider);
+          await this.repo.saveProvider(provider);
           // Field names only: the encrypted columns change on every write and say nothing to a reader.
           await this.audit.record(m, ctx, {
             action: 'external-login-provider.updated',
@@ -126,8 +123,8 @@ export class ExternalLoginProvidersService {
   async delete(ctx: RequestContext, id: string): Promise<void> {
     try {
       await this.tx.run(async (m) => {
-        const provider = await this.findOrFail(m, id);
-        await m.delete(ExternalLoginProvider, { id: provider.id });
+        const provider = await this.findOrFail(id);
+        await this.repo.deleteProvider(provider.id);
         await this.audit.record(m, ctx, {
           action: 'external-login-provider.deleted',
           targetType: 'external-login-provider',
@@ -196,7 +193,7 @@ export class ExternalLoginProvidersService {
 
   /** For this module's login paths: the provider with its secrets readable, or null. */
   async config(id: string): Promise<ProviderConfig | null> {
-    const p = await this.tx.manager.findOneBy(ExternalLoginProvider, { id });
+    const p = await this.repo.findProvider(id);
     if (!p) return null;
     const open = (sealed: string | null) => (sealed ? this.crypto.decrypt(sealed) : null);
     return {
@@ -238,8 +235,8 @@ export class ExternalLoginProvidersService {
     if (problems.length) throw new InvalidInputError(problems.join('; '));
   }
 
-  private async findOrFail(m: EntityManager, id: string): Promise<ExternalLoginProvider> {
-    const provider = await m.findOneBy(ExternalLoginProvider, { id });
+  private async findOrFail(id: string): Promise<ExternalLoginProvider> {
+    const provider = await this.repo.findProvider(id);
     if (!provider) throw new NotFoundError('External login provider');
     return provider;
   }

@@ -10,6 +10,7 @@ import {
 } from '@portico/core';
 import { ExternalLoginSettingsView, UpdateExternalLoginSettingsDto } from '../dto/external-login-settings.dto';
 import { ExternalLoginSettings } from '../entities/external-login-settings.entity';
+import { ExternalLoginRepository } from '../external-login.repository';
 
 /** What the endpoint checks a caller against, read fresh for each call. */
 export interface EndpointPolicy {
@@ -26,10 +27,11 @@ export class ExternalLoginSettingsService {
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
     private readonly crypto: CryptoService,
+    private readonly repo: ExternalLoginRepository,
   ) {}
 
   async get(): Promise<ExternalLoginSettingsView> {
-    return toView(await this.row());
+    return toView(await this.repo.settings());
   }
 
   async update(ctx: RequestContext, dto: UpdateExternalLoginSettingsDto): Promise<ExternalLoginSettingsView> {
@@ -41,12 +43,12 @@ export class ExternalLoginSettingsService {
       allowedIps = [...new Set(dto.allowedIps.map((ip) => parseAllowEntry(ip)!.text))];
     }
     return this.tx.run(async (m) => {
-      const row = await this.row();
+      const row = await this.repo.settings();
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.accessTokenHeader !== undefined) row.accessTokenHeader = dto.accessTokenHeader.toLowerCase();
       if (dto.accessToken !== undefined) row.accessTokenEncrypted = dto.accessToken === null ? null : this.crypto.encrypt(dto.accessToken);
       if (allowedIps) row.allowedIps = allowedIps;
-      await m.save(row);
+      await this.repo.saveSettings(row);
       await this.audit.record(m, ctx, {
         action: 'settings.external-login.updated',
         targetType: 'settings',
@@ -58,18 +60,13 @@ export class ExternalLoginSettingsService {
   }
 
   async policy(): Promise<EndpointPolicy> {
-    const row = await this.row();
+    const row = await this.repo.settings();
     return {
       enabled: row.enabled,
       accessTokenHeader: row.accessTokenHeader,
       accessToken: row.accessTokenEncrypted ? this.crypto.decrypt(row.accessTokenEncrypted) : null,
       allowList: row.allowedIps.map((ip) => parseAllowEntry(ip)?.entry).filter((e): e is AllowEntry => !!e),
     };
-  }
-
-  private async row(): Promise<ExternalLoginSettings> {
-    const rows = await this.tx.manager.find(ExternalLoginSettings, { take: 1, order: { createdAt: 'ASC' } });
-    return rows[0] ?? this.tx.manager.create(ExternalLoginSettings, {});
   }
 }
 

@@ -5,6 +5,7 @@ import { TenantsModule } from '@portico/tenants';
 import { EntitlementCheckService } from './check/entitlement-check.service';
 import { CheckSettingsService } from './check/check-settings.service';
 import { KeyLookupRepository } from './check/key-lookup.repository';
+import { DecisionLogRepository } from './decisions/decision-log.repository';
 import { DecisionLogService } from './decisions/decision-log.service';
 import { DelegationService } from './delegation/delegation.service';
 import { EntitlementChecksController } from './entitlement-checks.controller';
@@ -39,6 +40,7 @@ import { VirtualEntitlementsService } from './virtual-entitlements.service';
     KeyLookupRepository,
     EntitlementsRepository,
     DelegationService,
+    DecisionLogRepository,
     DecisionLogService,
     EntitlementCheckService,
     EntitlementClassesService,

@@ -1,31 +1,17 @@
 import type { TransactionService } from '@portico/core';
 import type { EntityManager } from 'typeorm';
 import { EntitlementDecision } from '../entities/entitlement-decision.entity';
+import { DecisionLogRepository, DecisionRow } from './decision-log.repository';
 import { DecisionLogService } from './decision-log.service';
 
-const COLUMNS = ['id', 'at', 'count', 'code', 'channel', 'via', 'server', 'className', 'key', 'remoteIp', 'callerIp', 'detail'];
-
-/** A transaction helper whose INSERTs are kept as rows instead of written. */
-function recordingTx(): { tx: TransactionService; inserts: EntitlementDecision[][] } {
+/** A decision log whose repository keeps each committed chunk instead of writing it. */
+function recordingLog(): { log: DecisionLogService; inserts: EntitlementDecision[][] } {
   const inserts: EntitlementDecision[][] = [];
-  const metadata = {
-    tableName: 'entitlement_decisions',
-    findColumnWithPropertyName: (name: string) => ({ databaseName: name, getEntityValue: (row: Record<string, unknown>) => row[name] }),
-  };
-  const manager = {
-    connection: { options: { type: 'better-sqlite3' }, driver: { preparePersistentValue: (v: unknown) => v }, getMetadata: () => metadata },
-    query: async (sql: string, params: unknown[]) => {
-      expect(sql).toMatch(/^INSERT INTO "entitlement_decisions" \("id", "at", "count"/);
-      const rows: EntitlementDecision[] = [];
-      for (let i = 0; i < params.length; i += COLUMNS.length) {
-        rows.push(Object.fromEntries(COLUMNS.map((c, j) => [c, params[i + j]])) as unknown as EntitlementDecision);
-      }
-      inserts.push(rows);
-    },
-    find: async () => [],
-    delete: async () => undefined,
-  } as unknown as EntityManager;
-  return { tx: { run: (work: (m: EntityManager) => Promise<unknown>) => work(manager) } as unknown as TransactionService, inserts };
+  const repository = {
+    insert: async (rows: DecisionRow[]) => void inserts.push(rows as EntitlementDecision[]),
+    prune: async () => 0,
+  } as unknown as DecisionLogRepository;
+  return { log: new DecisionLogService(repository), inserts };
 }
 
 const valid = (key: string, remoteIp: string | null = null) => ({
@@ -37,8 +23,7 @@ const valid = (key: string, remoteIp: string | null = null) => ({
 
 describe('DecisionLogService', () => {
   it('writes a window of identical decisions as one row with their count, in one insert', async () => {
-    const { tx, inserts } = recordingTx();
-    const log = new DecisionLogService(tx);
+    const { log, inserts } = recordingLog();
     for (let i = 0; i < 1000; i++) log.record(valid('hot-key'));
     log.record(valid('hot-key', '198.51.100.7'));
     log.record({ ...valid('other'), decision: { code: 'SUSPENDED', via: 'local' } });
@@ -54,8 +39,7 @@ describe('DecisionLogService', () => {
   });
 
   it('keeps the first decisions of a flood in full and counts the rest per code, server and class', async () => {
-    const { tx, inserts } = recordingTx();
-    const log = new DecisionLogService(tx);
+    const { log, inserts } = recordingLog();
     for (let i = 0; i < 1000; i++) log.record(valid(`key-${i}`));
     await log.flush();
     const rows = inserts.flat();
@@ -68,16 +52,14 @@ describe('DecisionLogService', () => {
   });
 
   it('logs what it was sent, without control characters and within the column sizes', async () => {
-    const { tx, inserts } = recordingTx();
-    const log = new DecisionLogService(tx);
+    const { log, inserts } = recordingLog();
     log.record(valid(`a\u0000b${'k'.repeat(400)}`));
     await log.flush();
     expect(inserts[0][0].key).toBe(`a\uFFFDb${'k'.repeat(252)}`);
   });
 
   it('writes what is pending when the application shuts down, and stops its timer', async () => {
-    const { tx, inserts } = recordingTx();
-    const log = new DecisionLogService(tx);
+    const { log, inserts } = recordingLog();
     log.onModuleInit();
     log.record(valid('last-one'));
     await log.beforeApplicationShutdown();
@@ -85,7 +67,6 @@ describe('DecisionLogService', () => {
   });
 
   it('deletes decisions past their retention in rounds, until fewer than a round are left', async () => {
-    const { tx } = recordingTx();
     const found = [1000, 1000, 3];
     const deleted: number[] = [];
     const manager = {
@@ -95,10 +76,8 @@ describe('DecisionLogService', () => {
       },
       delete: async (_cls: unknown, where: { id: { value: string[] } }) => void deleted.push(where.id.value.length),
     } as unknown as EntityManager;
-    const log = new DecisionLogService({
-      ...tx,
-      run: (work: (m: EntityManager) => Promise<unknown>) => work(manager),
-    } as unknown as TransactionService);
+    const tx = { run: (work: (m: EntityManager) => Promise<unknown>) => work(manager) } as unknown as TransactionService;
+    const log = new DecisionLogService(new DecisionLogRepository(tx));
     await log.flush();
     expect(deleted).toEqual([1000, 1000, 3]);
     await log.flush();

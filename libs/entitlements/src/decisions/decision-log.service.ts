@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { containsPattern, Every, LIKE_ESCAPE, Page, pageWindow, pruneRows, TransactionService } from '@portico/core';
-import { EntityManager, LessThan } from 'typeorm';
+import { Every, Page } from '@portico/core';
 import type { Decision, DecisionCode } from '../check/decision';
 import type { CheckParams } from '../check/check-query';
 import { DecisionQueryDto, DecisionView } from '../dto/verify.dto';
 import { EntitlementDecision } from '../entities/entitlement-decision.entity';
+import { DecisionLogRepository, DecisionRow } from './decision-log.repository';
 
 export interface DecisionRecord {
   channel: 'check' | 'verify';
@@ -42,7 +42,7 @@ export class DecisionLogService implements OnModuleInit, BeforeApplicationShutdo
   private flushing: Promise<void> = Promise.resolve();
   private readonly pruning = new Every(PRUNE_EVERY_MS);
 
-  constructor(private readonly tx: TransactionService) {}
+  constructor(private readonly decisions: DecisionLogRepository) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
@@ -104,61 +104,29 @@ export class DecisionLogService implements OnModuleInit, BeforeApplicationShutdo
 
   async list(query: DecisionQueryDto): Promise<Page<DecisionView>> {
     await this.flush();
-    const qb = this.tx.manager.createQueryBuilder(EntitlementDecision, 'd').orderBy('d.at', 'DESC').addOrderBy('d.id', 'DESC');
-    if (query.code) qb.andWhere('d.code = :code', { code: query.code });
-    if (query.server) qb.andWhere('d.server = :server', { server: query.server.trim().toLowerCase() });
-    if (query.key) qb.andWhere(`LOWER(d.key) LIKE :key ${LIKE_ESCAPE}`, { key: containsPattern(query.key) });
-    if (query.since) qb.andWhere('d.at >= :since', { since: query.since });
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    return { items: rows.map(toView), total, limit: take, offset: skip };
+    const page = await this.decisions.list(query);
+    return { ...page, items: page.items.map(toView) };
   }
 
+  /**
+   * Each chunk is committed on its own: on SQLite a transaction holds the one connection, so it
+   * must not stay open while the event loop lets waiting checks through between chunks.
+   */
   private async write(): Promise<void> {
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.detailed = 0;
-    if (batch.length) {
-      await this.tx.run(async (m) => {
-        const rows = batch.map((p): DecisionRow => ({ id: randomUUID(), at: p.at, count: p.count, ...p.row }));
-        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-          await insertRows(m, rows.slice(i, i + ROWS_PER_INSERT));
-          // On SQLite each insert holds the event loop: let waiting checks through between them.
-          await yieldToChecks();
-        }
-      });
+    const rows = batch.map((p): DecisionRow => printableRow({ id: randomUUID(), at: p.at, count: p.count, ...p.row }));
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      // On SQLite each insert holds the event loop: let waiting checks through between them.
+      if (i) await yieldToChecks();
+      await this.decisions.insert(rows.slice(i, i + ROWS_PER_INSERT));
     }
-    if (this.pruning.due())
-      await pruneRows(this.tx, EntitlementDecision, { at: LessThan(new Date(Date.now() - RETENTION_DAYS * 86_400_000)) });
+    if (this.pruning.due()) await this.decisions.prune(new Date(Date.now() - RETENTION_DAYS * 86_400_000));
   }
 }
 
 const yieldToChecks = () => new Promise((resolve) => setImmediate(resolve));
-
-type DecisionRow = Omit<EntitlementDecision, 'createdAt' | 'updatedAt'>;
-const INSERTED = ['id', 'at', 'count', 'code', 'channel', 'via', 'server', 'className', 'key', 'remoteIp', 'callerIp', 'detail'] as const;
-
-/**
- * One multi-row INSERT of plain rows, the time converted by the driver as TypeORM converts it.
- * Not `manager.create` and `manager.insert`: they build each row and its SQL through the entity
- * metadata and read every row back for its defaults, which holds the event loop (and so the
- * checks) for milliseconds per flush.
- */
-async function insertRows(m: EntityManager, rows: DecisionRow[]): Promise<void> {
-  const metadata = m.connection.getMetadata(EntitlementDecision);
-  const at = metadata.findColumnWithPropertyName('at')!;
-  const names = INSERTED.map((p) => `"${metadata.findColumnWithPropertyName(p)!.databaseName}"`).join(', ');
-  const postgres = m.connection.options.type === 'postgres';
-  const params: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const marks = INSERTED.map((p) => {
-      params.push(p === 'at' ? m.connection.driver.preparePersistentValue(row.at, at) : printable(row[p]));
-      return postgres ? `$${params.length}` : '?';
-    });
-    return `(${marks.join(', ')})`;
-  });
-  await m.query(`INSERT INTO "${metadata.tableName}" (${names}) VALUES ${tuples.join(', ')}`, params);
-}
 
 // Logged as received, within the column sizes (control characters are replaced when written).
 function clip(value: string | null | undefined, max: number): string | null {
@@ -169,8 +137,12 @@ const CONTROL = /\p{Cc}/u;
 const CONTROL_ALL = /\p{Cc}/gu;
 
 // PostgreSQL refuses a NUL in text; no control character is worth keeping in a log.
-function printable(value: unknown): unknown {
-  return typeof value === 'string' && CONTROL.test(value) ? value.replace(CONTROL_ALL, '\uFFFD') : value;
+function printableRow(row: DecisionRow): DecisionRow {
+  const clean: Record<string, unknown> = { ...row };
+  for (const [name, value] of Object.entries(clean)) {
+    if (typeof value === 'string' && CONTROL.test(value)) clean[name] = value.replace(CONTROL_ALL, '\uFFFD');
+  }
+  return clean as DecisionRow;
 }
 
 function toView(d: EntitlementDecision): DecisionView {

@@ -2,24 +2,22 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   ConflictError,
-  findRows,
   InvalidInputError,
   isUniqueViolation,
   NotFoundError,
   OutboxService,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
   TransactionService,
 } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
-import { EntityManager } from 'typeorm';
 import { MemberView } from './dto/user.dto';
 import { Membership, MembershipRole } from './entities/membership.entity';
 import { User } from './entities/user.entity';
 import { membershipEventData } from './user-events';
+import { UsersRepository } from './users.repository';
 
 export interface UserOrganization {
   organization: OrganizationRef;
@@ -32,6 +30,7 @@ export interface UserOrganization {
 export class MembershipsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly users: UsersRepository,
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
@@ -40,25 +39,17 @@ export class MembershipsService {
 
   async list(ctx: RequestContext, organizationId: string, query: PageQueryDto): Promise<Page<MemberView>> {
     const org = await this.orgOrFail(ctx, organizationId);
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await this.tx.manager.findAndCount(Membership, {
-      where: { organizationId: org.id },
-      relations: { user: true },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take,
-      skip,
-    });
-    return { items: rows.map(toMemberView), total, limit: take, offset: skip };
+    return this.users.listMembers(ctx, org.id, query, (rows) => rows.map(toMemberView));
   }
 
   async add(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
     const org = await this.orgOrFail(ctx, organizationId);
     try {
-      return await this.tx.run(async (m) => {
-        const user = await this.userInOrgTenant(m, org, userId);
-        const membership = await m.save(m.create(Membership, { userId: user.id, organizationId: org.id, role }));
+      return await this.tx.run(async () => {
+        const user = await this.userInOrgTenant(org, userId);
+        const membership = await this.users.addMembership(user.id, org.id, role);
         membership.user = user;
-        await this.record(m, ctx, org, 'membership.created', user.id, { role });
+        await this.record(ctx, org, 'membership.created', user.id, { role });
         return toMemberView(membership);
       });
     } catch (err) {
@@ -70,16 +61,16 @@ export class MembershipsService {
   /** Sets the role, adding the user when not yet a member (PUT semantics). */
   async setRole(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
     const org = await this.orgOrFail(ctx, organizationId);
-    return this.tx.run(async (m) => {
-      const user = await this.userInOrgTenant(m, org, userId, true);
-      let membership = await m.findOneBy(Membership, { userId: user.id, organizationId: org.id });
+    return this.tx.run(async () => {
+      const user = await this.userInOrgTenant(org, userId, true);
+      let membership = await this.users.findMembership(user.id, org.id);
       if (!membership) {
-        membership = await m.save(m.create(Membership, { userId: user.id, organizationId: org.id, role }));
-        await this.record(m, ctx, org, 'membership.created', user.id, { role });
+        membership = await this.users.addMembership(user.id, org.id, role);
+        await this.record(ctx, org, 'membership.created', user.id, { role });
       } else if (membership.role !== role) {
         membership.role = role;
-        await m.save(membership);
-        await this.record(m, ctx, org, 'membership.updated', user.id, { role });
+        await this.users.saveMembership(membership);
+        await this.record(ctx, org, 'membership.updated', user.id, { role });
       }
       membership.user = user;
       return toMemberView(membership);
@@ -88,18 +79,17 @@ export class MembershipsService {
 
   async remove(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
     const org = await this.orgOrFail(ctx, organizationId);
-    await this.tx.run(async (m) => {
-      const membership = await m.findOneBy(Membership, { userId, organizationId: org.id });
+    await this.tx.run(async () => {
+      const membership = await this.users.findMembership(userId, org.id);
       if (!membership) throw new NotFoundError('Membership');
-      await m.delete(Membership, { id: membership.id });
-      await this.record(m, ctx, org, 'membership.deleted', userId, { role: membership.role });
+      await this.users.deleteMembership(membership.id);
+      await this.record(ctx, org, 'membership.deleted', userId, { role: membership.role });
     });
   }
 
   /** The organizations a user belongs to, with the role and whether it makes them a site administrator. */
   async organizationsOf(ctx: RequestContext, userId: string): Promise<UserOrganization[]> {
-    // Every password sign-in asks (external-login routing): a plain statement.
-    const rows = await findRows(this.tx.manager, Membership, { userId });
+    const rows = await this.users.membershipsOf(userId);
     const orgs = new Map(
       (
         await this.organizations.findMany(
@@ -121,17 +111,16 @@ export class MembershipsService {
   }
 
   /** The user, if it belongs to the organization's tenant: a 404 when named in the path, a 400 when in the body. */
-  private async userInOrgTenant(m: EntityManager, org: OrganizationRef, userId: string, inPath = false): Promise<User> {
-    const user = await m.findOneBy(User, { id: userId });
+  private async userInOrgTenant(org: OrganizationRef, userId: string, inPath = false): Promise<User> {
+    const user = await this.users.findAnyById(userId);
     if (!user || user.tenantId !== org.tenantId) {
       throw inPath ? new NotFoundError('User') : new InvalidInputError('userId does not name a user of the organization’s tenant');
     }
     return user;
   }
 
-  /** The audit entry and the domain event (the action is the event name) of a membership change. */
+  /** The audit entry and the domain event (the action is the event name) of a membership change, in the caller's transaction. */
   private async record(
-    m: EntityManager,
     ctx: RequestContext,
     org: OrganizationRef,
     action: 'membership.created' | 'membership.updated' | 'membership.deleted',
@@ -139,14 +128,18 @@ export class MembershipsService {
     details: { role: MembershipRole },
   ): Promise<void> {
     const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
-    await this.audit.record(m, ctx, {
-      action,
-      targetType: 'user',
-      targetId: userId,
-      tenant,
-      details: { organizationId: org.id, ...details },
+    await this.tx.run(async (m) => {
+      await this.audit.record(m, ctx, {
+        action,
+        targetType: 'user',
+        targetId: userId,
+        tenant,
+        details: { organizationId: org.id, ...details },
+      });
+      await this.outbox.emit(m, action, org.tenantId, {
+        membership: membershipEventData(userId, org.id, details.role, tenant?.key ?? null),
+      });
     });
-    await this.outbox.emit(m, action, org.tenantId, { membership: membershipEventData(userId, org.id, details.role, tenant?.key ?? null) });
   }
 }
 

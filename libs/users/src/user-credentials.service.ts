@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, CryptoService, findOneFast, isUniqueViolation, RequestContext, TransactionService } from '@portico/core';
-import { IsNull } from 'typeorm';
+import { AuditService, CryptoService, isUniqueViolation, RequestContext, TransactionService } from '@portico/core';
 import { User } from './entities/user.entity';
+import { UsersRepository } from './users.repository';
 
 /** What the authentication side may know of a user. */
 export interface LoginAccount {
@@ -22,6 +22,7 @@ export interface LoginAccount {
 export class UserCredentialsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly users: UsersRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
   ) {}
@@ -30,26 +31,22 @@ export class UserCredentialsService {
   async findByLogin(tenantId: string | null, login: string): Promise<LoginAccount | null> {
     const key = login.trim().toLowerCase();
     if (!key) return null;
-    // An email match wins over a username match (someone's username may be another's email).
-    const m = this.tx.manager;
-    const scope = { tenantId: tenantId ?? null };
-    const user =
-      (await findOneFast(m, User, { emailLower: key, ...scope })) ?? (await findOneFast(m, User, { usernameLower: key, ...scope }));
+    const user = await this.users.findByLogin(tenantId ?? null, key);
     return user ? toAccount(user) : null;
   }
 
   async findById(id: string): Promise<LoginAccount | null> {
-    const user = await this.tx.manager.findOneBy(User, { id });
+    const user = await this.users.findAnyById(id);
     return user ? toAccount(user) : null;
   }
 
   /** Mirrors whether the user has an authenticator, for listings and the API. */
   async setAuthenticatorEnabled(userId: string, enabled: boolean): Promise<void> {
-    await this.tx.run((m) => m.update(User, { id: userId }, { authenticatorEnabled: enabled }));
+    await this.tx.run(() => this.users.setAuthenticatorEnabled(userId, enabled));
   }
 
   async countPlatformAdmins(): Promise<number> {
-    return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
+    return this.users.countPlatformAdmins();
   }
 
   /**
@@ -60,8 +57,8 @@ export class UserCredentialsService {
     const passwordHash = await this.crypto.hashPassword(password);
     try {
       return await this.tx.run(async (m) => {
-        if ((await m.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() })) > 0) return null;
-        const user = m.create(User, {
+        if ((await this.users.countPlatformAdmins()) > 0) return null;
+        const user = await this.users.create({
           tenantId: null,
           email,
           emailLower: email.toLowerCase(),
@@ -71,7 +68,6 @@ export class UserCredentialsService {
           passwordHash,
           createdVia: 'bootstrap',
         });
-        await m.save(user);
         await this.audit.record(m, ctx, {
           action: 'user.created',
           targetType: 'user',

@@ -8,12 +8,13 @@ import { MembersController } from './members.controller';
 import { MembershipsService } from './memberships.service';
 import { UserCredentialsService } from './user-credentials.service';
 import { UsersController } from './users.controller';
+import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, Membership]), TenantsModule, OrganizationsModule],
   controllers: [UsersController, MembersController],
-  providers: [UsersService, MembershipsService, UserCredentialsService],
+  providers: [UsersRepository, UsersService, MembershipsService, UserCredentialsService],
   exports: [UsersService, MembershipsService, UserCredentialsService],
 })
 export class UsersModule {}

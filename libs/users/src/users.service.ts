@@ -3,28 +3,21 @@ import {
   AuditService,
   ConflictError,
   duplicateError,
-  ForbiddenError,
-  containsPattern,
-  findOneFast,
   CryptoService,
   InvalidInputError,
   isUniqueViolation,
-  LIKE_ESCAPE,
   NotFoundError,
   OutboxService,
   Page,
-  pageWindow,
   RequestContext,
-  tenantWhere,
   TransactionService,
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { callerTenant, TenantRef, TenantsService } from '@portico/tenants';
-import { EntityManager } from 'typeorm';
 import { CreateUserDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
-import { Membership } from './entities/membership.entity';
 import { User } from './entities/user.entity';
 import { membershipEventData, userEventData } from './user-events';
+import { UsersRepository } from './users.repository';
 
 const DUPLICATE = 'A user with that email, username or externalUid already exists in this tenant';
 const duplicateUser = (err: unknown) =>
@@ -57,6 +50,7 @@ export type UserRef = Pick<
 export class UsersService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly users: UsersRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
@@ -64,45 +58,15 @@ export class UsersService {
     private readonly outbox: OutboxService,
   ) {}
 
-  async list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
-    const { take, skip } = pageWindow(query);
-    // Order by property names, not columns: with the membership join and take/skip, TypeORM pages
-    // through a DISTINCT id subquery that only resolves properties.
-    const qb = this.tx.manager.createQueryBuilder(User, 'u').orderBy('u.emailLower', 'ASC').addOrderBy('u.id', 'ASC');
-    if (!ctx.isPlatformAdmin) {
-      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
-        throw new ForbiddenError('A tenant API key can only list its own tenant');
-      }
-      if (ctx.tenantId) qb.andWhere('u.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('u.tenant_id IS NULL');
-    } else if (query.tenantKey) {
-      const tenant = await this.tenants.findByKey(query.tenantKey);
-      if (!tenant) return { items: [], total: 0, limit: take, offset: skip };
-      qb.andWhere('u.tenant_id = :tid', { tid: tenant.id });
-    }
-    if (query.email) qb.andWhere('u.email_lower = :email', { email: query.email.trim().toLowerCase() });
-    if (query.search) {
-      qb.andWhere(
-        `(u.email_lower LIKE :s ${LIKE_ESCAPE} OR u.username_lower LIKE :s ${LIKE_ESCAPE} OR LOWER(u.first_name) LIKE :s ${LIKE_ESCAPE} OR LOWER(u.last_name) LIKE :s ${LIKE_ESCAPE})`,
-        { s: containsPattern(query.search) },
-      );
-    }
-    if (query.billable !== undefined) qb.andWhere('u.billable = :billable', { billable: query.billable });
-    if (query.organizationId) {
-      qb.innerJoin(Membership, 'm', 'm.user_id = u.id AND m.organization_id = :org', { org: query.organizationId });
-    }
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    const tenants = await this.tenants.findByIds(rows.map((u) => u.tenantId).filter((id): id is string => !!id));
-    return {
-      items: rows.map((u) => toUserView(u, u.tenantId ? (tenants.get(u.tenantId)?.key ?? null) : null)),
-      total,
-      limit: take,
-      offset: skip,
-    };
+  list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
+    return this.users.list(ctx, query, async (rows) => {
+      const tenants = await this.tenants.findByIds(rows.map((u) => u.tenantId).filter((id): id is string => !!id));
+      return rows.map((u) => toUserView(u, u.tenantId ? (tenants.get(u.tenantId)?.key ?? null) : null));
+    });
   }
 
   async get(ctx: RequestContext, id: string): Promise<UserView> {
-    const user = await this.findOrFail(this.tx.manager, ctx, id);
+    const user = await this.findOrFail(ctx, id);
     return toUserView(user, (await this.tenantRef(ctx, user.tenantId))?.key ?? null);
   }
 
@@ -118,7 +82,7 @@ export class UsersService {
     try {
       return await this.tx.run(async (m) => {
         const username = dto.username ?? dto.email;
-        const user = m.create(User, {
+        const user = await this.users.create({
           tenantId: tenant?.id ?? null,
           email: dto.email,
           emailLower: dto.email.toLowerCase(),
@@ -132,7 +96,6 @@ export class UsersService {
           externalUid: dto.externalUid ?? null,
           createdVia,
         });
-        await m.save(user);
         await this.audit.record(m, ctx, {
           action: 'user.created',
           targetType: 'user',
@@ -142,7 +105,7 @@ export class UsersService {
         });
         await this.outbox.emit(m, 'user.created', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
         if (dto.organizationId) {
-          await m.save(m.create(Membership, { userId: user.id, organizationId: dto.organizationId, role: dto.role ?? 'member' }));
+          await this.users.addMembership(user.id, dto.organizationId, dto.role ?? 'member');
           await this.audit.record(m, ctx, {
             action: 'membership.created',
             targetType: 'user',
@@ -166,7 +129,7 @@ export class UsersService {
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : undefined;
     try {
       return await this.tx.run(async (m) => {
-        const user = await this.findOrFail(m, ctx, id);
+        const user = await this.findOrFail(ctx, id);
         const changed: string[] = [];
         const set = <K extends keyof User>(key: K, value: User[K]) => {
           if (user[key] !== value) {
@@ -185,7 +148,7 @@ export class UsersService {
         if (dto.firstName !== undefined) set('firstName', dto.firstName.trim());
         if (dto.lastName !== undefined) set('lastName', dto.lastName.trim());
         if (dto.status !== undefined) {
-          if (dto.status === 'disabled' && user.isPlatformAdmin) await this.ensureAnotherAdmin(m, user.id);
+          if (dto.status === 'disabled' && user.isPlatformAdmin) await this.ensureAnotherAdmin(user.id);
           set('status', dto.status);
         }
         if (dto.externalUid !== undefined) set('externalUid', dto.externalUid);
@@ -197,10 +160,10 @@ export class UsersService {
         if (dto.billable !== undefined) set('billable', dto.billable);
         const tenant = await this.tenantRef(ctx, user.tenantId);
         if (changed.length) {
-          await m.save(user);
+          await this.users.save(user);
           await this.audit.record(m, ctx, { action: 'user.updated', targetType: 'user', targetId: user.id, tenant, details: { changed } });
           await this.outbox.emit(m, 'user.updated', user.tenantId, { user: userEventData(user, tenant?.key ?? null), changed });
-          if (billableChanged) await this.auditBillable(m, ctx, user, tenant);
+          if (billableChanged) await this.auditBillable(ctx, user, tenant);
         }
         return toUserView(user, tenant?.key ?? null);
       });
@@ -211,13 +174,13 @@ export class UsersService {
   }
 
   async setBillable(ctx: RequestContext, id: string, billable: boolean): Promise<UserView> {
-    return this.tx.run(async (m) => {
-      const user = await this.findOrFail(m, ctx, id);
+    return this.tx.run(async () => {
+      const user = await this.findOrFail(ctx, id);
       const tenant = await this.tenantRef(ctx, user.tenantId);
       if (user.billable !== billable) {
         user.billable = billable;
-        await m.save(user);
-        await this.auditBillable(m, ctx, user, tenant);
+        await this.users.save(user);
+        await this.auditBillable(ctx, user, tenant);
       }
       return toUserView(user, tenant?.key ?? null);
     });
@@ -226,9 +189,9 @@ export class UsersService {
   /** Deletes the user; the database removes its memberships with it. */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const user = await this.findOrFail(m, ctx, id);
-      if (user.isPlatformAdmin) await this.ensureAnotherAdmin(m, user.id);
-      await m.delete(User, { id: user.id });
+      const user = await this.findOrFail(ctx, id);
+      if (user.isPlatformAdmin) await this.ensureAnotherAdmin(user.id);
+      await this.users.delete(user.id);
       const tenant = await this.tenantRef(ctx, user.tenantId);
       await this.audit.record(m, ctx, {
         action: 'user.deleted',
@@ -243,7 +206,7 @@ export class UsersService {
 
   /** For other modules: a user the caller may see, or null (plain data, never the entity). */
   async find(ctx: RequestContext, id: string): Promise<UserRef | null> {
-    const u = await this.tx.manager.findOneBy(User, { id, ...tenantWhere(ctx) });
+    const u = await this.users.find(ctx, id);
     if (!u) return null;
     return {
       id,
@@ -261,28 +224,27 @@ export class UsersService {
     };
   }
 
-  private async auditBillable(m: EntityManager, ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {
-    await this.audit.record(m, ctx, {
-      action: 'user.billable_changed',
-      targetType: 'user',
-      targetId: user.id,
-      tenant,
-      details: { billable: user.billable },
+  /** Joins the caller's transaction. */
+  private async auditBillable(ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {
+    await this.tx.run(async (m) => {
+      await this.audit.record(m, ctx, {
+        action: 'user.billable_changed',
+        targetType: 'user',
+        targetId: user.id,
+        tenant,
+        details: { billable: user.billable },
+      });
+      await this.outbox.emit(m, 'user.billable_changed', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
     });
-    await this.outbox.emit(m, 'user.billable_changed', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
   }
 
-  private async ensureAnotherAdmin(m: EntityManager, exceptId: string): Promise<void> {
-    const others = await m
-      .createQueryBuilder(User, 'u')
-      .where('u.is_platform_admin = :yes AND u.status = :active AND u.id <> :id', { yes: true, active: 'active', id: exceptId })
-      .getCount();
-    if (!others) throw new ConflictError('This is the last active platform administrator; create another one first');
+  private async ensureAnotherAdmin(exceptId: string): Promise<void> {
+    if (!(await this.users.countOtherActiveAdmins(exceptId)))
+      throw new ConflictError('This is the last active platform administrator; create another one first');
   }
 
-  private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<User> {
-    // The hot read of the API (GET /users/{id}): one prepared-once statement, tenant in the WHERE.
-    const user = await findOneFast(m, User, ctx.isPlatformAdmin ? { id } : { id, tenantId: ctx.tenantId });
+  private async findOrFail(ctx: RequestContext, id: string): Promise<User> {
+    const user = await this.users.find(ctx, id);
     if (!user) throw new NotFoundError('User');
     return user;
   }

@@ -13,6 +13,7 @@ import { BillingUnknownCharges1764001200000 } from './1764001200000-billing-unkn
 import { OutboxClaims1764001300000 } from './1764001300000-outbox-claims';
 import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
 import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-owners';
+import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -31,4 +32,5 @@ export const ALL_MIGRATIONS = [
   OutboxClaims1764001300000,
   OidcProvider1764001400000,
   OidcPayloadOwners1764001500000,
+  OidcPayloadPartialIndexes1764001600000,
 ];

@@ -94,6 +94,14 @@ describe.each(databaseKinds())('OpenID Connect provider (%s)', (kind) => {
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.refresh_token).toEqual(expect.any(String));
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    // No new ID token on a refresh (OIDC Core 12.2): the sign-in is the one the first ID token described.
+    expect(refreshed.id_token).toBeUndefined();
+    // The refreshed access token answers userinfo with every claim, organizations included.
+    expect(await oidc.fetchUserInfo(config, refreshed.access_token, user.id)).toMatchObject({
+      sub: user.id,
+      tenant: tenant.key,
+      organizations: [{ id: org.id, site_id: org.siteId, name: org.name, external_uid: 'grp-7', role: 'admin' }],
+    });
     // The rotated token presented again: refused, and the whole grant goes with it.
     await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });

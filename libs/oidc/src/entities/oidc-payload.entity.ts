@@ -7,10 +7,11 @@ import { Column, Entity, Index } from 'typeorm';
  */
 @Entity('oidc_payloads')
 @Index(['model', 'oidcId'], { unique: true })
-@Index(['grantId'])
-@Index(['uid'])
+// Partial where most rows have no value (migration 1764001600000): fewer index writes per token.
+@Index(['grantId'], { where: 'grant_id IS NOT NULL' })
+@Index(['uid'], { where: 'uid IS NOT NULL' })
 @Index(['expiresAt'])
-@Index(['accountId', 'clientId'])
+@Index(['accountId', 'clientId'], { where: 'account_id IS NOT NULL' })
 @Index(['clientId'])
 export class OidcPayload extends BaseEntity {
   /** The library's model name: Session, AuthorizationCode, RefreshToken… */

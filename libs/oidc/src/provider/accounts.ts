@@ -43,11 +43,11 @@ export class OidcAccounts {
     const { user, tenant } = found;
     return {
       accountId: user.id,
-      claims: async (_use: string, scopes: string) => this.claims(user, tenant, new Set(scopes.split(' '))),
+      claims: async (use: string, scopes: string) => this.claims(user, tenant, new Set(scopes.split(' ')), use),
     };
   }
 
-  private async claims(user: UserRef, tenant: TenantRef | null, scopes: Set<string>): Promise<AccountClaims> {
+  private async claims(user: UserRef, tenant: TenantRef | null, scopes: Set<string>, use: string): Promise<AccountClaims> {
     const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
     const claims: AccountClaims = {
       sub: user.id,
@@ -62,7 +62,9 @@ export class OidcAccounts {
       tenant: tenant?.key ?? null,
       billable: user.billable,
     };
-    if (scopes.has('organizations')) {
+    // An ID token carries only the openid scope's claims (conformIdTokenClaims; the access token is
+    // for userinfo): the library would drop the memberships, so they are not read for one.
+    if (scopes.has('organizations') && use !== 'id_token') {
       const ctx = user.tenantId ? RequestContext.system('oidc', user.tenantId) : this.system;
       const memberships = await this.memberships.organizationsOf(ctx, user.id);
       claims.organizations = memberships.map((m) => ({

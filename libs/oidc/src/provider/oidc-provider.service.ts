@@ -136,6 +136,17 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     ).compareClientSecret = function (actual) {
       return typeof actual === 'string' && clients.secretMatches(this.clientSecret, actual);
     };
+    // A refresh answers with new tokens but no new ID token (OIDC Core 12.2 leaves it optional): the
+    // sign-in it would describe has not changed, and signing one per refresh was its largest cost.
+    const idToken = provider.IdToken.prototype as unknown as {
+      ctx?: KoaContextWithOIDC;
+      issue(this: { ctx?: KoaContextWithOIDC }, options?: { use?: string }): Promise<string | undefined>;
+    };
+    const issue = idToken.issue;
+    idToken.issue = function (options) {
+      if (options?.use === 'idtoken' && isRefreshGrant(this.ctx)) return Promise.resolve(undefined);
+      return issue.call(this, options);
+    };
     // Every ID token names its session (sid), not only for clients with a back-channel logout URI.
     (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
     // Logout tokens go through Portico's outbound client as jobs with retries, not the library's own HTTP call.
@@ -216,4 +227,8 @@ function render(ctx: KoaContextWithOIDC, view: string, title: string, locals: Re
       err ? reject(err) : resolve(html),
     ),
   );
+}
+
+function isRefreshGrant(ctx: KoaContextWithOIDC | undefined): boolean {
+  return ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token';
 }

@@ -86,6 +86,8 @@ export function providerConfiguration(deps: ProviderDependencies): Configuration
     extraTokenClaims: deps.extraTokenClaims,
     loadExistingGrant: deps.loadExistingGrant,
     claims: { ...SCOPE_CLAIMS, acr: null, amr: null, auth_time: null, sid: null },
+    // ID tokens carry the openid scope's claims only; the rest is at userinfo (OidcAccounts relies on it).
+    conformIdTokenClaims: true,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'organizations'],
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -58,13 +58,27 @@ export class OidcPayloadRepository {
    * row. Two requests redeeming the same code on two instances race here and only one wins.
    */
   async consume(model: string, id: string, now = new Date()): Promise<boolean> {
-    const result = await this.tx.manager
-      .createQueryBuilder()
-      .update(OidcPayload)
-      .set({ consumedAt: now })
-      .where('model = :model AND oidc_id = :id AND consumed_at IS NULL', { model, id })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    // Plain SQL, written once per driver: every refresh consumes a token, and the query builder
+    // rebuilt this statement each time.
+    const m = this.tx.manager;
+    const driver = m.connection.driver;
+    const metadata = m.connection.getMetadata(OidcPayload);
+    const consumed = metadata.findColumnWithPropertyName('consumedAt')!;
+    const updated = metadata.updateDateColumn;
+    const sql = (consumeSql[driver.options.type] ??= [
+      `UPDATE ${driver.escape(metadata.tableName)} SET ${driver.escape(consumed.databaseName)} = ${driver.createParameter('at', 0)}`,
+      updated ? `, ${driver.escape(updated.databaseName)} = CURRENT_TIMESTAMP` : '',
+      ` WHERE ${driver.escape('model')} = ${driver.createParameter('model', 1)} AND ${driver.escape('oidc_id')} = ${driver.createParameter('id', 2)}`,
+      ` AND ${driver.escape(consumed.databaseName)} IS NULL`,
+    ].join(''));
+    // A structured result: the only way both drivers say how many rows the update changed.
+    const runner = m.queryRunner ?? m.connection.createQueryRunner();
+    try {
+      const result = await runner.query(sql, [driver.preparePersistentValue(now, consumed), model, id], true);
+      return (result.affected ?? 0) > 0;
+    } finally {
+      if (runner !== m.queryRunner) await runner.release();
+    }
   }
 
   async destroy(model: string, id: string): Promise<void> {
@@ -130,6 +144,8 @@ export class OidcPayloadRepository {
     return { payload: JSON.parse(row.payload) as Record<string, unknown>, consumedAt: row.consumedAt, grantId: row.grantId };
   }
 }
+
+const consumeSql: Record<string, string> = {};
 
 function str(value: unknown): string | null {
   return typeof value === 'string' && value ? value.slice(0, 255) : null;

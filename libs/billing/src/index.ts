@@ -12,4 +12,3 @@ export { BillingRun } from './entities/billing-run.entity';
 export type { BillingRunTotal } from './entities/billing-run.entity';
 export { Charge, CHARGE_ROUTES, CHARGE_STATUSES } from './entities/charge.entity';
 export type { ChargeRoute, ChargeStatus } from './entities/charge.entity';
-export * from './amount';

@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './core.module';
+export * from './money/money';
 export * from './time/clock';
 export * from './context/request-context';
 export * from './crypto/crypto.service';

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { projectRoot } from '@portico/core';
 import hbs from 'hbs';
 import { join } from 'node:path';
-import { formatPlan } from './console/money';
+import { formatPlan } from './console/plan-fields';
 
 /** Handlebars (auto-escaping: `{{x}}` is always escaped) with layouts, partials and a few helpers. */
 export function configureViews(app: NestExpressApplication): void {

@@ -6,14 +6,13 @@ import {
   BillingRunView,
   BillingService,
   BillingTotalView,
-  formatAmount,
   isPeriod,
   PERIOD_MESSAGE,
   periodLabel,
   PreviewItem,
   RunProgress,
 } from '@portico/billing';
-import { AppConfig, ConfigError, CoreModule, RequestContext, withStartupLock } from '@portico/core';
+import { AppConfig, ConfigError, CoreModule, formatAmount, RequestContext, withStartupLock } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SingleBar } from 'cli-progress';

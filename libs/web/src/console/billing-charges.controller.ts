@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { BillingService, CHARGE_ROUTES, CHARGE_STATUSES, ChargeQueryDto, formatAmount, periodLabel } from '@portico/billing';
-import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
+import { BillingService, CHARGE_ROUTES, CHARGE_STATUSES, ChargeQueryDto, periodLabel } from '@portico/billing';
+import { ConsoleOnly, Ctx, formatAmount, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { BILLING_TABS } from './billing.controller';
 import { consolePage } from './console-page';

@@ -1,4 +1,5 @@
-import { formatAmount, MonthlyTotal, periodLabel, periodShortLabel, shiftPeriod } from '@portico/billing';
+import { MonthlyTotal, periodLabel, periodShortLabel, shiftPeriod } from '@portico/billing';
+import { formatAmount } from '@portico/core';
 
 // The drawing area of one chart, in SVG units (it scales to the page width).
 const WIDTH = 720;

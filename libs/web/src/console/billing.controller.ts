@@ -1,15 +1,7 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import {
-  BillingRunView,
-  BillingService,
-  BillingTotalView,
-  CreateBillingRunDto,
-  formatAmount,
-  periodLabel,
-  periodOf,
-} from '@portico/billing';
-import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
+import { BillingRunView, BillingService, BillingTotalView, CreateBillingRunDto, periodLabel, periodOf } from '@portico/billing';
+import { ConsoleOnly, Ctx, formatAmount, IdParam, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { billingCharts, chartPeriods } from './billing-chart';
 import { consolePage, flash } from './console-page';

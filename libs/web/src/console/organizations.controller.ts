@@ -20,7 +20,7 @@ import {
   tenantKeyChoices,
   text,
 } from './forms';
-import { planAmount, planFromForm } from './money';
+import { planAmount, planFromForm } from './plan-fields';
 
 const LABELS = {
   name: 'Name',

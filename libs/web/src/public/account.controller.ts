@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthenticatorService, LoginService } from '@portico/auth';
-import { BillingService, formatAmount, periodShortLabel } from '@portico/billing';
-import { CryptoService, Ctx, RequestContext, SignedIn } from '@portico/core';
+import { BillingService, periodShortLabel } from '@portico/billing';
+import { CryptoService, Ctx, formatAmount, RequestContext, SignedIn } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
 import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';

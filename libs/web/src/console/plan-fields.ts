@@ -1,7 +1,4 @@
-/** Digits after the decimal point in a currency's minor unit (EUR 2, JPY 0, KWD 3), from the runtime's ICU data. */
-function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-}
+import { amountText, formatAmount, minorDigits, parseAmount } from '@portico/core';
 
 export type PlanInput = { ok: true; plan: { priceCents: number; currency: string } | null } | { ok: false; error: string };
 
@@ -15,9 +12,9 @@ export function planFromForm(price: string, currencyField: string): PlanInput {
   if (!price || !currency)
     return { ok: false, error: 'Enter both a monthly price and a currency, or leave both empty for an organization that is not billed.' };
   if (!/^[A-Z]{3}$/.test(currency)) return { ok: false, error: 'Currency must be a three-letter ISO 4217 code such as EUR.' };
-  const digits = minorDigits(currency);
-  const pattern = digits ? new RegExp(`^\\d{1,9}(\\.\\d{1,${digits}})?$`) : /^\d{1,12}$/;
-  if (!pattern.test(price)) {
+  const priceCents = parseAmount(price, currency);
+  if (priceCents === null) {
+    const digits = minorDigits(currency);
     return {
       ok: false,
       error: digits
@@ -25,22 +22,15 @@ export function planFromForm(price: string, currencyField: string): PlanInput {
         : `Monthly price must be a whole amount in ${currency}.`,
     };
   }
-  const [whole, fraction = ''] = price.split('.');
-  const priceCents = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
   return { ok: true, plan: { priceCents, currency } };
 }
 
 /** "49.00" for 4900 EUR: the amount as the form field takes it back. */
 export function planAmount(plan: { priceCents: number; currency: string } | null | undefined): string {
-  if (!plan) return '';
-  const digits = minorDigits(plan.currency);
-  return digits ? (plan.priceCents / 10 ** digits).toFixed(digits) : String(plan.priceCents);
+  return plan ? amountText(plan.priceCents, plan.currency) : '';
 }
 
 /** "€49.00 / month", or "not billed". */
 export function formatPlan(plan: { priceCents: number; currency: string } | null | undefined): string {
-  if (!plan) return 'not billed';
-  const digits = minorDigits(plan.currency);
-  const amount = new Intl.NumberFormat('en', { style: 'currency', currency: plan.currency }).format(plan.priceCents / 10 ** digits);
-  return `${amount} / month`;
+  return plan ? `${formatAmount(plan.priceCents, plan.currency)} / month` : 'not billed';
 }

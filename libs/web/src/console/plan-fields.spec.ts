@@ -1,4 +1,4 @@
-import { formatPlan, planAmount, planFromForm } from './money';
+import { formatPlan, planAmount, planFromForm } from './plan-fields';
 
 describe('plan form fields', () => {
   it('reads an amount in the currency’s minor unit', () => {

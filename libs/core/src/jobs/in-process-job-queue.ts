@@ -1,13 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import pLimit, { Limit } from 'p-limit';
 import { AppConfig } from '../config/app-config';
 import { JobHandler, JobOptions, JobQueue } from './job-queue';
 import { JobRegistry } from './job-registry';
-
-interface Lane {
-  running: number;
-  waiting: (() => void)[];
-}
 
 /**
  * Jobs on the embedded default (no Redis): run in this process, after the current call returns,
@@ -21,7 +17,8 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   /** Jobs with an id, from enqueue until they start: the same id is not added twice. */
   private readonly queued = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly lanes = new Map<string, Lane>();
+  /** One p-limit per job type. */
+  private readonly lanes = new Map<string, Limit>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
   // Jobs run in the context of the boot, not of whoever enqueued them: a job enqueued inside a
@@ -45,9 +42,10 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.whenFree(jobName, () => {
+      void this.lane(jobName)(() => {
         if (key) this.queued.delete(key);
-        this.detached(() => this.run(jobName, handler, data));
+        if (this.stopped) return;
+        return this.detached(() => this.run(jobName, handler, data));
       });
     }, options.delayMs ?? 0);
     timer.unref();
@@ -59,28 +57,22 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const lane of this.lanes.values()) lane.waiting.length = 0;
+    for (const lane of this.lanes.values()) lane.clearQueue();
     while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
-  private whenFree(jobName: string, start: () => void): void {
+  private lane(jobName: string): Limit {
     let lane = this.lanes.get(jobName);
-    if (!lane) this.lanes.set(jobName, (lane = { running: 0, waiting: [] }));
-    if (lane.running < this.config.jobsConcurrency) start();
-    else lane.waiting.push(start);
+    if (!lane) this.lanes.set(jobName, (lane = pLimit(this.config.jobsConcurrency)));
+    return lane;
   }
 
-  private run(jobName: string, handler: JobHandler, data: unknown): void {
-    const lane = this.lanes.get(jobName)!;
-    lane.running++;
+  private run(jobName: string, handler: JobHandler, data: unknown): Promise<void> {
     const run = handler
       .handle(data)
       .catch((err: unknown) => this.logger.error(`Job "${jobName}" failed: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => {
-        this.running.delete(run);
-        lane.running--;
-        if (!this.stopped) lane.waiting.shift()?.();
-      });
+      .finally(() => this.running.delete(run));
     this.running.add(run);
+    return run;
   }
 }

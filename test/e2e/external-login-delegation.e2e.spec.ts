@@ -523,8 +523,7 @@ describe.each(databaseKinds())('signing in through an external login provider (%
       // The provider recovers; once the cool-down is over the next sign-in is the trial that closes the breaker.
       fake.flaky = 'ok';
       expect((await signIn('flaky-user', 'Flaky-pass-1')).status).toBe(503);
-      const realNow = breakers.now;
-      breakers.now = () => realNow() + breakers.cooldownMs + 1000;
+      t.clock.advance(breakers.cooldownMs + 1000);
       try {
         expect((await t.http.get(`/api/v1/external-login-providers/${provider.id}`).set(api())).body.circuit.state).toBe('half-open');
         const res = await signIn('flaky-user', 'Flaky-pass-1');
@@ -535,7 +534,7 @@ describe.each(databaseKinds())('signing in through an external login provider (%
           consecutiveFailures: 0,
         });
       } finally {
-        breakers.now = realNow;
+        t.clock.reset();
         await t.http
           .put('/api/v1/settings/authentication')
           .set(api())

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '@portico/core';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -78,15 +79,15 @@ export class ProviderCircuitBreakers {
   threshold = 5;
   /** How long an open breaker refuses calls before it lets one trial through. */
   cooldownMs = 30_000;
-  /** The clock; tests move it instead of waiting. */
-  now: () => number = () => Date.now();
 
   private readonly breakers = new Map<string, CircuitBreaker>();
+
+  constructor(private readonly clock: Clock) {}
 
   of(providerId: string): CircuitBreaker {
     let breaker = this.breakers.get(providerId);
     if (!breaker) {
-      breaker = new CircuitBreaker({ threshold: () => this.threshold, cooldownMs: () => this.cooldownMs, now: () => this.now() });
+      breaker = new CircuitBreaker({ threshold: () => this.threshold, cooldownMs: () => this.cooldownMs, now: () => this.clock.nowMs() });
       this.breakers.set(providerId, breaker);
     }
     return breaker;

@@ -1,5 +1,5 @@
 import { AuthSettingsService, LoginThrottle, LoginThrottleService } from '@portico/auth';
-import { AppConfig, buildDataSourceOptions, DomainException, TransactionService } from '@portico/core';
+import { AppConfig, buildDataSourceOptions, Clock, DomainException, TransactionService } from '@portico/core';
 import type { IdentityMapService } from '@portico/identity-map';
 import type { OrganizationsService } from '@portico/organizations';
 import type { UsersService } from '@portico/users';
@@ -27,7 +27,14 @@ describe('SignupService rate limit per address', () => {
     const organizations = { create: async () => ({ id: `org-${++n}` }) } as unknown as OrganizationsService;
     const users = { create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
     const identityMap = {} as IdentityMapService;
-    service = new SignupService(tx, settings, new LoginThrottleService(tx, new AuthRepository(tx)), organizations, users, identityMap);
+    service = new SignupService(
+      tx,
+      settings,
+      new LoginThrottleService(tx, new AuthRepository(tx), new Clock()),
+      organizations,
+      users,
+      identityMap,
+    );
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });
   afterAll(async () => {

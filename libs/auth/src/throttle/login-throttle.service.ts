@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Every, TransactionService } from '@portico/core';
+import { Clock, Every, TransactionService } from '@portico/core';
 import { AuthRepository } from '../auth.repository';
 import type { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
@@ -47,10 +47,11 @@ export class LoginThrottleService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repository: AuthRepository,
+    private readonly clock: Clock,
   ) {}
 
   /** Deletes the rows of keys untouched for FAILURE_RESET_MS and not locked now; how many went. */
-  async prune(now = new Date()): Promise<number> {
+  async prune(now = this.clock.now()): Promise<number> {
     return this.repository.pruneThrottle(new Date(now.getTime() - FAILURE_RESET_MS), now);
   }
 
@@ -72,7 +73,7 @@ export class LoginThrottleService {
     const limits = this.limits(this.keys(kind, account, ip), policy);
     if (!limits.length) return { allowed: true, keys: [] };
     return this.tx.run(async () => {
-      const now = Date.now();
+      const now = this.clock.nowMs();
       const rows: LoginThrottle[] = [];
       const locked = await this.repository.lockThrottleRows(limits.map(([key]) => key));
       for (const [key, max] of limits) {
@@ -123,7 +124,7 @@ export class LoginThrottleService {
         if (row.failures >= max && !row.lockedUntil) {
           row.lockouts += 1;
           const seconds = Math.min(policy.baseWaitSeconds * 2 ** (row.lockouts - 1), policy.maxWaitSeconds);
-          row.lockedUntil = new Date(Date.now() + seconds * 1000);
+          row.lockedUntil = new Date(this.clock.nowMs() + seconds * 1000);
           row.failures = 0;
           await this.repository.storeThrottle(row);
           wait = Math.max(wait ?? 0, seconds);

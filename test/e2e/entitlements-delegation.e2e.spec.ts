@@ -90,6 +90,7 @@ describe.each(databaseKinds())('entitlement delegation to a source (%s)', (kind)
   });
   afterEach(() => {
     jest.restoreAllMocks();
+    t.clock.reset();
     expect(problems.splice(0)).toEqual([]);
   });
 
@@ -104,14 +105,13 @@ describe.each(databaseKinds())('entitlement delegation to a source (%s)', (kind)
   });
 
   it('caches a grant and a denial for cacheSeconds, then asks again', async () => {
-    const start = Date.now();
     readEntitlement(await check(t, `server=${SERVER};key=grant-cached`));
     readEntitlement(await check(t, `server=${SERVER};key=grant-cached`));
     expectRefused(await check(t, `server=${SERVER};key=deny`));
     expectRefused(await check(t, `server=${SERVER};key=deny`));
     expect([crm.count('grant-cached'), crm.count('deny')]).toEqual([1, 1]);
-    // Sixty-one seconds later, as far as the cache can tell.
-    jest.spyOn(Date, 'now').mockImplementation(() => start + 61_000);
+    // Sixty-one seconds later.
+    t.clock.advance(61_000);
     readEntitlement(await check(t, `server=${SERVER};key=grant-cached`));
     expectRefused(await check(t, `server=${SERVER};key=deny`));
     expect([crm.count('grant-cached'), crm.count('deny')]).toEqual([2, 2]);

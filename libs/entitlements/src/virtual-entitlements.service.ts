@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   AuditService,
+  Clock,
   ConflictError,
   InvalidInputError,
   isUniqueViolation,
@@ -35,6 +36,7 @@ export class VirtualEntitlementsService {
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
     private readonly repo: EntitlementsRepository,
+    private readonly clock: Clock,
   ) {}
 
   list(ctx: RequestContext, query: VirtualEntitlementQueryDto): Promise<Page<VirtualEntitlementView>> {
@@ -164,7 +166,7 @@ export class VirtualEntitlementsService {
   private async views(rows: VirtualEntitlement[]): Promise<VirtualEntitlementView[]> {
     const classes = new Map((await this.repo.classesByIds([...new Set(rows.map((r) => r.classId))])).map((c) => [c.id, c]));
     const tenants = await this.tenants.findByIds(rows.map((r) => r.tenantId).filter((id): id is string => !!id));
-    const now = Date.now();
+    const now = this.clock.nowMs();
     return rows.map((v) => ({
       id: v.id,
       key: v.key,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '@portico/core';
 import { DecisionLogService } from '../decisions/decision-log.service';
 import { DelegationService } from '../delegation/delegation.service';
 import { PRINTABLE } from '../dto/validation';
@@ -22,6 +23,7 @@ export class EntitlementCheckService {
     private readonly settings: CheckSettingsService,
     private readonly delegation: DelegationService,
     private readonly log: DecisionLogService,
+    private readonly clock: Clock,
   ) {}
 
   /** The public check: the caller's address must be on the server's allow-list, when it has one. */
@@ -56,7 +58,7 @@ export class EntitlementCheckService {
     if (source) return this.delegation.ask(source, params);
     // No stored key is longer or has control characters (PostgreSQL would refuse a NUL in the query).
     if (params.key.length > MAX_KEY_LENGTH || !PRINTABLE.test(params.key)) return { code: 'NOT_FOUND', via: 'local' };
-    return this.judge(await this.keys.find(params.key), params, Date.now());
+    return this.judge(await this.keys.find(params.key), params, this.clock.nowMs());
   }
 
   private judge(rows: KeyRow[], params: CheckParams, now: number): Decision {

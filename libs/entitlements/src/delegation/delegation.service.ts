@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OutboundHttpService } from '@portico/core';
+import { Clock, OutboundHttpService } from '@portico/core';
 import type { CheckParams } from '../check/check-query';
 import { formatCheckQuery } from '../check/check-query';
 import type { SourceConfig } from '../check/check-settings.service';
@@ -26,13 +26,16 @@ export class DelegationService {
   private readonly cache = new Map<string, Cached>();
   private readonly inFlight = new Map<string, Promise<Decision>>();
 
-  constructor(private readonly http: OutboundHttpService) {}
+  constructor(
+    private readonly http: OutboundHttpService,
+    private readonly clock: Clock,
+  ) {}
 
   ask(source: SourceConfig, params: CheckParams): Promise<Decision> {
     // remote_ip is passed on but is no part of the answer's identity: a source should decide by key.
     const id = `${source.id}\u0000${source.url}\u0000${params.server}\u0000${params.className ?? ''}\u0000${params.key}`;
     const cached = this.cache.get(id);
-    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.decision);
+    if (cached && cached.expiresAt > this.clock.nowMs()) return Promise.resolve(cached.decision);
     if (cached) this.cache.delete(id);
     let pending = this.inFlight.get(id);
     if (!pending) {
@@ -54,7 +57,7 @@ export class DelegationService {
 
   private remember(id: string, decision: Decision, seconds: number): void {
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(id, { expiresAt: Date.now() + seconds * 1000, decision });
+    this.cache.set(id, { expiresAt: this.clock.nowMs() + seconds * 1000, decision });
   }
 
   private async call(source: SourceConfig, params: CheckParams): Promise<{ decision: Decision; cacheable: boolean }> {

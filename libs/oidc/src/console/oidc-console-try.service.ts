@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, CryptoService, InvalidInputError, RequestContext } from '@portico/core';
+import { AppConfig, Clock, CryptoService, InvalidInputError, RequestContext } from '@portico/core';
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { createHash, randomBytes } from 'node:crypto';
 import { OidcClientsService } from '../clients/oidc-clients.service';
@@ -42,6 +42,7 @@ export class OidcConsoleTry {
     private readonly clients: OidcClientsService,
     private readonly keys: SigningKeysService,
     private readonly oidc: OidcProviderService,
+    private readonly clock: Clock,
   ) {}
 
   /** The authorization URL to send the browser to. */
@@ -54,7 +55,7 @@ export class OidcConsoleTry {
       clientId,
       nonce: b64url(randomBytes(16)),
       verifier: b64url(randomBytes(32)),
-      expiresAt: Date.now() + TRY_LIFETIME_MS,
+      expiresAt: this.clock.nowMs() + TRY_LIFETIME_MS,
     };
     const params = new URLSearchParams({
       client_id: consoleTryClientId(clientId),
@@ -76,7 +77,7 @@ export class OidcConsoleTry {
    */
   async finish(clientId: string, query: Record<string, unknown>, selfBase: string): Promise<ConsoleTryResult> {
     const started = this.unseal(query.state);
-    if (!started || started.clientId !== clientId || started.expiresAt < Date.now())
+    if (!started || started.clientId !== clientId || started.expiresAt < this.clock.nowMs())
       throw new InvalidInputError(
         'This is not the answer to a sign-in try of this application, or the try expired: start it again from the application’s page in the console',
       );

@@ -6,11 +6,11 @@ import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { DirectoryClient } from './client/directory-client';
-import { DirectoryStore } from './directory-store';
 import { DirectoryTester } from './directory-tester';
 import { LdapAccount } from './entities/ldap-account.entity';
 import { LdapDirectory } from './entities/ldap-directory.entity';
 import { LdapDirectoriesController } from './ldap-directories.controller';
+import { LdapRepository } from './ldap.repository';
 import { LdapService } from './ldap.service';
 import { DirectoryAccounts } from './login/directory-accounts';
 import { GroupRoles } from './login/group-roles';
@@ -30,7 +30,7 @@ import { LdapLoginRouter } from './login/ldap-login';
     IdentityMapModule,
   ],
   controllers: [LdapDirectoriesController],
-  providers: [LdapService, DirectoryStore, DirectoryClient, DirectoryTester, GroupRoles, DirectoryAccounts, LdapLoginRouter],
+  providers: [LdapService, LdapRepository, DirectoryClient, DirectoryTester, GroupRoles, DirectoryAccounts, LdapLoginRouter],
   exports: [LdapService],
 })
 export class LdapModule {}

@@ -9,15 +9,12 @@ import {
   NotFoundError,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
   TransactionService,
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { EntityManager, IsNull } from 'typeorm';
 import { directoryProblems, usesTls } from './config/directory-check';
 import { PRESET_DEFAULTS, type AttributeMapping } from './config/presets';
-import { DirectoryStore } from './directory-store';
 import { DirectoryTester } from './directory-tester';
 import {
   AttributeMappingDto,
@@ -27,7 +24,8 @@ import {
   TestLdapDirectoryDto,
   UpdateLdapDirectoryDto,
 } from './dto/ldap-directory.dto';
-import { LdapDirectory } from './entities/ldap-directory.entity';
+import type { LdapDirectory } from './entities/ldap-directory.entity';
+import { LdapRepository } from './ldap.repository';
 
 const DUPLICATE = 'A directory with that name already exists for this tenant (or among the global directories)';
 
@@ -48,29 +46,22 @@ export class LdapService {
     private readonly audit: AuditService,
     private readonly crypto: CryptoService,
     private readonly tenants: TenantsService,
-    private readonly store: DirectoryStore,
+    private readonly store: LdapRepository,
     private readonly tester: DirectoryTester,
     private readonly authSettings: AuthSettingsService,
   ) {}
 
   async list(query: LdapDirectoryQuery = {}): Promise<Page<LdapDirectoryView>> {
-    const { take, skip } = pageWindow(query);
-    let where: Record<string, unknown> = {};
-    if (query.tenantKey === null) where = { tenantId: IsNull() };
-    else if (query.tenantKey !== undefined) {
-      const tenant = await this.tenants.findByKey(query.tenantKey);
-      if (!tenant) return { items: [], total: 0, limit: take, offset: skip };
-      where = { tenantId: tenant.id };
-    }
-    const [rows, total] = await this.tx.manager.findAndCount(LdapDirectory, { where, order: { name: 'ASC', id: 'ASC' }, take, skip });
-    const tenants = await this.tenants.findByIds(rows.map((d) => d.tenantId).filter((id): id is string => !!id));
-    const counts = await this.store.accountCounts(rows.map((d) => d.id));
-    const items = rows.map((d) => toView(d, d.tenantId ? (tenants.get(d.tenantId)?.key ?? null) : null, counts.get(d.id) ?? 0));
-    return { items, total, limit: take, offset: skip };
+    const resolveTenant = async (key: string) => (await this.tenants.findByKey(key))?.id ?? null;
+    return this.store.list(query, resolveTenant, async (rows) => {
+      const tenants = await this.tenants.findByIds(rows.map((d) => d.tenantId).filter((id): id is string => !!id));
+      const counts = await this.store.accountCounts(rows.map((d) => d.id));
+      return rows.map((d) => toView(d, d.tenantId ? (tenants.get(d.tenantId)?.key ?? null) : null, counts.get(d.id) ?? 0));
+    });
   }
 
   async get(id: string): Promise<LdapDirectoryView> {
-    const d = await this.findOrFail(this.tx.manager, id);
+    const d = await this.findOrFail(id);
     return toView(d, await this.tenantKey(d.tenantId), await this.linkedUsers(d.id));
   }
 
@@ -83,7 +74,7 @@ export class LdapService {
     const tenant = await this.resolveTenant(dto.tenantKey ?? null);
     const preset = dto.preset ?? 'openldap';
     const defaults = PRESET_DEFAULTS[preset];
-    const directory = this.tx.manager.create(LdapDirectory, {
+    const directory = this.store.newDirectory({
       tenantId: tenant?.id ?? null,
       name: dto.name,
       url: dto.url,
@@ -105,7 +96,7 @@ export class LdapService {
     this.check(directory);
     try {
       return await this.tx.run(async (m) => {
-        await m.save(directory);
+        await this.store.saveDirectory(directory);
         await this.audit.record(m, ctx, {
           action: 'ldap-directory.created',
           targetType: 'ldap-directory',
@@ -124,7 +115,7 @@ export class LdapService {
   async update(ctx: RequestContext, id: string, dto: UpdateLdapDirectoryDto): Promise<LdapDirectoryView> {
     try {
       return await this.tx.run(async (m) => {
-        const d = await this.findOrFail(m, id);
+        const d = await this.findOrFail(id);
         const tenant = d.tenantId ? await this.tenants.findById(d.tenantId) : null;
         if (dto.tenantKey !== undefined && (dto.tenantKey ?? null) !== (tenant?.key ?? null))
           throw new InvalidInputError('tenantKey cannot be changed: create a directory for the other tenant instead');
@@ -159,7 +150,7 @@ export class LdapService {
           (k) => k !== 'updatedAt' && JSON.stringify(before[k]) !== JSON.stringify(d[k]),
         );
         if (changed.length) {
-          await m.save(d);
+          await this.store.saveDirectory(d);
           // Field names only: the encrypted column changes on every write and says nothing to a reader.
           await this.audit.record(m, ctx, {
             action: 'ldap-directory.updated',
@@ -180,8 +171,8 @@ export class LdapService {
   /** Deletes the directory; the users it checked stay, unlinked (they need a Portico password or another directory). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const d = await this.findOrFail(m, id);
-      await m.delete(LdapDirectory, { id: d.id });
+      const d = await this.findOrFail(id);
+      await this.store.deleteDirectory(d.id);
       await this.audit.record(m, ctx, {
         action: 'ldap-directory.deleted',
         targetType: 'ldap-directory',
@@ -194,7 +185,7 @@ export class LdapService {
 
   /** "Test": searches (and, given a password, binds as) one user and shows what a sign-in would map. Creates nothing. */
   async test(ctx: RequestContext, id: string, dto: TestLdapDirectoryDto): Promise<LdapTestResultView> {
-    const d = await this.findOrFail(this.tx.manager, id);
+    const d = await this.findOrFail(id);
     const result = await this.tester.test(d.tenantId, this.store.settingsOf(d), dto.username, dto.password);
     await this.tx.run((m) =>
       this.audit.record(m, ctx, {
@@ -219,8 +210,8 @@ export class LdapService {
     return tenant;
   }
 
-  private async findOrFail(m: EntityManager, id: string): Promise<LdapDirectory> {
-    const d = await m.findOneBy(LdapDirectory, { id });
+  private async findOrFail(id: string): Promise<LdapDirectory> {
+    const d = await this.store.findDirectory(id);
     if (!d) throw new NotFoundError('LDAP directory');
     return d;
   }

@@ -12,12 +12,12 @@ import {
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { expiresSoon, generateSpKeyPair, normalizePem, readCertificate } from './certificates';
 import { CertificateView, ImportIdpMetadataDto, PutSamlConnectionDto, SamlConnectionView } from './dto/saml-connection.dto';
-import { SamlConnection } from './entities/saml-connection.entity';
+import type { SamlConnection } from './entities/saml-connection.entity';
 import { DEFAULT_ATTRIBUTE_MAPPING } from './login/attribute-mapping';
 import type { EngineSettings } from './login/saml-engine';
+import { SamlRepository } from './saml.repository';
 import { parseIdpMetadata } from './xml/idp-metadata';
 import { XmlRefused } from './xml/xml-tree';
 
@@ -33,6 +33,7 @@ export interface SamlUrls {
 export class SamlConnections {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: SamlRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
@@ -58,29 +59,27 @@ export class SamlConnections {
 
   /** The tenant's connection, made (with a fresh SP key pair, disabled) the first time anyone asks. */
   async ensure(tenant: TenantRef): Promise<SamlConnection> {
-    const existing = await this.tx.manager.findOneBy(SamlConnection, { tenantId: tenant.id });
+    const existing = await this.repository.connectionOf(tenant.id);
     if (existing) return existing;
     const { privateKeyPem, certificatePem } = generateSpKeyPair(`Portico SAML SP ${tenant.key}`);
     try {
-      return await this.tx.run(async (m) => {
-        const row = m.create(SamlConnection, {
+      return await this.tx.run(() =>
+        this.repository.insertConnection({
           tenantId: tenant.id,
           attributeMapping: { ...DEFAULT_ATTRIBUTE_MAPPING },
           spPrivateKeySealed: this.crypto.encrypt(privateKeyPem),
           spCertificate: certificatePem,
-        });
-        await m.insert(SamlConnection, row as QueryDeepPartialEntity<SamlConnection>);
-        return row;
-      });
+        }),
+      );
     } catch (err) {
       // Two first requests at once: the other one's key pair won.
-      if (isUniqueViolation(err)) return (await this.tx.manager.findOneBy(SamlConnection, { tenantId: tenant.id }))!;
+      if (isUniqueViolation(err)) return (await this.repository.connectionOf(tenant.id))!;
       throw err;
     }
   }
 
   async find(tenantId: string): Promise<SamlConnection | null> {
-    return this.tx.manager.findOneBy(SamlConnection, { tenantId });
+    return this.repository.connectionOf(tenantId);
   }
 
   async view(key: string): Promise<SamlConnectionView> {
@@ -97,7 +96,7 @@ export class SamlConnections {
         throw new InvalidInputError('defaultOrganizationId does not name an organization of this tenant');
     }
     const row = await this.tx.run(async (m) => {
-      const row = (await m.findOneBy(SamlConnection, { tenantId: tenant.id }))!;
+      const row = (await this.repository.connectionOf(tenant.id))!;
       if (dto.idpEntityId !== undefined) row.idpEntityId = dto.idpEntityId;
       if (dto.idpSsoUrl !== undefined) row.idpSsoUrl = dto.idpSsoUrl;
       if (dto.idpCertificates !== undefined) row.idpCertificates = [...new Set(dto.idpCertificates.map(normalizePem))];
@@ -110,7 +109,7 @@ export class SamlConnections {
       if (dto.nameIdFormat !== undefined) row.nameIdFormat = dto.nameIdFormat;
       if (row.enabled && !isConfigured(row))
         throw new InvalidInputError('enabled needs idpEntityId, idpSsoUrl and at least one of idpCertificates: set them first');
-      await m.save(row);
+      await this.repository.saveConnection(row);
       await this.record(m, ctx, tenant, 'saml.connection.updated', { fields: Object.keys(dto) });
       return row;
     });
@@ -120,8 +119,7 @@ export class SamlConnections {
   async delete(ctx: RequestContext, key: string): Promise<void> {
     const tenant = await this.tenantOrFail(key);
     await this.tx.run(async (m) => {
-      const removed = await m.delete(SamlConnection, { tenantId: tenant.id });
-      if (removed.affected) await this.record(m, ctx, tenant, 'saml.connection.deleted', {});
+      if (await this.repository.deleteConnection(tenant.id)) await this.record(m, ctx, tenant, 'saml.connection.deleted', {});
     });
   }
 
@@ -146,12 +144,12 @@ export class SamlConnections {
       }
     }
     const row = await this.tx.run(async (m) => {
-      const row = (await m.findOneBy(SamlConnection, { tenantId: tenant.id }))!;
+      const row = (await this.repository.connectionOf(tenant.id))!;
       row.idpEntityId = metadata.entityId.slice(0, 1024);
       row.idpSsoUrl = metadata.ssoUrl.slice(0, 2048);
       row.idpCertificates = certificates.slice(0, 5);
       row.idpMetadataUrl = dto.url ?? null;
-      await m.save(row);
+      await this.repository.saveConnection(row);
       await this.record(m, ctx, tenant, 'saml.connection.metadata_imported', { from: dto.url ? 'url' : 'xml', entityId: row.idpEntityId });
       return row;
     });
@@ -164,11 +162,11 @@ export class SamlConnections {
     await this.ensure(tenant);
     const { privateKeyPem, certificatePem } = generateSpKeyPair(`Portico SAML SP ${tenant.key}`);
     const row = await this.tx.run(async (m) => {
-      const row = (await m.findOneBy(SamlConnection, { tenantId: tenant.id }))!;
+      const row = (await this.repository.connectionOf(tenant.id))!;
       row.spPreviousCertificate = row.spCertificate;
       row.spCertificate = certificatePem;
       row.spPrivateKeySealed = this.crypto.encrypt(privateKeyPem);
-      await m.save(row);
+      await this.repository.saveConnection(row);
       await this.record(m, ctx, tenant, 'saml.sp_certificate.rotated', { fingerprint: readCertificate(certificatePem).fingerprintSha256 });
       return row;
     });

@@ -14,6 +14,7 @@ import { SamlProvisioning } from './login/saml-provisioning';
 import { SamlSsoController } from './public/saml-sso.controller';
 import { TenantManifestController } from './public/tenant-manifest.controller';
 import { SamlConnections } from './saml-connections';
+import { SamlRepository } from './saml.repository';
 import { SamlService } from './saml.service';
 import { SamlStore } from './store/saml-store';
 
@@ -28,7 +29,7 @@ import { SamlStore } from './store/saml-store';
     AuthModule,
   ],
   controllers: [SamlConnectionsController, SamlSsoController, TenantManifestController],
-  providers: [SamlConnections, SamlStore, SamlProvisioning, SamlLogin, SamlService],
+  providers: [SamlRepository, SamlConnections, SamlStore, SamlProvisioning, SamlLogin, SamlService],
   exports: [SamlService],
 })
 export class SamlModule {}

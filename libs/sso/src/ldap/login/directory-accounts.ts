@@ -5,9 +5,8 @@ import { IdentityMapService } from '@portico/identity-map';
 import type { TenantRef } from '@portico/tenants';
 import { LoginAccount, UserCredentialsService, UsersService } from '@portico/users';
 import { isEmail } from 'class-validator';
-import type { EntityManager } from 'typeorm';
 import type { DirectoryEntry } from '../client/directory-client';
-import { DirectoryStore, type LoginDirectory } from '../directory-store';
+import { LdapRepository, type LoginDirectory } from '../ldap.repository';
 import { GroupRoles } from './group-roles';
 
 export const NOT_PROVISIONED =
@@ -34,7 +33,7 @@ export class DirectoryAccounts {
   constructor(
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
-    private readonly store: DirectoryStore,
+    private readonly store: LdapRepository,
     private readonly groupRoles: GroupRoles,
     private readonly users: UsersService,
     private readonly credentials: UserCredentialsService,
@@ -80,7 +79,7 @@ export class DirectoryAccounts {
     }
     const ctx = RequestContext.system('ldap');
     try {
-      const account = await this.tx.run(async (m) => {
+      const account = await this.tx.run(async () => {
         const created = await this.users.create(
           ctx,
           {
@@ -92,7 +91,7 @@ export class DirectoryAccounts {
           },
           'ldap',
         );
-        await this.link(m, directory, tenant, created.id, entry, username);
+        await this.link(directory, tenant, created.id, entry, username);
         await this.groupRoles.apply(directory.tenantId, directory.groupRoleMapping, created.id, groups);
         return this.credentials.findById(created.id);
       });
@@ -115,8 +114,8 @@ export class DirectoryAccounts {
     refuse: (why: string) => FirstFactorResult,
   ): Promise<FirstFactorResult> {
     try {
-      await this.tx.run(async (m) => {
-        await this.link(m, directory, tenant, account.id, entry, username);
+      await this.tx.run(async () => {
+        await this.link(directory, tenant, account.id, entry, username);
         await this.groupRoles.apply(directory.tenantId, directory.groupRoleMapping, account.id, groups);
       });
       return { ok: true, account, details };
@@ -126,25 +125,29 @@ export class DirectoryAccounts {
     }
   }
 
-  /** The link this module signs in by, and the tenant's identity map entry (provider ldap) that others read. */
+  /**
+   * The link this module signs in by, and the tenant's identity map entry (provider ldap) that others
+   * read; inside the caller's transaction.
+   */
   private async link(
-    m: EntityManager,
     directory: LoginDirectory,
     tenant: TenantRef | null,
     userId: string,
     entry: DirectoryEntry,
     username: string,
   ): Promise<void> {
-    await this.store.link(m, directory.id, userId, entry.dn, username);
-    // The identity map is per tenant (direct users have none) and holds ids of up to 255 characters.
-    const mapped = !!tenant && entry.dn.length <= 255;
-    if (mapped) await this.identityMap.link(m, { tenantId: tenant.id, provider: 'ldap', entityType: 'user' }, userId, entry.dn);
-    await this.audit.record(m, RequestContext.system('ldap'), {
-      action: 'ldap.account.linked',
-      targetType: 'user',
-      targetId: userId,
-      tenant,
-      details: { directoryId: directory.id, dn: entry.dn, identityMap: mapped },
+    await this.tx.run(async (m) => {
+      await this.store.link(directory.id, userId, entry.dn, username);
+      // The identity map is per tenant (direct users have none) and holds ids of up to 255 characters.
+      const mapped = !!tenant && entry.dn.length <= 255;
+      if (mapped) await this.identityMap.link(m, { tenantId: tenant.id, provider: 'ldap', entityType: 'user' }, userId, entry.dn);
+      await this.audit.record(m, RequestContext.system('ldap'), {
+        action: 'ldap.account.linked',
+        targetType: 'user',
+        targetId: userId,
+        tenant,
+        details: { directoryId: directory.id, dn: entry.dn, identityMap: mapped },
+      });
     });
   }
 }

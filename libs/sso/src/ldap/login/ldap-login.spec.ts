@@ -3,7 +3,7 @@ import type { LoginAccount } from '@portico/users';
 import type { DirectoryClient, DirectoryEntry, DirectorySession } from '../client/directory-client';
 import { dnHash } from '../config/dn';
 import { PRESET_DEFAULTS } from '../config/presets';
-import type { DirectoryStore, LoginDirectory } from '../directory-store';
+import type { LdapRepository, LoginDirectory } from '../ldap.repository';
 import type { LdapAccount } from '../entities/ldap-account.entity';
 import type { DirectoryAccounts } from './directory-accounts';
 import { LdapLoginRouter } from './ldap-login';
@@ -68,7 +68,7 @@ function setup(
     forLogin: async () => opts.directories ?? [DIRECTORY],
     accountOf: async () =>
       opts.link ? ({ directoryId: 'dir-1', userId: 'user-1', username: 'ada', dnHash: dnHash(ADA.dn), ...opts.link } as LdapAccount) : null,
-  } as unknown as DirectoryStore;
+  } as unknown as LdapRepository;
   const accounts = {
     accountFor: async (_d: unknown, _t: unknown, claimed: LoginAccount | null) => ({ ok: true, account: claimed ?? account() }),
   } as unknown as DirectoryAccounts;

@@ -5,7 +5,7 @@ import type { TenantRef } from '@portico/tenants';
 import { LoginAccount } from '@portico/users';
 import { DirectoryClient, DirectoryError, type DirectoryEntry } from '../client/directory-client';
 import { dnHash } from '../config/dn';
-import { DirectoryStore, type LoginDirectory } from '../directory-store';
+import { LdapRepository, type LoginDirectory } from '../ldap.repository';
 import type { LdapAccount } from '../entities/ldap-account.entity';
 import { DirectoryAccounts } from './directory-accounts';
 
@@ -25,7 +25,7 @@ export const DIRECTORY_UNAVAILABLE = 'The directory could not be reached. Try ag
 export class LdapLoginRouter implements FirstFactorRouter, OnModuleInit {
   constructor(
     private readonly routes: FirstFactorRoutes,
-    private readonly store: DirectoryStore,
+    private readonly store: LdapRepository,
     private readonly client: DirectoryClient,
     private readonly accounts: DirectoryAccounts,
   ) {}

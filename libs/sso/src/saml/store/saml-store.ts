@@ -1,10 +1,8 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig, closeRedis, connectRedis, Every, isUniqueViolation, onRedis, TransactionService } from '@portico/core';
 import type { Redis } from 'ioredis';
-import { LessThan, LessThanOrEqual } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { SamlAssertionReplay } from '../entities/saml-assertion-replay.entity';
-import { SamlRequest, SamlRequestPurpose } from '../entities/saml-request.entity';
+import type { SamlRequestPurpose } from '../entities/saml-request.entity';
+import { SamlRepository } from '../saml.repository';
 
 export interface PendingRequest {
   purpose: SamlRequestPurpose;
@@ -24,23 +22,20 @@ interface Backend {
 class DatabaseBackend implements Backend {
   private readonly sweeping = new Every(60_000);
 
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly repository: SamlRepository,
+  ) {}
 
   async put(tenantId: string, requestId: string, value: PendingRequest, expiresAt: Date): Promise<void> {
     await this.sweep();
-    await this.tx.run(async (m) => {
-      await m.delete(SamlRequest, { tenantId, requestId });
-      const row = m.create(SamlRequest, { tenantId, requestId, purpose: value.purpose, payload: value.payload, expiresAt });
-      await m.insert(SamlRequest, row as QueryDeepPartialEntity<SamlRequest>);
-    });
+    await this.tx.run(() => this.repository.replaceRequest(tenantId, requestId, value.purpose, value.payload, expiresAt));
   }
 
   async take(tenantId: string, requestId: string): Promise<PendingRequest | null> {
-    return this.tx.run(async (m) => {
-      const row = await m.findOneBy(SamlRequest, { tenantId, requestId });
-      if (!row) return null;
-      const removed = await m.delete(SamlRequest, { id: row.id });
-      if (!removed.affected || row.expiresAt.getTime() <= Date.now()) return null;
+    return this.tx.run(async () => {
+      const row = await this.repository.takeRequest(tenantId, requestId);
+      if (!row || row.expiresAt.getTime() <= Date.now()) return null;
       return { purpose: row.purpose, payload: row.payload };
     });
   }
@@ -48,11 +43,7 @@ class DatabaseBackend implements Backend {
   async firstUse(tenantId: string, assertionId: string, expiresAt: Date): Promise<boolean> {
     await this.sweep();
     try {
-      await this.tx.run(async (m) => {
-        await m.delete(SamlAssertionReplay, { tenantId, assertionId, expiresAt: LessThanOrEqual(new Date()) });
-        const row = m.create(SamlAssertionReplay, { tenantId, assertionId, expiresAt });
-        await m.insert(SamlAssertionReplay, row as QueryDeepPartialEntity<SamlAssertionReplay>);
-      });
+      await this.tx.run(() => this.repository.recordAssertion(tenantId, assertionId, expiresAt));
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
@@ -66,10 +57,7 @@ class DatabaseBackend implements Backend {
   private async sweep(): Promise<void> {
     if (!this.sweeping.due()) return;
     const now = new Date();
-    await this.tx.run(async (m) => {
-      await m.delete(SamlRequest, { expiresAt: LessThan(now) });
-      await m.delete(SamlAssertionReplay, { expiresAt: LessThan(now) });
-    });
+    await this.tx.run(() => this.repository.deleteExpired(now));
   }
 }
 
@@ -108,8 +96,8 @@ function ttl(expiresAt: Date): number {
 export class SamlStore implements OnModuleDestroy {
   private readonly backend: Backend;
 
-  constructor(config: AppConfig, tx: TransactionService) {
-    this.backend = config.redisUrl ? new RedisBackend(connectRedis(config.redisUrl, WHAT)) : new DatabaseBackend(tx);
+  constructor(config: AppConfig, tx: TransactionService, repository: SamlRepository) {
+    this.backend = config.redisUrl ? new RedisBackend(connectRedis(config.redisUrl, WHAT)) : new DatabaseBackend(tx, repository);
   }
 
   put(tenantId: string, id: string, value: PendingRequest, expiresAt: Date): Promise<void> {

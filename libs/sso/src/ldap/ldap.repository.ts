@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CryptoService, TransactionService } from '@portico/core';
-import { EntityManager, IsNull } from 'typeorm';
+import { CryptoService, Page, PageQueryDto, RequestContext, scopedList, TransactionService } from '@portico/core';
+import { DeepPartial, IsNull } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { DirectorySettings } from './config/directory-check';
 import { dnHash } from './config/dn';
@@ -18,13 +18,47 @@ export interface LoginDirectory {
   settings: DirectorySettings;
 }
 
-/** Reads directories and directory-linked accounts for this module's services; nothing outside the module sees it. */
+/**
+ * Every query of the LDAP module: directories and directory-linked accounts. Nothing outside the
+ * module sees it; writes join the caller's transaction (`tx.run` around the call).
+ */
 @Injectable()
-export class DirectoryStore {
+export class LdapRepository {
   constructor(
     private readonly tx: TransactionService,
     private readonly crypto: CryptoService,
   ) {}
+
+  /**
+   * A page of directories by name: one tenant's (`tenantKey`), the global ones (null), or all
+   * (undefined). Only platform admins list directories, hence the system's scope.
+   */
+  list<T>(
+    query: PageQueryDto & { tenantKey?: string | null },
+    resolveTenant: (key: string) => Promise<string | null>,
+    map: (rows: LdapDirectory[]) => Promise<T[]>,
+  ): Promise<Page<T>> {
+    const qb = this.tx.manager.createQueryBuilder(LdapDirectory, 'd').orderBy('d.name', 'ASC').addOrderBy('d.id', 'ASC');
+    if (query.tenantKey === null) qb.where('d.tenant_id IS NULL');
+    const tenantKey = query.tenantKey ?? undefined;
+    return scopedList(RequestContext.system('ldap-directories'), qb, query, { tenantColumn: 'd.tenant_id', tenantKey, resolveTenant }, map);
+  }
+
+  findDirectory(id: string): Promise<LdapDirectory | null> {
+    return this.tx.manager.findOneBy(LdapDirectory, { id });
+  }
+
+  newDirectory(fields: DeepPartial<LdapDirectory>): LdapDirectory {
+    return this.tx.manager.create(LdapDirectory, fields);
+  }
+
+  async saveDirectory(d: LdapDirectory): Promise<void> {
+    await this.tx.manager.save(d);
+  }
+
+  async deleteDirectory(id: string): Promise<void> {
+    await this.tx.manager.delete(LdapDirectory, { id });
+  }
 
   /** The enabled directories serving one tenant's sign-in page (null: the global ones, for direct users), oldest first. */
   async forLogin(tenantId: string | null): Promise<LoginDirectory[]> {
@@ -71,7 +105,8 @@ export class DirectoryStore {
   }
 
   /** Records that the entry is this user's; the unique constraints refuse a second user for one entry. */
-  async link(m: EntityManager, directoryId: string, userId: string, dn: string, username: string): Promise<void> {
+  async link(directoryId: string, userId: string, dn: string, username: string): Promise<void> {
+    const m = this.tx.manager;
     const row = m.create(LdapAccount, { directoryId, userId, dn: dn.slice(0, 1024), dnHash: dnHash(dn), username: username.slice(0, 320) });
     await m.insert(LdapAccount, row as QueryDeepPartialEntity<LdapAccount>);
   }

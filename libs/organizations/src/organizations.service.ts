@@ -3,28 +3,20 @@ import {
   AuditService,
   duplicateError,
   ForbiddenError,
-  containsPattern,
-  findRows,
   InvalidInputError,
   isForeignKeyViolation,
   isUniqueViolation,
-  LIKE_ESCAPE,
-  nextCounterValue,
   NotFoundError,
   OutboxService,
   Page,
-  pageWindow,
   RequestContext,
-  tenantWhere,
   TransactionService,
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { EntityManager } from 'typeorm';
 import { CreateOrganizationDto, OrganizationQueryDto, OrganizationView, UpdateOrganizationDto } from './dto/organization.dto';
 import { Organization } from './entities/organization.entity';
 import { organizationEventData } from './organization-events';
-
-export const SITE_ID_COUNTER = 'organizations.site_id';
+import { OrganizationsRepository } from './organizations.repository';
 
 /** What other modules may know of an organization. */
 export interface OrganizationRef {
@@ -57,68 +49,53 @@ const NO_SUCH_PROVIDER = 'externalLoginProviderId does not name an external logi
 export class OrganizationsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly outbox: OutboxService,
   ) {}
 
-  async list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
-    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').orderBy('o.name', 'ASC').addOrderBy('o.id', 'ASC');
-    if (!ctx.isPlatformAdmin) {
-      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
-        throw new ForbiddenError('A tenant API key can only list its own tenant');
-      }
-      if (ctx.tenantId) qb.andWhere('o.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('o.tenant_id IS NULL');
-    } else if (query.tenantKey) {
-      const tenant = await this.tenants.findByKey(query.tenantKey);
-      if (!tenant) return { items: [], total: 0, ...limits(query) };
-      qb.andWhere('o.tenant_id = :tid', { tid: tenant.id });
-    }
-    if (query.search) qb.andWhere(`LOWER(o.name) LIKE :s ${LIKE_ESCAPE}`, { s: containsPattern(query.search) });
-    if (query.externalUid) qb.andWhere('o.external_uid = :uid', { uid: query.externalUid });
-    const { take, skip } = pageWindow(query);
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    const tenants = await this.tenants.findByIds(rows.map((o) => o.tenantId).filter((id): id is string => !!id));
-    return { items: rows.map((o) => toView(o, tenantKeyOf(o, tenants))), total, limit: take, offset: skip };
+  list(ctx: RequestContext, query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
+    return this.organizations.list(ctx, query, async (rows) => {
+      const tenants = await this.tenants.findByIds(rows.map((o) => o.tenantId).filter((id): id is string => !!id));
+      return rows.map((o) => toView(o, tenantKeyOf(o, tenants)));
+    });
   }
 
   async get(ctx: RequestContext, id: string): Promise<OrganizationView> {
-    const org = await this.findOrFail(this.tx.manager, ctx, id);
+    const org = await this.findOrFail(ctx, id);
     return toView(org, await this.tenantKey(org.tenantId));
   }
 
   /** For other modules: the organization if the caller may see it, else null. */
   async find(ctx: RequestContext, id: string): Promise<OrganizationRef | null> {
-    const org = await this.tx.manager.findOneBy(Organization, { id, ...tenantWhere(ctx) });
+    const org = await this.organizations.find(ctx, id);
     return org ? toRef(org) : null;
   }
 
   /** For other modules: the organization with this site ID if the caller may see it, else null. */
   async findBySiteId(ctx: RequestContext, siteId: number): Promise<OrganizationRef | null> {
     if (!Number.isSafeInteger(siteId)) return null;
-    const org = await this.tx.manager.findOneBy(Organization, { siteId, ...tenantWhere(ctx) });
+    const org = await this.organizations.findBySiteId(ctx, siteId);
     return org ? toRef(org) : null;
   }
 
   /** For other modules: the caller's organization with exactly this name, else null. */
   async findByName(ctx: RequestContext, name: string): Promise<OrganizationRef | null> {
     if (ctx.isPlatformAdmin) throw new ForbiddenError('findByName needs a tenant context');
-    const org = await this.tx.manager.findOneBy(Organization, { name: name.trim(), ...tenantWhere(ctx) });
+    const org = await this.organizations.findByName(ctx, name.trim());
     return org ? toRef(org) : null;
   }
 
   /** For other modules: a tenant's organization with this external uid (the tenant's group uid), or null. */
   async findByExternalUid(ctx: RequestContext, tenantId: string, externalUid: string): Promise<OrganizationRef | null> {
-    if (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId) return null;
-    const org = await this.tx.manager.findOneBy(Organization, { tenantId, externalUid });
+    const org = await this.organizations.findByExternalUid(ctx, tenantId, externalUid);
     return org ? toRef(org) : null;
   }
 
   async findMany(ctx: RequestContext, ids: string[]): Promise<OrganizationRef[]> {
     if (!ids.length) return [];
-    const rows = await findRows(this.tx.manager, Organization, { id: ids });
-    return rows.filter((o) => ctx.isPlatformAdmin || o.tenantId === ctx.tenantId).map(toRef);
+    return (await this.organizations.findMany(ctx, ids)).map(toRef);
   }
 
   /**
@@ -127,11 +104,8 @@ export class OrganizationsService {
    */
   async findByExternalUids(ctx: RequestContext, tenantId: string | null, externalUids: string[]): Promise<OrganizationRef[]> {
     const uids = [...new Set(externalUids.map((u) => u.toLowerCase()))];
-    if (!uids.length || (!ctx.isPlatformAdmin && ctx.tenantId !== tenantId)) return [];
-    const qb = this.tx.manager.createQueryBuilder(Organization, 'o').where('LOWER(o.external_uid) IN (:...uids)', { uids });
-    if (tenantId) qb.andWhere('o.tenant_id = :tid', { tid: tenantId });
-    else qb.andWhere('o.tenant_id IS NULL');
-    return (await qb.getMany()).map(toRef);
+    if (!uids.length) return [];
+    return (await this.organizations.findByExternalUids(ctx, tenantId, uids)).map(toRef);
   }
 
   /**
@@ -139,12 +113,7 @@ export class OrganizationsService {
    * 100,000 of them without holding more than one page).
    */
   async withPlanPage(ctx: RequestContext, afterId: string | null, limit: number): Promise<PlannedOrganization[]> {
-    const qb = this.withPlan(ctx)
-      .select(['o.id', 'o.tenantId', 'o.name', 'o.externalUid', 'o.planPriceCents', 'o.planCurrency'])
-      .orderBy('o.id', 'ASC')
-      .limit(limit);
-    if (afterId) qb.andWhere('o.id > :afterId', { afterId });
-    return (await qb.getMany()).map((o) => ({
+    return (await this.organizations.withPlanPage(ctx, afterId, limit)).map((o) => ({
       id: o.id,
       tenantId: o.tenantId,
       name: o.name,
@@ -153,20 +122,8 @@ export class OrganizationsService {
     }));
   }
 
-  async countWithPlan(ctx: RequestContext): Promise<number> {
-    return this.withPlan(ctx).getCount();
-  }
-
-  private withPlan(ctx: RequestContext) {
-    const qb = this.tx.manager
-      .createQueryBuilder(Organization, 'o')
-      .where('o.plan_price_cents IS NOT NULL')
-      .andWhere('o.plan_currency IS NOT NULL');
-    if (!ctx.isPlatformAdmin) {
-      if (ctx.tenantId) qb.andWhere('o.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('o.tenant_id IS NULL');
-    }
-    return qb;
+  countWithPlan(ctx: RequestContext): Promise<number> {
+    return this.organizations.countWithPlan(ctx);
   }
 
   async create(ctx: RequestContext, dto: CreateOrganizationDto): Promise<OrganizationView> {
@@ -174,9 +131,8 @@ export class OrganizationsService {
     checkAuthMode(dto.authMode ?? 'portico', dto.externalLoginProviderId ?? null);
     try {
       return await this.tx.run(async (m) => {
-        const org = m.create(Organization, {
+        const org = await this.organizations.create({
           tenantId: tenant?.id ?? null,
-          siteId: await nextCounterValue(m, SITE_ID_COUNTER),
           name: dto.name.trim(),
           externalUid: dto.externalUid ?? null,
           authMode: dto.authMode ?? 'portico',
@@ -184,7 +140,6 @@ export class OrganizationsService {
           planPriceCents: dto.plan?.priceCents ?? null,
           planCurrency: dto.plan?.currency ?? null,
         });
-        await m.save(org);
         await this.audit.record(m, ctx, {
           action: 'organization.created',
           targetType: 'organization',
@@ -205,7 +160,7 @@ export class OrganizationsService {
   async update(ctx: RequestContext, id: string, dto: UpdateOrganizationDto): Promise<OrganizationView> {
     try {
       return await this.tx.run(async (m) => {
-        const org = await this.findOrFail(m, ctx, id);
+        const org = await this.findOrFail(ctx, id);
         const changed: string[] = [];
         const set = <K extends keyof Organization>(key: K, value: Organization[K]) => {
           if (org[key] !== value) {
@@ -224,7 +179,7 @@ export class OrganizationsService {
         checkAuthMode(org.authMode, org.externalLoginProviderId);
         const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
         if (changed.length) {
-          await m.save(org);
+          await this.organizations.save(org);
           await this.audit.record(m, ctx, {
             action: 'organization.updated',
             targetType: 'organization',
@@ -249,8 +204,8 @@ export class OrganizationsService {
   /** Deletes the organization; its memberships go with it (database cascade). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const org = await this.findOrFail(m, ctx, id);
-      await m.delete(Organization, { id: org.id });
+      const org = await this.findOrFail(ctx, id);
+      await this.organizations.delete(org.id);
       const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
       await this.audit.record(m, ctx, {
         action: 'organization.deleted',
@@ -263,8 +218,8 @@ export class OrganizationsService {
     });
   }
 
-  private async findOrFail(m: EntityManager, ctx: RequestContext, id: string): Promise<Organization> {
-    const org = await m.findOneBy(Organization, { id, ...tenantWhere(ctx) });
+  private async findOrFail(ctx: RequestContext, id: string): Promise<Organization> {
+    const org = await this.organizations.find(ctx, id);
     if (!org) throw new NotFoundError('Organization');
     return org;
   }
@@ -278,11 +233,6 @@ function checkAuthMode(mode: string, providerId: string | null): void {
   if (mode === 'external' && !providerId) {
     throw new InvalidInputError('externalLoginProviderId is required when authMode is external');
   }
-}
-
-function limits(query: OrganizationQueryDto): { limit: number; offset: number } {
-  const { take, skip } = pageWindow(query);
-  return { limit: take, offset: skip };
 }
 
 function tenantKeyOf(o: Organization, tenants: Map<string, TenantRef>): string | null {

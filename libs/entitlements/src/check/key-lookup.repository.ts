@@ -1,4 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { connectionQueue } from '@portico/core';
 import { DataSource } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { VirtualEntitlement } from '../entities/virtual-entitlement.entity';
@@ -56,8 +57,8 @@ type SqliteConnection = { prepare(sql: string): { all(...params: unknown[]): Raw
  * entered once per batch instead of once per check, which is most of the cost of so small a read
  * (on SQLite a read transaction and its locks, on PostgreSQL a round trip). PostgreSQL runs it as
  * a named prepared statement, planned once per pooled connection; SQLite as one prepared
- * better-sqlite3 statement. Reads only, never inside a transaction; every other query of the
- * domain is in entitlements.repository.ts.
+ * better-sqlite3 statement, in the connection's queue. Reads only, never inside a transaction;
+ * every other query of the domain is in entitlements.repository.ts.
  */
 @Injectable()
 export class KeyLookupRepository implements OnModuleInit {
@@ -76,8 +77,11 @@ export class KeyLookupRepository implements OnModuleInit {
       this.runBatch = async (keys) => (await pool.query({ name: STATEMENT_NAME, text, values: [keys] })).rows;
     } else if (this.dataSource.options.type === 'better-sqlite3' && driver.databaseConnection) {
       const connection = driver.databaseConnection;
+      // The connection is shared: wait while a transaction holds it, so no uncommitted row is read.
+      const queue = connectionQueue(this.dataSource)!;
       let statement: ReturnType<SqliteConnection['prepare']> | null = null;
-      this.runBatch = async (keys) => (statement ??= connection.prepare(batchLookupSql('sqlite'))).all(JSON.stringify(keys));
+      this.runBatch = async (keys) =>
+        queue.statement(() => (statement ??= connection.prepare(batchLookupSql('sqlite'))).all(JSON.stringify(keys)));
     } else {
       const sql = lookupSql(this.dataSource.options.type === 'postgres' ? '$1' : '?');
       this.runBatch = async (keys) => (await Promise.all(keys.map((k) => this.dataSource.query(sql, [k])))).flat();

@@ -38,7 +38,7 @@ export class TransactionService {
    */
   private open(): EntityManager | undefined {
     const frame = this.current.getStore();
-    return frame?.open && frame.manager ? frame.manager : undefined;
+    return frame?.open && frame.manager?.queryRunner?.isTransactionActive ? frame.manager : undefined;
   }
 
   get isPostgres(): boolean {

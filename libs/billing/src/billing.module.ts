@@ -3,14 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { BillingController } from './billing.controller';
+import { BillingRepository } from './billing.repository';
 import { BillingService } from './billing.service';
 import { BillingRun } from './entities/billing-run.entity';
 import { Charge } from './entities/charge.entity';
 import { BillingRunProcessor } from './jobs/billing-run.processor';
 import { BillingPreview } from './run/billing-preview';
-import { BillingRunStore } from './run/billing-run.store';
 import { BillingRunner } from './run/billing-runner';
-import { ChargeStore } from './run/charge.store';
 import { TenantBillClient } from './run/tenant-bill-client';
 import { BillingRunSweeper } from './schedule/billing-run-sweeper';
 import { BillingScheduler } from './schedule/billing-scheduler';
@@ -21,8 +20,7 @@ import { BillingScheduler } from './schedule/billing-scheduler';
   controllers: [BillingController],
   providers: [
     BillingService,
-    BillingRunStore,
-    ChargeStore,
+    BillingRepository,
     TenantBillClient,
     BillingRunner,
     BillingPreview,

@@ -7,7 +7,6 @@ import {
   isUniqueViolation,
   JobQueue,
   Page,
-  pageWindow,
   RedisUnavailableError,
   RequestContext,
   TransactionService,
@@ -18,13 +17,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BillingErrorCode, BillingException } from './billing.exception';
 import { BillingRunQueryDto, ChargeQueryDto } from './dto/billing-query.dto';
 import { BillingPreviewView, BillingRunView, ChargeView, MonthlyTotal } from './dto/billing.views';
+import { BillingRepository } from './billing.repository';
 import { BillingRun, BillingRunKind, BillingRunTrigger } from './entities/billing-run.entity';
 import { Charge } from './entities/charge.entity';
 import { BILLING_RUN_JOB, BillingRunJob } from './jobs/billing-run.job';
 import { isPeriod, PERIOD_MESSAGE } from './period';
 import { BillingPreview, PreviewCounts, PreviewItem } from './run/billing-preview';
-import { BillingRunStore } from './run/billing-run.store';
 import { BillingRunner } from './run/billing-runner';
+import { staleBefore } from './run/lease';
 import { RunProgress } from './run/run-execution';
 import { toChargeView, toRunView } from './views';
 
@@ -48,7 +48,7 @@ export class BillingService {
     private readonly jobs: JobQueue,
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
-    private readonly runs: BillingRunStore,
+    private readonly repo: BillingRepository,
     private readonly runner: BillingRunner,
     private readonly preview: BillingPreview,
     private readonly clock: Clock,
@@ -102,8 +102,8 @@ export class BillingService {
     adminOnly(ctx);
     checkPeriod(period);
     for (;;) {
-      const unfinished = await this.runs.unfinished(period);
-      const stale = this.runs.staleBefore(this.clock.now());
+      const unfinished = await this.repo.unfinishedRuns(period);
+      const stale = staleBefore(this.clock.now(), this.config.billing.staleAfterMs);
       const free = unfinished.find((r) => r.status === 'queued' || !r.heartbeatAt || r.heartbeatAt < stale);
       if (!free && unfinished.length) {
         observer.waiting?.(toRunView(unfinished[0]));
@@ -121,87 +121,33 @@ export class BillingService {
 
   async listRuns(ctx: RequestContext, query: BillingRunQueryDto): Promise<Page<BillingRunView>> {
     adminOnly(ctx);
-    const { take, skip } = pageWindow(query);
-    const qb = this.tx.manager.createQueryBuilder(BillingRun, 'r').orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC');
-    if (query.period) qb.where('r.period = :period', { period: query.period });
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    return { items: rows.map(toRunView), total, limit: take, offset: skip };
+    const page = await this.repo.listRuns(ctx, query);
+    return { ...page, items: page.items.map(toRunView) };
   }
 
   async getRun(ctx: RequestContext, id: string): Promise<BillingRunView> {
     adminOnly(ctx);
-    const run = await this.tx.manager.findOneBy(BillingRun, { id: id.toLowerCase() });
+    const run = await this.repo.findRun(id.toLowerCase());
     if (!run) throw BillingException.runNotFound();
     return toRunView(run);
   }
 
   /** Charges the caller may see: a tenant only its own organizations'. */
   async listCharges(ctx: RequestContext, query: ChargeQueryDto): Promise<Page<ChargeView>> {
-    const { take, skip } = pageWindow(query);
-    const qb = this.tx.manager
-      .createQueryBuilder(Charge, 'c')
-      .orderBy('c.period', 'DESC')
-      .addOrderBy('c.organization_name', 'ASC')
-      .addOrderBy('c.id', 'ASC');
-    if (!ctx.isPlatformAdmin) {
-      if (query.tenantKey && (ctx.actor.kind !== 'tenant' || query.tenantKey !== ctx.actor.tenantKey)) {
-        throw new ForbiddenError('A tenant API key can only list its own charges');
-      }
-      if (ctx.tenantId) qb.andWhere('c.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('c.tenant_id IS NULL');
-    } else if (query.tenantKey) {
-      const tenant = await this.tenants.findByKey(query.tenantKey);
-      if (!tenant) return { items: [], total: 0, limit: take, offset: skip };
-      qb.andWhere('c.tenant_id = :tid', { tid: tenant.id });
-    }
-    if (query.period) qb.andWhere('c.period = :period', { period: query.period });
-    if (query.organizationId) qb.andWhere('c.organization_id = :org', { org: query.organizationId.toLowerCase() });
-    if (query.status) qb.andWhere('c.status = :status', { status: query.status });
-    if (query.route) qb.andWhere('c.route = :route', { route: query.route });
-    if (query.runId) qb.andWhere('c.run_id = :runId', { runId: query.runId.toLowerCase() });
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    return { items: await this.chargeViews(rows), total, limit: take, offset: skip };
+    const page = await this.repo.listCharges(ctx, query);
+    return { ...page, items: await this.chargeViews(page.items) };
   }
 
   /** The latest charges of these organizations, newest period first (a user's account page). */
   async chargesOfOrganizations(ctx: RequestContext, organizationIds: string[], limit = 50): Promise<ChargeView[]> {
     if (!organizationIds.length) return [];
-    const qb = this.tx.manager
-      .createQueryBuilder(Charge, 'c')
-      .where('c.organization_id IN (:...ids)', { ids: organizationIds })
-      .orderBy('c.period', 'DESC')
-      .addOrderBy('c.organization_name', 'ASC')
-      .take(limit);
-    if (!ctx.isPlatformAdmin) {
-      if (ctx.tenantId) qb.andWhere('c.tenant_id = :tid', { tid: ctx.tenantId });
-      else qb.andWhere('c.tenant_id IS NULL');
-    }
-    return this.chargeViews(await qb.getMany());
+    return this.chargeViews(await this.repo.chargesOfOrganizations(ctx, organizationIds, limit));
   }
 
   /** Billed amounts (open and submitted charges) per period, route and currency, for periods in [from, to]. */
   async monthlyTotals(ctx: RequestContext, from: string, to: string): Promise<MonthlyTotal[]> {
     adminOnly(ctx);
-    const rows = await this.tx.manager
-      .createQueryBuilder(Charge, 'c')
-      .select('c.period', 'period')
-      .addSelect('c.route', 'route')
-      .addSelect('c.currency', 'currency')
-      .addSelect('COUNT(*)', 'count')
-      .addSelect('SUM(c.amount_cents)', 'amount')
-      .where("c.status IN ('open', 'submitted')")
-      .andWhere('c.period >= :from AND c.period <= :to', { from, to })
-      .groupBy('c.period')
-      .addGroupBy('c.route')
-      .addGroupBy('c.currency')
-      .getRawMany<{ period: string; route: Charge['route']; currency: string; count: string | number; amount: string | number }>();
-    return rows.map((r) => ({
-      period: r.period,
-      route: r.route,
-      currency: r.currency,
-      count: Number(r.count),
-      amountCents: Number(r.amount),
-    }));
+    return this.repo.chargeTotals(from, to);
   }
 
   /** The monthly schedule: the period's one scheduled run, or null when an instance already made it. */
@@ -221,7 +167,7 @@ export class BillingService {
   async resumeStalled(atBoot: boolean): Promise<number> {
     const now = this.clock.now();
     const queuedBefore = atBoot ? now : new Date(now.getTime() - ORPHANED_AFTER_MS);
-    const runs = await this.runs.resumable(now, queuedBefore);
+    const runs = await this.repo.resumableRuns(now, queuedBefore);
     const window = Math.floor(now.getTime() / this.config.billing.staleAfterMs);
     // A duplicate is harmless: one claim wins, the other job ends at once.
     for (const run of runs) await this.enqueue(run.id, `${run.id}-resume-${window}`);
@@ -236,9 +182,7 @@ export class BillingService {
   ): Promise<BillingRun | null> {
     try {
       return await this.tx.run(async (m) => {
-        // createdAt from here, to the millisecond (SQLite's own clock has seconds): runs list in the order they were made.
-        const run = m.create(BillingRun, { period, kind, trigger, requestedBy: ctx.actor.label.slice(0, 320), createdAt: new Date() });
-        await m.insert(BillingRun, run);
+        const run = await this.repo.insertRun({ period, kind, trigger, requestedBy: ctx.actor.label.slice(0, 320) });
         await this.audit.record(m, ctx, {
           action: 'billing.run.created',
           targetType: 'billing_run',

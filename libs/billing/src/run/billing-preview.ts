@@ -4,7 +4,7 @@ import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import type { BillingRunTotal } from '../entities/billing-run.entity';
 import { RESENT_STATUSES, type ChargeRoute } from '../entities/charge.entity';
-import { ChargeStore } from './charge.store';
+import { BillingRepository } from '../billing.repository';
 import { NO_EXTERNAL_UID } from './run-execution';
 
 const PAGE = 500;
@@ -39,7 +39,7 @@ export class BillingPreview {
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
-    private readonly charges: ChargeStore,
+    private readonly repo: BillingRepository,
   ) {}
 
   async walk(period: string, onItem: (item: PreviewItem) => void, onPage?: (counts: PreviewCounts) => void): Promise<PreviewCounts> {
@@ -58,7 +58,7 @@ export class BillingPreview {
         billed.set(id, !!(await this.tenants.billingApi(id)));
         keys.set(id, refs.get(id)?.key ?? null);
       }
-      const existing = await this.charges.existing(
+      const existing = await this.repo.existingCharges(
         period,
         orgs.map((o) => o.id),
       );

@@ -3,8 +3,7 @@ import { AppConfig, Clock } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import { randomUUID } from 'node:crypto';
-import { BillingRunStore } from './billing-run.store';
-import { ChargeStore } from './charge.store';
+import { BillingRepository } from '../billing.repository';
 import { ExecutionEnd, RunDeps, RunExecution, RunProgress } from './run-execution';
 import { TenantBillClient } from './tenant-bill-client';
 
@@ -17,19 +16,18 @@ export class BillingRunner implements BeforeApplicationShutdown {
   constructor(
     organizations: OrganizationsService,
     tenants: TenantsService,
-    charges: ChargeStore,
-    private readonly runs: BillingRunStore,
+    private readonly repo: BillingRepository,
     client: TenantBillClient,
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    this.deps = { organizations, tenants, charges, runs, client, clock, settings: config.billing, logger: new Logger('Billing') };
+    this.deps = { organizations, tenants, repo, client, clock, settings: config.billing, logger: new Logger('Billing') };
   }
 
   /** Runs it to the end here; null when another process is executing it (or it is finished). */
   async execute(runId: string, onProgress?: (progress: RunProgress) => void): Promise<ExecutionEnd | null> {
     const owner = randomUUID();
-    const run = await this.runs.claim(runId, owner, this.clock.now());
+    const run = await this.repo.claimRun(runId, owner, this.clock.now());
     if (!run) return null;
     // Which process holds a run is what an operator looks for after a crash.
     this.deps.logger.log(`Billing run ${run.id} (${run.period}) is executing in this process (pid ${process.pid})`);

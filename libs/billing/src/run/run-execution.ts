@@ -4,8 +4,7 @@ import { OrganizationsService, PlannedOrganization } from '@portico/organization
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
 import { Charge, RESENT_STATUSES } from '../entities/charge.entity';
-import { BillingRunStore } from './billing-run.store';
-import { ChargeStore, Settlement } from './charge.store';
+import { BillingRepository, Settlement } from '../billing.repository';
 import { SubmissionPool } from './submission-pool';
 import { TenantBillClient } from './tenant-bill-client';
 
@@ -39,8 +38,7 @@ export type ExecutionEnd = 'completed' | 'failed' | 'released' | 'lost';
 export interface RunDeps {
   organizations: OrganizationsService;
   tenants: TenantsService;
-  charges: ChargeStore;
-  runs: BillingRunStore;
+  repo: BillingRepository;
   client: TenantBillClient;
   clock: Clock;
   settings: BillingConfig;
@@ -118,14 +116,20 @@ export class RunExecution {
     if (failure) {
       const message = failure instanceof Error ? failure.message : String(failure);
       this.deps.logger.error(`Billing run ${this.run.id} (${this.run.period}) failed: ${message}`);
-      await this.deps.runs.finish(this.run.id, this.run.owner, { status: 'failed', lastError: message }, this.deps.clock.now(), progress);
+      await this.deps.repo.finishRun(
+        this.run.id,
+        this.run.owner,
+        { status: 'failed', lastError: message },
+        this.deps.clock.now(),
+        progress,
+      );
       return 'failed';
     }
     if (this.stopped) {
-      await this.deps.runs.release(this.run.id, this.run.owner, progress);
+      await this.deps.repo.releaseRun(this.run.id, this.run.owner, progress);
       return 'released';
     }
-    await this.deps.runs.finish(this.run.id, this.run.owner, { status: 'completed' }, this.deps.clock.now(), progress);
+    await this.deps.repo.finishRun(this.run.id, this.run.owner, { status: 'completed' }, this.deps.clock.now(), progress);
     return 'completed';
   }
 
@@ -136,7 +140,7 @@ export class RunExecution {
       if (!orgs.length) return;
       after = orgs[orgs.length - 1].id;
       await this.learnTenants(orgs.map((o) => o.tenantId));
-      const existing = await this.deps.charges.existing(
+      const existing = await this.deps.repo.existingCharges(
         this.run.period,
         orgs.map((o) => o.id),
       );
@@ -148,7 +152,7 @@ export class RunExecution {
         else if (found.route === 'tenant' && RESENT_STATUSES.includes(found.status)) again.set(found.id, org);
         else if (found.runId !== this.run.id) this.alreadyBilled++;
       }
-      const inserted = await this.deps.charges.insertNew(fresh, this.tenantKeyOf);
+      const inserted = await this.deps.repo.insertNewCharges(fresh, this.tenantKeyOf);
       // The ones not inserted were charged by another run between our read and our insert.
       this.alreadyBilled += fresh.length - inserted.length;
       this.organizations += orgs.length;
@@ -158,11 +162,11 @@ export class RunExecution {
       }
       this.report('organizations');
       for (const charge of inserted) if (charge.status === 'pending') await this.submit(charge);
-      const claimed = await this.deps.charges.claim(this.run.owner, [...again.keys()], this.deps.clock.now(), true);
+      const claimed = await this.deps.repo.claimCharges(this.run.owner, [...again.keys()], this.deps.clock.now(), true);
       // Not claimed: another live run is sending them right now.
       this.alreadyBilled += again.size - claimed.length;
       for (const charge of claimed) {
-        await this.deps.charges.refreshSnapshot(this.run.owner, charge, again.get(charge.id)!);
+        await this.deps.repo.refreshChargeSnapshot(this.run.owner, charge, again.get(charge.id)!);
         await this.submit(charge);
       }
     }
@@ -174,10 +178,10 @@ export class RunExecution {
       let heldElsewhere = false;
       let after: string | null = null;
       for (;;) {
-        const page = await this.deps.charges.pendingPage(this.run.period, after, PAGE);
+        const page = await this.deps.repo.pendingCharges(this.run.period, after, PAGE);
         if (!page.length || this.stopped) break;
         after = page[page.length - 1].id;
-        const claimed = await this.deps.charges.claim(
+        const claimed = await this.deps.repo.claimCharges(
           this.run.owner,
           page.map((c) => c.id),
           this.deps.clock.now(),
@@ -231,7 +235,7 @@ export class RunExecution {
       );
     }
     // Counted before it is sent; false: another run took the charge over.
-    if (!(await this.deps.charges.startAttempt(this.run.owner, charge))) return;
+    if (!(await this.deps.repo.startChargeAttempt(this.run.owner, charge))) return;
     const outcome = await this.deps.client.submit(api, charge, this.deps.settings.timeoutMs);
     if (outcome.kind === 'accepted') {
       this.outages.delete(tenantId);
@@ -245,7 +249,7 @@ export class RunExecution {
     const delays = this.deps.settings.retryDelaysMs;
     if (attempt > delays.length) return this.giveUp(charge, `${outcome.error} (gave up after ${attempt} tries)`);
     // Stopping: the try is recorded and the charge stays pending for the run that resumes this one.
-    if (!(await this.deps.charges.recordAttempt(this.run.owner, charge, outcome.error)) || this.stopped) return;
+    if (!(await this.deps.repo.recordChargeAttempt(this.run.owner, charge, outcome.error)) || this.stopped) return;
     this.pool.later(delays[attempt - 1], () => this.attempt(charge, api, attempt + 1));
   }
 
@@ -267,7 +271,7 @@ export class RunExecution {
     const write = this.settling.then(async () => {
       const batch = this.unsettled.splice(0);
       if (!batch.length) return;
-      for (const charge of await this.deps.charges.settleMany(this.run, batch, this.tenantKeyOf)) {
+      for (const charge of await this.deps.repo.settleCharges(this.run, batch, this.tenantKeyOf)) {
         if (charge.status === 'submitted') this.charged++;
         else if (charge.status === 'unknown') this.unknown++;
         else this.failed++;
@@ -300,7 +304,7 @@ export class RunExecution {
   private async beat(): Promise<void> {
     try {
       const progress = { organizations: this.organizations, alreadyBilled: this.alreadyBilled };
-      if (!(await this.deps.runs.beat(this.run.id, this.run.owner, this.deps.clock.now(), progress))) {
+      if (!(await this.deps.repo.beatRun(this.run.id, this.run.owner, this.deps.clock.now(), progress))) {
         this.deps.logger.warn(`Billing run ${this.run.id} was taken over by another process; this one stops`);
         this.lost = true;
         this.stop();

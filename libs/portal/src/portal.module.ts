@@ -19,6 +19,7 @@ import { InboundReceipt } from './notifications/entities/inbound-receipt.entity'
 import { InboundReceipts } from './notifications/inbound-receipts';
 import { NotificationsController } from './notifications/notifications.controller';
 import { NotificationsService } from './notifications/notifications.service';
+import { PortalRepository } from './portal.repository';
 import { PortalService } from './portal.service';
 
 /** Portal integration: autologin, the account webhooks and data-sharing notifications of a tenant's portal. */
@@ -33,6 +34,7 @@ import { PortalService } from './portal.service';
   ],
   controllers: [AutologinController, AccountWebhooksController, NotificationsController],
   providers: [
+    PortalRepository,
     PortalDirectory,
     AutologinSecretsService,
     AutologinTokens,

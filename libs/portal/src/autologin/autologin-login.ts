@@ -14,14 +14,12 @@ import {
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { UserCredentialsService } from '@portico/users';
-import { LessThan } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PortalDirectory } from '../directory/portal-directory';
 import { portalContext, retryOnRace } from '../portal-context';
+import { PortalRepository } from '../portal.repository';
 import { AutologinTokenError, AutologinTokens, claimedTenantKey } from './autologin-token';
 import { AutologinDto, AutologinView } from './dto/autologin.dto';
-import { AutologinJwtId } from './entities/autologin-jwt-id.entity';
-import { AutologinSession } from './entities/autologin-session.entity';
+import type { AutologinSession } from './entities/autologin-session.entity';
 
 /** How long a sign-in link may wait for its browser. */
 export const AUTOLOGIN_SESSION_TTL_MS = 60_000;
@@ -61,6 +59,7 @@ export class AutologinLogin {
 
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: PortalRepository,
     private readonly audit: AuditService,
     private readonly crypto: CryptoService,
     private readonly config: AppConfig,
@@ -135,19 +134,12 @@ export class AutologinLogin {
     if (!SESSION_ID.test(sessionId)) return gone(null);
     const now = this.clock.now();
     const sessionHash = this.crypto.hashToken(sessionId);
-    // One conditional update: of two browsers opening the same link at once, exactly one wins.
-    const claimed = await this.tx.run((m) =>
-      m
-        .createQueryBuilder()
-        .update(AutologinSession)
-        .set({ redeemedAt: now })
-        .where('session_hash = :sessionHash AND redeemed_at IS NULL AND expires_at > :now', { sessionHash, now })
-        .execute(),
-    );
-    const row = await this.tx.manager.findOneBy(AutologinSession, { sessionHash });
+    // Of two browsers opening the same link at once, exactly one wins.
+    const claimed = await this.tx.run(() => this.repository.redeemSession(sessionHash, now));
+    const row = await this.repository.sessionByHash(sessionHash);
     if (!row) return gone(null);
     const tenant = await this.tenants.findById(row.tenantId);
-    if (!claimed.affected) {
+    if (!claimed) {
       await this.audit.recordSignIn('autologin', tenant, ip, 'auth.autologin.refused', row.userId, {
         reason: row.redeemedAt ? 'already-redeemed' : 'expired',
       });
@@ -177,7 +169,6 @@ export class AutologinLogin {
     sessionId: string,
     expiresAt: Date,
   ): Promise<void> {
-    const m = this.tx.manager;
     const { user, outcome } = await this.directory.upsertUser(
       ctx,
       tenant,
@@ -198,29 +189,28 @@ export class AutologinLogin {
       await this.directory.ensureMembership(ctx, org.id, user.id, orgOutcome === 'created' ? 'owner' : 'member', { setRole: false });
       organizationId = org.id;
     }
-    const session = m.create(AutologinSession, {
+    await this.repository.insertSession({
       tenantId: tenant.id,
       userId: user.id,
       sessionHash: this.crypto.hashToken(sessionId),
       method,
       expiresAt,
     });
-    await m.insert(AutologinSession, session as QueryDeepPartialEntity<AutologinSession>);
-    await this.audit.record(m, ctx, {
-      action: 'auth.autologin.issued',
-      targetType: 'user',
-      targetId: user.id,
-      tenant,
-      details: { method, user: outcome, ...(organizationId ? { organizationId } : {}) },
-    });
+    // Joins the transaction issue() runs this in.
+    await this.tx.run((m) =>
+      this.audit.record(m, ctx, {
+        action: 'auth.autologin.issued',
+        targetType: 'user',
+        targetId: user.id,
+        tenant,
+        details: { method, user: outcome, ...(organizationId ? { organizationId } : {}) },
+      }),
+    );
   }
 
   // Spent links and JWT ids past their expiry are removed now and then, on an issue, not by a timer.
   private async sweep(now: Date): Promise<void> {
     if (!this.sweeping.due(now.getTime())) return;
-    await this.tx.run(async (m) => {
-      await m.delete(AutologinSession, { expiresAt: LessThan(new Date(now.getTime() - 3_600_000)) });
-      await m.delete(AutologinJwtId, { expiresAt: LessThan(new Date(now.getTime() - 60_000)) });
-    });
+    await this.tx.run(() => this.repository.deleteExpiredAutologin(new Date(now.getTime() - 3_600_000), new Date(now.getTime() - 60_000)));
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, CryptoService, NotFoundError, RequestContext, TransactionService } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
-import { AutologinSecret } from './entities/autologin-secret.entity';
+import { PortalRepository } from '../portal.repository';
 
 // Compared against when the tenant has no secret, so "no secret" and "wrong secret" take the same path.
 const NO_SECRET_HASH = '0'.repeat(64);
@@ -11,6 +11,7 @@ const NO_SECRET_HASH = '0'.repeat(64);
 export class AutologinSecretsService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: PortalRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
@@ -22,11 +23,11 @@ export class AutologinSecretsService {
     if (!tenant) throw new NotFoundError(`Tenant "${tenantKey}"`);
     const secret = `als_${this.crypto.randomToken(32)}`;
     await this.tx.run(async (m) => {
-      const row = (await m.findOneBy(AutologinSecret, { tenantId: tenant.id })) ?? m.create(AutologinSecret, { tenantId: tenant.id });
+      const row = (await this.repository.secretOf(tenant.id)) ?? this.repository.newSecret(tenant.id);
       const replaced = !!row.secretHash;
       row.secretHash = this.crypto.hashToken(secret);
       row.secretSealed = this.crypto.encrypt(secret);
-      await m.save(row);
+      await this.repository.saveSecret(row);
       await this.audit.record(m, ctx, {
         action: 'tenant.autologin_secret.rotated',
         targetType: 'tenant',
@@ -40,7 +41,7 @@ export class AutologinSecretsService {
 
   /** When the tenant's secret was last set, or null while it has none (autologin is refused). */
   async rotatedAt(tenantId: string): Promise<Date | null> {
-    return (await this.tx.manager.findOneBy(AutologinSecret, { tenantId }))?.updatedAt ?? null;
+    return (await this.repository.secretOf(tenantId))?.updatedAt ?? null;
   }
 
   /**
@@ -50,16 +51,14 @@ export class AutologinSecretsService {
    */
   async tenantOfSecret(secret: string, tenantId: string | null): Promise<string | null> {
     const presented = this.crypto.hashToken(secret);
-    const row = tenantId
-      ? await this.tx.manager.findOneBy(AutologinSecret, { tenantId })
-      : await this.tx.manager.findOneBy(AutologinSecret, { secretHash: presented });
+    const row = tenantId ? await this.repository.secretOf(tenantId) : await this.repository.secretByHash(presented);
     const matches = this.crypto.sameDigest(row?.secretHash ?? NO_SECRET_HASH, presented);
     return row && matches ? row.tenantId : null;
   }
 
   /** The tenant's secret itself (the HS256 key of its JWTs), or null when it has none. */
   async keyOf(tenantId: string): Promise<Uint8Array | null> {
-    const row = await this.tx.manager.findOneBy(AutologinSecret, { tenantId });
+    const row = await this.repository.secretOf(tenantId);
     return row ? new TextEncoder().encode(this.crypto.decrypt(row.secretSealed)) : null;
   }
 }

@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DomainException, ErrorCode, isUniqueViolation, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { PortalRepository } from '../portal.repository';
 import { AutologinSecretsService } from './autologin-secrets.service';
-import { AutologinJwtId } from './entities/autologin-jwt-id.entity';
 import type { AutologinMethod } from './entities/autologin-session.entity';
 
 /** A JWT may not live longer than this: a leaked one is worthless soon, and its jti row can go soon. */
@@ -45,6 +44,7 @@ const WRONG_TOKEN = 'The autologin token is not valid for this tenant. Send the 
 export class AutologinTokens {
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: PortalRepository,
     private readonly tenants: TenantsService,
     private readonly secrets: AutologinSecretsService,
   ) {}
@@ -110,10 +110,7 @@ export class AutologinTokens {
   /** Accepts the jti once: the database's unique constraint decides between two concurrent uses. */
   private async consume(tenant: TenantRef, jti: string, expiresAt: Date): Promise<void> {
     try {
-      await this.tx.run(async (m) => {
-        const row = m.create(AutologinJwtId, { tenantId: tenant.id, jti, expiresAt });
-        await m.insert(AutologinJwtId, row as QueryDeepPartialEntity<AutologinJwtId>);
-      });
+      await this.tx.run(() => this.repository.insertJwtId(tenant.id, jti, expiresAt));
     } catch (err) {
       if (isUniqueViolation(err))
         throw new AutologinTokenError(

@@ -159,7 +159,7 @@ export class PortalDirectory {
 
   /** Forgets the uids recorded for a Portico record that is going away. */
   async forget(tenant: TenantRef, entityType: LinkedEntityType, localId: string): Promise<void> {
-    await this.identityMap.forgetLocal(this.tx.manager, tenant.id, entityType, localId);
+    await this.tx.run((m) => this.identityMap.forgetLocal(m, tenant.id, entityType, localId));
   }
 
   /**
@@ -181,19 +181,19 @@ export class PortalDirectory {
     load: (id: string) => Promise<T | null>,
   ): Promise<T | null> {
     const key = this.key(tenant, entityType);
-    const localId = await this.identityMap.resolve(key, foreignId, this.tx.manager);
+    const localId = await this.identityMap.resolve(key, foreignId);
     if (!localId) return null;
     const record = await load(localId);
-    if (!record) await this.identityMap.unlink(this.tx.manager, key, foreignId);
+    if (!record) await this.tx.run((m) => this.identityMap.unlink(m, key, foreignId));
     return record;
   }
 
   private foreignIdOf(tenant: TenantRef, entityType: LinkedEntityType, localId: string): Promise<string | null> {
-    return this.identityMap.foreignIdOf(this.key(tenant, entityType), localId, this.tx.manager);
+    return this.identityMap.foreignIdOf(this.key(tenant, entityType), localId);
   }
 
   private async link(tenant: TenantRef, entityType: LinkedEntityType, localId: string, foreignId: string): Promise<void> {
-    await this.identityMap.link(this.tx.manager, this.key(tenant, entityType), localId, foreignId);
+    await this.tx.run((m) => this.identityMap.link(m, this.key(tenant, entityType), localId, foreignId));
   }
 
   private key(tenant: TenantRef, entityType: LinkedEntityType): LinkKey {

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, Every, isUniqueViolation, TransactionService } from '@portico/core';
-import { LessThan } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { InboundReceipt } from './entities/inbound-receipt.entity';
+import { PortalRepository } from '../portal.repository';
 
 // A delivery takes seconds at most; a claim without results for this long was abandoned.
 const ABANDONED_AFTER_MS = 5 * 60_000;
@@ -23,6 +21,7 @@ export class InboundReceipts {
 
   constructor(
     private readonly tx: TransactionService,
+    private readonly repository: PortalRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -30,19 +29,19 @@ export class InboundReceipts {
     const now = this.clock.now();
     await this.sweep(now);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const row = this.tx.manager.create(InboundReceipt, { tenantId, route, receiptKey, expiresAt: new Date(now.getTime() + keepMs) });
+      const expiresAt = new Date(now.getTime() + keepMs);
       try {
-        await this.tx.run((m) => m.insert(InboundReceipt, row as QueryDeepPartialEntity<InboundReceipt>));
-        return { kind: 'new', receiptId: row.id };
+        const receiptId = await this.tx.run(() => this.repository.insertReceipt(tenantId, route, receiptKey, expiresAt));
+        return { kind: 'new', receiptId };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
       }
-      const existing = await this.tx.manager.findOneBy(InboundReceipt, { tenantId, route, receiptKey });
+      const existing = await this.repository.receiptOf(tenantId, route, receiptKey);
       if (!existing) continue; // it expired and was swept in between: claim again
       // Expired, or claimed by a request that never finished (its process stopped): it is free again.
       const abandoned = !existing.results && now.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
       if (existing.expiresAt.getTime() <= now.getTime() || abandoned) {
-        await this.tx.run((m) => m.delete(InboundReceipt, { id: existing.id }));
+        await this.tx.run(() => this.repository.deleteReceipt(existing.id));
         continue;
       }
       return existing.results ? { kind: 'duplicate', results: existing.results } : { kind: 'in-progress' };
@@ -51,16 +50,16 @@ export class InboundReceipts {
   }
 
   async complete(receiptId: string, results: Record<string, unknown>): Promise<void> {
-    await this.tx.run((m) => m.update(InboundReceipt, { id: receiptId }, { results } as QueryDeepPartialEntity<InboundReceipt>));
+    await this.tx.run(() => this.repository.setReceiptResults(receiptId, results));
   }
 
   /** Gives a claim back (the delivery failed as a whole), so the sender's retry is applied. */
   async release(receiptId: string): Promise<void> {
-    await this.tx.run((m) => m.delete(InboundReceipt, { id: receiptId }));
+    await this.tx.run(() => this.repository.deleteReceipt(receiptId));
   }
 
   private async sweep(now: Date): Promise<void> {
     if (!this.sweeping.due(now.getTime())) return;
-    await this.tx.run((m) => m.delete(InboundReceipt, { expiresAt: LessThan(now) }));
+    await this.tx.run(() => this.repository.deleteExpiredReceipts(now));
   }
 }

@@ -227,6 +227,15 @@ describe.each(databaseKinds())('API errors and authentication (%s)', (kind) => {
       expectError(await t.http.put('/api/v1/users').set(as()).send({}), 404);
     });
 
+    it('treats a path no module declares as a machine route: no session, no CSRF check, the API headers', async () => {
+      // A tenant-keyed path like the portal's machine routes, which no module has: before a
+      // module declares it a page it gets neither a session nor a CSRF check.
+      const res = await t.http.post(`/t/${tenant.key}/not-declared`).type('form').send({ field: 'value' });
+      expectError(res, 404);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+    });
+
     it('validates limit and offset on every list', async () => {
       const lists: [string, string][] = [
         ['/api/v1/users', tenant.auth],

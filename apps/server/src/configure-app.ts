@@ -21,11 +21,9 @@ import {
   HttpExceptionFilter,
   refuseMalformedInput,
   requestLogger,
+  RouteKinds,
 } from '@portico/core';
-import { EntitlementCheckService, entitlementCheckRoute } from '@portico/entitlements';
-import { readsOwnBody } from '@portico/external-login';
-import { isOidcProtocolPath } from '@portico/oidc';
-import { configureViews, consoleErrorLocals, csrfMiddleware, isStatelessPath, securityHeaders } from '@portico/web';
+import { configureViews, consoleErrorLocals, csrfMiddleware, securityHeaders } from '@portico/web';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
 import type { IncomingMessage } from 'node:http';
@@ -65,32 +63,37 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     }),
   );
   const redirectsAfterSave = saveSessionBeforeRedirect();
-  const parseJson = express.json({ limit: config.bodyLimit, type: parsedAs(isJson) });
-  const parseForm = express.urlencoded({ limit: config.bodyLimit, extended: false, type: parsedAs(isForm) });
+  // Each module declares its own routes' kinds (see RouteKinds); the app only its API docs.
+  const routes = app.get(RouteKinds);
+  routes.declare(['/api/docs', '/api/docs/*', '/api/docs-json'], 'docs');
+  const parseJson = express.json({ limit: config.bodyLimit, type: parsedAs(routes, isJson) });
+  const parseForm = express.urlencoded({ limit: config.bodyLimit, extended: false, type: parsedAs(routes, isForm) });
 
   // Everything in front of the routes, in order, as one layer of Express's router (each layer it
   // walks costs a few microseconds; every request passes all of these).
-  app.use(
-    inOrder(
-      // The entitlement check (repositories call it on every access) goes before everything else.
-      entitlementCheckRoute(app.get(EntitlementCheckService)),
-      requestLogger(config),
-      // GET, HEAD and most DELETEs have no body: nothing to parse. The API reads JSON only.
-      (req, res, next) => {
-        if (!hasBody(req)) return next();
-        if (isApiPath(req.url) && !isJson(req) && hasContent(req)) return next(new UnsupportedMediaTypeException(NOT_JSON));
-        parseJson(req, res, (err?: unknown) => (err ? next(bodyParseFailure(err)) : parseForm(req, res, next)));
-      },
-      // Nesting too deep for a validator and text no column takes (NUL, control characters, lone
-      // surrogates) are a 400 here, for every route, before any route or validator reads them.
-      refuseMalformedInput(),
-      securityHeaders(),
-      // The API, health checks and static files never read a session: they skip the store lookup entirely.
-      (req, res, next) =>
-        isStatelessPath(req.path) ? next() : sessions(req, res, (err?: unknown) => (err ? next(err) : redirectsAfterSave(req, res, next))),
-      csrfMiddleware(),
-    ),
+  const inFront = inOrder(
+    requestLogger(config),
+    // GET, HEAD and most DELETEs have no body: nothing to parse. The API reads JSON only.
+    (req, res, next) => {
+      if (!hasBody(req)) return next();
+      if (isApiPath(req.url) && !isJson(req) && hasContent(req)) return next(new UnsupportedMediaTypeException(NOT_JSON));
+      parseJson(req, res, (err?: unknown) => (err ? next(bodyParseFailure(err)) : parseForm(req, res, next)));
+    },
+    // Nesting too deep for a validator and text no column takes (NUL, control characters, lone
+    // surrogates) are a 400 here, for every route, before any route or validator reads them.
+    refuseMalformedInput(),
+    securityHeaders(routes),
+    // Only pages read a session: machine routes and static files skip the store lookup entirely.
+    (req, res, next) => {
+      const { kind } = routes.of(req);
+      if (kind !== 'page' && kind !== 'cross-site-page') return next();
+      sessions(req, res, (err?: unknown) => (err ? next(err) : redirectsAfterSave(req, res, next)));
+    },
+    csrfMiddleware(routes),
   );
+  // A route that answers alone (the entitlement check) passes none of it.
+  const unlessOwn: RequestHandler = (req, res, next) => (routes.of(req).kind === 'own' ? next() : inFront(req, res, next));
+  app.use(unlessOwn);
   configureViews(app);
 
   app.useGlobalPipes(
@@ -182,13 +185,9 @@ function isForm(req: IncomingMessage): boolean {
   return mediaType(req) === 'application/x-www-form-urlencoded';
 }
 
-/**
- * The parsers' own media-type test, minus the routes that read their body themselves:
- * POST /external-login answers a body that is too large or not JSON by its contract, not with a 4xx,
- * and the OpenID Connect provider under /oidc parses its own (OAuth) bodies.
- */
-function parsedAs(is: (req: IncomingMessage) => boolean): (req: IncomingMessage) => boolean {
-  return (req) => !readsOwnBody(req.url) && !isOidcProtocolPath(req.url) && is(req);
+/** The parsers' own media-type test, minus the routes that declare they read their body themselves. */
+function parsedAs(routes: RouteKinds, is: (req: IncomingMessage) => boolean): (req: IncomingMessage) => boolean {
+  return (req) => !routes.of(req).readsOwnBody && is(req);
 }
 
 /**

@@ -21,6 +21,7 @@ import { HealthController } from './health/health.controller';
 import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
 import { Clock } from './time/clock';
+import { RouteKinds } from './http/route-kinds';
 
 export interface CoreOptions {
   /** Whether this process runs job processors: a worker always; a server unless REDIS_URL is set and JOBS_IN_SERVER=false. */
@@ -66,6 +67,7 @@ export class CoreModule {
           : { provide: JobQueue, useClass: InProcessJobQueue },
         { provide: Broadcast, useFactory: () => (config.redisUrl ? new RedisBroadcast(config) : new LocalBroadcast()) },
         OutboxDispatcher,
+        RouteKinds,
       ],
       exports: [
         AppConfig,
@@ -78,6 +80,7 @@ export class CoreModule {
         JobQueue,
         Broadcast,
         OutboxDispatcher,
+        RouteKinds,
       ],
     };
   }

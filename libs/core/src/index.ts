@@ -1,7 +1,7 @@
 export * from './config/app-config';
 export * from './core.module';
-export * from './money/money';
 export * from './time/clock';
+export * from './money/money';
 export * from './context/request-context';
 export * from './crypto/crypto.service';
 export * from './database/base.entity';
@@ -44,3 +44,4 @@ export * from './database/batches';
 export * from './database/bulk-insert';
 export * from './database/prune';
 export * from './database/scoped-list';
+export * from './http/route-kinds';

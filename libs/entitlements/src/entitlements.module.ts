@@ -1,7 +1,9 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RouteKinds } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
+import { CHECK_PATH, entitlementCheckRoute } from './check/check-route';
 import { EntitlementCheckService } from './check/entitlement-check.service';
 import { CheckSettingsService } from './check/check-settings.service';
 import { KeyLookupRepository } from './check/key-lookup.repository';
@@ -26,7 +28,7 @@ import { VirtualEntitlementsService } from './virtual-entitlements.service';
 
 /**
  * Entitlement verification: classes, virtual keys, delegation, caller allow-lists, the JSON API.
- * The public check endpoint is an Express handler (check/check-route.ts) that the app mounts first.
+ * The public check endpoint is an Express handler (check/check-route.ts) that this module mounts.
  */
 @Module({
   imports: [
@@ -57,7 +59,17 @@ import { VirtualEntitlementsService } from './virtual-entitlements.service';
     EntitlementSourcesService,
     ServerAccessService,
     DecisionLogService,
-    EntitlementCheckService,
   ],
 })
-export class EntitlementsModule {}
+export class EntitlementsModule implements NestModule {
+  constructor(
+    private readonly checks: EntitlementCheckService,
+    private readonly routes: RouteKinds,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    // The check answers alone: the app-wide middleware let it through untouched (see check-route.ts).
+    this.routes.declare(CHECK_PATH, 'own', { methods: ['GET', 'HEAD'] });
+    consumer.apply(entitlementCheckRoute(this.checks)).forRoutes({ path: CHECK_PATH.slice(1), method: RequestMethod.GET });
+  }
+}

@@ -5,8 +5,6 @@ export * from './import/virtual-import.service';
 export * from './entitlement-sources.service';
 export * from './server-access.service';
 export * from './decisions/decision-log.service';
-export * from './check/entitlement-check.service';
-export * from './check/check-route';
 export * from './check/decision';
 export * from './dto/entitlement-class.dto';
 export * from './dto/virtual-entitlement.dto';

@@ -1,11 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Module, NestModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@portico/auth';
+import { RouteKinds } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { DelegatedLoginRouter } from './delegation/delegated-login';
-import { ExternalLoginEndpointController } from './endpoint/external-login-endpoint.controller';
+import { EXTERNAL_LOGIN_PATH, ExternalLoginEndpointController } from './endpoint/external-login-endpoint.controller';
 import { ExternalLoginEndpointService } from './endpoint/external-login-endpoint.service';
 import { ExternalLoginProvider } from './entities/external-login-provider.entity';
 import { ExternalLoginSettings } from './entities/external-login-settings.entity';
@@ -42,4 +43,11 @@ import { ExternalLoginSettingsService } from './settings/external-login-settings
   ],
   exports: [ExternalLoginProvidersService, ExternalLoginSettingsService],
 })
-export class ExternalLoginModule {}
+export class ExternalLoginModule implements NestModule {
+  constructor(private readonly routes: RouteKinds) {}
+
+  configure(): void {
+    // It answers a body that is too large or not JSON by its contract, not with a 4xx: it reads the body itself.
+    this.routes.declare(EXTERNAL_LOGIN_PATH, 'machine', { readsOwnBody: true });
+  }
+}

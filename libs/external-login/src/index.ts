@@ -5,6 +5,5 @@ export * from './dto/external-login-provider.dto';
 export * from './dto/external-login-settings.dto';
 export { ProviderCircuitBreakers } from './providers/circuit-breaker';
 export type { CircuitView, CircuitState } from './providers/circuit-breaker';
-export { readsOwnBody, EXTERNAL_LOGIN_PATH } from './endpoint/external-login-endpoint.controller';
 export { ExternalLoginProvider } from './entities/external-login-provider.entity';
 export { ExternalLoginSettings } from './entities/external-login-settings.entity';

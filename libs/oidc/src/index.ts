@@ -1,6 +1,5 @@
 export * from './oidc.module';
 export { OidcInteractions, type PendingAuthorization } from './interaction/oidc-interactions.service';
-export { isOidcProtocolPath } from './provider/protocol-path';
 export { OidcClientsService } from './clients/oidc-clients.service';
 export { SigningKeysService } from './keys/signing-keys.service';
 export { OidcConsoleTry, type ConsoleTryResult } from './console/oidc-console-try.service';

@@ -1,6 +1,7 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@portico/auth';
+import { RouteKinds } from '@portico/core';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import type { NextFunction, Request, Response } from 'express';
@@ -42,9 +43,14 @@ import { OidcPayloadRepository } from './storage/oidc-payload.repository';
   exports: [OidcInteractions, OidcClientsService, SigningKeysService, OidcConsoleTry, OidcSessions],
 })
 export class OidcModule implements NestModule {
-  constructor(private readonly oidc: OidcProviderService) {}
+  constructor(
+    private readonly oidc: OidcProviderService,
+    private readonly routes: RouteKinds,
+  ) {}
 
   configure(consumer: MiddlewareConsumer): void {
+    // The provider parses its own (OAuth) bodies and needs no Portico session or CSRF token.
+    this.routes.declare([OIDC_MOUNT, `${OIDC_MOUNT}/*`], 'machine', { readsOwnBody: true });
     const oidc = this.oidc;
     consumer
       .apply((req: Request, res: Response, next: NextFunction) => oidc.handle(req, res, next))

@@ -1,6 +1,6 @@
 import { csrfSync } from 'csrf-sync';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { isStatelessPath } from './route-kinds';
+import type { RouteKinds } from '@portico/core';
 
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req: Request) =>
@@ -12,14 +12,13 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
   },
 });
 
-// Routes that do start a session but are posted to by another site by design, so they cannot carry
-// Portico's token: the SAML ACS, whose signed response and InResponseTo check stand in for it.
-const CROSS_SITE_POSTS = [/^\/t\/[^/]+\/saml\/consume$/];
-
-/** CSRF protection (synchroniser token in the session) for every form-posting route. */
-export function csrfMiddleware(): RequestHandler {
+/**
+ * CSRF protection (synchroniser token in the session) for every page; machine routes read no
+ * session, and a page another site posts to by design declares itself so (see RouteKinds).
+ */
+export function csrfMiddleware(routes: RouteKinds): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (isStatelessPath(req.path) || CROSS_SITE_POSTS.some((re) => re.test(req.path))) return next();
+    if (routes.of(req).kind !== 'page') return next();
     return csrfSynchronisedProtection(req, res, next);
   };
 }

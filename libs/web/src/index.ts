@@ -1,7 +1,6 @@
-export * from './web.module';
-export * from './views';
-export * from './csrf';
-export * from './route-kinds';
-export * from './security-headers';
-export * from './safe-redirect';
+export { WebModule } from './web.module';
+export { configureViews } from './views';
+// The app-wide middleware in front of the routes, which read each route's kind.
+export { csrfMiddleware } from './csrf';
+export { securityHeaders } from './security-headers';
 export { consoleErrorLocals } from './console/console-error-page';

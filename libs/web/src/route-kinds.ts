@@ -1,39 +1,40 @@
-// What kind of route a path is, decided in one place for the middleware that treat kinds
-// differently: sessions and CSRF (machine routes and static files need neither) and security
-// headers (machine routes answer JSON or XML, not pages).
-
-// Called by other systems with the Authorization header (or with nothing): no browser form posts to
-// them, so a forged cross-site request carries no credentials there, and they read no session.
-const MACHINE = [
-  /^\/api\//,
-  /^\/health(\/|$)/,
-  /^\/external-login$/,
-  /^\/entitlements\/check$/,
-  // The OpenID Connect provider's protocol routes (its interaction pages are under /interaction).
-  /^\/oidc(\/|$)/,
-  // Tenant-keyed machine routes (HTTP Basic with the tenant's API key): the manifest, account
-  // webhooks and data-sharing notifications.
-  /^\/t\/[^/]+\/metadata$/,
-  /^\/t\/[^/]+\/account\/groups\//,
-  /^\/t\/[^/]+\/data\/notifications$/,
-];
+import type { Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { RouteKinds } from '@portico/core';
 
 // Static files and the browser's own favicon probe. With rolling sessions every response that
 // passes the session middleware re-sends the cookie, so a stylesheet or favicon answered after a
 // sign-in's redirect would put the old, signed-out session id back in the browser.
-const STATIC = [/^\/assets\//, /^\/favicon\.ico$/];
+const STATIC = ['/assets/*', '/favicon.ico'];
 
-/** Swagger UI and its assets: a page, under /api/. */
-export function isApiDocsPath(path: string): boolean {
-  return path.startsWith('/api/docs');
+/**
+ * The web module's routes, read from its controllers: each is a page (a session, CSRF on form
+ * posts, the page headers). Every other module's route is a machine route unless it says otherwise.
+ */
+export function declareWebRoutes(routes: RouteKinds, controllers: Type[]): void {
+  // The whole console too: a mistyped console address gets the console's own 404 page.
+  routes.declare([...controllers.flatMap(routePaths), '/console/*'], 'page');
+  routes.declare(STATIC, 'static');
 }
 
-/** A route other systems call (the JSON API, health checks, tenant-keyed webhooks), not a page. */
-export function isMachinePath(path: string): boolean {
-  return MACHINE.some((re) => re.test(path));
+/** The paths of a controller's handlers as Nest mounts them (`/console/tenants/:key`). */
+export function routePaths(controller: Type): string[] {
+  const prefixes = [(Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined) ?? ''].flat();
+  const proto = controller.prototype as Record<string, unknown>;
+  const paths = new Set<string>();
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const handler = proto[name];
+    if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+    const own = [(Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined) ?? ''].flat();
+    for (const prefix of prefixes) for (const path of own) paths.add(join(prefix, path));
+  }
+  return [...paths];
 }
 
-/** Routes that need no session and no CSRF token: machine routes and static files. */
-export function isStatelessPath(path: string): boolean {
-  return isMachinePath(path) || STATIC.some((re) => re.test(path));
+function join(...parts: string[]): string {
+  const path = parts
+    .flatMap((p) => p.split('/'))
+    .filter(Boolean)
+    .join('/');
+  return `/${path}`;
 }

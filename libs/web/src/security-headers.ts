@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import { isApiDocsPath, isMachinePath } from './route-kinds';
+import type { RouteKinds } from '@portico/core';
 
 // Every page's policy but frame-ancestors, which depends on where the page is served (see framingPolicy).
 const PAGE_DIRECTIVES: Record<string, string[]> = {
@@ -78,14 +78,14 @@ function replay(res: Response, list: HeaderList): void {
  * Secure headers on every response: pages get a strict Content-Security-Policy and may not be
  * framed; machine routes get the short API set with `Cache-Control: no-store`.
  */
-export function securityHeaders(): RequestHandler {
+export function securityHeaders(routes: RouteKinds): RequestHandler {
   const strictHeaders = recorded(strict);
   const docsHeaders = recorded(docs);
   const apiHeaders = recorded(api);
   apiHeaders.set.push(['Cache-Control', 'no-store']);
   return (req: Request, res: Response, next: NextFunction) => {
-    const path = req.path;
-    replay(res, isApiDocsPath(path) ? docsHeaders : isMachinePath(path) ? apiHeaders : strictHeaders);
+    const { kind } = routes.of(req);
+    replay(res, kind === 'docs' ? docsHeaders : kind === 'machine' || kind === 'own' ? apiHeaders : strictHeaders);
     next();
   };
 }

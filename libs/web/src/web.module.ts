@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, NestModule } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { RouteKinds } from '@portico/core';
 import { BillingModule } from '@portico/billing';
 import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
@@ -40,6 +41,37 @@ import { AutologinSessionController } from './public/autologin-session.controlle
 import { OidcInteractionController } from './public/oidc-interaction.controller';
 import { TenantFraming, TenantFramingInterceptor } from './public/tenant-framing';
 import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-links.controller';
+import { declareWebRoutes } from './route-kinds';
+
+const CONTROLLERS = [
+  ConsoleLoginController,
+  DashboardController,
+  ConsoleTenantsController,
+  ConsoleTenantSamlController,
+  ConsoleOrganizationsController,
+  ConsoleUsersController,
+  ConsoleAuditController,
+  ConsoleSettingsController,
+  ConsoleEntitlementsController,
+  ConsoleEntitlementKeysController,
+  ConsoleEntitlementSourcesController,
+  ConsoleExternalLoginController,
+  ConsoleExternalLoginSettingsController,
+  ConsoleTenantLdapController,
+  ConsoleLdapDirectoriesController,
+  ConsoleWebhooksController,
+  ConsoleApplicationsController,
+  ConsoleApplicationTryController,
+  ConsoleOidcKeysController,
+  ConsoleBillingController,
+  ConsoleBillingChargesController,
+  LoginController,
+  AccountController,
+  SignupPageController,
+  AutologinSessionController,
+  OidcInteractionController,
+  ConsoleTenantIdentityLinksController,
+];
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */
 @Module({
@@ -59,35 +91,14 @@ import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-
     BillingModule,
     OidcModule,
   ],
-  controllers: [
-    ConsoleLoginController,
-    DashboardController,
-    ConsoleTenantsController,
-    ConsoleTenantSamlController,
-    ConsoleOrganizationsController,
-    ConsoleUsersController,
-    ConsoleAuditController,
-    ConsoleSettingsController,
-    ConsoleEntitlementsController,
-    ConsoleEntitlementKeysController,
-    ConsoleEntitlementSourcesController,
-    ConsoleExternalLoginController,
-    ConsoleExternalLoginSettingsController,
-    ConsoleTenantLdapController,
-    ConsoleLdapDirectoriesController,
-    ConsoleWebhooksController,
-    ConsoleApplicationsController,
-    ConsoleApplicationTryController,
-    ConsoleOidcKeysController,
-    ConsoleBillingController,
-    ConsoleBillingChargesController,
-    LoginController,
-    AccountController,
-    SignupPageController,
-    AutologinSessionController,
-    OidcInteractionController,
-    ConsoleTenantIdentityLinksController,
-  ],
+  controllers: CONTROLLERS,
   providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],
 })
-export class WebModule {}
+export class WebModule implements NestModule {
+  constructor(private readonly routes: RouteKinds) {}
+
+  // Sessions and CSRF belong to these routes alone.
+  configure(): void {
+    declareWebRoutes(this.routes, CONTROLLERS);
+  }
+}

@@ -11,10 +11,10 @@ export const CHECK_PATH = '/entitlements/check';
  * A valid key answers 200 with the entitlement document; every other outcome is a 404 with an
  * empty body, so a caller learns nothing about why.
  *
- * Repositories call it on every access, so it has its own lane: mounted ahead of everything the
- * browser-facing routes need (security headers for pages, body parsers, sessions, CSRF, per-request
- * logging, the Nest router and its guard), it costs about what a bare framework route costs. The
- * decision log records every check instead of the request log; errors go to the application log.
+ * Repositories call it on every access, so it has its own lane: declared `own`, it skips everything
+ * the other routes pass (per-request logging, security headers, body parsers, sessions, CSRF, the
+ * Nest router and its guard), so it costs about what a bare framework route costs. The decision
+ * log records every check instead of the request log; errors go to the application log.
  */
 export function entitlementCheckRoute(checks: EntitlementCheckService): RequestHandler {
   const logger = new Logger('EntitlementCheck');

@@ -5,15 +5,10 @@ import type { Request } from 'express';
 import { ContractReply, ExternalLoginEndpointService, fail, REASONS } from './external-login-endpoint.service';
 import { readBody } from './read-body';
 
-/** The path other systems call; the app's body parsers leave it alone (see readsOwnBody). */
+/** The path other systems call; it reads its own body, so the app's body parsers leave it alone. */
 export const EXTERNAL_LOGIN_PATH = '/external-login';
 // {site_id, username, password} fits in far less; anything bigger is not a login.
 const MAX_BODY_BYTES = 16 * 1024;
-
-/** True for requests whose body this module reads itself, so it can answer by its contract whatever arrives. */
-export function readsOwnBody(url: string | undefined): boolean {
-  return (url ?? '').split('?')[0] === EXTERNAL_LOGIN_PATH;
-}
 
 const METHOD_NOT_ALLOWED = {
   statusCode: 405,

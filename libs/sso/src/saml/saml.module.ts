@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, NestModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@portico/auth';
+import { RouteKinds } from '@portico/core';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
@@ -32,4 +33,13 @@ import { SamlStore } from './store/saml-store';
   providers: [SamlRepository, SamlConnections, SamlStore, SamlProvisioning, SamlLogin, SamlService],
   exports: [SamlService],
 })
-export class SamlModule {}
+export class SamlModule implements NestModule {
+  constructor(private readonly routes: RouteKinds) {}
+
+  // Sign-in pages: they start a session. The IdP posts the ACS from its own site, so it cannot carry
+  // Portico's CSRF token; the signed response and its InResponseTo check stand in for it.
+  configure(): void {
+    this.routes.declare('/t/:tenantKey/saml/consume', 'cross-site-page');
+    this.routes.declare('/t/:tenantKey/saml/*', 'page');
+  }
+}

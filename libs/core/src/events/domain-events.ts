@@ -8,18 +8,3 @@
 export interface DomainEventMap {}
 
 export type DomainEventName = keyof DomainEventMap;
-
-/** Kept until billing's charge store moves to its repository, which takes billing's own type. */
-export interface ChargeEventData {
-  id: string;
-  organizationId: string;
-  tenantKey: string | null;
-  period: string;
-  amountCents: number;
-  currency: string;
-  route: 'tenant' | 'direct';
-  status: string;
-  externalBillId: string | null;
-  attempts: number;
-  lastError: string | null;
-}

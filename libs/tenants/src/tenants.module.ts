@@ -4,12 +4,13 @@ import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
 import { TenantsController } from './tenants.controller';
+import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Tenant, TenantApiKey, TenantIntegration])],
   controllers: [TenantsController],
-  providers: [TenantsService],
+  providers: [TenantsRepository, TenantsService],
   exports: [TenantsService],
 })
 export class TenantsModule {}

@@ -4,28 +4,23 @@ import {
   Broadcast,
   ConflictError,
   CryptoService,
-  containsPattern,
-  findOneFast,
   ForbiddenError,
   InvalidInputError,
   isUniqueViolation,
-  LIKE_ESCAPE,
   NotFoundError,
   OutboxService,
   Page,
   PageQueryDto,
-  pageWindow,
   RequestContext,
-  toPage,
   TransactionService,
 } from '@portico/core';
-import { EntityManager, IsNull } from 'typeorm';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { ApiKeyCache } from './api-key-cache';
 import { TenantBillingApi, TenantIntegrationView, UpdateTenantIntegrationDto } from './dto/tenant-integration.dto';
 import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
+import { TenantsRepository } from './tenants.repository';
 
 // Ids other instances must drop from their key cache (published by the instance that made the change).
 const KEY_REVOKED = 'tenants.api-key-revoked';
@@ -45,6 +40,7 @@ export class TenantsService {
 
   constructor(
     private readonly tx: TransactionService,
+    private readonly tenants: TenantsRepository,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly broadcast: Broadcast,
@@ -54,27 +50,22 @@ export class TenantsService {
     broadcast.subscribe(TENANT_CHANGED, (tenantId) => this.keyCache.forgetTenant(tenantId));
   }
 
-  async list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {
-    const qb = this.tx.manager.createQueryBuilder(Tenant, 't').orderBy('t.key', 'ASC');
-    if (query.search)
-      qb.where(`(LOWER(t.key) LIKE :s ${LIKE_ESCAPE} OR LOWER(t.name) LIKE :s ${LIKE_ESCAPE})`, { s: containsPattern(query.search) });
-    const { take, skip } = pageWindow(query);
-    return toPage(await qb.take(take).skip(skip).getManyAndCount(), query, toTenantView);
+  list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {
+    return this.tenants.list(query, (rows) => rows.map(toTenantView));
   }
 
   async get(key: string): Promise<TenantView> {
-    return toTenantView(await this.findByKeyOrFail(this.tx.manager, key));
+    return toTenantView(await this.findByKeyOrFail(key));
   }
 
   /** Resolves a tenant key to its reference, for other modules; null when unknown. */
   async findByKey(key: string): Promise<TenantRef | null> {
-    const tenant = await this.tx.manager.findOneBy(Tenant, { key });
+    const tenant = await this.tenants.findByKey(key);
     return tenant ? toRef(tenant) : null;
   }
 
   async findById(id: string): Promise<TenantRef | null> {
-    // Plain SQL: every OpenID Connect grant reads the client's and the user's tenant.
-    const tenant = await findOneFast(this.tx.manager, Tenant, { id });
+    const tenant = await this.tenants.findById(id);
     return tenant ? toRef(tenant) : null;
   }
 
@@ -82,7 +73,7 @@ export class TenantsService {
   async findByIds(ids: string[]): Promise<Map<string, TenantRef>> {
     const unique = [...new Set(ids)];
     if (!unique.length) return new Map();
-    const rows = await this.tx.manager.createQueryBuilder(Tenant, 't').where('t.id IN (:...ids)', { ids: unique }).getMany();
+    const rows = await this.tenants.findByIds(unique);
     return new Map(rows.map((t) => [t.id, toRef(t)]));
   }
 
@@ -105,7 +96,7 @@ export class TenantsService {
   async create(ctx: RequestContext, dto: CreateTenantDto): Promise<TenantView> {
     try {
       return await this.tx.run(async (m) => {
-        const tenant = await m.save(m.create(Tenant, { key: dto.key, name: dto.name, status: dto.status ?? 'active' }));
+        const tenant = await this.tenants.create({ key: dto.key, name: dto.name, status: dto.status ?? 'active' });
         await this.audit.record(m, ctx, {
           action: 'tenant.created',
           targetType: 'tenant',
@@ -123,7 +114,7 @@ export class TenantsService {
 
   async update(ctx: RequestContext, key: string, dto: UpdateTenantDto): Promise<TenantView> {
     const view = await this.tx.run(async (m) => {
-      const tenant = await this.findByKeyOrFail(m, key);
+      const tenant = await this.findByKeyOrFail(key);
       const changed: string[] = [];
       if (dto.name !== undefined && dto.name !== tenant.name) {
         tenant.name = dto.name;
@@ -134,7 +125,7 @@ export class TenantsService {
         changed.push('status');
       }
       if (changed.length) {
-        await m.save(tenant);
+        await this.tenants.save(tenant);
         const action = changed.includes('status')
           ? tenant.status === 'suspended'
             ? 'tenant.suspended'
@@ -156,8 +147,8 @@ export class TenantsService {
   /** Deletes the tenant and, through the database's cascades, everything it owns. */
   async delete(ctx: RequestContext, key: string): Promise<void> {
     const id = await this.tx.run(async (m) => {
-      const tenant = await this.findByKeyOrFail(m, key);
-      await m.delete(Tenant, { id: tenant.id });
+      const tenant = await this.findByKeyOrFail(key);
+      await this.tenants.delete(tenant.id);
       await this.audit.record(m, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
       return tenant.id;
     });
@@ -166,30 +157,21 @@ export class TenantsService {
 
   /** The tenant's keys, newest first, revoked ones included (with revokedAt). */
   async listApiKeys(key: string, query: PageQueryDto = {}): Promise<Page<ApiKeyView>> {
-    const tenant = await this.findByKeyOrFail(this.tx.manager, key);
-    const { take, skip } = pageWindow(query);
-    const found = await this.tx.manager.findAndCount(TenantApiKey, {
-      where: { tenantId: tenant.id },
-      order: { createdAt: 'DESC', keyId: 'ASC' },
-      take,
-      skip,
-    });
-    return toPage(found, query, toApiKeyView);
+    const tenant = await this.findByKeyOrFail(key);
+    return this.tenants.listApiKeys(tenant.id, query, (rows) => rows.map(toApiKeyView));
   }
 
   async createApiKey(ctx: RequestContext, key: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     return this.tx.run(async (m) => {
-      const tenant = await this.findByKeyOrFail(m, key);
+      const tenant = await this.findByKeyOrFail(key);
       const secret = this.crypto.randomToken(32);
-      const apiKey = await m.save(
-        m.create(TenantApiKey, {
-          tenantId: tenant.id,
-          keyId: `tk_${this.crypto.randomToken(12)}`,
-          secretHash: this.crypto.hashToken(secret),
-          label: dto.label ?? null,
-          revokedAt: null,
-        }),
-      );
+      const apiKey = await this.tenants.createApiKey({
+        tenantId: tenant.id,
+        keyId: `tk_${this.crypto.randomToken(12)}`,
+        secretHash: this.crypto.hashToken(secret),
+        label: dto.label ?? null,
+        revokedAt: null,
+      });
       await this.audit.record(m, ctx, {
         action: 'tenant.api_key.created',
         targetType: 'tenant_api_key',
@@ -203,12 +185,12 @@ export class TenantsService {
 
   async revokeApiKey(ctx: RequestContext, key: string, keyId: string): Promise<void> {
     await this.tx.run(async (m) => {
-      const tenant = await this.findByKeyOrFail(m, key);
-      const apiKey = await m.findOneBy(TenantApiKey, { tenantId: tenant.id, keyId });
+      const tenant = await this.findByKeyOrFail(key);
+      const apiKey = await this.tenants.findApiKey(tenant.id, keyId);
       if (!apiKey) throw new NotFoundError('API key');
       if (apiKey.revokedAt) return;
       apiKey.revokedAt = new Date();
-      await m.save(apiKey);
+      await this.tenants.saveApiKey(apiKey);
       await this.audit.record(m, ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
     });
     this.keyCache.forgetKey(keyId);
@@ -224,7 +206,7 @@ export class TenantsService {
     const known = this.verifyKnownApiKey(keyId, secret);
     if (known !== undefined) return known;
     const presented = this.crypto.hashToken(secret);
-    const apiKey = await this.tx.manager.findOne(TenantApiKey, { where: { keyId, revokedAt: IsNull() }, relations: { tenant: true } });
+    const apiKey = await this.tenants.findActiveApiKey(keyId);
     const matches = this.crypto.sameDigest(apiKey?.secretHash ?? this.crypto.hashToken('no-such-key'), presented);
     if (!apiKey?.tenant) return null;
     // Only verified keys are remembered, so guessing secrets always costs a lookup.
@@ -249,12 +231,12 @@ export class TenantsService {
 
   /** The origins allowed to frame Portico pages served in this tenant's context (none by default). */
   async embedOrigins(tenantId: string): Promise<string[]> {
-    return (await this.tx.manager.findOneBy(TenantIntegration, { tenantId }))?.embedOrigins ?? [];
+    return (await this.tenants.findIntegration(tenantId))?.embedOrigins ?? [];
   }
 
   /** The tenant's billing API with its password decrypted, or null when its organizations are billed directly. */
   async billingApi(tenantId: string): Promise<TenantBillingApi | null> {
-    const row = await this.tx.manager.findOneBy(TenantIntegration, { tenantId });
+    const row = await this.tenants.findIntegration(tenantId);
     if (!row?.billingApiUrl || !row.billingApiUsername || !row.billingApiPasswordSealed) return null;
     return {
       url: row.billingApiUrl,
@@ -265,12 +247,12 @@ export class TenantsService {
   }
 
   async integration(tenantId: string): Promise<TenantIntegrationView> {
-    return toIntegrationView(await this.tx.manager.findOneBy(TenantIntegration, { tenantId }));
+    return toIntegrationView(await this.tenants.findIntegration(tenantId));
   }
 
-  /** Applies the fields present in `dto` (inside the caller's transaction); secrets stay write-only. */
-  async updateIntegration(m: EntityManager, tenantId: string, dto: UpdateTenantIntegrationDto): Promise<void> {
-    const row = (await m.findOneBy(TenantIntegration, { tenantId })) ?? m.create(TenantIntegration, { tenantId });
+  /** Applies the fields present in `dto` (in the caller's transaction, if any); secrets stay write-only. */
+  async updateIntegration(tenantId: string, dto: UpdateTenantIntegrationDto): Promise<void> {
+    const row = await this.tenants.integrationOrNew(tenantId);
     if (dto.embedOrigins !== undefined) row.embedOrigins = [...new Set(dto.embedOrigins)];
     if (dto.dataSharingUrl !== undefined) row.dataSharingUrl = dto.dataSharingUrl;
     if (dto.billingApi === null) {
@@ -290,7 +272,7 @@ export class TenantsService {
       if (api.password) row.billingApiPasswordSealed = this.crypto.encrypt(api.password);
       row.billingApiAllowPrivateNetwork = api.allowPrivateNetwork ?? false;
     }
-    await m.save(row);
+    await this.tenants.saveIntegration(row);
   }
 
   private admit(tenant: TenantRef, matches: boolean): TenantRef | null {
@@ -299,8 +281,8 @@ export class TenantsService {
     return tenant;
   }
 
-  private async findByKeyOrFail(m: EntityManager, key: string): Promise<Tenant> {
-    const tenant = await m.findOneBy(Tenant, { key });
+  private async findByKeyOrFail(key: string): Promise<Tenant> {
+    const tenant = await this.tenants.findByKey(key);
     if (!tenant) throw new NotFoundError(`Tenant "${key}"`);
     return tenant;
   }

@@ -68,7 +68,7 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
       await this.repository.saveTenantSettings(row);
-      await this.tenants.updateIntegration(m, tenant.id, dto);
+      await this.tenants.updateIntegration(tenant.id, dto);
       await this.audit.record(m, ctx, {
         action: 'tenant.settings.updated',
         targetType: 'tenant',

@@ -5,13 +5,14 @@ import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { IdentityLink } from './entities/identity-link.entity';
 import { IdentityLinksController } from './identity-links.controller';
+import { IdentityMapRepository } from './identity-map.repository';
 import { IdentityMapService } from './identity-map.service';
 import { ForgetDeletedProcessor } from './jobs/forget-deleted.processor';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IdentityLink]), TenantsModule, OrganizationsModule, UsersModule],
   controllers: [IdentityLinksController],
-  providers: [IdentityMapService, ForgetDeletedProcessor],
+  providers: [IdentityMapRepository, IdentityMapService, ForgetDeletedProcessor],
   exports: [IdentityMapService],
 })
 export class IdentityMapModule {}

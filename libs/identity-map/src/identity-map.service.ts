@@ -6,17 +6,15 @@ import {
   isUniqueViolation,
   NotFoundError,
   Page,
-  pageWindow,
   RequestContext,
   TransactionService,
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { UsersService } from '@portico/users';
-import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { CreateIdentityLinkDto, IdentityLinkKeyDto, IdentityLinkQueryDto, IdentityLinkView } from './dto/identity-link.dto';
 import { IdentityLink, LinkedEntityType } from './entities/identity-link.entity';
+import { IdentityMapRepository } from './identity-map.repository';
 
 /**
  * Providers Portico itself records links for. `portal`: the tenant's own user and group uids
@@ -40,12 +38,13 @@ export interface IdentityLinkRef extends LinkKey {
 
 /**
  * The identity map: one service through which every module records and resolves a tenant's
- * foreign ids. Callers pass their transaction's manager so a link lands with the record it names.
+ * foreign ids. Writes join the caller's transaction, so a link lands with the record it names.
  */
 @Injectable()
 export class IdentityMapService {
   constructor(
     private readonly tx: TransactionService,
+    private readonly links: IdentityMapRepository,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly users: UsersService,
@@ -53,14 +52,14 @@ export class IdentityMapService {
   ) {}
 
   /** The Portico id a foreign id names, or null. */
-  async resolve(key: LinkKey, foreignId: string, m: EntityManager = this.tx.manager): Promise<string | null> {
-    const row = await m.findOneBy(IdentityLink, { ...key, foreignId });
+  async resolve(key: LinkKey, foreignId: string): Promise<string | null> {
+    const row = await this.links.findByForeignId(key, foreignId);
     return row?.localId ?? null;
   }
 
   /** The foreign id recorded for a Portico record, or null. */
-  async foreignIdOf(key: LinkKey, localId: string, m: EntityManager = this.tx.manager): Promise<string | null> {
-    const row = await m.findOneBy(IdentityLink, { ...key, localId });
+  async foreignIdOf(key: LinkKey, localId: string): Promise<string | null> {
+    const row = await this.links.findByLocalId(key, localId);
     return row?.foreignId ?? null;
   }
 
@@ -69,53 +68,37 @@ export class IdentityMapService {
    * id already naming another record (or a record already carrying another foreign id) is a conflict,
    * decided by the database's unique constraints so concurrent callers cannot both win.
    */
-  async link(m: EntityManager, key: LinkKey, localId: string, foreignId: string): Promise<IdentityLinkRef> {
-    const existing = await m.findOneBy(IdentityLink, { ...key, foreignId });
+  async link(key: LinkKey, localId: string, foreignId: string): Promise<IdentityLinkRef> {
+    const existing = await this.links.findByForeignId(key, foreignId);
     if (existing) {
       if (existing.localId !== localId) throw linkConflict(key, foreignId);
       return toRef(existing);
     }
-    const row = m.create(IdentityLink, { ...key, localId, foreignId });
     try {
-      await m.insert(IdentityLink, row as QueryDeepPartialEntity<IdentityLink>);
+      return toRef(await this.links.insert({ ...key, localId, foreignId }));
     } catch (err) {
       if (isUniqueViolation(err)) throw linkConflict(key, foreignId);
       throw err;
     }
-    return toRef(row);
   }
 
   /** Removes the links of a Portico record (all providers), e.g. when the record is deleted. */
-  async forgetLocal(m: EntityManager, tenantId: string, entityType: LinkedEntityType, localId: string): Promise<void> {
-    await m.delete(IdentityLink, { tenantId, entityType, localId });
+  async forgetLocal(tenantId: string, entityType: LinkedEntityType, localId: string): Promise<void> {
+    await this.links.deleteLocal(tenantId, entityType, localId);
   }
 
   /** Removes one link by its foreign id; true when there was one. */
-  async unlink(m: EntityManager, key: LinkKey, foreignId: string): Promise<boolean> {
-    const result = await m.delete(IdentityLink, { ...key, foreignId });
-    return (result.affected ?? 0) > 0;
+  unlink(key: LinkKey, foreignId: string): Promise<boolean> {
+    return this.links.deleteByForeignId(key, foreignId);
   }
 
   // The /api/v1/identity-links API and the console: the caller's own tenant, or any for a platform admin.
 
-  async list(ctx: RequestContext, query: IdentityLinkQueryDto): Promise<Page<IdentityLinkView>> {
-    const { take, skip } = pageWindow(query);
-    const tenant = await this.scope(ctx, query.tenantKey);
-    if (tenant === undefined) return { items: [], total: 0, limit: take, offset: skip };
-    const qb = this.tx.manager
-      .createQueryBuilder(IdentityLink, 'l')
-      .orderBy('l.provider', 'ASC')
-      .addOrderBy('l.entity_type', 'ASC')
-      .addOrderBy('l.foreign_id', 'ASC')
-      .addOrderBy('l.id', 'ASC');
-    if (tenant) qb.andWhere('l.tenant_id = :tid', { tid: tenant.id });
-    if (query.provider) qb.andWhere('l.provider = :provider', { provider: query.provider });
-    if (query.entityType) qb.andWhere('l.entity_type = :type', { type: query.entityType });
-    if (query.localId) qb.andWhere('l.local_id = :local', { local: query.localId.toLowerCase() });
-    if (query.foreignId) qb.andWhere('l.foreign_id = :foreign', { foreign: query.foreignId });
-    const [rows, total] = await qb.take(take).skip(skip).getManyAndCount();
-    const keys = tenant ? new Map([[tenant.id, tenant]]) : await this.tenants.findByIds(rows.map((r) => r.tenantId));
-    return { items: rows.map((r) => toView(r, keys.get(r.tenantId)?.key ?? '')), total, limit: take, offset: skip };
+  list(ctx: RequestContext, query: IdentityLinkQueryDto): Promise<Page<IdentityLinkView>> {
+    return this.links.list(ctx, query, async (rows) => {
+      const keys = await this.tenants.findByIds(rows.map((r) => r.tenantId));
+      return rows.map((r) => toView(r, keys.get(r.tenantId)?.key ?? ''));
+    });
   }
 
   /** Records a link by hand. The local record must be one of the tenant's; either side already linked is a 409. */
@@ -128,14 +111,13 @@ export class IdentityMapService {
       );
     try {
       return await this.tx.run(async (m) => {
-        const row = m.create(IdentityLink, {
+        const row = await this.links.create({
           tenantId: tenant.id,
           provider: dto.provider,
           entityType: dto.entityType,
           localId,
           foreignId: dto.foreignId,
         });
-        await m.save(row);
         await this.audit.record(m, ctx, {
           action: 'identity_link.created',
           targetType: dto.entityType,
@@ -157,8 +139,7 @@ export class IdentityMapService {
   /** Deletes a link by its id; `tenantKey` (the console's tenant page) must then be the link's tenant. */
   async remove(ctx: RequestContext, id: string, tenantKey?: string): Promise<void> {
     const tenant = await this.scope(ctx, tenantKey);
-    const row =
-      tenant === undefined ? null : await this.tx.manager.findOneBy(IdentityLink, { id, ...(tenant ? { tenantId: tenant.id } : {}) });
+    const row = tenant === undefined ? null : await this.links.find(id, tenant?.id ?? null);
     if (!row) throw new NotFoundError('Identity link');
     await this.removeRow(ctx, row);
   }
@@ -166,12 +147,10 @@ export class IdentityMapService {
   /** Deletes the link a foreign id names. */
   async removeByKey(ctx: RequestContext, key: IdentityLinkKeyDto): Promise<void> {
     const tenant = await this.owner(ctx, key.tenantKey);
-    const row = await this.tx.manager.findOneBy(IdentityLink, {
-      tenantId: tenant.id,
-      provider: key.provider,
-      entityType: key.entityType,
-      foreignId: key.foreignId,
-    });
+    const row = await this.links.findByForeignId(
+      { tenantId: tenant.id, provider: key.provider, entityType: key.entityType },
+      key.foreignId,
+    );
     if (!row) throw new NotFoundError('Identity link');
     await this.removeRow(ctx, row);
   }
@@ -179,7 +158,7 @@ export class IdentityMapService {
   private async removeRow(ctx: RequestContext, row: IdentityLink): Promise<void> {
     const tenant = await this.tenants.findById(row.tenantId);
     await this.tx.run(async (m) => {
-      await m.delete(IdentityLink, { id: row.id });
+      await this.links.delete(row.id);
       await this.audit.record(m, ctx, {
         action: 'identity_link.deleted',
         targetType: row.entityType,

@@ -65,7 +65,7 @@ export class SignupService {
       await this.throttle.failed('signup', opts.ip, null, SIGNUP_POLICY);
     }
     const ctx = RequestContext.system(`signup:${opts.via}`, tenant?.id ?? null, opts.ip);
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       let organizationId: string;
       try {
         organizationId = (
@@ -74,7 +74,6 @@ export class SignupService {
         // The portal's uids go into the identity map (provider "portal"), like autologin's and its notifications'.
         if (tenant && dto.groupUid)
           await this.identityMap.link(
-            m,
             { tenantId: tenant.id, provider: 'portal', entityType: 'organization' },
             organizationId,
             dto.groupUid,
@@ -104,7 +103,7 @@ export class SignupService {
           opts.via,
         );
         if (tenant && dto.userUid)
-          await this.identityMap.link(m, { tenantId: tenant.id, provider: 'portal', entityType: 'user' }, user.id, dto.userUid);
+          await this.identityMap.link({ tenantId: tenant.id, provider: 'portal', entityType: 'user' }, user.id, dto.userUid);
         return { userId: user.id, organizationId };
       } catch (err) {
         if (err instanceof ConflictError)

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobHandler, JobProcessor, OutboxBatch, OutboxSubscriber, TransactionService } from '@portico/core';
-import { IdentityLink, LinkedEntityType } from '../entities/identity-link.entity';
+import { LinkedEntityType } from '../entities/identity-link.entity';
+import { IdentityMapRepository } from '../identity-map.repository';
 
 const DELETIONS: Partial<Record<string, LinkedEntityType>> = { 'user.deleted': 'user', 'organization.deleted': 'organization' };
 
@@ -12,7 +13,10 @@ const DELETIONS: Partial<Record<string, LinkedEntityType>> = { 'user.deleted': '
 @OutboxSubscriber()
 @JobProcessor('identity-map.forget-deleted')
 export class ForgetDeletedProcessor implements JobHandler<OutboxBatch> {
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly links: IdentityMapRepository,
+  ) {}
 
   async handle({ events }: OutboxBatch): Promise<void> {
     for (const event of events) {
@@ -21,7 +25,7 @@ export class ForgetDeletedProcessor implements JobHandler<OutboxBatch> {
       if (!entityType || !event.tenantId || !record?.id) continue;
       const localId = record.id;
       const tenantId = event.tenantId;
-      await this.tx.run((m) => m.delete(IdentityLink, { tenantId, entityType, localId }));
+      await this.tx.run(() => this.links.deleteLocal(tenantId, entityType, localId));
     }
   }
 }

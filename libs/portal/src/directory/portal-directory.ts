@@ -159,7 +159,7 @@ export class PortalDirectory {
 
   /** Forgets the uids recorded for a Portico record that is going away. */
   async forget(tenant: TenantRef, entityType: LinkedEntityType, localId: string): Promise<void> {
-    await this.tx.run((m) => this.identityMap.forgetLocal(m, tenant.id, entityType, localId));
+    await this.tx.run(() => this.identityMap.forgetLocal(tenant.id, entityType, localId));
   }
 
   /**
@@ -184,7 +184,7 @@ export class PortalDirectory {
     const localId = await this.identityMap.resolve(key, foreignId);
     if (!localId) return null;
     const record = await load(localId);
-    if (!record) await this.tx.run((m) => this.identityMap.unlink(m, key, foreignId));
+    if (!record) await this.tx.run(() => this.identityMap.unlink(key, foreignId));
     return record;
   }
 
@@ -193,7 +193,7 @@ export class PortalDirectory {
   }
 
   private async link(tenant: TenantRef, entityType: LinkedEntityType, localId: string, foreignId: string): Promise<void> {
-    await this.tx.run((m) => this.identityMap.link(m, this.key(tenant, entityType), localId, foreignId));
+    await this.tx.run(() => this.identityMap.link(this.key(tenant, entityType), localId, foreignId));
   }
 
   private key(tenant: TenantRef, entityType: LinkedEntityType): LinkKey {

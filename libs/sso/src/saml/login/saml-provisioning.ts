@@ -43,7 +43,7 @@ export class SamlProvisioning {
   async provision(tenant: TenantRef, settings: ProvisioningSettings, who: MappedIdentity, ip: string | null): Promise<Provisioned> {
     const ctx = RequestContext.system('saml', tenant.id, ip);
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         let created = false;
         let account = await this.linkedAccount(tenant, who.nameId);
         if (!account && who.email) {
@@ -64,7 +64,7 @@ export class SamlProvisioning {
           created = true;
         }
         if (!account) return refused('no-account', 'The account could not be found. Try again.');
-        await this.identityMap.link(m, linkKey(tenant.id), account.id, who.nameId);
+        await this.identityMap.link(linkKey(tenant.id), account.id, who.nameId);
         if (settings.jitProvisioning) await this.applyMembership(ctx, tenant, settings, who, account.id);
         return { ok: true as const, account, created };
       });

@@ -7,6 +7,8 @@ import type { Account, AccountClaims } from 'oidc-provider';
 /** What the provider needs to know of the client a user signs in to. */
 export interface ClientScope {
   tenantId: string | null;
+  /** The client's tenant as this request already read it (active), so it is not read again. */
+  tenant?: TenantRef | null;
 }
 
 export type AccountRefusal = 'unknown' | 'disabled' | 'tenant-suspended' | 'other-tenant';
@@ -30,7 +32,8 @@ export class OidcAccounts {
     const user = await this.users.find(this.system, userId);
     if (!user) return 'unknown';
     if (user.status !== 'active') return 'disabled';
-    const tenant = user.tenantId ? await this.tenants.findById(user.tenantId) : null;
+    const known = scope?.tenant && scope.tenant.id === user.tenantId ? scope.tenant : null;
+    const tenant = user.tenantId ? (known ?? (await this.tenants.findById(user.tenantId))) : null;
     if (tenant && tenant.status !== 'active') return 'tenant-suspended';
     if (scope?.tenantId && user.tenantId !== scope.tenantId) return 'other-tenant';
     return { user, tenant };

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig, Broadcast } from '@portico/core';
+import type { TenantRef } from '@portico/tenants';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { Provider, type Configuration, type Grant, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
@@ -180,13 +181,13 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
           const found = await clients.findForProvider(tryOf ?? clientId);
           // A suspended tenant's clients are unknown to the provider (no token, no sign-in) while it lasts.
           if (!found || (found.tenant && found.tenant.status !== 'active')) return undefined;
-          const metadata = clientMetadata(found.client, found.tenant?.key ?? null);
+          const metadata = clientMetadata(found.client, found.tenant);
           return tryOf ? consoleTryMetadata(metadata, this.config.publicUrl) : metadata;
         },
       }),
       findAccount: async (ctx: KoaContextWithOIDC, sub: string) => {
-        const client = ctx.oidc?.client as { portico_tenant_id?: string | null } | undefined;
-        return accounts.find(sub, client ? { tenantId: client.portico_tenant_id ?? null } : null);
+        const client = ctx.oidc?.client as { portico_tenant_id?: string | null; portico_tenant?: TenantRef | null } | undefined;
+        return accounts.find(sub, client ? { tenantId: client.portico_tenant_id ?? null, tenant: client.portico_tenant ?? null } : null);
       },
       loadExistingGrant: async (ctx) => {
         const clientId = ctx.oidc.client!.clientId;

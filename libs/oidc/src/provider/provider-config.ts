@@ -2,12 +2,15 @@ import type { AppConfig } from '@portico/core';
 import type { Adapter, AdapterPayload, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
 import { hkdfSync } from 'node:crypto';
+import type { TenantRef } from '@portico/tenants';
 import type { OidcClient } from '../entities/oidc-client.entity';
 
 /** Portico's own client metadata, beside the standard names (the provider keeps them verbatim). */
 export const CLIENT_EXTRAS = [
   'portico_tenant_id',
   'portico_tenant_key',
+  // The client's tenant as read with the client (an active one: a suspended tenant's clients are unknown).
+  'portico_tenant',
   'portico_first_party',
   'portico_access_ttl',
   'portico_refresh_ttl',
@@ -38,7 +41,7 @@ export interface ProviderDependencies {
 }
 
 /** The client as the provider reads it: standard metadata plus Portico's extras. */
-export function clientMetadata(c: OidcClient, tenantKey: string | null): AdapterPayload {
+export function clientMetadata(c: OidcClient, tenant: TenantRef | null): AdapterPayload {
   const codeFlow = c.grantTypes.includes('authorization_code');
   return {
     client_id: c.clientId,
@@ -56,7 +59,8 @@ export function clientMetadata(c: OidcClient, tenantKey: string | null): Adapter
     // Every ID token says when the person signed in (auth_time), not only when max_age asks.
     require_auth_time: true,
     portico_tenant_id: c.tenantId,
-    portico_tenant_key: tenantKey,
+    portico_tenant_key: tenant?.key ?? null,
+    portico_tenant: tenant ? { id: tenant.id, key: tenant.key, name: tenant.name, status: tenant.status } : null,
     portico_first_party: c.firstParty,
     portico_access_ttl: c.accessTokenTtlSeconds,
     portico_refresh_ttl: c.refreshTokenTtlSeconds,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditEntry,
   AuditService,
+  Clock,
   CryptoService,
   ForbiddenError,
   InvalidInputError,
@@ -36,6 +37,7 @@ export class WebhookEndpointsService {
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
+    private readonly clock: Clock,
   ) {}
 
   async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
@@ -80,7 +82,7 @@ export class WebhookEndpointsService {
         endpoint.enabled = dto.enabled;
         // Turned on again by a person: the old streak and reason no longer describe it.
         endpoint.disabledReason = null;
-        endpoint.disabledAt = dto.enabled ? null : new Date();
+        endpoint.disabledAt = dto.enabled ? null : this.clock.now();
         if (dto.enabled) {
           endpoint.failingSince = null;
           endpoint.consecutiveFailures = 0;
@@ -109,7 +111,7 @@ export class WebhookEndpointsService {
     return this.tx.run(async (m) => {
       const endpoint = await this.findOrFail(ctx, id);
       endpoint.previousSecretSealed = overlapMs > 0 ? endpoint.secretSealed : null;
-      endpoint.previousSecretExpiresAt = overlapMs > 0 ? new Date(Date.now() + overlapMs) : null;
+      endpoint.previousSecretExpiresAt = overlapMs > 0 ? new Date(this.clock.nowMs() + overlapMs) : null;
       endpoint.secretSealed = this.crypto.encrypt(secret);
       await this.repo.saveEndpoint(endpoint);
       await this.audit.record(

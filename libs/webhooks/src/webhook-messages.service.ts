@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, ConflictError, JobQueue, NotFoundError, Page, RequestContext, TransactionService } from '@portico/core';
+import { AuditService, Clock, ConflictError, JobQueue, NotFoundError, Page, RequestContext, TransactionService } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { DELIVER_JOB, deliverJobs } from './delivery/constants';
 import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
@@ -18,6 +18,7 @@ export class WebhookMessagesService {
     private readonly jobs: JobQueue,
     private readonly endpoints: WebhookEndpointsService,
     private readonly tenants: TenantsService,
+    private readonly clock: Clock,
   ) {}
 
   async attempts(ctx: RequestContext, endpointId: string, query: DeliveryQueryDto): Promise<Page<WebhookAttemptView>> {
@@ -42,7 +43,7 @@ export class WebhookMessagesService {
       const msg = await this.messageOrFail(ctx, id);
       const endpoint = await this.repo.endpointById(msg.endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then resend');
-      Object.assign(msg, { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null });
+      Object.assign(msg, { status: 'pending', scheduleStep: 0, nextAttemptAt: this.clock.now(), failedAt: null });
       await this.repo.updateMessage(msg.id, { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null });
       await this.audit.record(m, ctx, {
         action: 'webhook_message.resent',
@@ -63,7 +64,7 @@ export class WebhookMessagesService {
       const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then replay');
       const found = await this.repo.failedMessageIds(endpoint.id, since);
-      await this.repo.updateMessages(found, { status: 'pending', scheduleStep: 0, nextAttemptAt: new Date(), failedAt: null });
+      await this.repo.updateMessages(found, { status: 'pending', scheduleStep: 0, nextAttemptAt: this.clock.now(), failedAt: null });
       await this.audit.record(m, ctx, {
         action: 'webhook_endpoint.replayed',
         targetType: 'webhook_endpoint',

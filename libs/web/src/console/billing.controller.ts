@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { BillingRunView, BillingService, BillingTotalView, CreateBillingRunDto, periodLabel, periodOf } from '@portico/billing';
-import { ConsoleOnly, Ctx, formatAmount, IdParam, RequestContext } from '@portico/core';
+import { Clock, ConsoleOnly, Ctx, formatAmount, IdParam, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { billingCharts, chartPeriods } from './billing-chart';
 import { consolePage, flash } from './console-page';
@@ -20,7 +20,10 @@ export const BILLING_TABS = (active: 'runs' | 'charges') => [
 @ConsoleOnly()
 @Controller('console/billing')
 export class ConsoleBillingController {
-  constructor(private readonly billing: BillingService) {}
+  constructor(
+    private readonly billing: BillingService,
+    private readonly clock: Clock,
+  ) {}
 
   @Get()
   async overview(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
@@ -78,7 +81,7 @@ export class ConsoleBillingController {
     problem?: FormProblem,
     form?: FormBody,
   ): Promise<void> {
-    const current = periodOf(new Date());
+    const current = periodOf(this.clock.now());
     const periods = chartPeriods(current);
     const [page, monthly] = await Promise.all([
       this.billing.listRuns(ctx, { limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) }),

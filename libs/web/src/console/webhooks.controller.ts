@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ConsoleOnly, Ctx, IdParam, NotFoundError, RequestContext } from '@portico/core';
+import { Clock, ConsoleOnly, Ctx, IdParam, NotFoundError, RequestContext } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { CreateWebhookEndpointDto, ReplayDto, UpdateWebhookEndpointDto, WebhookEndpointView, WebhooksService } from '@portico/webhooks';
 import type { Request, Response } from 'express';
@@ -36,6 +36,7 @@ export class ConsoleWebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,
     private readonly tenants: TenantsService,
+    private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -189,7 +190,7 @@ export class ConsoleWebhooksController {
         messages: { ...messages, items: messages.items.map(messageRow) },
         pager: pager(endpointPath(endpoint.id), {}, messages),
         attempts: attempts.items.map(attemptRow),
-        replaySince: new Date(Date.now() - 86_400_000).toISOString().slice(0, 16),
+        replaySince: new Date(this.clock.nowMs() - 86_400_000).toISOString().slice(0, 16),
       }),
     );
   }

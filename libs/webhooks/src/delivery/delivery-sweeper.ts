@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, Every, JobQueue } from '@portico/core';
+import { AppConfig, Clock, Every, JobQueue } from '@portico/core';
 import { WebhooksRepository } from '../webhooks.repository';
 import { DELIVER_JOB, deliverJobs } from './constants';
 
@@ -24,6 +24,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
     private readonly repo: WebhooksRepository,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -47,7 +48,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
    * Deletes messages that finished (delivered or failed for good) more than WEBHOOK_RETENTION_DAYS
    * ago, with their attempts (the foreign key cascades); pending ones stay whatever their age.
    */
-  async prune(now = new Date()): Promise<number> {
+  async prune(now = this.clock.now()): Promise<number> {
     try {
       const before = new Date(now.getTime() - this.config.webhookRetentionDays * 86_400_000);
       return await this.repo.pruneFinishedMessages(before);
@@ -59,7 +60,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
 
   async sweep(): Promise<number> {
     try {
-      const now = new Date();
+      const now = this.clock.now();
       const ids = await this.repo.overdueMessageIds(now, new Date(now.getTime() - UNCLAIMED_MS), BATCH);
       if (!ids.length) return 0;
       await this.jobs.enqueueMany(DELIVER_JOB, deliverJobs(ids));

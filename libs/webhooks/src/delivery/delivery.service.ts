@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
+import { AppConfig, Clock, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
 import { randomUUID } from 'node:crypto';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
@@ -34,6 +34,7 @@ export class DeliveryService {
     private readonly http: OutboundHttpService,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async deliver(messageIds: string[]): Promise<void> {
@@ -72,13 +73,13 @@ export class DeliveryService {
    * and reads back exactly those (the claim token tells them apart from ones another worker took).
    */
   private claim(ids: string[]): Promise<WebhookMessage[]> {
-    const now = new Date();
+    const now = this.clock.now();
     return this.repo.claimMessages(ids, now, new Date(now.getTime() + this.config.webhookTimeoutMs + LEASE_MARGIN_MS), randomUUID());
   }
 
   private secretsOf(endpoint: WebhookEndpoint): string[] {
     const secrets = [this.crypto.decrypt(endpoint.secretSealed)];
-    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > new Date()) {
+    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > this.clock.now()) {
       secrets.push(this.crypto.decrypt(endpoint.previousSecretSealed));
     }
     return secrets;
@@ -91,7 +92,7 @@ export class DeliveryService {
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Portico-Webhooks/1',
-        ...signedHeaders(secrets, message.id, Math.floor(Date.now() / 1000), message.payload),
+        ...signedHeaders(secrets, message.id, Math.floor(this.clock.nowMs() / 1000), message.payload),
       },
       body: message.payload,
       timeoutMs: this.config.webhookTimeoutMs,
@@ -113,14 +114,14 @@ export class DeliveryService {
         { statusCode, retryAfter: result.ok ? result.headers['retry-after'] : undefined },
         message.scheduleStep,
         this.config.webhookRetrySchedule,
-        Date.now(),
+        this.clock.nowMs(),
       ),
     };
   }
 
   /** Every attempt of the batch and its consequences, in one transaction (one commit). */
   private async record(attempted: Attempted[], orphans: WebhookMessage[]): Promise<void> {
-    const now = new Date();
+    const now = this.clock.now();
     await this.tx.run(async () => {
       await this.repo.insertAttempts(
         attempted.map((a) => ({

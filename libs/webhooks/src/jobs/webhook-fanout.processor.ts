@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber } from '@portico/core';
+import { Clock, DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber } from '@portico/core';
 import { createHash } from 'node:crypto';
 import { DELIVER_JOB, deliverJobs, FANOUT_JOB } from '../delivery/constants';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
@@ -17,12 +17,13 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
   constructor(
     private readonly repo: WebhooksRepository,
     private readonly jobs: JobQueue,
+    private readonly clock: Clock,
   ) {}
 
   async handle({ events }: OutboxBatch): Promise<void> {
     const endpoints = await this.endpointsFor(events);
     if (!endpoints.length) return;
-    const now = new Date();
+    const now = this.clock.now();
     const messages: Partial<WebhookMessage>[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthenticatorService, AuthSettingsService, LoginOutcome } from '@portico/auth';
-import { AppConfig, AuditService, safeNext } from '@portico/core';
+import { AppConfig, AuditService, Clock, safeNext } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { SamlConnection } from '../entities/saml-connection.entity';
 import { isConfigured, SamlConnections } from '../saml-connections';
@@ -49,6 +49,7 @@ export class SamlLogin {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** GET /t/{key}/saml/init: a signed AuthnRequest whose id is remembered server-side, the return path in RelayState. */
@@ -117,7 +118,7 @@ export class SamlLogin {
         spEntityId: settings.spEntityId,
         acsUrl: settings.acsUrl,
         clockSkewMs: settings.clockSkewMs,
-        now: Date.now(),
+        now: this.clock.nowMs(),
       });
       if (envelope.inResponseTo && facts.inResponseTo && envelope.inResponseTo !== facts.inResponseTo)
         throw new XmlRefused('The response and its assertion answer different requests');

@@ -6,8 +6,8 @@
 // process, and PostgreSQL's processes) and the query plan of the key lookup.
 //
 // The server runs with LOG_LEVEL=warn, a production setting. It changes nothing for the check
-// itself, which has its own lane ahead of the request logger (every check is in the decision log
-// instead); at info, pino-http would write a line for each of the other requests.
+// itself, which the app-wide middleware let through, request logger included (every check is in the
+// decision log instead); at info, pino-http would write a line for each of the other requests.
 // The load asks for 1,000 different valid keys in turn; each is a real lookup (nothing is cached).
 // Everything runs on 127.0.0.1, the load generator in this process, so on a 2-core machine the
 // figures include its share of the CPU. BENCH_DURATION / BENCH_WARMUP (seconds) change the load

@@ -12,8 +12,8 @@ const STATIC = ['/assets/*', '/favicon.ico'];
  * posts, the page headers). Every other module's route is a machine route unless it says otherwise.
  */
 export function declareWebRoutes(routes: RouteKinds, controllers: Type[]): void {
-  // The whole console too: a mistyped console address gets the console's own 404 page.
-  routes.declare([...controllers.flatMap(routePaths), '/console/*'], 'page');
+  // The whole console first: a mistyped console address gets the console's own 404 page.
+  routes.declare(['/console/*', ...controllers.flatMap(routePaths)], 'page');
   routes.declare(STATIC, 'static');
 }
 

@@ -24,7 +24,7 @@ export interface RouteDeclaration {
 }
 
 interface Declared {
-  source: string;
+  pattern: RegExp;
   methods: string[] | null;
   traits: RouteTraits;
 }
@@ -43,14 +43,20 @@ type Marked = IncomingMessage & { [DECIDED]?: RouteTraits };
  */
 @Injectable()
 export class RouteKinds {
-  private readonly declared: Declared[] = [];
-  private matcher: RegExp | null = null;
+  private readonly declared: { first: string | null; entry: Declared }[] = [];
+  // Declarations by the path's first segment (a parameter there goes in every list), so a request
+  // tests only the few declared under its own first segment.
+  private byFirstSegment: Map<string, Declared[]> | null = null;
+  private anyFirstSegment: Declared[] = [];
 
   declare(paths: string | string[], kind: RouteKind, options: RouteDeclaration = {}): void {
     const traits: RouteTraits = { kind, readsOwnBody: options.readsOwnBody ?? false };
     const methods = options.methods?.map((m) => m.toUpperCase()) ?? null;
-    for (const path of Array.isArray(paths) ? paths : [paths]) this.declared.push({ source: patternSource(path), methods, traits });
-    this.matcher = null;
+    for (const path of Array.isArray(paths) ? paths : [paths]) {
+      const first = firstSegment(path);
+      this.declared.push({ first: first.startsWith(':') ? null : first, entry: { pattern: pattern(path), methods, traits } });
+    }
+    this.byFirstSegment = null;
   }
 
   /** The request's kind, decided on its first call and kept on the request. */
@@ -60,26 +66,33 @@ export class RouteKinds {
   }
 
   private decide(method: string, path: string): RouteTraits {
-    // One expression, one group per declaration: the first group that matched is the declaration.
-    this.matcher ??= new RegExp(this.declared.map((d) => `(${d.source})`).join('|') || '(?!)', 'i');
-    const match = this.matcher.exec(path);
-    if (!match) return MACHINE;
-    for (let i = 0; i < this.declared.length; i++) {
-      if (match[i + 1] === undefined) continue;
-      const d = this.declared[i];
-      if (!d.methods || d.methods.includes(method)) return d.traits;
-      // Same path, other method: a later declaration may still cover it.
-      return this.decideAfter(i, method, path);
-    }
+    const candidates = this.index().get(firstSegment(path)) ?? this.anyFirstSegment;
+    for (const d of candidates) if ((!d.methods || d.methods.includes(method)) && d.pattern.test(path)) return d.traits;
     return MACHINE;
   }
 
-  private decideAfter(index: number, method: string, path: string): RouteTraits {
-    for (const d of this.declared.slice(index + 1)) {
-      if ((!d.methods || d.methods.includes(method)) && new RegExp(d.source, 'i').test(path)) return d.traits;
+  private index(): Map<string, Declared[]> {
+    if (this.byFirstSegment) return this.byFirstSegment;
+    const index = new Map<string, Declared[]>();
+    const any: Declared[] = [];
+    for (const { first, entry } of this.declared) {
+      if (first === null) {
+        any.push(entry);
+        for (const list of index.values()) list.push(entry);
+      } else {
+        const list = index.get(first) ?? [...any];
+        list.push(entry);
+        index.set(first, list);
+      }
     }
-    return MACHINE;
+    this.anyFirstSegment = any;
+    return (this.byFirstSegment = index);
   }
+}
+
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return (end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase();
 }
 
 function pathOf(url: string | undefined): string {
@@ -88,13 +101,13 @@ function pathOf(url: string | undefined): string {
   return mark < 0 ? raw : raw.slice(0, mark);
 }
 
-/** `/t/:tenantKey/saml/*` → an anchored expression without capturing groups; a trailing slash is allowed, as Express allows it. */
-function patternSource(path: string): string {
+/** `/t/:tenantKey/saml/*` → an expression; a trailing slash is allowed and case ignored, as Express does. */
+function pattern(path: string): RegExp {
   const rest = path.endsWith('/*');
   const fixed = rest ? path.slice(0, -2) : path;
   const body = fixed
     .split('/')
     .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
-  return `^${body}${rest ? '(?:/.*)?' : '/?'}$`;
+  return new RegExp(`^${body}${rest ? '(?:/.*)?' : '/?'}$`, 'i');
 }

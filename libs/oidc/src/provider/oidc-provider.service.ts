@@ -158,11 +158,22 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
       return hooks()?.sendLogout(this.clientId, sub, sid) ?? Promise.resolve();
     };
     provider.on('server_error', (_ctx: unknown, err: Error) => this.logger.error(`OIDC provider error: ${err.message}`));
+    // The Portico session ends before the answer leaves (a Koa middleware after the route), so the
+    // browser's next request cannot find it, nor save it back while it is being destroyed.
     provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
       const session = ctx.oidc.entities.Session as { accountId?: string } | undefined;
-      const everywhere = Boolean(ctx.oidc.params?.logout);
-      void this.hooks
-        ?.loggedOut(ctx.req, session?.accountId, ctx.oidc.client?.clientId, everywhere)
+      ctx.state.porticoLoggedOut = {
+        accountId: session?.accountId,
+        clientId: ctx.oidc.client?.clientId,
+        everywhere: Boolean(ctx.oidc.params?.logout),
+      };
+    });
+    provider.use(async (ctx, next) => {
+      await next();
+      const out = ctx.state.porticoLoggedOut as { accountId?: string; clientId?: string; everywhere: boolean } | undefined;
+      if (!out) return;
+      await this.hooks
+        ?.loggedOut(ctx.req, out.accountId, out.clientId, out.everywhere)
         .catch((err: unknown) => this.logger.warn(`Ending the Portico session after a logout failed: ${String(err)}`));
     });
     this.current = { provider, callback: provider.callback() as Callback, fingerprint: set.fingerprint };

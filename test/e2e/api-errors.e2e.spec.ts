@@ -236,6 +236,16 @@ describe.each(databaseKinds())('API errors and authentication (%s)', (kind) => {
       expect(res.headers['cache-control']).toBe('no-store');
     });
 
+    it('answers a browser on a path nobody declares with a 404 page that may load its stylesheet', async () => {
+      const res = await t.http.get('/no-such-page').set('Accept', 'text/html');
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.text).toContain('404');
+      expect(res.text).toMatch(/<link[^>]+stylesheet[^>]+href="\/assets\//);
+      expect(res.headers['content-security-policy']).toMatch(/style-src 'self'/);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    });
+
     it('validates limit and offset on every list', async () => {
       const lists: [string, string][] = [
         ['/api/v1/users', tenant.auth],

@@ -74,6 +74,13 @@ function replay(res: Response, list: HeaderList): void {
   for (const name of list.removed) res.removeHeader(name);
 }
 
+let pageHeaders: HeaderList | null = null;
+
+/** The page headers for an HTML page answered on a route of another kind (an error page a browser asked for). */
+export function usePageHeaders(res: Response): void {
+  replay(res, (pageHeaders ??= recorded(strict)));
+}
+
 /**
  * Secure headers on every response: pages get a strict Content-Security-Policy and may not be
  * framed; machine routes get the short API set with `Cache-Control: no-store`.

@@ -97,7 +97,7 @@ export function reasonPhrase(status: number): string {
  * Locals for the HTML error page of a request (for instance the console's layout and menu for a
  * signed-in admin); null keeps the public layout. Supplied by the web layer, which owns the views.
  */
-export type ErrorPageLocals = (req: Request, body: ErrorBody) => Record<string, unknown> | null;
+export type ErrorPageLocals = (req: Request, res: Response, body: ErrorBody) => Record<string, unknown> | null;
 
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -147,7 +147,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       });
     let extra: Record<string, unknown> | null = null;
     try {
-      extra = this.pageLocals?.(req, body) ?? null;
+      extra = this.pageLocals?.(req, res, body) ?? null;
     } catch (err) {
       this.logger.error(`Error page locals failed: ${err instanceof Error ? err.message : String(err)}`);
     }

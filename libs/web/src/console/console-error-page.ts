@@ -1,5 +1,6 @@
 import type { ErrorBody } from '@portico/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { usePageHeaders } from '../security-headers';
 import { CONSOLE_NAV, consolePage } from './console-page';
 
 /**
@@ -7,7 +8,10 @@ import { CONSOLE_NAV, consolePage } from './console-page';
  * so a wrong link does not look like being thrown out. Anyone else gets the public error page:
  * `req.portico` is only set once the access guard has let a platform admin through.
  */
-export function consoleErrorLocals(req: Request, body: ErrorBody): Record<string, unknown> | null {
+export function consoleErrorLocals(req: Request, res: Response, body: ErrorBody): Record<string, unknown> | null {
+  // Any route may answer a browser with this page (a mistyped URL is nobody's route): it gets the
+  // page headers, or its stylesheet is refused by the API's policy.
+  usePageHeaders(res);
   if (!/^\/console(\/|$)/.test(req.path) || req.portico?.actor.kind !== 'platform-admin' || !req.session) return null;
   return { ...consolePage(req, body.error, activeNavHref(req.path)), layout: 'layouts/console', inConsole: true };
 }

@@ -27,6 +27,7 @@ describe('securityHeaders', () => {
   function headersOf(path: string): Record<string, string> {
     const headers: Record<string, string> = { 'X-Powered-By': 'Express' };
     const res = {
+      locals: {},
       setHeader: (name: string, value: string) => (headers[name] = value),
       removeHeader: (name: string) => delete headers[name],
     };
@@ -57,6 +58,7 @@ describe('securityHeaders on machine routes', () => {
   function headersOf(path: string): Record<string, string> {
     const headers: Record<string, string> = {};
     const res = {
+      locals: {},
       setHeader: (name: string, value: string) => (headers[name] = value),
       removeHeader: (name: string) => delete headers[name],
     };

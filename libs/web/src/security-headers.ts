@@ -76,8 +76,14 @@ function replay(res: Response, list: HeaderList): void {
 
 let pageHeaders: HeaderList | null = null;
 
-/** The page headers for an HTML page answered on a route of another kind (an error page a browser asked for). */
+const API_HEADERS = Symbol('apiHeaders');
+
+/**
+ * The page headers for an HTML page answered on a machine route (an error page a browser asked
+ * for); a page route keeps its own, which may allow a portal to frame it.
+ */
 export function usePageHeaders(res: Response): void {
+  if (!(res.locals as Record<symbol, boolean>)[API_HEADERS]) return;
   replay(res, (pageHeaders ??= recorded(strict)));
 }
 
@@ -92,7 +98,9 @@ export function securityHeaders(routes: RouteKinds): RequestHandler {
   apiHeaders.set.push(['Cache-Control', 'no-store']);
   return (req: Request, res: Response, next: NextFunction) => {
     const { kind } = routes.of(req);
-    replay(res, kind === 'docs' ? docsHeaders : kind === 'machine' || kind === 'own' ? apiHeaders : strictHeaders);
+    const machine = kind === 'machine' || kind === 'own';
+    if (machine) (res.locals as Record<symbol, boolean>)[API_HEADERS] = true;
+    replay(res, kind === 'docs' ? docsHeaders : machine ? apiHeaders : strictHeaders);
     next();
   };
 }

@@ -1,14 +1,11 @@
-import { AppConfig } from '@portico/core';
 import { BillingService } from '@portico/billing';
-import request from 'supertest';
-import { createApp } from '../../apps/server/src/create-app';
 import { BillingScheduler } from '../../libs/billing/src/schedule/billing-scheduler';
 import { watchResponses } from '../support/api-checks';
 import { chargesOf, RunBody, setBillingApi, waitForRun } from '../support/billing';
 import { databaseKinds } from '../support/databases';
 import { FakeBillingApi } from '../support/fake-billing-api';
 import { makeOrganization, makeTenant, TenantFixture } from '../support/factories';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startSecondInstance, startTestApp, TestApp } from '../support/test-app';
 import { realProblems } from '../support/web-session';
 import { redisForTests } from '../support/redis';
 
@@ -18,23 +15,6 @@ const ORGS_PER_ROUTE = 30;
 function redisEnv(): Record<string, string> {
   const url = redisForTests('the billing instances test with Redis (running without)');
   return url ? { REDIS_URL: url } : {};
-}
-
-/** A second server on the first one's database and clock, as a load balancer would run beside it. */
-async function secondInstance(first: TestApp, env: Record<string, string>): Promise<TestApp> {
-  const config = new AppConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: first.db.url,
-    MIGRATE_ON_START: 'false',
-    PORTICO_SECRET_KEY: first.config.secretKey,
-    ADMIN_API_TOKEN: first.admin.slice('Bearer '.length),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    ...env,
-  });
-  const app = await createApp(config, { clock: first.clock });
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
-  return { ...first, app, config, http: request(app.getHttpServer()), baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 // Several instances need PostgreSQL (README): two SQLite servers in one test process would block
@@ -62,7 +42,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
     api = await new FakeBillingApi().start();
     api.delayMs = 15;
     one = await startTestApp(kind, env);
-    two = await secondInstance(one, env);
+    two = await startSecondInstance(one, env);
     problems = [...watchResponses(one), ...watchResponses(two)];
     tenant = await makeTenant(one);
     await setBillingApi(one, tenant.key, api.setting);
@@ -131,7 +111,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('billing on two inst
     const requests = api.requests.length;
     api.delayMs = 100;
     // Its own job queue (on Redis the others would take its run): the run is executed where it is started.
-    const third = await secondInstance(one, { ...env, JOBS_PREFIX: `billing-third-${process.pid}` });
+    const third = await startSecondInstance(one, { ...env, JOBS_PREFIX: `billing-third-${process.pid}` });
     const started = await third.http.post('/api/v1/billing/runs').set('Authorization', third.admin).send({ period: '2027-02' }).expect(201);
     while (api.requests.length < requests + 3) await new Promise((r) => setTimeout(r, 10));
     await third.close();

@@ -1,45 +1,17 @@
-import { AppConfig } from '@portico/core';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import request from 'supertest';
-import { createApp } from '../../apps/server/src/create-app';
 import { OidcPayloadRepository } from '../../libs/oidc/src/storage/oidc-payload.repository';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser } from '../support/factories';
 import { authorizationRequest, browse, relyingParty, startOidcApp } from '../support/oidc-rp';
 import { dropJobsPrefix, redisForTests, uniqueJobsPrefix } from '../support/redis';
-import type { TestApp } from '../support/test-app';
+import { startSecondInstance, type TestApp } from '../support/test-app';
 import { WebSession } from '../support/web-session';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 const PASSWORD = 'a long enough password 42';
 
 type Instance = TestApp & { issuer: string };
-
-/** A second server on the first one's database, with the same PUBLIC_URL (one issuer behind a load balancer). */
-async function secondInstance(first: Instance, env: Record<string, string>): Promise<Instance> {
-  const config = new AppConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: first.db.url,
-    MIGRATE_ON_START: 'false',
-    PORTICO_SECRET_KEY: first.config.secretKey,
-    ADMIN_API_TOKEN: first.admin.slice('Bearer '.length),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    PUBLIC_URL: first.config.publicUrl,
-    ...env,
-  });
-  const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
-  return {
-    ...first,
-    app,
-    config,
-    http: request(app.getHttpServer()),
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () => app.close(),
-  };
-}
 
 /**
  * The relying party of `config` calling the other instance: the same issuer, its endpoints at
@@ -93,7 +65,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('OpenID Connect prov
 
   beforeAll(async () => {
     one = await startOidcApp(kind, env);
-    two = await secondInstance(one, env);
+    two = await startSecondInstance(one, env);
     tenant = await makeTenant(one);
     user = await makeUser(one, tenant.auth, { password: PASSWORD });
     const created = await one.http

@@ -66,3 +66,24 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
 export function basic(keyId: string, secret: string): string {
   return `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}`;
 }
+
+/**
+ * A second server on `first`'s database, clock and PUBLIC_URL (one issuer, as behind a load
+ * balancer); migrations are already applied. `close` stops only this instance.
+ */
+export async function startSecondInstance<T extends TestApp>(first: T, env: Record<string, string> = {}): Promise<T> {
+  const config = new AppConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: first.db.url,
+    MIGRATE_ON_START: 'false',
+    PORTICO_SECRET_KEY: first.config.secretKey,
+    ADMIN_API_TOKEN: first.admin.slice('Bearer '.length),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    PUBLIC_URL: first.config.publicUrl,
+    ...env,
+  });
+  const app = await createApp(config, { clock: first.clock });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  return { ...first, app, config, http: request(app.getHttpServer()), baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+}

@@ -23,16 +23,16 @@ describe.each(databaseKinds())('outbox commit signal (%s)', (kind) => {
   afterAll(async () => t?.close());
   beforeEach(() => signals.splice(0));
 
-  const emit = (tenantId: string) => (m: Parameters<Parameters<TransactionService['run']>[0]>[0]) =>
-    outbox.emit(m, 'organization.deleted', tenantId, {
+  const emit = (tenantId: string) =>
+    outbox.emit('organization.deleted', tenantId, {
       organization: { id: randomUUID(), tenantKey: null, siteId: 0, name: 'Gone', externalUid: null },
     });
 
   it('signals after the commit, once the events are readable by anyone', async () => {
     const tenantId = randomUUID();
-    await tx.run(async (m) => {
-      await emit(tenantId)(m);
-      await emit(tenantId)(m);
+    await tx.run(async () => {
+      await emit(tenantId);
+      await emit(tenantId);
       // Still inside the transaction: nothing has been said yet.
       expect(signals).toEqual([]);
     });
@@ -43,8 +43,8 @@ describe.each(databaseKinds())('outbox commit signal (%s)', (kind) => {
   it('says nothing when the transaction rolls back, and the events are gone', async () => {
     const tenantId = randomUUID();
     await expect(
-      tx.run(async (m) => {
-        await emit(tenantId)(m);
+      tx.run(async () => {
+        await emit(tenantId);
         throw new Error('the caller changed its mind');
       }),
     ).rejects.toThrow('changed its mind');

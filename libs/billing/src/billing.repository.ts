@@ -360,8 +360,8 @@ export class BillingRepository {
       }
       const inserted = charges.filter((c) => ids.has(c.id));
       const event = (c: Charge) => ({ tenantId: c.tenantId, data: { charge: chargeEventData(c, tenantKeyOf) } });
-      await this.outbox.emitMany(m, 'charge.created', inserted.filter((c) => c.status === 'open').map(event));
-      await this.outbox.emitMany(m, 'charge.failed', inserted.filter((c) => c.status === 'failed').map(event));
+      await this.outbox.emitMany('charge.created', inserted.filter((c) => c.status === 'open').map(event));
+      await this.outbox.emitMany('charge.failed', inserted.filter((c) => c.status === 'failed').map(event));
       return inserted;
     });
   }
@@ -498,9 +498,9 @@ export class BillingRepository {
         settled.push(charge);
       }
       const event = (c: Charge) => ({ tenantId: c.tenantId, data: { charge: chargeEventData(c, tenantKeyOf) } });
-      await this.outbox.emitMany(m, 'charge.created', settled.filter((c) => c.status === 'submitted').map(event));
+      await this.outbox.emitMany('charge.created', settled.filter((c) => c.status === 'submitted').map(event));
       // An unknown charge is not a failure to announce: the bill may exist (README, Billing).
-      await this.outbox.emitMany(m, 'charge.failed', settled.filter((c) => c.status === 'failed').map(event));
+      await this.outbox.emitMany('charge.failed', settled.filter((c) => c.status === 'failed').map(event));
       return settled;
     });
   }

@@ -181,9 +181,9 @@ export class BillingService {
     trigger: BillingRunTrigger,
   ): Promise<BillingRun | null> {
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const run = await this.repo.insertRun({ period, kind, trigger, requestedBy: ctx.actor.label.slice(0, 320) });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'billing.run.created',
           targetType: 'billing_run',
           targetId: run.id,

@@ -42,9 +42,9 @@ export class EntitlementClassesService {
 
   async create(ctx: RequestContext, dto: EntitlementClassDto): Promise<EntitlementClassView> {
     return this.unique(dto, () =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const cls = await this.repo.createClass({ name: dto.name, server: dto.server, realKey: dto.realKey });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_class.created',
           targetType: 'entitlement_class',
           targetId: cls.id,
@@ -57,14 +57,14 @@ export class EntitlementClassesService {
 
   async update(ctx: RequestContext, id: string, dto: EntitlementClassDto): Promise<EntitlementClassView> {
     return this.unique(dto, () =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const cls = await this.findOrFail(id);
         const changed = (['name', 'server', 'realKey'] as const).filter((f) => cls[f] !== dto[f]);
         if (changed.length) {
           Object.assign(cls, { name: dto.name, server: dto.server, realKey: dto.realKey });
           await this.repo.saveClass(cls);
           // Names of the changed fields only: the real key is a credential.
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action: 'entitlement_class.updated',
             targetType: 'entitlement_class',
             targetId: cls.id,
@@ -78,12 +78,12 @@ export class EntitlementClassesService {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     try {
-      await this.tx.run(async (m) => {
+      await this.tx.run(async () => {
         const cls = await this.findOrFail(id);
         const used = await this.repo.countVirtualOfClass(id);
         if (used) throw new ConflictError(`${used} virtual key(s) still map onto class “${cls.name}”: delete them first`);
         await this.repo.deleteClass(id);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_class.deleted',
           targetType: 'entitlement_class',
           targetId: id,

@@ -39,9 +39,9 @@ export class EntitlementSourcesService {
   async create(ctx: RequestContext, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
     const fields = checked(dto);
     return this.write(dto, () =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const source = await this.repo.createSource(fields);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_source.created',
           targetType: 'entitlement_source',
           targetId: source.id,
@@ -55,11 +55,11 @@ export class EntitlementSourcesService {
   async update(ctx: RequestContext, id: string, dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
     const fields = checked(dto);
     return this.write(dto, () =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const source = await this.findOrFail(id);
         Object.assign(source, fields);
         await this.repo.saveSource(source);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_source.updated',
           targetType: 'entitlement_source',
           targetId: source.id,
@@ -72,10 +72,10 @@ export class EntitlementSourcesService {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.write(null, () =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const source = await this.findOrFail(id);
         await this.repo.deleteSource(id);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_source.deleted',
           targetType: 'entitlement_source',
           targetId: id,

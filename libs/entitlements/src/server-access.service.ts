@@ -41,14 +41,14 @@ export class ServerAccessService {
       if (!allowedIps.includes(normal)) allowedIps.push(normal);
     }
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const row = await this.repo.findServerAccess(server);
         if (!allowedIps.length) {
           if (row) await this.repo.deleteServerAccess(row.id);
         } else {
           await this.repo.saveServerAccess(row, server, allowedIps);
         }
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_server_access.updated',
           targetType: 'entitlement_server',
           targetId: server.slice(0, 64),
@@ -64,11 +64,11 @@ export class ServerAccessService {
   async delete(ctx: RequestContext, rawServer: string): Promise<void> {
     const server = rawServer.trim().toLowerCase();
     try {
-      await this.tx.run(async (m) => {
+      await this.tx.run(async () => {
         const row = await this.repo.findServerAccess(server);
         if (!row) throw new NotFoundError('Allow-list for this server');
         await this.repo.deleteServerAccess(row.id);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'entitlement_server_access.deleted',
           targetType: 'entitlement_server',
           targetId: server.slice(0, 64),

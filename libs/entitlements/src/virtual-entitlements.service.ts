@@ -51,7 +51,7 @@ export class VirtualEntitlementsService {
     const owner = await this.tenants.resolveOwner(ctx, dto.tenantKey);
     await this.checkOrganization(ctx, owner?.id ?? null, dto.organizationId ?? null);
     return this.keyUnique(() =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         await this.classOrFail(dto.classId);
         const entry = await this.repo.createVirtual({
           tenantId: owner?.id ?? null,
@@ -61,7 +61,7 @@ export class VirtualEntitlementsService {
           expiresAt: dto.expiresAt ?? null,
           organizationId: dto.organizationId ?? null,
         });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'virtual_entitlement.created',
           targetType: 'virtual_entitlement',
           targetId: entry.id,
@@ -75,7 +75,7 @@ export class VirtualEntitlementsService {
 
   async update(ctx: RequestContext, id: string, dto: UpdateVirtualEntitlementDto): Promise<VirtualEntitlementView> {
     return this.keyUnique(() =>
-      this.tx.run(async (m) => {
+      this.tx.run(async () => {
         const entry = await this.findOrFail(ctx, id);
         if (dto.organizationId !== undefined) await this.checkOrganization(ctx, entry.tenantId, dto.organizationId);
         if (dto.classId !== undefined) await this.classOrFail(dto.classId);
@@ -103,7 +103,7 @@ export class VirtualEntitlementsService {
                 ? 'virtual_entitlement.suspended'
                 : 'virtual_entitlement.resumed'
               : 'virtual_entitlement.updated';
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action,
             targetType: 'virtual_entitlement',
             targetId: entry.id,
@@ -117,10 +117,10 @@ export class VirtualEntitlementsService {
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const entry = await this.findOrFail(ctx, id);
       await this.repo.deleteVirtual(entry.id);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'virtual_entitlement.deleted',
         targetType: 'virtual_entitlement',
         targetId: entry.id,

@@ -110,7 +110,7 @@ export class IdentityMapService {
         `localId does not name a${dto.entityType === 'user' ? ' user' : 'n organization'} of tenant "${tenant.key}"`,
       );
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const row = await this.links.create({
           tenantId: tenant.id,
           provider: dto.provider,
@@ -118,7 +118,7 @@ export class IdentityMapService {
           localId,
           foreignId: dto.foreignId,
         });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'identity_link.created',
           targetType: dto.entityType,
           targetId: localId,
@@ -157,9 +157,9 @@ export class IdentityMapService {
 
   private async removeRow(ctx: RequestContext, row: IdentityLink): Promise<void> {
     const tenant = await this.tenants.findById(row.tenantId);
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       await this.links.delete(row.id);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'identity_link.deleted',
         targetType: row.entityType,
         targetId: row.localId,

@@ -130,7 +130,7 @@ export class OrganizationsService {
     const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
     checkAuthMode(dto.authMode ?? 'portico', dto.externalLoginProviderId ?? null);
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const org = await this.organizations.create({
           tenantId: tenant?.id ?? null,
           name: dto.name.trim(),
@@ -140,14 +140,14 @@ export class OrganizationsService {
           planPriceCents: dto.plan?.priceCents ?? null,
           planCurrency: dto.plan?.currency ?? null,
         });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'organization.created',
           targetType: 'organization',
           targetId: org.id,
           tenant,
           details: { name: org.name, siteId: org.siteId },
         });
-        await this.outbox.emit(m, 'organization.created', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
+        await this.outbox.emit('organization.created', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
         return toView(org, tenant?.key ?? null);
       });
     } catch (err) {
@@ -159,7 +159,7 @@ export class OrganizationsService {
 
   async update(ctx: RequestContext, id: string, dto: UpdateOrganizationDto): Promise<OrganizationView> {
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const org = await this.findOrFail(ctx, id);
         const changed: string[] = [];
         const set = <K extends keyof Organization>(key: K, value: Organization[K]) => {
@@ -180,14 +180,14 @@ export class OrganizationsService {
         const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
         if (changed.length) {
           await this.organizations.save(org);
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action: 'organization.updated',
             targetType: 'organization',
             targetId: org.id,
             tenant,
             details: { changed },
           });
-          await this.outbox.emit(m, 'organization.updated', org.tenantId, {
+          await this.outbox.emit('organization.updated', org.tenantId, {
             organization: organizationEventData(org, tenant?.key ?? null),
             changed,
           });
@@ -203,18 +203,18 @@ export class OrganizationsService {
 
   /** Deletes the organization; its memberships go with it (database cascade). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const org = await this.findOrFail(ctx, id);
       await this.organizations.delete(org.id);
       const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'organization.deleted',
         targetType: 'organization',
         targetId: org.id,
         tenant,
         details: { name: org.name, siteId: org.siteId },
       });
-      await this.outbox.emit(m, 'organization.deleted', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
+      await this.outbox.emit('organization.deleted', org.tenantId, { organization: organizationEventData(org, tenant?.key ?? null) });
     });
   }
 

@@ -95,9 +95,9 @@ export class TenantsService {
 
   async create(ctx: RequestContext, dto: CreateTenantDto): Promise<TenantView> {
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const tenant = await this.tenants.create({ key: dto.key, name: dto.name, status: dto.status ?? 'active' });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'tenant.created',
           targetType: 'tenant',
           targetId: tenant.id,
@@ -113,7 +113,7 @@ export class TenantsService {
   }
 
   async update(ctx: RequestContext, key: string, dto: UpdateTenantDto): Promise<TenantView> {
-    const view = await this.tx.run(async (m) => {
+    const view = await this.tx.run(async () => {
       const tenant = await this.findByKeyOrFail(key);
       const changed: string[] = [];
       if (dto.name !== undefined && dto.name !== tenant.name) {
@@ -131,10 +131,10 @@ export class TenantsService {
             ? 'tenant.suspended'
             : 'tenant.reactivated'
           : 'tenant.updated';
-        await this.audit.record(m, ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details: { changed } });
+        await this.audit.record(ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details: { changed } });
         // What the tenant's users hold elsewhere (OpenID Connect sessions and tokens) ends with it.
         if (action === 'tenant.suspended')
-          await this.outbox.emit(m, 'tenant.suspended', tenant.id, {
+          await this.outbox.emit('tenant.suspended', tenant.id, {
             tenant: { id: tenant.id, key: tenant.key, name: tenant.name, status: tenant.status },
           });
       }
@@ -146,10 +146,10 @@ export class TenantsService {
 
   /** Deletes the tenant and, through the database's cascades, everything it owns. */
   async delete(ctx: RequestContext, key: string): Promise<void> {
-    const id = await this.tx.run(async (m) => {
+    const id = await this.tx.run(async () => {
       const tenant = await this.findByKeyOrFail(key);
       await this.tenants.delete(tenant.id);
-      await this.audit.record(m, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
+      await this.audit.record(ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: tenant.id, tenant, details: { key } });
       return tenant.id;
     });
     await this.forgetTenant(id);
@@ -162,7 +162,7 @@ export class TenantsService {
   }
 
   async createApiKey(ctx: RequestContext, key: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const tenant = await this.findByKeyOrFail(key);
       const secret = this.crypto.randomToken(32);
       const apiKey = await this.tenants.createApiKey({
@@ -172,7 +172,7 @@ export class TenantsService {
         label: dto.label ?? null,
         revokedAt: null,
       });
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'tenant.api_key.created',
         targetType: 'tenant_api_key',
         targetId: apiKey.keyId,
@@ -184,14 +184,14 @@ export class TenantsService {
   }
 
   async revokeApiKey(ctx: RequestContext, key: string, keyId: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const tenant = await this.findByKeyOrFail(key);
       const apiKey = await this.tenants.findApiKey(tenant.id, keyId);
       if (!apiKey) throw new NotFoundError('API key');
       if (apiKey.revokedAt) return;
       apiKey.revokedAt = new Date();
       await this.tenants.saveApiKey(apiKey);
-      await this.audit.record(m, ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
+      await this.audit.record(ctx, { action: 'tenant.api_key.revoked', targetType: 'tenant_api_key', targetId: keyId, tenant });
     });
     this.keyCache.forgetKey(keyId);
     // Answered once the other instances have been told: the caller's next request is refused anywhere.

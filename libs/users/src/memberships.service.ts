@@ -128,15 +128,15 @@ export class MembershipsService {
     details: { role: MembershipRole },
   ): Promise<void> {
     const tenant = org.tenantId ? await this.tenants.findById(org.tenantId) : null;
-    await this.tx.run(async (m) => {
-      await this.audit.record(m, ctx, {
+    await this.tx.run(async () => {
+      await this.audit.record(ctx, {
         action,
         targetType: 'user',
         targetId: userId,
         tenant,
         details: { organizationId: org.id, ...details },
       });
-      await this.outbox.emit(m, action, org.tenantId, {
+      await this.outbox.emit(action, org.tenantId, {
         membership: membershipEventData(userId, org.id, details.role, tenant?.key ?? null),
       });
     });

@@ -56,7 +56,7 @@ export class UserCredentialsService {
   async createFirstPlatformAdmin(ctx: RequestContext, email: string, password: string): Promise<LoginAccount | null> {
     const passwordHash = await this.crypto.hashPassword(password);
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         if ((await this.users.countPlatformAdmins()) > 0) return null;
         const user = await this.users.create({
           tenantId: null,
@@ -68,7 +68,7 @@ export class UserCredentialsService {
           passwordHash,
           createdVia: 'bootstrap',
         });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'user.created',
           targetType: 'user',
           targetId: user.id,

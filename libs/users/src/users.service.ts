@@ -80,7 +80,7 @@ export class UsersService {
     }
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : null;
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const username = dto.username ?? dto.email;
         const user = await this.users.create({
           tenantId: tenant?.id ?? null,
@@ -96,24 +96,24 @@ export class UsersService {
           externalUid: dto.externalUid ?? null,
           createdVia,
         });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'user.created',
           targetType: 'user',
           targetId: user.id,
           tenant,
           details: { email: user.email, via: createdVia },
         });
-        await this.outbox.emit(m, 'user.created', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
+        await this.outbox.emit('user.created', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
         if (dto.organizationId) {
           await this.users.addMembership(user.id, dto.organizationId, dto.role ?? 'member');
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action: 'membership.created',
             targetType: 'user',
             targetId: user.id,
             tenant,
             details: { organizationId: dto.organizationId, role: dto.role ?? 'member' },
           });
-          await this.outbox.emit(m, 'membership.created', user.tenantId, {
+          await this.outbox.emit('membership.created', user.tenantId, {
             membership: membershipEventData(user.id, dto.organizationId, dto.role ?? 'member', tenant?.key ?? null),
           });
         }
@@ -128,7 +128,7 @@ export class UsersService {
   async update(ctx: RequestContext, id: string, dto: UpdateUserDto): Promise<UserView> {
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : undefined;
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const user = await this.findOrFail(ctx, id);
         const changed: string[] = [];
         const set = <K extends keyof User>(key: K, value: User[K]) => {
@@ -161,8 +161,8 @@ export class UsersService {
         const tenant = await this.tenantRef(ctx, user.tenantId);
         if (changed.length) {
           await this.users.save(user);
-          await this.audit.record(m, ctx, { action: 'user.updated', targetType: 'user', targetId: user.id, tenant, details: { changed } });
-          await this.outbox.emit(m, 'user.updated', user.tenantId, { user: userEventData(user, tenant?.key ?? null), changed });
+          await this.audit.record(ctx, { action: 'user.updated', targetType: 'user', targetId: user.id, tenant, details: { changed } });
+          await this.outbox.emit('user.updated', user.tenantId, { user: userEventData(user, tenant?.key ?? null), changed });
           if (billableChanged) await this.auditBillable(ctx, user, tenant);
         }
         return toUserView(user, tenant?.key ?? null);
@@ -188,19 +188,19 @@ export class UsersService {
 
   /** Deletes the user; the database removes its memberships with it. */
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const user = await this.findOrFail(ctx, id);
       if (user.isPlatformAdmin) await this.ensureAnotherAdmin(user.id);
       await this.users.delete(user.id);
       const tenant = await this.tenantRef(ctx, user.tenantId);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'user.deleted',
         targetType: 'user',
         targetId: user.id,
         tenant,
         details: { email: user.email },
       });
-      await this.outbox.emit(m, 'user.deleted', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
+      await this.outbox.emit('user.deleted', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
     });
   }
 
@@ -226,15 +226,15 @@ export class UsersService {
 
   /** Joins the caller's transaction. */
   private async auditBillable(ctx: RequestContext, user: User, tenant: TenantRef | null): Promise<void> {
-    await this.tx.run(async (m) => {
-      await this.audit.record(m, ctx, {
+    await this.tx.run(async () => {
+      await this.audit.record(ctx, {
         action: 'user.billable_changed',
         targetType: 'user',
         targetId: user.id,
         tenant,
         details: { billable: user.billable },
       });
-      await this.outbox.emit(m, 'user.billable_changed', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
+      await this.outbox.emit('user.billable_changed', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
     });
   }
 

@@ -57,7 +57,7 @@ export class WebhookEndpointsService {
     const allowPrivateNetwork = dto.allowPrivateNetwork ?? false;
     const url = checkedUrl(dto.url, allowPrivateNetwork);
     const secret = newWebhookSecret();
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const endpoint = await this.repo.createEndpoint({
         tenantId: tenant?.id ?? null,
         url,
@@ -66,13 +66,13 @@ export class WebhookEndpointsService {
         allowPrivateNetwork,
         secretSealed: this.crypto.encrypt(secret),
       });
-      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.created', endpoint, tenant));
+      await this.audit.record(ctx, auditEntry('webhook_endpoint.created', endpoint, tenant));
       return { ...toView(endpoint, tenant?.key ?? null), secret };
     });
   }
 
   async update(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const endpoint = await this.findOrFail(ctx, id);
       mayAllowPrivateNetwork(ctx, dto.allowPrivateNetwork, endpoint.allowPrivateNetwork);
       endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
@@ -90,17 +90,17 @@ export class WebhookEndpointsService {
       }
       await this.repo.saveEndpoint(endpoint);
       const tenant = await this.tenantRef(endpoint.tenantId);
-      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.updated', endpoint, tenant));
+      await this.audit.record(ctx, auditEntry('webhook_endpoint.updated', endpoint, tenant));
       return toView(endpoint, tenant?.key ?? null);
     });
   }
 
   /** Deletes the endpoint with its messages and attempts (database cascade). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const endpoint = await this.findOrFail(ctx, id);
       await this.repo.deleteEndpoint(endpoint.id);
-      await this.audit.record(m, ctx, auditEntry('webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId)));
+      await this.audit.record(ctx, auditEntry('webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId)));
     });
   }
 
@@ -108,14 +108,13 @@ export class WebhookEndpointsService {
   async rotateSecret(ctx: RequestContext, id: string, dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
     const secret = newWebhookSecret();
     const overlapMs = (dto.overlapMinutes ?? DEFAULT_OVERLAP_MINUTES) * 60_000;
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const endpoint = await this.findOrFail(ctx, id);
       endpoint.previousSecretSealed = overlapMs > 0 ? endpoint.secretSealed : null;
       endpoint.previousSecretExpiresAt = overlapMs > 0 ? new Date(this.clock.nowMs() + overlapMs) : null;
       endpoint.secretSealed = this.crypto.encrypt(secret);
       await this.repo.saveEndpoint(endpoint);
       await this.audit.record(
-        m,
         ctx,
         auditEntry('webhook_endpoint.secret_rotated', endpoint, await this.tenantRef(endpoint.tenantId), {
           overlapMinutes: overlapMs / 60_000,

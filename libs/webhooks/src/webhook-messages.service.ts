@@ -39,13 +39,13 @@ export class WebhookMessagesService {
 
   /** Sends the message again now, with a fresh retry schedule (same webhook-id and body). */
   async resend(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
-    const message = await this.tx.run(async (m) => {
+    const message = await this.tx.run(async () => {
       const msg = await this.messageOrFail(ctx, id);
       const endpoint = await this.repo.endpointById(msg.endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then resend');
       Object.assign(msg, { status: 'pending', scheduleStep: 0, nextAttemptAt: this.clock.now(), failedAt: null });
       await this.repo.updateMessage(msg.id, { status: 'pending', scheduleStep: 0, nextAttemptAt: msg.nextAttemptAt, failedAt: null });
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'webhook_message.resent',
         targetType: 'webhook_message',
         targetId: msg.id,
@@ -60,12 +60,12 @@ export class WebhookMessagesService {
 
   /** Every failed message of the endpoint created since the given time goes out again, each with a fresh schedule. */
   async replayFailed(ctx: RequestContext, endpointId: string, since: Date): Promise<ReplayResultView> {
-    const ids = await this.tx.run(async (m) => {
+    const ids = await this.tx.run(async () => {
       const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
       if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then replay');
       const found = await this.repo.failedMessageIds(endpoint.id, since);
       await this.repo.updateMessages(found, { status: 'pending', scheduleStep: 0, nextAttemptAt: this.clock.now(), failedAt: null });
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'webhook_endpoint.replayed',
         targetType: 'webhook_endpoint',
         targetId: endpoint.id,

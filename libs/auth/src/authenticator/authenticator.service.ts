@@ -35,10 +35,10 @@ export class AuthenticatorService {
   async confirmEnrollment(ctx: RequestContext, userId: string, secret: string, code: string): Promise<boolean> {
     const match = verifyTotp(secret, code, null);
     if (!match) return false;
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       await this.repository.replaceAuthenticator(userId, this.crypto.encrypt(secret), match.step);
       await this.credentials.setAuthenticatorEnabled(userId, true);
-      await this.audit.record(m, ctx, { action: 'user.authenticator.enabled', targetType: 'user', targetId: userId });
+      await this.audit.record(ctx, { action: 'user.authenticator.enabled', targetType: 'user', targetId: userId });
     });
     return true;
   }
@@ -66,10 +66,10 @@ export class AuthenticatorService {
     action: 'user.authenticator.disabled' | 'user.authenticator.reset',
     tenant: TenantRef | null = null,
   ): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       await this.repository.deleteAuthenticator(userId);
       await this.credentials.setAuthenticatorEnabled(userId, false);
-      await this.audit.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant });
+      await this.audit.record(ctx, { action, targetType: 'user', targetId: userId, tenant });
     });
   }
 

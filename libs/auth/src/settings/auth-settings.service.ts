@@ -26,7 +26,7 @@ export class AuthSettingsService {
   }
 
   async updateGlobal(ctx: RequestContext, dto: UpdateAuthSettingsDto): Promise<AuthSettingsView> {
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const row = await this.repository.globalSettings();
       if (dto.methods) {
         row.methodPassword = dto.methods.password;
@@ -40,7 +40,7 @@ export class AuthSettingsService {
       if (row.baseWaitSeconds > row.maxWaitSeconds)
         throw new InvalidInputError('lockout.baseWaitSeconds must not exceed lockout.maxWaitSeconds');
       await this.repository.saveGlobalSettings(row);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'settings.authentication.updated',
         targetType: 'settings',
         targetId: 'authentication',
@@ -63,13 +63,13 @@ export class AuthSettingsService {
 
   async updateTenant(ctx: RequestContext, key: string, dto: UpdateTenantSettingsDto): Promise<TenantSettingsView> {
     const tenant = await this.tenantOrFail(key);
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const row = (await this.repository.tenantSettings(tenant.id)) ?? this.repository.newTenantSettings(tenant.id);
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
       await this.repository.saveTenantSettings(row);
       await this.tenants.updateIntegration(tenant.id, dto);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'tenant.settings.updated',
         targetType: 'tenant',
         targetId: tenant.id,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { EntityManager, MoreThanOrEqual } from 'typeorm';
+import { MoreThanOrEqual } from 'typeorm';
 import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
 import { insertRows } from '../database/insert-rows';
@@ -49,7 +49,8 @@ export class AuditService {
   constructor(private readonly tx: TransactionService) {}
 
   /** Records an event inside the caller's transaction, so the change and its audit land together. */
-  async record(manager: EntityManager, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+  async record(ctx: RequestContext, entry: AuditEntry): Promise<void> {
+    const manager = this.tx.manager;
     const event = manager.create(AuditEvent, {
       actorKind: ctx.actor.kind,
       actorId: ctx.actor.id,
@@ -79,7 +80,7 @@ export class AuditService {
     details: Record<string, unknown>,
   ): Promise<void> {
     const ctx = RequestContext.system(label, tenant?.id ?? null, ip);
-    await this.tx.run((m) => this.record(m, ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
+    await this.tx.run(() => this.record(ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
   }
 
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { bulkInsert } from '../database/bulk-insert';
 import { insertRows } from '../database/insert-rows';
 import { TransactionService } from '../database/transaction.service';
@@ -21,17 +20,16 @@ export class OutboxService {
     this.listeners.push(listener);
   }
 
-  async emit<K extends DomainEventName>(m: EntityManager, name: K, tenantId: string | null, data: DomainEventMap[K]): Promise<void> {
+  /** Writes one event in the transaction under way (or on its own outside one). */
+  async emit<K extends DomainEventName>(name: K, tenantId: string | null, data: DomainEventMap[K]): Promise<void> {
+    const m = this.tx.manager;
     await insertRows(m, OutboxEvent, m.create(OutboxEvent, { name, tenantId, data: data as unknown as Record<string, unknown> }));
     this.committed(m);
   }
 
   /** Many events of one kind in a few multi-row inserts (a billing run emits one per charge). */
-  async emitMany<K extends DomainEventName>(
-    m: EntityManager,
-    name: K,
-    events: { tenantId: string | null; data: DomainEventMap[K] }[],
-  ): Promise<void> {
+  async emitMany<K extends DomainEventName>(name: K, events: { tenantId: string | null; data: DomainEventMap[K] }[]): Promise<void> {
+    const m = this.tx.manager;
     const rows = events.map((e) =>
       m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }),
     );
@@ -39,7 +37,7 @@ export class OutboxService {
     this.committed(m);
   }
 
-  private committed(m: EntityManager): void {
+  private committed(m: TransactionService['manager']): void {
     if (this.listeners.length) this.tx.afterCommit(m, () => this.listeners.forEach((listener) => listener()));
   }
 }

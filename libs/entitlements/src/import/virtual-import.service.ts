@@ -117,7 +117,7 @@ export class VirtualImportService {
     const ownerId = owner?.id ?? null;
     const fail = (line: number, key: string | null, message: string) => lines.push({ line, key, result: 'error', message });
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const existing = new Map<string, VirtualEntitlement>();
         for (const v of await this.repo.virtualByKeys([...new Set(planned.map((p) => p.key))]))
           existing.set(`${v.key}\u0000${v.classId}`, v);
@@ -145,7 +145,7 @@ export class VirtualImportService {
         }
         await this.repo.insertVirtual(inserts);
         const failed = lines.filter((l) => l.result === 'error').length;
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'virtual_entitlement.imported',
           targetType: 'virtual_entitlement',
           tenant: owner,

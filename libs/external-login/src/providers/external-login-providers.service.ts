@@ -66,9 +66,9 @@ export class ExternalLoginProvidersService {
     this.applySecrets(provider, dto);
     this.checkConnection(provider);
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         await this.repo.saveProvider(provider);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'external-login-provider.created',
           targetType: 'external-login-provider',
           targetId: provider.id,
@@ -84,7 +84,7 @@ export class ExternalLoginProvidersService {
 
   async update(ctx: RequestContext, id: string, dto: UpdateExternalLoginProviderDto): Promise<ExternalLoginProviderView> {
     try {
-      const view = await this.tx.run(async (m) => {
+      const view = await this.tx.run(async () => {
         const provider = await this.findOrFail(id);
         const before = { ...provider };
         if (dto.name !== undefined) provider.name = dto.name;
@@ -102,7 +102,7 @@ export class ExternalLoginProvidersService {
         if (changed.length) {
           await this.repo.saveProvider(provider);
           // Field names only: the encrypted columns change on every write and say nothing to a reader.
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action: 'external-login-provider.updated',
             targetType: 'external-login-provider',
             targetId: provider.id,
@@ -122,10 +122,10 @@ export class ExternalLoginProvidersService {
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     try {
-      await this.tx.run(async (m) => {
+      await this.tx.run(async () => {
         const provider = await this.findOrFail(id);
         await this.repo.deleteProvider(provider.id);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'external-login-provider.deleted',
           targetType: 'external-login-provider',
           targetId: provider.id,
@@ -180,8 +180,8 @@ export class ExternalLoginProvidersService {
           status: result.status,
           durationMs: result.durationMs,
         };
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, {
+    await this.tx.run(() =>
+      this.audit.record(ctx, {
         action: 'external-login-provider.tested',
         targetType: 'external-login-provider',
         targetId: id,

@@ -42,14 +42,14 @@ export class ExternalLoginSettingsService {
         throw new InvalidInputError(`allowedIps: not an IP address or CIDR range: ${wrong.map((w) => JSON.stringify(w)).join(', ')}`);
       allowedIps = [...new Set(dto.allowedIps.map((ip) => parseAllowEntry(ip)!.text))];
     }
-    return this.tx.run(async (m) => {
+    return this.tx.run(async () => {
       const row = await this.repo.settings();
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.accessTokenHeader !== undefined) row.accessTokenHeader = dto.accessTokenHeader.toLowerCase();
       if (dto.accessToken !== undefined) row.accessTokenEncrypted = dto.accessToken === null ? null : this.crypto.encrypt(dto.accessToken);
       if (allowedIps) row.allowedIps = allowedIps;
       await this.repo.saveSettings(row);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'settings.external-login.updated',
         targetType: 'settings',
         targetId: 'external-login',

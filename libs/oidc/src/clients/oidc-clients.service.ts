@@ -192,7 +192,7 @@ export class OidcClientsService {
   }
 
   private async record(m: EntityManager, ctx: RequestContext, action: string, c: OidcClient, tenant: TenantRef | null): Promise<void> {
-    await this.audit.record(m, ctx, {
+    await this.audit.record(ctx, {
       action,
       targetType: 'oidc_client',
       targetId: c.clientId,

@@ -69,7 +69,7 @@ export class SigningKeysService {
       if (!created) continue;
       await this.tx.run(async (m) => {
         await m.update(OidcSigningKey, { alg, retiresAt: IsNull(), generation: created.generation - 1 }, { retiresAt });
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'oidc_key.rotated',
           targetType: 'oidc_signing_key',
           targetId: created.id,

@@ -77,8 +77,8 @@ export class AccountWebhooksService {
   }
 
   private async recordSignOuts(ctx: RequestContext, tenant: TenantRef, details: Record<string, unknown>): Promise<void> {
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, {
+    await this.tx.run(() =>
+      this.audit.record(ctx, {
         action: 'portal.account_webhook.sessions_ended',
         targetType: 'tenant',
         targetId: tenant.id,

@@ -197,8 +197,8 @@ export class AutologinLogin {
       expiresAt,
     });
     // Joins the transaction issue() runs this in.
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, {
+    await this.tx.run(() =>
+      this.audit.record(ctx, {
         action: 'auth.autologin.issued',
         targetType: 'user',
         targetId: user.id,

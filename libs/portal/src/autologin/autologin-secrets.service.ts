@@ -22,13 +22,13 @@ export class AutologinSecretsService {
     const tenant = await this.tenants.findByKey(tenantKey);
     if (!tenant) throw new NotFoundError(`Tenant "${tenantKey}"`);
     const secret = `als_${this.crypto.randomToken(32)}`;
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const row = (await this.repository.secretOf(tenant.id)) ?? this.repository.newSecret(tenant.id);
       const replaced = !!row.secretHash;
       row.secretHash = this.crypto.hashToken(secret);
       row.secretSealed = this.crypto.encrypt(secret);
       await this.repository.saveSecret(row);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'tenant.autologin_secret.rotated',
         targetType: 'tenant',
         targetId: tenant.id,

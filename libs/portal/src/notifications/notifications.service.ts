@@ -70,8 +70,8 @@ export class NotificationsService {
     // In the order the collections were sent (fromEntries also keeps a "__proto__" collection a plain key).
     const results: NotificationResults = Object.fromEntries(collections.map((c) => [c.name, applied.get(c.name)!]));
     await this.receipts.complete(claim.receiptId, results);
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, {
+    await this.tx.run(() =>
+      this.audit.record(ctx, {
         action: 'portal.notification.applied',
         targetType: 'tenant',
         targetId: tenant.id,

@@ -95,9 +95,9 @@ export class LdapService {
     });
     this.check(directory);
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         await this.store.saveDirectory(directory);
-        await this.audit.record(m, ctx, {
+        await this.audit.record(ctx, {
           action: 'ldap-directory.created',
           targetType: 'ldap-directory',
           targetId: directory.id,
@@ -114,7 +114,7 @@ export class LdapService {
 
   async update(ctx: RequestContext, id: string, dto: UpdateLdapDirectoryDto): Promise<LdapDirectoryView> {
     try {
-      return await this.tx.run(async (m) => {
+      return await this.tx.run(async () => {
         const d = await this.findOrFail(id);
         const tenant = d.tenantId ? await this.tenants.findById(d.tenantId) : null;
         if (dto.tenantKey !== undefined && (dto.tenantKey ?? null) !== (tenant?.key ?? null))
@@ -152,7 +152,7 @@ export class LdapService {
         if (changed.length) {
           await this.store.saveDirectory(d);
           // Field names only: the encrypted column changes on every write and says nothing to a reader.
-          await this.audit.record(m, ctx, {
+          await this.audit.record(ctx, {
             action: 'ldap-directory.updated',
             targetType: 'ldap-directory',
             targetId: d.id,
@@ -170,10 +170,10 @@ export class LdapService {
 
   /** Deletes the directory; the users it checked stay, unlinked (they need a Portico password or another directory). */
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       const d = await this.findOrFail(id);
       await this.store.deleteDirectory(d.id);
-      await this.audit.record(m, ctx, {
+      await this.audit.record(ctx, {
         action: 'ldap-directory.deleted',
         targetType: 'ldap-directory',
         targetId: d.id,
@@ -187,8 +187,8 @@ export class LdapService {
   async test(ctx: RequestContext, id: string, dto: TestLdapDirectoryDto): Promise<LdapTestResultView> {
     const d = await this.findOrFail(id);
     const result = await this.tester.test(d.tenantId, this.store.settingsOf(d), dto.username, dto.password);
-    await this.tx.run((m) =>
-      this.audit.record(m, ctx, {
+    await this.tx.run(() =>
+      this.audit.record(ctx, {
         action: 'ldap-directory.tested',
         targetType: 'ldap-directory',
         targetId: d.id,

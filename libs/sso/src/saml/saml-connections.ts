@@ -95,7 +95,7 @@ export class SamlConnections {
       if (!org || org.tenantId !== tenant.id)
         throw new InvalidInputError('defaultOrganizationId does not name an organization of this tenant');
     }
-    const row = await this.tx.run(async (m) => {
+    const row = await this.tx.run(async () => {
       const row = (await this.repository.connectionOf(tenant.id))!;
       if (dto.idpEntityId !== undefined) row.idpEntityId = dto.idpEntityId;
       if (dto.idpSsoUrl !== undefined) row.idpSsoUrl = dto.idpSsoUrl;
@@ -110,7 +110,7 @@ export class SamlConnections {
       if (row.enabled && !isConfigured(row))
         throw new InvalidInputError('enabled needs idpEntityId, idpSsoUrl and at least one of idpCertificates: set them first');
       await this.repository.saveConnection(row);
-      await this.record(m, ctx, tenant, 'saml.connection.updated', { fields: Object.keys(dto) });
+      await this.record(ctx, tenant, 'saml.connection.updated', { fields: Object.keys(dto) });
       return row;
     });
     return this.toView(tenant, row);
@@ -118,8 +118,8 @@ export class SamlConnections {
 
   async delete(ctx: RequestContext, key: string): Promise<void> {
     const tenant = await this.tenantOrFail(key);
-    await this.tx.run(async (m) => {
-      if (await this.repository.deleteConnection(tenant.id)) await this.record(m, ctx, tenant, 'saml.connection.deleted', {});
+    await this.tx.run(async () => {
+      if (await this.repository.deleteConnection(tenant.id)) await this.record(ctx, tenant, 'saml.connection.deleted', {});
     });
   }
 
@@ -143,14 +143,14 @@ export class SamlConnections {
         throw new InvalidInputError(`The metadata's certificate ${i + 1} ${(err as Error).message}`);
       }
     }
-    const row = await this.tx.run(async (m) => {
+    const row = await this.tx.run(async () => {
       const row = (await this.repository.connectionOf(tenant.id))!;
       row.idpEntityId = metadata.entityId.slice(0, 1024);
       row.idpSsoUrl = metadata.ssoUrl.slice(0, 2048);
       row.idpCertificates = certificates.slice(0, 5);
       row.idpMetadataUrl = dto.url ?? null;
       await this.repository.saveConnection(row);
-      await this.record(m, ctx, tenant, 'saml.connection.metadata_imported', { from: dto.url ? 'url' : 'xml', entityId: row.idpEntityId });
+      await this.record(ctx, tenant, 'saml.connection.metadata_imported', { from: dto.url ? 'url' : 'xml', entityId: row.idpEntityId });
       return row;
     });
     return this.toView(tenant, row);
@@ -161,13 +161,13 @@ export class SamlConnections {
     const tenant = await this.tenantOrFail(key);
     await this.ensure(tenant);
     const { privateKeyPem, certificatePem } = generateSpKeyPair(`Portico SAML SP ${tenant.key}`);
-    const row = await this.tx.run(async (m) => {
+    const row = await this.tx.run(async () => {
       const row = (await this.repository.connectionOf(tenant.id))!;
       row.spPreviousCertificate = row.spCertificate;
       row.spCertificate = certificatePem;
       row.spPrivateKeySealed = this.crypto.encrypt(privateKeyPem);
       await this.repository.saveConnection(row);
-      await this.record(m, ctx, tenant, 'saml.sp_certificate.rotated', { fingerprint: readCertificate(certificatePem).fingerprintSha256 });
+      await this.record(ctx, tenant, 'saml.sp_certificate.rotated', { fingerprint: readCertificate(certificatePem).fingerprintSha256 });
       return row;
     });
     return this.toView(tenant, row);
@@ -224,14 +224,8 @@ export class SamlConnections {
     return res.body;
   }
 
-  private async record(
-    m: Parameters<AuditService['record']>[0],
-    ctx: RequestContext,
-    tenant: TenantRef,
-    action: string,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    await this.audit.record(m, ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details });
+  private async record(ctx: RequestContext, tenant: TenantRef, action: string, details: Record<string, unknown>): Promise<void> {
+    await this.audit.record(ctx, { action, targetType: 'tenant', targetId: tenant.id, tenant, details });
   }
 }
 

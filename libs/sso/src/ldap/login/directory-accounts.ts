@@ -136,12 +136,12 @@ export class DirectoryAccounts {
     entry: DirectoryEntry,
     username: string,
   ): Promise<void> {
-    await this.tx.run(async (m) => {
+    await this.tx.run(async () => {
       await this.store.link(directory.id, userId, entry.dn, username);
       // The identity map is per tenant (direct users have none) and holds ids of up to 255 characters.
       const mapped = !!tenant && entry.dn.length <= 255;
       if (mapped) await this.identityMap.link({ tenantId: tenant.id, provider: 'ldap', entityType: 'user' }, userId, entry.dn);
-      await this.audit.record(m, RequestContext.system('ldap'), {
+      await this.audit.record(RequestContext.system('ldap'), {
         action: 'ldap.account.linked',
         targetType: 'user',
         targetId: userId,

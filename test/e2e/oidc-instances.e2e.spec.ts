@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { OidcPayloadRepository } from '../../libs/oidc/src/storage/oidc-payload.repository';
+import { OidcRepository } from '../../libs/oidc/src/oidc.repository';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser } from '../support/factories';
 import { authorizationRequest, browse, relyingParty, startOidcApp } from '../support/oidc-rp';
@@ -106,7 +106,7 @@ describe.each(kinds.length ? kinds : ['postgres' as const])('OpenID Connect prov
     let release!: () => void;
     const bothThere = new Promise<void>((resolve) => (release = resolve));
     for (const instance of [one, two]) {
-      const repo = instance.app.get(OidcPayloadRepository);
+      const repo = instance.app.get(OidcRepository);
       const consume = repo.consume.bind(repo);
       jest.spyOn(repo, 'consume').mockImplementation(async (model, id, now) => {
         if (model === 'RefreshToken') {

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { totpCode, TOTP_PERIOD } from '../../libs/auth/src/totp/totp';
-import { OidcPayloadRepository } from '../../libs/oidc/src/storage/oidc-payload.repository';
+import { OidcRepository } from '../../libs/oidc/src/oidc.repository';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
 import { authorizationRequest, browse, relyingParty, startOidcApp } from '../support/oidc-rp';
@@ -314,7 +314,7 @@ describe.each(databaseKinds())('OpenID Connect logout, revocation and consent (%
   });
 
   it('consumes a stored code exactly once when two consumes race', async () => {
-    const store = t.app.get(OidcPayloadRepository);
+    const store = t.app.get(OidcRepository);
     for (let i = 0; i < 5; i++) {
       const id = `race-${i}-${Date.now()}`;
       await store.upsert('AuthorizationCode', id, { jti: id }, new Date(Date.now() + 60_000));

@@ -18,7 +18,7 @@ import { OidcSessions } from './logout/oidc-sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { OidcAccounts } from './provider/accounts';
 import { OIDC_MOUNT, OidcProviderService } from './provider/oidc-provider.service';
-import { OidcPayloadRepository } from './storage/oidc-payload.repository';
+import { OidcRepository } from './oidc.repository';
 
 /**
  * Portico as an OpenID Connect provider: the certified library mounted at /oidc (its routes are
@@ -29,7 +29,7 @@ import { OidcPayloadRepository } from './storage/oidc-payload.repository';
   imports: [TypeOrmModule.forFeature([OidcClient, OidcPayload, OidcSigningKey]), TenantsModule, UsersModule, AuthModule],
   controllers: [OidcClientsController, OidcKeysController],
   providers: [
-    OidcPayloadRepository,
+    OidcRepository,
     SigningKeysService,
     OidcClientsService,
     OidcAccounts,

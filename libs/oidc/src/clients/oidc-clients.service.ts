@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import {
   AuditService,
   CryptoService,
-  findOneFast,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
@@ -10,13 +9,11 @@ import {
   PageQueryDto,
   pageWindow,
   RequestContext,
-  tenantWhere,
   TransactionService,
   urlProblem,
 } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { randomBytes } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import {
   CreatedOidcClientView,
   CreateOidcClientDto,
@@ -25,7 +22,7 @@ import {
   UpdateOidcClientDto,
 } from '../dto/oidc-client.dto';
 import { ClientGrantType, ClientAuthMethod, OidcClient } from '../entities/oidc-client.entity';
-import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
+import { OidcRepository } from '../oidc.repository';
 import { redirectUriProblem } from './redirect-uri';
 
 const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'organizations', 'offline_access'];
@@ -44,7 +41,7 @@ export class OidcClientsService {
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
-    private readonly store: OidcPayloadRepository,
+    private readonly repository: OidcRepository,
   ) {}
 
   onChange(listener: ClientChanged): void {
@@ -56,12 +53,7 @@ export class OidcClientsService {
     const { take, skip } = pageWindow(query);
     const only = filter.tenantKey && ctx.isPlatformAdmin ? await this.tenants.findByKey(filter.tenantKey) : undefined;
     if (only === null) return { items: [], total: 0, limit: take, offset: skip };
-    const [rows, total] = await this.tx.manager.findAndCount(OidcClient, {
-      where: only ? { tenantId: only.id } : tenantWhere(ctx),
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take,
-      skip,
-    });
+    const [rows, total] = await this.repository.findClients(ctx, only?.id, take, skip);
     const tenants = await this.tenants.findByIds(rows.map((c) => c.tenantId).filter((id): id is string => !!id));
     return {
       items: rows.map((c) => toView(c, c.tenantId ? (tenants.get(c.tenantId)?.key ?? null) : null)),
@@ -72,7 +64,7 @@ export class OidcClientsService {
   }
 
   async get(ctx: RequestContext, clientId: string): Promise<OidcClientView> {
-    const client = await this.findOrFail(this.tx.manager, ctx, clientId);
+    const client = await this.findOrFail(ctx, clientId);
     return toView(client, (await this.tenantRef(client.tenantId))?.key ?? null);
   }
 
@@ -85,25 +77,25 @@ export class OidcClientsService {
     this.apply(client, dto);
     const secret = client.tokenEndpointAuthMethod === 'none' ? null : newSecret();
     client.secretHash = secret ? this.crypto.hashToken(secret) : null;
-    return this.tx.run(async (m) => {
-      await m.save(client);
-      await this.record(m, ctx, 'oidc_client.created', client, tenant);
+    return this.tx.run(async () => {
+      await this.repository.saveClient(client);
+      await this.record(ctx, 'oidc_client.created', client, tenant);
       return { ...toView(client, tenant?.key ?? null), ...(secret ? { clientSecret: secret } : {}) };
     });
   }
 
   async update(ctx: RequestContext, clientId: string, dto: UpdateOidcClientDto): Promise<OidcClientView> {
-    const view = await this.tx.run(async (m) => {
-      const client = await this.findOrFail(m, ctx, clientId);
+    const view = await this.tx.run(async () => {
+      const client = await this.findOrFail(ctx, clientId);
       adminOnlyFields(ctx, dto, client);
       const wasPublic = client.tokenEndpointAuthMethod === 'none';
       this.apply(client, dto, client);
       if (client.tokenEndpointAuthMethod === 'none') client.secretHash = null;
       else if (wasPublic)
         throw new InvalidInputError('tokenEndpointAuthMethod: a public client becomes confidential by being registered anew');
-      await m.save(client);
+      await this.repository.saveClient(client);
       const tenant = await this.tenantRef(client.tenantId);
-      await this.record(m, ctx, 'oidc_client.updated', client, tenant);
+      await this.record(ctx, 'oidc_client.updated', client, tenant);
       return toView(client, tenant?.key ?? null);
     });
     this.changed(clientId);
@@ -111,12 +103,12 @@ export class OidcClientsService {
   }
 
   async delete(ctx: RequestContext, clientId: string): Promise<void> {
-    await this.tx.run(async (m) => {
-      const client = await this.findOrFail(m, ctx, clientId);
-      await m.delete(OidcClient, { id: client.id });
+    await this.tx.run(async () => {
+      const client = await this.findOrFail(ctx, clientId);
+      await this.repository.deleteClient(client.id);
       // Its grants, codes and tokens go with it, at once: introspection and userinfo stop answering for them.
-      await this.store.revokeClient(client.clientId);
-      await this.record(m, ctx, 'oidc_client.deleted', client, await this.tenantRef(client.tenantId));
+      await this.repository.revokeClient(client.clientId);
+      await this.record(ctx, 'oidc_client.deleted', client, await this.tenantRef(client.tenantId));
     });
     this.changed(clientId);
   }
@@ -124,13 +116,13 @@ export class OidcClientsService {
   /** A new secret, shown once; the previous one stops working at once. */
   async rotateSecret(ctx: RequestContext, clientId: string): Promise<RotatedClientSecretView> {
     const secret = newSecret();
-    await this.tx.run(async (m) => {
-      const client = await this.findOrFail(m, ctx, clientId);
+    await this.tx.run(async () => {
+      const client = await this.findOrFail(ctx, clientId);
       if (client.tokenEndpointAuthMethod === 'none')
         throw new InvalidInputError('A public client (tokenEndpointAuthMethod none) has no secret');
       client.secretHash = this.crypto.hashToken(secret);
-      await m.save(client);
-      await this.record(m, ctx, 'oidc_client.secret_rotated', client, await this.tenantRef(client.tenantId));
+      await this.repository.saveClient(client);
+      await this.record(ctx, 'oidc_client.secret_rotated', client, await this.tenantRef(client.tenantId));
     });
     this.changed(clientId);
     return { clientId, clientSecret: secret };
@@ -138,15 +130,13 @@ export class OidcClientsService {
 
   /** The clients of a tenant (their ids), for revoking what they hold when the tenant is suspended. */
   async clientIdsOfTenant(tenantId: string): Promise<string[]> {
-    const rows = await this.tx.manager.find(OidcClient, { select: { clientId: true, id: true }, where: { tenantId } });
-    return rows.map((r) => r.clientId);
+    return this.repository.clientIdsOfTenant(tenantId);
   }
 
   /** For the provider: the client with its tenant, or null. */
   async findForProvider(clientId: string): Promise<{ client: OidcClient; tenant: TenantRef | null } | null> {
     if (!/^pc_[0-9a-f]{24}$/.test(clientId)) return null;
-    // Plain SQL: the provider reads the client on every token request.
-    const client = await findOneFast(this.tx.manager, OidcClient, { clientId });
+    const client = await this.repository.findClientById(clientId);
     if (!client) return null;
     return { client, tenant: await this.tenantRef(client.tenantId) };
   }
@@ -185,13 +175,13 @@ export class OidcClientsService {
     if (codeFlow && !client.scopes.includes('openid')) throw new InvalidInputError('scopes must include openid for authorization_code');
   }
 
-  private async findOrFail(m: EntityManager, ctx: RequestContext, clientId: string): Promise<OidcClient> {
-    const client = await m.findOneBy(OidcClient, { clientId, ...tenantWhere(ctx) });
+  private async findOrFail(ctx: RequestContext, clientId: string): Promise<OidcClient> {
+    const client = await this.repository.findClient(ctx, clientId);
     if (!client) throw new NotFoundError('OIDC client');
     return client;
   }
 
-  private async record(m: EntityManager, ctx: RequestContext, action: string, c: OidcClient, tenant: TenantRef | null): Promise<void> {
+  private async record(ctx: RequestContext, action: string, c: OidcClient, tenant: TenantRef | null): Promise<void> {
     await this.audit.record(ctx, {
       action,
       targetType: 'oidc_client',

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, CryptoService, isUniqueViolation, RequestContext, TransactionService } from '@portico/core';
+import { OidcRepository } from '../oidc.repository';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { IsNull, MoreThan } from 'typeorm';
 import { SIGNING_ALGS, OidcSigningKey, type SigningAlg } from '../entities/oidc-signing-key.entity';
 import { SigningKeyView } from '../dto/signing-key.dto';
 
@@ -34,12 +34,13 @@ export class SigningKeysService {
     private readonly tx: TransactionService,
     private readonly crypto: CryptoService,
     private readonly audit: AuditService,
+    private readonly repository: OidcRepository,
   ) {}
 
   /** Makes an RS256 and an ES256 key unless they exist; safe when several instances start at once. */
   async ensureKeys(): Promise<void> {
     for (const alg of SIGNING_ALGS) {
-      const exists = await this.tx.manager.existsBy(OidcSigningKey, { alg });
+      const exists = await this.repository.keyExists(alg);
       if (!exists) await this.insertKey(alg, 1);
     }
   }
@@ -64,11 +65,11 @@ export class SigningKeysService {
   async rotate(ctx: RequestContext, now = new Date()): Promise<SigningKeyView[]> {
     const retiresAt = new Date(now.getTime() + KEY_OVERLAP_SECONDS * 1000);
     for (const alg of SIGNING_ALGS) {
-      const latest = await this.tx.manager.findOne(OidcSigningKey, { where: { alg }, order: { generation: 'DESC' } });
+      const latest = await this.repository.latestKey(alg);
       const created = await this.insertKey(alg, (latest?.generation ?? 0) + 1);
       if (!created) continue;
-      await this.tx.run(async (m) => {
-        await m.update(OidcSigningKey, { alg, retiresAt: IsNull(), generation: created.generation - 1 }, { retiresAt });
+      await this.tx.run(async () => {
+        await this.repository.retireKey(alg, created.generation - 1, retiresAt);
         await this.audit.record(ctx, {
           action: 'oidc_key.rotated',
           targetType: 'oidc_signing_key',
@@ -83,19 +84,11 @@ export class SigningKeysService {
 
   /** Deletes keys past their retirement. */
   async pruneRetired(now = new Date()): Promise<void> {
-    await this.tx.manager
-      .createQueryBuilder()
-      .delete()
-      .from(OidcSigningKey)
-      .where('retires_at IS NOT NULL AND retires_at < :now', { now })
-      .execute();
+    await this.repository.deleteKeysRetiredBefore(now);
   }
 
   private async published(now: Date): Promise<OidcSigningKey[]> {
-    const rows = await this.tx.manager.find(OidcSigningKey, {
-      where: [{ retiresAt: IsNull() }, { retiresAt: MoreThan(now) }],
-      order: { generation: 'DESC' },
-    });
+    const rows = await this.repository.publishedKeys(now);
     // Newest first within each algorithm: the provider signs with the first key that fits.
     return rows.sort((a, b) => b.generation - a.generation || a.alg.localeCompare(b.alg));
   }
@@ -105,7 +98,7 @@ export class SigningKeysService {
     const pair = alg === 'RS256' ? await generate('rsa', { modulusLength: 2048 }) : await generate('ec', { namedCurve: 'P-256' });
     const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
     const kid = await calculateJwkThumbprint(publicJwk);
-    const key = this.tx.manager.create(OidcSigningKey, {
+    const key = this.repository.newKey({
       kid,
       alg,
       generation,
@@ -113,7 +106,7 @@ export class SigningKeysService {
       privateJwkSealed: this.crypto.encrypt(JSON.stringify(pair.privateKey.export({ format: 'jwk' }))),
     });
     try {
-      await this.tx.manager.save(key);
+      await this.repository.saveKey(key);
       return key;
     } catch (err) {
       if (isUniqueViolation(err)) return null;

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import type { Grant, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { OidcClientsService } from '../clients/oidc-clients.service';
 import { OidcProviderService } from '../provider/oidc-provider.service';
-import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
+import { OidcRepository } from '../oidc.repository';
 
 export const BACKCHANNEL_JOB = 'oidc.backchannel-logout';
 
@@ -50,7 +50,7 @@ export class OidcSessions implements OnModuleInit {
 
   constructor(
     private readonly oidc: OidcProviderService,
-    private readonly store: OidcPayloadRepository,
+    private readonly store: OidcRepository,
     private readonly clients: OidcClientsService,
     private readonly jobs: JobQueue,
     private readonly users: UsersService,

@@ -8,7 +8,7 @@ import { OidcClientsService } from '../clients/oidc-clients.service';
 import { consoleTryMetadata, consoleTryOf } from '../console/try-client';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { adapterClass } from '../storage/oidc-adapter';
-import { OidcPayloadRepository } from '../storage/oidc-payload.repository';
+import { OidcRepository } from '../oidc.repository';
 import { OidcAccounts } from './accounts';
 import { clientMetadata, providerConfiguration } from './provider-config';
 
@@ -48,7 +48,7 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     private readonly config: AppConfig,
     private readonly keys: SigningKeysService,
     private readonly clients: OidcClientsService,
-    private readonly store: OidcPayloadRepository,
+    private readonly store: OidcRepository,
     private readonly accounts: OidcAccounts,
     private readonly broadcast: Broadcast,
   ) {

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { OidcPayloadRepository } from './oidc-payload.repository';
+import { OidcRepository } from '../oidc.repository';
 
 /** Where the provider finds a client's metadata: Portico's own clients table, not the artefact store. */
 export interface ClientMetadataSource {
@@ -14,7 +14,7 @@ const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', '
  * The storage adapter class the provider instantiates once per model. Everything lives in the
  * database, so any number of server instances share sessions, grants, codes and tokens.
  */
-export function adapterClass(store: OidcPayloadRepository, clients: ClientMetadataSource): new (model: string) => Adapter {
+export function adapterClass(store: OidcRepository, clients: ClientMetadataSource): new (model: string) => Adapter {
   return class PorticoOidcAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
@@ -56,7 +56,7 @@ export function adapterClass(store: OidcPayloadRepository, clients: ClientMetada
   };
 }
 
-function withConsumed(stored: Awaited<ReturnType<OidcPayloadRepository['find']>>): AdapterPayload | undefined {
+function withConsumed(stored: Awaited<ReturnType<OidcRepository['find']>>): AdapterPayload | undefined {
   if (!stored) return undefined;
   const payload = stored.payload as AdapterPayload;
   return stored.consumedAt ? { ...payload, consumed: Math.floor(stored.consumedAt.getTime() / 1000) } : payload;

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { findOneFast, insertRows, pruneRows, TransactionService } from '@portico/core';
-import { LessThan } from 'typeorm';
-import { OidcPayload } from '../entities/oidc-payload.entity';
+import { findOneFast, insertRows, pruneRows, RequestContext, tenantWhere, TransactionService } from '@portico/core';
+import { IsNull, LessThan, MoreThan } from 'typeorm';
+import { OidcClient } from './entities/oidc-client.entity';
+import { OidcPayload } from './entities/oidc-payload.entity';
+import { OidcSigningKey, SigningAlg } from './entities/oidc-signing-key.entity';
 
 export interface OwnedPayload {
   id: string;
@@ -16,10 +18,85 @@ export interface StoredPayload {
   grantId: string | null;
 }
 
-/** The provider library's artefacts in Portico's database: the only code that reads or writes oidc_payloads. */
+/**
+ * Every query of the OpenID Connect provider: its clients, its signing keys and the provider
+ * library's artefacts (oidc_payloads).
+ */
 @Injectable()
-export class OidcPayloadRepository {
+export class OidcRepository {
   constructor(private readonly tx: TransactionService) {}
+
+  // Clients
+
+  /** A page of clients: `tenantId` narrows a platform admin's list to one tenant; a tenant caller sees only its own. */
+  findClients(ctx: RequestContext, tenantId: string | undefined, take: number, skip: number): Promise<[OidcClient[], number]> {
+    return this.tx.manager.findAndCount(OidcClient, {
+      where: tenantId ? { tenantId } : tenantWhere(ctx),
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take,
+      skip,
+    });
+  }
+
+  /** The client if the caller may see it. */
+  findClient(ctx: RequestContext, clientId: string): Promise<OidcClient | null> {
+    return this.tx.manager.findOneBy(OidcClient, { clientId, ...tenantWhere(ctx) });
+  }
+
+  /** Any client by its id, for the provider (every token request reads one). */
+  findClientById(clientId: string): Promise<OidcClient | null> {
+    return findOneFast(this.tx.manager, OidcClient, { clientId });
+  }
+
+  async clientIdsOfTenant(tenantId: string): Promise<string[]> {
+    const rows = await this.tx.manager.find(OidcClient, { select: { clientId: true, id: true }, where: { tenantId } });
+    return rows.map((r) => r.clientId);
+  }
+
+  async saveClient(client: OidcClient): Promise<void> {
+    await this.tx.manager.save(client);
+  }
+
+  async deleteClient(id: string): Promise<void> {
+    await this.tx.manager.delete(OidcClient, { id });
+  }
+
+  // Signing keys
+
+  keyExists(alg: SigningAlg): Promise<boolean> {
+    return this.tx.manager.existsBy(OidcSigningKey, { alg });
+  }
+
+  latestKey(alg: SigningAlg): Promise<OidcSigningKey | null> {
+    return this.tx.manager.findOne(OidcSigningKey, { where: { alg }, order: { generation: 'DESC' } });
+  }
+
+  /** Keys not retired by `now`, newest generation first. */
+  publishedKeys(now: Date): Promise<OidcSigningKey[]> {
+    return this.tx.manager.find(OidcSigningKey, {
+      where: [{ retiresAt: IsNull() }, { retiresAt: MoreThan(now) }],
+      order: { generation: 'DESC' },
+    });
+  }
+
+  newKey(fields: Pick<OidcSigningKey, 'kid' | 'alg' | 'generation' | 'publicJwk' | 'privateJwkSealed'>): OidcSigningKey {
+    return this.tx.manager.create(OidcSigningKey, fields);
+  }
+
+  async saveKey(key: OidcSigningKey): Promise<void> {
+    await this.tx.manager.save(key);
+  }
+
+  /** Sets when the signing key of `generation` retires, if it has not been told already. */
+  async retireKey(alg: SigningAlg, generation: number, retiresAt: Date): Promise<void> {
+    await this.tx.manager.update(OidcSigningKey, { alg, retiresAt: IsNull(), generation }, { retiresAt });
+  }
+
+  async deleteKeysRetiredBefore(now: Date): Promise<void> {
+    await this.tx.manager.delete(OidcSigningKey, { retiresAt: LessThan(now) });
+  }
+
+  // The provider's artefacts
 
   async upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: Date | null): Promise<void> {
     const row = {

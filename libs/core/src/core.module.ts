@@ -7,6 +7,7 @@ import { AuditController } from './audit/audit.controller';
 import { AuditEvent } from './audit/audit-event.entity';
 import { Counter } from './database/counter.entity';
 import { OutboxEvent } from './events/outbox-event.entity';
+import { OutboxRepository } from './events/outbox.repository';
 import { OutboxService } from './events/outbox.service';
 import { OutboxDispatcher } from './events/outbox-dispatcher';
 import { Broadcast, LocalBroadcast, RedisBroadcast } from './jobs/broadcast';
@@ -52,6 +53,7 @@ export class CoreModule {
         TransactionService,
         AuditService,
         OutboundHttpService,
+        OutboxRepository,
         OutboxService,
         JobRegistry,
         config.redisUrl

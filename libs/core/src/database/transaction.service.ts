@@ -46,10 +46,13 @@ export class TransactionService {
   }
 
   /**
-   * Runs `hook` once the transaction `m` belongs to has committed; a rollback drops it. Outside a
-   * transaction of ours it runs on the next turn of the event loop. Hooks must not throw.
+   * Runs `hook` once the transaction under way (or the one `m` belongs to) has committed; a rollback
+   * drops it. Outside a transaction of ours it runs on the next turn of the event loop. Hooks must not throw.
    */
-  afterCommit(m: EntityManager, hook: () => void): void {
+  afterCommit(hook: () => void): void;
+  afterCommit(m: EntityManager, hook: () => void): void;
+  afterCommit(first: EntityManager | (() => void), second?: () => void): void {
+    const [m, hook] = typeof first === 'function' ? [this.manager, first] : [first, second!];
     const hooks = this.afterCommitHooks.get(m);
     if (hooks) hooks.push(hook);
     else setImmediate(hook);

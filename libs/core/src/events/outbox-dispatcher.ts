@@ -1,13 +1,12 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { Brackets, In, IsNull, LessThan, type WhereExpressionBuilder } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { Every, pruneRows } from '../database/prune';
-import { TransactionService } from '../database/transaction.service';
+import { Every } from '../database/prune';
 import { JobQueue } from '../jobs/job-queue';
 import { JobRegistry } from '../jobs/job-registry';
 import { DomainEventName } from './domain-events';
 import { OutboxEvent } from './outbox-event.entity';
+import { OutboxRepository } from './outbox.repository';
 import { OutboxService } from './outbox.service';
 import { DispatchedEvent, OutboxBatch } from './outbox-subscriber';
 
@@ -38,7 +37,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   private readonly pruning = new Every(PRUNE_EVERY_MS);
 
   constructor(
-    private readonly tx: TransactionService,
+    private readonly repository: OutboxRepository,
     private readonly jobs: JobQueue,
     private readonly registry: JobRegistry,
     private readonly config: AppConfig,
@@ -72,14 +71,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   async dispatchOnce(): Promise<number> {
     const subscribers = this.registry.outboxSubscribers();
     if (!subscribers.length) return 0;
-    // The idle case reads only (no transaction, no lock): most polls find nothing.
-    const waiting = await this.claimable(this.tx.manager.createQueryBuilder(OutboxEvent, 'e').select('e.id'), new Date())
-      .limit(1)
-      .getRawOne();
-    if (!waiting) return 0;
+    if (!(await this.repository.anyClaimable(new Date()))) return 0;
     // Rows are claimed only when they can be enqueued now: while Redis is away nobody holds them.
     if (!(await this.jobs.available())) throw new Error('the job queue does not answer');
-    const rows = await this.claim();
+    const now = new Date();
+    const rows = await this.repository.claim(now, new Date(now.getTime() + CLAIM_LEASE_MS), BATCH);
     if (!rows.length) return 0;
     const ids = rows.map((r) => r.id);
     const batch: OutboxBatch = { events: rows.map(toDispatched) };
@@ -87,39 +83,17 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     try {
       for (const name of subscribers) await this.jobs.enqueue(name, batch, { jobId: `outbox.${batchId}` });
     } catch (err) {
-      await this.tx.manager.update(OutboxEvent, { id: In(ids), dispatchedAt: IsNull() }, { claimedUntil: null });
+      await this.repository.release(ids);
       throw err;
     }
-    await this.tx.manager.update(OutboxEvent, { id: In(ids) }, { dispatchedAt: new Date(), claimedUntil: null });
+    await this.repository.markDispatched(ids, new Date());
     return rows.length;
-  }
-
-  /** Takes the oldest undispatched rows nobody holds, under a lease; committed before this returns. */
-  private claim(): Promise<OutboxEvent[]> {
-    return this.tx.run(async (m) => {
-      const now = new Date();
-      const qb = this.claimable(m.createQueryBuilder(OutboxEvent, 'e'), now)
-        .orderBy('e.occurred_at', 'ASC')
-        .addOrderBy('e.id', 'ASC')
-        .limit(BATCH);
-      if (this.tx.isPostgres) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
-      const rows = await qb.getMany();
-      if (rows.length)
-        await m.update(OutboxEvent, { id: In(rows.map((r) => r.id)) }, { claimedUntil: new Date(now.getTime() + CLAIM_LEASE_MS) });
-      return rows;
-    });
-  }
-
-  private claimable<Q extends WhereExpressionBuilder>(qb: Q, now: Date): Q {
-    return qb
-      .where('e.dispatched_at IS NULL')
-      .andWhere(new Brackets((w) => w.where('e.claimed_until IS NULL').orWhere('e.claimed_until < :now', { now })));
   }
 
   /** Deletes events dispatched more than OUTBOX_RETENTION_DAYS ago; how many went. */
   async prune(now = new Date()): Promise<number> {
     const before = new Date(now.getTime() - this.config.outboxRetentionDays * 86_400_000);
-    return pruneRows(this.tx, OutboxEvent, { dispatchedAt: LessThan(before) });
+    return this.repository.pruneDispatchedBefore(before);
   }
 
   private schedule(delayMs: number): void {

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { bulkInsert } from '../database/bulk-insert';
-import { insertRows } from '../database/insert-rows';
 import { TransactionService } from '../database/transaction.service';
 import { DomainEventMap, DomainEventName } from './domain-events';
-import { OutboxEvent } from './outbox-event.entity';
+import { OutboxRepository } from './outbox.repository';
 
 /**
  * Writes domain events to the outbox inside the caller's transaction (the one way to emit them), and
@@ -13,7 +11,10 @@ import { OutboxEvent } from './outbox-event.entity';
 export class OutboxService {
   private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly repository: OutboxRepository,
+  ) {}
 
   /** `listener` runs after every commit that wrote events in this process. */
   onCommitted(listener: () => void): void {
@@ -22,22 +23,17 @@ export class OutboxService {
 
   /** Writes one event in the transaction under way (or on its own outside one). */
   async emit<K extends DomainEventName>(name: K, tenantId: string | null, data: DomainEventMap[K]): Promise<void> {
-    const m = this.tx.manager;
-    await insertRows(m, OutboxEvent, m.create(OutboxEvent, { name, tenantId, data: data as unknown as Record<string, unknown> }));
-    this.committed(m);
+    await this.repository.insert([{ name, tenantId, data: data as unknown as Record<string, unknown> }]);
+    this.committed();
   }
 
   /** Many events of one kind in a few multi-row inserts (a billing run emits one per charge). */
   async emitMany<K extends DomainEventName>(name: K, events: { tenantId: string | null; data: DomainEventMap[K] }[]): Promise<void> {
-    const m = this.tx.manager;
-    const rows = events.map((e) =>
-      m.create(OutboxEvent, { name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> }),
-    );
-    await bulkInsert(m, OutboxEvent, rows, ['id', 'name', 'tenantId', 'data', 'occurredAt', 'dispatchedAt']);
-    this.committed(m);
+    await this.repository.insert(events.map((e) => ({ name, tenantId: e.tenantId, data: e.data as unknown as Record<string, unknown> })));
+    this.committed();
   }
 
-  private committed(m: TransactionService['manager']): void {
-    if (this.listeners.length) this.tx.afterCommit(m, () => this.listeners.forEach((listener) => listener()));
+  private committed(): void {
+    if (this.listeners.length) this.tx.afterCommit(() => this.listeners.forEach((listener) => listener()));
   }
 }

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { databaseAnswers } from '../database/ping';
 import { Public } from '../http/access.decorator';
 import { JobQueue } from '../jobs/job-queue';
 
@@ -47,7 +48,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'The database or Redis does not answer; the body names which' })
   async ready(@Res({ passthrough: true }) res: Response): Promise<ReadyBody | NotReadyBody> {
     const [database, redis] = await Promise.all([
-      within(this.dataSource.query('SELECT 1').then(() => true)),
+      within(databaseAnswers(this.dataSource)),
       this.config.redisUrl ? within(this.jobs.available()) : null,
     ]);
     if (database && redis !== false) return { status: 'ok', database: 'up', ...(redis ? { redis: 'up' as const } : {}) };

@@ -19,6 +19,8 @@ import {
   connectRedis,
   documentErrors,
   HttpExceptionFilter,
+  HttpMetrics,
+  Metrics,
   refuseMalformedInput,
   requestLogger,
   RouteKinds,
@@ -91,6 +93,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     },
     csrfMiddleware(routes),
   );
+  // Timed from the first middleware on, so every request is counted, the entitlement check's too.
+  if (app.get(Metrics).enabled) app.use(app.get(HttpMetrics).middleware());
   // A route that answers alone (the entitlement check) passes none of it.
   const unlessOwn: RequestHandler = (req, res, next) => (routes.of(req).kind === 'own' ? next() : inFront(req, res, next));
   app.use(unlessOwn);

@@ -17,6 +17,8 @@ import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } fro
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
+import { MailMessage } from '@portico/mail';
+import { AccountToken } from '@portico/accounts';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -60,4 +62,6 @@ export const ALL_ENTITIES = [
   OidcClient,
   OidcSigningKey,
   OidcPayload,
+  MailMessage,
+  AccountToken,
 ];

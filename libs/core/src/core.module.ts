@@ -23,6 +23,7 @@ import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
 import { Clock } from './time/clock';
 import { RouteKinds } from './http/route-kinds';
+import { MetricsModule } from './metrics/metrics.module';
 
 export interface CoreOptions {
   /** Whether this process runs job processors: a worker always; a server unless REDIS_URL is set and JOBS_IN_SERVER=false. */
@@ -44,6 +45,7 @@ export class CoreModule {
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(buildDataSourceOptions(config.database, parts)),
         TypeOrmModule.forFeature([AuditEvent, Counter, OutboxEvent]),
+        MetricsModule,
       ],
       controllers: [HealthController, AuditController],
       providers: [

@@ -45,3 +45,6 @@ export * from './database/bulk-insert';
 export * from './database/prune';
 export * from './database/scoped-list';
 export * from './http/route-kinds';
+export * from './metrics/metrics.service';
+export * from './metrics/observability-config';
+export { HttpMetrics, METRICS_PATH } from './metrics/metrics-http';

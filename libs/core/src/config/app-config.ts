@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { observabilityConfig, type ObservabilityConfig } from '../metrics/observability-config';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -59,6 +60,8 @@ export class AppConfig {
   readonly logLevel: string;
   /** Express's `trust proxy` value: which hops' X-Forwarded-For Portico believes (false: none). */
   readonly trustProxy: TrustProxy;
+  /** Metrics (METRICS_TOKEN, METRICS_PORT) and tracing (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  readonly observability: ObservabilityConfig;
   readonly bodyLimit: string;
   /** How long a client has to send a whole request, headers and body (HTTP_REQUEST_TIMEOUT_SECONDS). */
   readonly httpRequestTimeoutSeconds: number;
@@ -108,6 +111,7 @@ export class AppConfig {
       problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
     }
     this.trustProxy = trustProxy(env.TRUST_PROXY, problems);
+    this.observability = observabilityConfig(env, problems);
     this.bodyLimit = env.BODY_LIMIT ?? '100kb';
     if (!/^\d+(b|kb|mb)$/i.test(this.bodyLimit)) problems.push('BODY_LIMIT must look like 100kb or 1mb');
     this.httpRequestTimeoutSeconds = int(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, problems, 1, 3600);

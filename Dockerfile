@@ -28,6 +28,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/libs/web/views libs/web/views
 COPY --from=build /app/libs/web/assets libs/web/assets
+COPY --from=build /app/libs/mail/templates libs/mail/templates
 # The embedded SQLite default writes to /app/data; mount a volume there to keep it.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

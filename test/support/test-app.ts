@@ -26,6 +26,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** A clock to share, e.g. between two instances on one database. */
   clock?: TestClock;
+  /** SMTP_URL of the app (e.g. a test/support/smtp.ts server's url); unset: mail stays in the Mailbox. */
+  smtpUrl?: string;
 }
 
 /** The real app on a fresh database, migrations applied, listening on a random loopback port. */
@@ -40,6 +42,7 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
     ADMIN_PASSWORD,
     PORTICO_SECRET_KEY: 'test-secret-key-test-secret-key-test-secret-key',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...env,
   });
   const clock = options.clock ?? new TestClock();

@@ -6,6 +6,8 @@ import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { WebhooksModule } from '@portico/webhooks';
+import { MailModule } from '@portico/mail';
+import { AccountsModule } from '@portico/accounts';
 import { ALL_MIGRATIONS } from '../../../migrations';
 import { ALL_ENTITIES } from './entities';
 
@@ -18,4 +20,13 @@ export function coreModule(config: AppConfig, options: CoreOptions = {}): Dynami
  * The domain modules, job processors included: the server and the worker both load them. Modules
  * that only serve HTTP (sign-in, pages, the entitlement check) are added by the server alone.
  */
-export const DOMAIN_MODULES: Type[] = [TenantsModule, OrganizationsModule, UsersModule, IdentityMapModule, WebhooksModule, BillingModule];
+export const DOMAIN_MODULES: Type[] = [
+  TenantsModule,
+  OrganizationsModule,
+  UsersModule,
+  IdentityMapModule,
+  WebhooksModule,
+  BillingModule,
+  MailModule,
+  AccountsModule,
+];

@@ -81,10 +81,16 @@ export class AppConfig {
   /** Days a finished webhook message (delivered or failed) and its attempts are kept. */
   readonly webhookRetentionDays: number;
   readonly billing: BillingConfig;
+  /** SMTP server mail is sent through (`smtp://` or `smtps://`, credentials in the URL); null: mail is kept in the Mailbox. */
+  readonly smtpUrl: string | null;
+  /** The From of every mail. */
+  readonly mailFrom: string;
+  /** Seconds before each mail delivery attempt; its length is the number of attempts. */
+  readonly mailRetrySchedule: number[];
   /** How long a process may take to stop after SIGTERM before it exits anyway. */
   readonly shutdownTimeoutMs: number;
 
-  static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
+  static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL'];
 
   constructor(env: Env = process.env) {
     const problems: string[] = [];
@@ -128,6 +134,12 @@ export class AppConfig {
     this.webhookRetentionDays = int(env, 'WEBHOOK_RETENTION_DAYS', 30, problems, 1, 365);
     // Above the default webhook timeout (a delivery in flight finishes), below Kubernetes' 30 s grace period.
     this.shutdownTimeoutMs = int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, problems, 1, 600) * 1000;
+    this.smtpUrl = env.SMTP_URL?.trim() || null;
+    if (this.smtpUrl && !/^smtps?:\/\/[^\s/]+/.test(this.smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+    this.mailFrom = env.MAIL_FROM?.trim() || 'Portico <no-reply@localhost>';
+    if (/[\r\n]/.test(this.mailFrom) || !/@/.test(this.mailFrom))
+      problems.push('MAIL_FROM must be an address, e.g. Portico <no-reply@example.com>');
+    this.mailRetrySchedule = retrySchedule(env.MAIL_RETRY_SCHEDULE, problems, 'MAIL_RETRY_SCHEDULE', DEFAULT_MAIL_RETRY_SCHEDULE);
     this.billing = {
       // Off by default in tests: a suite's app must not bill its fixtures behind its back.
       schedule: bool(env, 'BILLING_SCHEDULE', this.nodeEnv !== 'test', problems),
@@ -231,12 +243,19 @@ function delays(env: Env, name: string, fallback: number[], problems: string[]):
 
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 
-function retrySchedule(raw: string | undefined, problems: string[]): number[] {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+export const DEFAULT_MAIL_RETRY_SCHEDULE = [0, 30, 120, 600, 1800, 3600, 7200];
+
+function retrySchedule(
+  raw: string | undefined,
+  problems: string[],
+  name = 'WEBHOOK_RETRY_SCHEDULE',
+  fallback = DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+): number[] {
+  if (raw === undefined || raw.trim() === '') return fallback;
   const steps = raw.split(',').map((part) => Number(part.trim()));
   if (steps.length > 20 || steps.some((n) => !Number.isFinite(n) || n < 0 || n > 7 * 86_400)) {
-    problems.push(`WEBHOOK_RETRY_SCHEDULE must be 1–20 comma-separated delays in seconds, each 0–604800 (got "${raw}")`);
-    return DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+    problems.push(`${name} must be 1–20 comma-separated delays in seconds, each 0–604800 (got "${raw}")`);
+    return fallback;
   }
   return steps;
 }

@@ -16,8 +16,6 @@ import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-own
 import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
-import { Mail1764002000000 } from './1764002000000-mail';
-import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -37,8 +35,6 @@ export const ALL_MIGRATIONS = [
   OidcProvider1764001400000,
   OidcPayloadOwners1764001500000,
   OidcPayloadPartialIndexes1764001600000,
-  Mail1764002000000,
-  AccountTokens1764002010000,
   Mail1764002000000,
   AccountTokens1764002010000,
 ];

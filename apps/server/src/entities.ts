@@ -19,8 +19,6 @@ import { Membership, User } from '@portico/users';
 import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
 import { MailMessage } from '@portico/mail';
 import { AccountToken } from '@portico/accounts';
-import { MailMessage } from '@portico/mail';
-import { AccountToken } from '@portico/accounts';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -64,8 +62,6 @@ export const ALL_ENTITIES = [
   OidcClient,
   OidcSigningKey,
   OidcPayload,
-  MailMessage,
-  AccountToken,
   MailMessage,
   AccountToken,
 ];

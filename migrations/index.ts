@@ -16,6 +16,7 @@ import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-own
 import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
+import { Invitations1764002200000 } from './1764002200000-invitations';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -37,4 +38,5 @@ export const ALL_MIGRATIONS = [
   OidcPayloadPartialIndexes1764001600000,
   Mail1764002000000,
   AccountTokens1764002010000,
+  Invitations1764002200000,
 ];

@@ -18,7 +18,7 @@ import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
 import { WebhookAttempt, WebhookEndpoint, WebhookMessage } from '@portico/webhooks';
 import { MailMessage } from '@portico/mail';
-import { AccountToken } from '@portico/accounts';
+import { AccountToken, Invitation } from '@portico/accounts';
 
 /** Every entity of every module: the one list the data source is built from. */
 export const ALL_ENTITIES = [
@@ -64,4 +64,5 @@ export const ALL_ENTITIES = [
   OidcPayload,
   MailMessage,
   AccountToken,
+  Invitation,
 ];

@@ -1,4 +1,5 @@
 import { Module, NestModule } from '@nestjs/common';
+import { EmailChangeModule, InvitationsModule } from '@portico/accounts';
 import { AuthModule } from '@portico/auth';
 import { RouteKinds } from '@portico/core';
 import { BillingModule } from '@portico/billing';
@@ -35,6 +36,10 @@ import { ConsoleLdapDirectoriesController } from './console/ldap-directories.con
 import { LdapDirectoryPages } from './console/ldap-directory-pages';
 import { ConsoleTenantLdapController } from './console/tenant-ldap.controller';
 import { AccountController } from './public/account.controller';
+import { AccountEmailController } from './public/account-email.controller';
+import { AccountOrganizationsController } from './public/account-organizations.controller';
+import { InvitationPageController } from './public/invitation-page.controller';
+import { ConsoleOrganizationInvitationsController } from './console/organization-invitations.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
 import { AutologinSessionController } from './public/autologin-session.controller';
@@ -49,6 +54,7 @@ const CONTROLLERS = [
   ConsoleTenantsController,
   ConsoleTenantSamlController,
   ConsoleOrganizationsController,
+  ConsoleOrganizationInvitationsController,
   ConsoleUsersController,
   ConsoleAuditController,
   ConsoleSettingsController,
@@ -67,6 +73,9 @@ const CONTROLLERS = [
   ConsoleBillingChargesController,
   LoginController,
   AccountController,
+  AccountEmailController,
+  AccountOrganizationsController,
+  InvitationPageController,
   SignupPageController,
   AutologinSessionController,
   OidcInteractionController,
@@ -90,6 +99,8 @@ const CONTROLLERS = [
     WebhooksModule,
     BillingModule,
     OidcModule,
+    InvitationsModule,
+    EmailChangeModule,
   ],
   controllers: CONTROLLERS,
   providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { INVITATION_ROLES, InvitationsService } from '@portico/accounts';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
 import { ExternalLoginProvidersService } from '@portico/external-login';
 import { CreateOrganizationDto, OrganizationsService, OrganizationView, UpdateOrganizationDto } from '@portico/organizations';
@@ -42,6 +43,7 @@ export class ConsoleOrganizationsController {
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
     private readonly providers: ExternalLoginProvidersService,
+    private readonly invitations: InvitationsService,
   ) {}
 
   @Get()
@@ -72,7 +74,7 @@ export class ConsoleOrganizationsController {
 
   @Get(':id')
   async edit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    await this.renderEdit(req, res, await this.organizations.get(ctx, id));
+    await this.renderEdit(ctx, req, res, await this.organizations.get(ctx, id));
   }
 
   @Post(':id')
@@ -99,7 +101,7 @@ export class ConsoleOrganizationsController {
         )
       : problem(400, plan.error);
     const updated = parsed.ok ? await attempt(() => this.organizations.update(ctx, id, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderEdit(req, res, await this.organizations.get(ctx, id), updated.problem, form);
+    if (!updated.ok) return this.renderEdit(ctx, req, res, await this.organizations.get(ctx, id), updated.problem, form);
     flash(req, 'success', `Organization “${updated.value.name}” saved.`);
     res.redirect(303, orgPath(id));
   }
@@ -142,7 +144,14 @@ export class ConsoleOrganizationsController {
     );
   }
 
-  private async renderEdit(req: Request, res: Response, org: OrganizationView, failure?: FormProblem, form?: FormBody): Promise<void> {
+  private async renderEdit(
+    ctx: RequestContext,
+    req: Request,
+    res: Response,
+    org: OrganizationView,
+    failure?: FormProblem,
+    form?: FormBody,
+  ): Promise<void> {
     const values = form ?? {
       name: org.name,
       externalUid: org.externalUid ?? '',
@@ -162,6 +171,8 @@ export class ConsoleOrganizationsController {
         errors: failure?.errors,
         providers,
         provider,
+        invitations: await this.invitations.pending(ctx, org.id),
+        invitationRoles: INVITATION_ROLES,
       }),
     );
   }

@@ -14,6 +14,7 @@ import { OutboxClaims1764001300000 } from './1764001300000-outbox-claims';
 import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
 import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-owners';
 import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
+import { TenantOidc1764002300000 } from './1764002300000-tenant-oidc';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
 import { Invitations1764002200000 } from './1764002200000-invitations';
@@ -39,4 +40,5 @@ export const ALL_MIGRATIONS = [
   Mail1764002000000,
   AccountTokens1764002010000,
   Invitations1764002200000,
+  TenantOidc1764002300000,
 ];

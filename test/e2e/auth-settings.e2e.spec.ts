@@ -5,7 +5,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { realProblems } from '../support/web-session';
 
 const DEFAULTS = {
-  methods: { password: true, saml: false, ldap: false, external: false },
+  methods: { password: true, saml: false, ldap: false, external: false, oidc: false },
   signupEnabled: false,
   lockout: { maxPasswordFailures: 5, maxAuthenticatorFailures: 5, baseWaitSeconds: 30, maxWaitSeconds: 900 },
 };

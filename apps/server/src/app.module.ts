@@ -6,7 +6,7 @@ import { ExternalLoginModule } from '@portico/external-login';
 import { PortalModule } from '@portico/portal';
 import { SignupModule } from '@portico/signup';
 import { OidcModule } from '@portico/oidc';
-import { LdapModule, SamlModule } from '@portico/sso';
+import { LdapModule, SamlModule, TenantOidcModule } from '@portico/sso';
 import { WebModule } from '@portico/web';
 import { coreModule, DOMAIN_MODULES } from './portico-modules';
 
@@ -22,6 +22,7 @@ export class AppModule {
         SignupModule,
         ExternalLoginModule,
         SamlModule,
+        TenantOidcModule,
         LdapModule,
         PortalModule,
         EntitlementsModule,

@@ -12,7 +12,7 @@ import {
 } from '@portico/entitlements';
 import { OidcClient, OidcPayload, OidcSigningKey } from '@portico/oidc';
 import { Organization } from '@portico/organizations';
-import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest } from '@portico/sso';
+import { LdapAccount, LdapDirectory, SamlAssertionReplay, SamlConnection, SamlRequest, TenantOidcConnection } from '@portico/sso';
 import { AutologinJwtId, AutologinSecret, AutologinSession, InboundReceipt } from '@portico/portal';
 import { Tenant, TenantApiKey, TenantIntegration } from '@portico/tenants';
 import { Membership, User } from '@portico/users';
@@ -50,6 +50,7 @@ export const ALL_ENTITIES = [
   SamlConnection,
   SamlRequest,
   SamlAssertionReplay,
+  TenantOidcConnection,
   AutologinSecret,
   AutologinSession,
   AutologinJwtId,

@@ -1,2 +1,3 @@
 export * from './ldap';
 export * from './saml';
+export * from './oidc';

@@ -11,7 +11,7 @@ import { OidcModule } from '@portico/oidc';
 import { PortalModule } from '@portico/portal';
 import { TenantsModule } from '@portico/tenants';
 import { SignupModule } from '@portico/signup';
-import { LdapModule, SamlModule } from '@portico/sso';
+import { LdapModule, SamlModule, TenantOidcModule } from '@portico/sso';
 import { UsersModule } from '@portico/users';
 import { WebhooksModule } from '@portico/webhooks';
 import { ConsoleAuditController } from './console/audit.controller';
@@ -94,6 +94,7 @@ const CONTROLLERS = [
     ExternalLoginModule,
     LdapModule,
     SamlModule,
+    TenantOidcModule,
     IdentityMapModule,
     PortalModule,
     WebhooksModule,

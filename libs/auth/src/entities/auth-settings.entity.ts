@@ -8,6 +8,7 @@ export class AuthSettings extends BaseEntity {
   @Column({ type: Boolean }) methodSaml: boolean = false;
   @Column({ type: Boolean }) methodLdap: boolean = false;
   @Column({ type: Boolean }) methodExternal: boolean = false;
+  @Column({ type: Boolean, default: false }) methodOidc: boolean = false;
   @Column({ type: Boolean }) signupEnabled: boolean = false;
   @Column({ type: 'integer' }) sessionIdleMinutes: number = 30;
   @Column({ type: 'integer' }) maxPasswordFailures: number = 5;

@@ -6,6 +6,7 @@ export interface MethodFlags {
   saml: boolean;
   ldap: boolean;
   external: boolean;
+  oidc: boolean;
 }
 
 /** A tenant's overrides of the global authentication settings; null means "as globally set". */

@@ -9,6 +9,19 @@ export class MethodsDto {
   @ApiProperty() @IsBoolean() saml: boolean;
   @ApiProperty() @IsBoolean() ldap: boolean;
   @ApiProperty() @IsBoolean() external: boolean;
+  // Optional so callers written before OpenID Connect sign-in keep working: left out, it stays as it was.
+  @ApiPropertyOptional({ description: "Tenant OpenID Connect sign-in (left out: unchanged, or off in a tenant's own methods)" })
+  @IsOptionalNonNull()
+  @IsBoolean()
+  oidc?: boolean;
+}
+
+export class MethodsView {
+  @ApiProperty() password: boolean;
+  @ApiProperty() saml: boolean;
+  @ApiProperty() ldap: boolean;
+  @ApiProperty() external: boolean;
+  @ApiProperty() oidc: boolean;
 }
 
 // Fields may be left out; an explicit null is refused (it would reach NOT NULL columns).
@@ -76,7 +89,7 @@ export class LockoutView {
 }
 
 export class AuthSettingsView {
-  @ApiProperty({ type: MethodsDto }) methods: MethodsDto;
+  @ApiProperty({ type: MethodsView }) methods: MethodsView;
   @ApiProperty() signupEnabled: boolean;
   @ApiProperty() sessionIdleMinutes: number;
   @ApiProperty({ type: LockoutView }) lockout: LockoutView;
@@ -98,6 +111,6 @@ export class UpdateTenantSettingsDto extends UpdateTenantIntegrationDto {
 
 export class TenantSettingsView extends TenantIntegrationView {
   @ApiProperty({ nullable: true, type: Boolean }) signupEnabled: boolean | null;
-  @ApiProperty({ nullable: true, type: MethodsDto }) methods: MethodsDto | null;
+  @ApiProperty({ nullable: true, type: MethodsView }) methods: MethodsView | null;
   @ApiProperty({ type: AuthSettingsView, description: 'What applies to this tenant after inheritance' }) effective: AuthSettingsView;
 }

@@ -33,6 +33,7 @@ export class AuthSettingsService {
         row.methodSaml = dto.methods.saml;
         row.methodLdap = dto.methods.ldap;
         row.methodExternal = dto.methods.external;
+        if (dto.methods.oidc !== undefined) row.methodOidc = dto.methods.oidc;
       }
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.sessionIdleMinutes !== undefined) row.sessionIdleMinutes = dto.sessionIdleMinutes;
@@ -55,7 +56,7 @@ export class AuthSettingsService {
     const own = await this.repository.tenantSettings(tenant.id);
     return {
       signupEnabled: own?.signupEnabled ?? null,
-      methods: own?.methods ?? null,
+      methods: own?.methods ? withOidc(own.methods) : null,
       effective: await this.effective(tenant.id),
       ...(await this.tenants.integration(tenant.id)),
     };
@@ -66,7 +67,7 @@ export class AuthSettingsService {
     await this.tx.run(async () => {
       const row = (await this.repository.tenantSettings(tenant.id)) ?? this.repository.newTenantSettings(tenant.id);
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
-      if (dto.methods !== undefined) row.methods = dto.methods ? { ...dto.methods } : null;
+      if (dto.methods !== undefined) row.methods = dto.methods ? withOidc({ ...row.methods, ...dto.methods }) : null;
       await this.repository.saveTenantSettings(row);
       await this.tenants.updateIntegration(tenant.id, dto);
       await this.audit.record(ctx, {
@@ -88,7 +89,7 @@ export class AuthSettingsService {
     return {
       ...global,
       signupEnabled: own?.signupEnabled ?? global.signupEnabled,
-      methods: own?.methods ?? global.methods,
+      methods: own?.methods ? withOidc(own.methods) : global.methods,
     };
   }
 
@@ -107,9 +108,20 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A tenant's own methods saved before OpenID Connect sign-in existed say nothing about it: off. */
+function withOidc(methods: Partial<MethodFlags>): MethodFlags {
+  return {
+    password: !!methods.password,
+    saml: !!methods.saml,
+    ldap: !!methods.ldap,
+    external: !!methods.external,
+    oidc: !!methods.oidc,
+  };
+}
+
 function toView(s: AuthSettings): AuthSettingsView {
   return {
-    methods: { password: s.methodPassword, saml: s.methodSaml, ldap: s.methodLdap, external: s.methodExternal },
+    methods: { password: s.methodPassword, saml: s.methodSaml, ldap: s.methodLdap, external: s.methodExternal, oidc: s.methodOidc },
     signupEnabled: s.signupEnabled,
     sessionIdleMinutes: s.sessionIdleMinutes,
     lockout: {

@@ -2,7 +2,7 @@ export * from './saml.module';
 export * from './saml.service';
 export * from './dto/saml-connection.dto';
 export type { SamlTestResult, StartOutcome, ConsumeOutcome } from './login/saml-login';
-export type { ProvisioningPreview } from './login/saml-provisioning';
+export type { ProvisioningPreview } from '../federation/federated-provisioning';
 export type { MappedIdentity } from './login/attribute-mapping';
 export { DEFAULT_ATTRIBUTE_MAPPING } from './login/attribute-mapping';
 export { SamlConnection } from './entities/saml-connection.entity';

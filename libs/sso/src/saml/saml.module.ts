@@ -8,10 +8,10 @@ import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
 import { SamlConnectionsController } from './api/saml-connections.controller';
 import { SamlAssertionReplay } from './entities/saml-assertion-replay.entity';
+import { FederationModule } from '../federation/federation.module';
 import { SamlConnection } from './entities/saml-connection.entity';
 import { SamlRequest } from './entities/saml-request.entity';
 import { SamlLogin } from './login/saml-login';
-import { SamlProvisioning } from './login/saml-provisioning';
 import { SamlSsoController } from './public/saml-sso.controller';
 import { TenantManifestController } from './public/tenant-manifest.controller';
 import { SamlConnections } from './saml-connections';
@@ -28,9 +28,10 @@ import { SamlStore } from './store/saml-store';
     UsersModule,
     IdentityMapModule,
     AuthModule,
+    FederationModule,
   ],
   controllers: [SamlConnectionsController, SamlSsoController, TenantManifestController],
-  providers: [SamlRepository, SamlConnections, SamlStore, SamlProvisioning, SamlLogin, SamlService],
+  providers: [SamlRepository, SamlConnections, SamlStore, SamlLogin, SamlService],
   exports: [SamlService],
 })
 export class SamlModule implements NestModule {

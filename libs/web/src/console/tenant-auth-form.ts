@@ -8,6 +8,7 @@ const METHODS: { name: Method; label: string; inText: string }[] = [
   { name: 'saml', label: 'SAML', inText: 'SAML' },
   { name: 'ldap', label: 'LDAP', inText: 'LDAP' },
   { name: 'external', label: 'External login', inText: 'external login' },
+  { name: 'oidc', label: 'OpenID Connect', inText: 'OpenID Connect' },
 ];
 
 /** What the tenant page's Authentication form sends, as the settings API takes it (null: inherit). */
@@ -32,13 +33,14 @@ export function parseTenantAuthForm(form: FormBody): { ok: true; value: TenantAu
   };
 }
 
-/** The four method checkboxes (named password, saml, ldap, external), on the global and the tenant form. */
+/** The method checkboxes (named password, saml, ldap, external, oidc), on the global and the tenant form. */
 export function methodsFrom(form: FormBody): MethodsDto {
   return {
     password: checkbox(form, 'password'),
     saml: checkbox(form, 'saml'),
     ldap: checkbox(form, 'ldap'),
     external: checkbox(form, 'external'),
+    oidc: checkbox(form, 'oidc'),
   };
 }
 

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
-import { LdapService, SamlService } from '@portico/sso';
+import { LdapService, SamlService, TenantOidcService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { safeNext } from '../safe-redirect';
@@ -35,6 +35,7 @@ export class LoginController {
     private readonly tenants: TenantsService,
     private readonly ldap: LdapService,
     private readonly saml: SamlService,
+    private readonly tenantOidc: TenantOidcService,
     private readonly oidcSessions: OidcSessions,
   ) {}
 
@@ -71,6 +72,7 @@ export class LoginController {
       site: siteParam(req.query.site),
       ldap,
       sso: await this.ssoLink(tenant, target),
+      oidc: await this.oidcLink(tenant, target),
       login: loginParam(req.query.login),
     });
   }
@@ -130,7 +132,10 @@ export class LoginController {
     const refused = outcome.kind === 'refused';
     const ldap = refused && (await this.ldap.servesLoginPage(tenant?.id ?? null));
     const sso = refused && tenant ? await this.ssoLink(tenant, next) : null;
-    await finishPasswordStep(req, res, outcome, next, (error) => this.render(req, res, tenant, { next, login, error, site, ldap, sso }));
+    const oidc = refused && tenant ? await this.oidcLink(tenant, next) : null;
+    await finishPasswordStep(req, res, outcome, next, (error) =>
+      this.render(req, res, tenant, { next, login, error, site, ldap, sso, oidc }),
+    );
   }
 
   /** The tenant's SAML sign-in, when it is on: offered beside the password form. */
@@ -138,6 +143,12 @@ export class LoginController {
     return (await this.saml.offersSignIn(tenant))
       ? `/t/${encodeURIComponent(tenant.key)}/saml/init?next=${encodeURIComponent(next)}`
       : null;
+  }
+
+  /** The tenant's own OpenID provider, when it is on: "Sign in with {name}". */
+  private async oidcLink(tenant: TenantRef, next: string): Promise<{ href: string; name: string } | null> {
+    const offer = await this.tenantOidc.offersSignIn(tenant);
+    return offer ? { href: `${new URL(offer.href).pathname}?next=${encodeURIComponent(next)}`, name: offer.name } : null;
   }
 
   private pending(req: Request): { userId: string; next: string; amr?: string[] } | null {

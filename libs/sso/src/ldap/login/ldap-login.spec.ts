@@ -78,7 +78,7 @@ function setup(
     route: (attempt: Pick<LoginAttempt, 'tenant' | 'login' | 'siteId'>) =>
       real.route({
         ...attempt,
-        methods: { password: true, saml: false, ldap: opts.ldapOn ?? true, external: false },
+        methods: { password: true, saml: false, ldap: opts.ldapOn ?? true, external: false, oidc: false },
         account: opts.account === undefined ? null : opts.account,
       }),
   };

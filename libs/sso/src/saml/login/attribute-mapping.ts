@@ -1,6 +1,7 @@
 import type { SamlAttributeMapping } from '../entities/saml-connection.entity';
+import { EMAIL_PATTERN as EMAIL, MappedRole, roleFrom } from '../../federation/federated-identity';
 
-export type MappedRole = 'owner' | 'admin' | 'member';
+export { roleFrom };
 
 /**
  * Attribute names Portico reads when a tenant maps nothing else: the names marketplace IdPs send
@@ -27,8 +28,6 @@ export interface MappedIdentity {
   role: MappedRole;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 export function mapIdentity(nameId: string, attributes: Record<string, string[]>, mapping: SamlAttributeMapping): MappedIdentity {
   const first = (name: string, max: number) => {
     const value = (attributes[name] ?? []).map((v) => v.trim()).find(Boolean);
@@ -46,12 +45,4 @@ export function mapIdentity(nameId: string, attributes: Record<string, string[]>
     groupRole,
     role: roleFrom(groupRole),
   };
-}
-
-/** The membership role a group role names: owner / super admin, admin / administrator / power user, else member. */
-export function roleFrom(value: string | null): MappedRole {
-  const v = (value ?? '').trim().toLowerCase();
-  if (v === 'owner' || v === 'super admin') return 'owner';
-  if (v === 'admin' || v === 'administrator' || v === 'power user') return 'admin';
-  return 'member';
 }

@@ -1,0 +1,30 @@
+import { EMAIL_PATTERN, FederatedIdentity, roleFrom } from '../../federation/federated-identity';
+import type { OidcClaimMapping } from '../entities/tenant-oidc-connection.entity';
+
+/** A claim's value as text: a string or number as is, a list's first text entry (a `groups` claim). */
+function textOf(value: unknown, max: number): string | null {
+  const first = Array.isArray(value) ? value.find((v) => typeof v === 'string' || typeof v === 'number') : value;
+  if (typeof first !== 'string' && typeof first !== 'number') return null;
+  const text = String(first).trim();
+  return text ? text.slice(0, max) : null;
+}
+
+/** Who the provider says signed in, after the tenant's claim mapping. `sub` is the stable key. */
+export function mapClaims(claims: Record<string, unknown>, mapping: OidcClaimMapping): FederatedIdentity {
+  const claim = (name: string, max: number) => textOf(claims[name], max);
+  const email = claim(mapping.email, 320);
+  const groupRole = claim(mapping.groupRole, 64);
+  // Some providers send the flag as the text "true"; anything else is not a verified address.
+  const verified = claims.email_verified === true || claims.email_verified === 'true';
+  return {
+    subject: String(claims.sub),
+    email: email && EMAIL_PATTERN.test(email) ? email : null,
+    emailVerified: verified,
+    firstName: claim(mapping.firstName, 100) ?? '',
+    lastName: claim(mapping.lastName, 100) ?? '',
+    groupUid: claim(mapping.groupUid, 255),
+    groupName: claim(mapping.groupName, 200),
+    groupRole,
+    role: roleFrom(groupRole),
+  };
+}

@@ -1,9 +1,14 @@
+import { runPeriod } from '../support/billing';
 import { databaseKinds } from '../support/databases';
+import { check, expectRefused, makeClass } from '../support/entitlements';
 import { makeOrganization, makeTenant, makeUser } from '../support/factories';
 import { freePort } from '../support/ports';
 import { startTestApp, TestApp } from '../support/test-app';
+import { eventually, WebhookReceiver } from '../support/webhook-receiver';
+import { WebSession } from '../support/web-session';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+const PASSWORD = 'Quartz-Marten-58-fjord';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /** A family's type and its samples, read from the exposition text. */
@@ -41,11 +46,21 @@ function total(families: Map<string, Family>, family: string, name: string, wher
 describe.each(databaseKinds())('metrics (%s)', (kind) => {
   let t: TestApp;
   let metricsPort: number;
+  let receiver: WebhookReceiver;
   beforeAll(async () => {
     metricsPort = await freePort();
-    t = await startTestApp(kind, { METRICS_TOKEN, METRICS_PORT: String(metricsPort) });
+    receiver = await new WebhookReceiver().start();
+    t = await startTestApp(kind, {
+      METRICS_TOKEN,
+      METRICS_PORT: String(metricsPort),
+      TRUST_PROXY: 'loopback',
+      WEBHOOK_RETRY_SCHEDULE: '0',
+    });
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.close();
+  });
 
   const scrape = async (): Promise<{ text: string; families: Map<string, Family> }> => {
     const res = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
@@ -88,6 +103,132 @@ describe.each(databaseKinds())('metrics (%s)', (kind) => {
     ).toBeGreaterThanOrEqual(1);
     expect(families.get('process_cpu_seconds_total')?.type).toBe('counter');
     expect(families.get('nodejs_eventloop_lag_seconds')?.type).toBe('gauge');
+    expect(text).not.toMatch(UUID);
+  });
+
+  it('types every family Portico records', async () => {
+    const { families } = await scrape();
+    const types = Object.fromEntries(
+      [
+        'portico_http_request_duration_seconds',
+        'portico_sign_ins_total',
+        'portico_lockouts_total',
+        'portico_oidc_tokens_total',
+        'portico_webhook_deliveries_total',
+        'portico_webhook_messages_waiting',
+        'portico_webhook_oldest_waiting_seconds',
+        'portico_outbox_lag_seconds',
+        'portico_outbox_events_waiting',
+        'portico_billing_charges_total',
+        'portico_entitlement_decisions_total',
+        'portico_job_queue_depth',
+      ].map((name) => [name, families.get(name)?.type]),
+    );
+    expect(types).toEqual({
+      portico_http_request_duration_seconds: 'histogram',
+      portico_sign_ins_total: 'counter',
+      portico_lockouts_total: 'counter',
+      portico_oidc_tokens_total: 'counter',
+      portico_webhook_deliveries_total: 'counter',
+      portico_webhook_messages_waiting: 'gauge',
+      portico_webhook_oldest_waiting_seconds: 'gauge',
+      portico_outbox_lag_seconds: 'gauge',
+      portico_outbox_events_waiting: 'gauge',
+      portico_billing_charges_total: 'counter',
+      portico_entitlement_decisions_total: 'counter',
+      portico_job_queue_depth: 'gauge',
+    });
+  });
+
+  it('counts sign-ins by method and outcome, and lockouts', async () => {
+    await t.http
+      .put('/api/v1/settings/authentication')
+      .set('Authorization', t.admin)
+      .send({ lockout: { maxPasswordFailures: 2, baseWaitSeconds: 1, maxWaitSeconds: 4 } })
+      .expect(200);
+    const org = await makeOrganization(t, t.admin);
+    const user = await makeUser(t, t.admin, { email: `metrics-${kind}@marten.example`, password: PASSWORD, organizationId: org.id });
+    const signIns = (families: Map<string, Family>, outcome: string) =>
+      total(families, 'portico_sign_ins_total', 'portico_sign_ins_total', { method: 'password', outcome });
+    const before = (await scrape()).families;
+
+    expect((await new WebSession(t, '10.9.0.1').login(user.email, PASSWORD)).status).toBe(303);
+    const browser = new WebSession(t, '10.9.0.2');
+    expect((await browser.login(user.email, 'wrong-password-1')).status).toBe(401);
+    expect((await browser.login(user.email, 'wrong-password-1')).status).toBe(429);
+    expect((await browser.login(user.email, PASSWORD)).status).toBe(429);
+
+    const after = (await scrape()).families;
+    expect(signIns(after, 'succeeded') - signIns(before, 'succeeded')).toBe(1);
+    expect(signIns(after, 'failed') - signIns(before, 'failed')).toBe(1);
+    expect(signIns(after, 'locked') - signIns(before, 'locked')).toBe(2);
+    const lockouts = (f: Map<string, Family>) =>
+      total(f, 'portico_lockouts_total', 'portico_lockouts_total', { kind: 'password', scope: 'account' });
+    expect(lockouts(after) - lockouts(before)).toBe(1);
+  });
+
+  it('counts entitlement decisions by code', async () => {
+    const product = await makeClass(t);
+    const decisions = (f: Map<string, Family>, code: string) =>
+      total(f, 'portico_entitlement_decisions_total', 'portico_entitlement_decisions_total', { code, channel: 'check' });
+    const before = (await scrape()).families;
+    expectRefused(await check(t, `server=${product.server};class=${product.name};key=no-such-key`));
+    expectRefused(await check(t, `server=${product.server};class=${product.name};key=no-such-key-either`));
+    expectRefused(await check(t, 'key=only'));
+    const after = (await scrape()).families;
+    expect(decisions(after, 'NOT_FOUND') - decisions(before, 'NOT_FOUND')).toBe(2);
+    expect(decisions(after, 'BAD_REQUEST') - decisions(before, 'BAD_REQUEST')).toBe(1);
+    // The check is counted among the HTTP requests by its own route too.
+    expect(
+      total(after, 'portico_http_request_duration_seconds', 'portico_http_request_duration_seconds_count', {
+        route: '/entitlements/check',
+        status: '404',
+      }),
+    ).toBeGreaterThanOrEqual(3);
+  });
+
+  it('counts webhook deliveries by outcome and reads the waiting messages at scrape time', async () => {
+    const tenant = await makeTenant(t);
+    await t.http
+      .post('/api/v1/webhooks/endpoints')
+      .set('Authorization', t.admin)
+      .send({ tenantKey: tenant.key, url: receiver.url(), events: ['user.created'], allowPrivateNetwork: true })
+      .expect(201);
+    const delivered = (f: Map<string, Family>) =>
+      total(f, 'portico_webhook_deliveries_total', 'portico_webhook_deliveries_total', { outcome: 'succeeded' });
+    const before = (await scrape()).families;
+    await makeUser(t, tenant.auth, {});
+    await makeUser(t, tenant.auth, {});
+    await eventually(() => receiver.of('user.created').length === 2);
+    const after = await eventually(async () => {
+      const { families } = await scrape();
+      return delivered(families) - delivered(before) === 2 && families;
+    });
+    // Read at scrape time, a few seconds stale at most: move past the cache to see them settle.
+    t.clock.advance(10_000);
+    const settled = await eventually(async () => {
+      t.clock.advance(10_000);
+      const { families } = await scrape();
+      return total(families, 'portico_webhook_messages_waiting', 'portico_webhook_messages_waiting') === 0 && families;
+    });
+    expect(total(settled, 'portico_webhook_oldest_waiting_seconds', 'portico_webhook_oldest_waiting_seconds')).toBe(0);
+    expect(total(settled, 'portico_outbox_lag_seconds', 'portico_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(after.get('portico_job_queue_depth')?.samples.map((s) => s.labels.state)).toEqual(expect.arrayContaining(['waiting', 'active']));
+  });
+
+  it('counts the charges of a billing run by route and status', async () => {
+    await makeOrganization(t, t.admin, { plan: { priceCents: 4900, currency: 'EUR' } });
+    const open = (f: Map<string, Family>) =>
+      total(f, 'portico_billing_charges_total', 'portico_billing_charges_total', { route: 'direct', status: 'open' });
+    const before = (await scrape()).families;
+    const run = await runPeriod(t, '2026-03');
+    expect(run.status).toBe('completed');
+    expect(open((await scrape()).families) - open(before)).toBe(run.counts.direct);
+    expect(run.counts.direct).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never labels a series with an id', async () => {
+    const { text } = await scrape();
     expect(text).not.toMatch(UUID);
   });
 

@@ -24,6 +24,7 @@ import { loggerOptions } from './logging/logger.options';
 import { Clock } from './time/clock';
 import { RouteKinds } from './http/route-kinds';
 import { MetricsModule } from './metrics/metrics.module';
+import { CoreGauges } from './metrics/core-gauges';
 
 export interface CoreOptions {
   /** Whether this process runs job processors: a worker always; a server unless REDIS_URL is set and JOBS_IN_SERVER=false. */
@@ -72,6 +73,7 @@ export class CoreModule {
         { provide: Broadcast, useFactory: () => (config.redisUrl ? new RedisBroadcast(config) : new LocalBroadcast()) },
         OutboxDispatcher,
         RouteKinds,
+        CoreGauges,
       ],
       exports: [
         AppConfig,

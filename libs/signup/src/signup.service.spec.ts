@@ -1,5 +1,5 @@
 import { AuthSettingsService, LoginThrottle, LoginThrottleService } from '@portico/auth';
-import { AppConfig, buildDataSourceOptions, Clock, DomainException, TransactionService } from '@portico/core';
+import { AppConfig, buildDataSourceOptions, Clock, DomainException, Metrics, TransactionService } from '@portico/core';
 import type { IdentityMapService } from '@portico/identity-map';
 import type { OrganizationsService } from '@portico/organizations';
 import type { UsersService } from '@portico/users';
@@ -30,7 +30,7 @@ describe('SignupService rate limit per address', () => {
     service = new SignupService(
       tx,
       settings,
-      new LoginThrottleService(tx, new AuthRepository(tx), new Clock()),
+      new LoginThrottleService(tx, new AuthRepository(tx), new Clock(), Metrics.disabled()),
       organizations,
       users,
       identityMap,

@@ -188,6 +188,16 @@ export class WebhooksRepository {
     return rows.map((r) => r.id);
   }
 
+  /** How many messages wait for delivery (pending: due or scheduled for a retry), and when the oldest was made. */
+  async waitingMessages(): Promise<{ count: number; oldest: Date | null }> {
+    const m = this.tx.manager;
+    const [count, oldest] = await Promise.all([
+      m.countBy(WebhookMessage, { status: 'pending' }),
+      m.findOne(WebhookMessage, { select: { id: true, createdAt: true }, where: { status: 'pending' }, order: { createdAt: 'ASC' } }),
+    ]);
+    return { count, oldest: oldest?.createdAt ?? null };
+  }
+
   /** Deletes messages delivered or failed for good before `before`, with their attempts (cascade). */
   pruneFinishedMessages(before: Date): Promise<number> {
     return pruneRows(this.tx, WebhookMessage, [

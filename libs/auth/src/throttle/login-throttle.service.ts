@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, Every, TransactionService } from '@portico/core';
+import { Clock, CounterMetric, Every, Metrics, TransactionService } from '@portico/core';
 import { AuthRepository } from '../auth.repository';
 import type { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
@@ -48,7 +48,16 @@ export class LoginThrottleService {
     private readonly tx: TransactionService,
     private readonly repository: AuthRepository,
     private readonly clock: Clock,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.lockouts = metrics.counter({
+      name: 'portico_lockouts_total',
+      help: 'Locks imposed after too many wrong secrets, by what was guessed (password, authenticator…) and what got locked (account or address)',
+      labelNames: ['kind', 'scope'],
+    });
+  }
+
+  private readonly lockouts: CounterMetric<'kind' | 'scope'>;
 
   /** Deletes the rows of keys untouched for FAILURE_RESET_MS and not locked now; how many went. */
   async prune(now = this.clock.now()): Promise<number> {
@@ -114,9 +123,11 @@ export class LoginThrottleService {
 
   /** The secret was wrong: the reservation stands; at the limit the key is locked. Returns the wait set, if any. */
   async failed(kind: ThrottleKind, account: string | null, ip: string | null, policy: ThrottlePolicy): Promise<number | null> {
-    const limits = this.limits(this.keys(kind, account, ip), policy);
+    const keys = this.keys(kind, account, ip);
+    const limits = this.limits(keys, policy);
     if (!limits.length) return null;
-    return this.tx.run(async () => {
+    const imposed: string[] = [];
+    const wait = await this.tx.run(async () => {
       let wait: number | null = null;
       const locked = await this.repository.lockThrottleRows(limits.map(([key]) => key));
       for (const [key, max] of limits) {
@@ -128,10 +139,13 @@ export class LoginThrottleService {
           row.failures = 0;
           await this.repository.storeThrottle(row);
           wait = Math.max(wait ?? 0, seconds);
+          imposed.push(key);
         }
       }
       return wait;
     });
+    for (const key of imposed) this.lockouts.inc({ kind, scope: key === keys.account ? 'account' : 'address' });
+    return wait;
   }
 
   private limits(k: { account: string | null; ip: string | null }, policy: ThrottlePolicy): [string, number][] {

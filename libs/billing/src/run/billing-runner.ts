@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { AppConfig, Clock } from '@portico/core';
+import { AppConfig, Clock, Metrics } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import { randomUUID } from 'node:crypto';
@@ -20,8 +20,14 @@ export class BillingRunner implements BeforeApplicationShutdown {
     client: TenantBillClient,
     private readonly clock: Clock,
     config: AppConfig,
+    metrics: Metrics,
   ) {
-    this.deps = { organizations, tenants, repo, client, clock, settings: config.billing, logger: new Logger('Billing') };
+    const charges = metrics.counter<'route' | 'status'>({
+      name: 'portico_billing_charges_total',
+      help: 'Charges settled by billing runs, by route (direct or tenant) and status (open, submitted, failed, unknown)',
+      labelNames: ['route', 'status'],
+    });
+    this.deps = { organizations, tenants, repo, client, clock, settings: config.billing, logger: new Logger('Billing'), charges };
   }
 
   /** Runs it to the end here; null when another process is executing it (or it is finished). */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BillingConfig, Clock, RequestContext } from '@portico/core';
+import { BillingConfig, Clock, CounterMetric, RequestContext } from '@portico/core';
 import { OrganizationsService, PlannedOrganization } from '@portico/organizations';
 import { TenantBillingApi, TenantsService } from '@portico/tenants';
 import { BillingRun } from '../entities/billing-run.entity';
@@ -43,6 +43,8 @@ export interface RunDeps {
   clock: Clock;
   settings: BillingConfig;
   logger: Logger;
+  /** Counts each charge once, when it is settled. */
+  charges: CounterMetric<'route' | 'status'>;
 }
 
 /**
@@ -159,6 +161,7 @@ export class RunExecution {
       for (const charge of inserted) {
         if (charge.status === 'open') this.charged++;
         else if (charge.status === 'failed') this.failed++;
+        if (charge.status !== 'pending') this.deps.charges.inc({ route: charge.route, status: charge.status });
       }
       this.report('organizations');
       for (const charge of inserted) if (charge.status === 'pending') await this.submit(charge);
@@ -275,6 +278,7 @@ export class RunExecution {
         if (charge.status === 'submitted') this.charged++;
         else if (charge.status === 'unknown') this.unknown++;
         else this.failed++;
+        this.deps.charges.inc({ route: charge.route, status: charge.status });
       }
       this.report();
     });

@@ -5,6 +5,7 @@ import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
 import { insertRows } from '../database/insert-rows';
 import { Page, PageQueryDto, pageWindow, toPage } from '../pagination/pagination';
+import { SignInMetrics } from '../metrics/sign-in-metrics';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEntry {
@@ -46,7 +47,10 @@ export class AuditEventView {
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly signIns: SignInMetrics,
+  ) {}
 
   /** Records an event inside the caller's transaction, so the change and its audit land together. */
   async record(ctx: RequestContext, entry: AuditEntry): Promise<void> {
@@ -81,6 +85,7 @@ export class AuditService {
   ): Promise<void> {
     const ctx = RequestContext.system(label, tenant?.id ?? null, ip);
     await this.tx.run(() => this.record(ctx, { action, targetType: 'user', targetId: userId, tenant, details }));
+    this.signIns.observe(label, action, details);
   }
 
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {

@@ -53,6 +53,16 @@ export class OutboxRepository {
     await this.tx.manager.update(OutboxEvent, { id: In(ids) }, { dispatchedAt: at, claimedUntil: null });
   }
 
+  /** How many events wait to be dispatched, and when the oldest of them happened (both read from the (dispatched_at, occurred_at) index). */
+  async undispatched(): Promise<{ count: number; oldest: Date | null }> {
+    const m = this.tx.manager;
+    const [count, oldest] = await Promise.all([
+      m.countBy(OutboxEvent, { dispatchedAt: IsNull() }),
+      m.findOne(OutboxEvent, { select: { id: true, occurredAt: true }, where: { dispatchedAt: IsNull() }, order: { occurredAt: 'ASC' } }),
+    ]);
+    return { count, oldest: oldest?.occurredAt ?? null };
+  }
+
   /** Deletes events dispatched before `before`, a batch at a time; how many went. */
   pruneDispatchedBefore(before: Date): Promise<number> {
     return pruneRows(this.tx, OutboxEvent, { dispatchedAt: LessThan(before) });

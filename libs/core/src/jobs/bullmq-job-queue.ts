@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { JobOptions, JobQueue } from './job-queue';
+import { JobDepth, JobOptions, JobQueue } from './job-queue';
 import { JobRegistry } from './job-registry';
 import { closeRedis, connectRedis, redisAnswers, RedisUnavailableError, whenRedisReady } from './redis';
 
@@ -54,6 +54,16 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
       worker.on('error', (err) => this.workerConnection?.status === 'ready' && this.logger.warn(`Worker "${name}": ${err.message}`));
       this.workers.push(worker);
     }
+  }
+
+  /** Every job type's counts on Redis (all processes of the deployment share them). */
+  async depths(): Promise<JobDepth[]> {
+    await whenRedisReady(this.connection, WHAT);
+    const states = ['waiting', 'active', 'delayed', 'failed'] as const;
+    const counts = await Promise.all(
+      [...this.registry.all().keys()].map(async (name) => [name, await this.queue(name).getJobCounts(...states)] as const),
+    );
+    return counts.flatMap(([queue, c]) => states.map((state) => ({ queue, state, count: c[state] ?? 0 })));
   }
 
   async enqueue<T>(jobName: string, data: T, options: JobOptions = {}): Promise<void> {

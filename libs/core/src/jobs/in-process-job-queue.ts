@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pLimit, { Limit } from 'p-limit';
 import { AppConfig } from '../config/app-config';
-import { JobHandler, JobOptions, JobQueue } from './job-queue';
+import { JobDepth, JobHandler, JobOptions, JobQueue } from './job-queue';
 import { JobRegistry } from './job-registry';
 
 /**
@@ -20,6 +20,8 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   /** One p-limit per job type. */
   private readonly lanes = new Map<string, Limit>();
   private readonly running = new Set<Promise<void>>();
+  /** Per job type: jobs whose (delay) timer has not fired yet. */
+  private readonly delayed = new Map<string, number>();
   private stopped = false;
   // Jobs run in the context of the boot, not of whoever enqueued them: a job enqueued inside a
   // transaction must not find that (by then finished) transaction as its own.
@@ -40,8 +42,10 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
       if (this.queued.has(key)) return;
       this.queued.add(key);
     }
+    this.delayed.set(jobName, (this.delayed.get(jobName) ?? 0) + 1);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.delayed.set(jobName, this.delayed.get(jobName)! - 1);
       void this.lane(jobName)(() => {
         if (key) this.queued.delete(key);
         if (this.stopped) return;
@@ -50,6 +54,15 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     }, options.delayMs ?? 0);
     timer.unref();
     this.timers.add(timer);
+  }
+
+  async depths(): Promise<JobDepth[]> {
+    const depths: JobDepth[] = [];
+    for (const [queue, count] of this.delayed) depths.push({ queue, state: 'delayed', count });
+    for (const [queue, lane] of this.lanes) {
+      depths.push({ queue, state: 'waiting', count: lane.pendingCount }, { queue, state: 'active', count: lane.activeCount });
+    }
+    return depths;
   }
 
   /** Jobs in flight finish (before the database closes); jobs not started are dropped (their state is in the database). */

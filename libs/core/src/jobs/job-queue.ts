@@ -13,6 +13,13 @@ export interface JobHandler<T = unknown> {
   handle(data: T): Promise<void>;
 }
 
+/** How many jobs of one type are in one state. */
+export interface JobDepth {
+  queue: string;
+  state: 'waiting' | 'active' | 'delayed' | 'failed';
+  count: number;
+}
+
 export interface JobOptions {
   /** A job with the same id as one still queued or running is not added twice. */
   jobId?: string;
@@ -28,6 +35,9 @@ export abstract class JobQueue {
   async available(): Promise<boolean> {
     return true;
   }
+
+  /** The queues' depths, for the metrics (job types with nothing queued may be left out). */
+  abstract depths(): Promise<JobDepth[]>;
 
   abstract enqueue<T>(jobName: string, data: T, options?: JobOptions): Promise<void>;
 

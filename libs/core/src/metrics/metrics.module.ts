@@ -4,12 +4,14 @@ import { CryptoService } from '../crypto/crypto.service';
 import { RouteKinds } from '../http/route-kinds';
 import { HttpMetrics, METRICS_PATH, MetricsListener, metricsRoute } from './metrics-http';
 import { Metrics } from './metrics.service';
+import { SignInMetrics } from './sign-in-metrics';
 
 /** The process's metrics registry, `GET /metrics` (with METRICS_TOKEN) and the METRICS_PORT listener. */
 @Global()
 @Module({
   providers: [
     Metrics,
+    SignInMetrics,
     MetricsListener,
     {
       provide: HttpMetrics,
@@ -17,7 +19,7 @@ import { Metrics } from './metrics.service';
       inject: [Metrics, RouteKinds],
     },
   ],
-  exports: [Metrics, HttpMetrics],
+  exports: [Metrics, HttpMetrics, SignInMetrics],
 })
 export class MetricsModule implements NestModule {
   constructor(

@@ -68,6 +68,12 @@ export class Metrics {
     if (this.enabled) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Records nothing: for code built by hand (unit specs, command-line tools). */
+  static disabled(): Metrics {
+    const off: Pick<AppConfig, 'observability'> = { observability: { metricsToken: null, metricsPort: null, otlpEndpoint: null } };
+    return new Metrics(off as AppConfig, new Clock());
+  }
+
   counter<L extends string = never>(definition: MetricDefinition<L>): CounterMetric<L> {
     if (!this.enabled) return NOOP;
     return this.existing<Counter<L>>(definition.name) ?? new Counter({ ...this.common(definition) });
@@ -90,7 +96,7 @@ export class Metrics {
    */
   scrapedGauge<L extends string = never>(definition: ScrapedGaugeDefinition<L>): void {
     if (!this.enabled || this.existing(definition.name)) return;
-    const read = this.cached(definition.read);
+    const read = this.sharedRead(definition.read);
     const logger = this.logger;
     new Gauge<L>({
       ...this.common(definition),
@@ -118,7 +124,11 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as M | undefined;
   }
 
-  private cached<T>(read: () => Promise<T>): () => Promise<T> {
+  /**
+   * `read`, reused for SCRAPE_CACHE_MS: for a query several scraped gauges take their values from
+   * (a count and the oldest row's age), so a scrape runs it once.
+   */
+  sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
     let last: { at: number; value: Promise<T> } | null = null;
     return () => {
       const now = this.clock.nowMs();

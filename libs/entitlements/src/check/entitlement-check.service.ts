@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '@portico/core';
-import { DecisionLogService } from '../decisions/decision-log.service';
+import { Clock, CounterMetric, Metrics } from '@portico/core';
+import { DecisionLogService, type DecisionRecord } from '../decisions/decision-log.service';
 import { DelegationService } from '../delegation/delegation.service';
 import { PRINTABLE } from '../dto/validation';
 import type { CheckParams } from './check-query';
@@ -18,13 +18,22 @@ const MAX_KEY_LENGTH = 255;
  */
 @Injectable()
 export class EntitlementCheckService {
+  private readonly decisions: CounterMetric<'code' | 'channel'>;
+
   constructor(
     private readonly keys: KeyLookupRepository,
     private readonly settings: CheckSettingsService,
     private readonly delegation: DelegationService,
     private readonly log: DecisionLogService,
     private readonly clock: Clock,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.decisions = metrics.counter({
+      name: 'portico_entitlement_decisions_total',
+      help: 'Entitlement decisions by code (VALID, NOT_FOUND, SUSPENDED…) and channel (check: GET /entitlements/check, verify: the JSON API)',
+      labelNames: ['code', 'channel'],
+    });
+  }
 
   /** The public check: the caller's address must be on the server's allow-list, when it has one. */
   async check(params: CheckParams, callerIp: string | null): Promise<Decision> {
@@ -35,7 +44,7 @@ export class EntitlementCheckService {
       callers && !callers.allows(callerIp)
         ? ({ code: 'CALLER_NOT_ALLOWED', via: 'local' } as Decision)
         : await this.decide(normal, settings);
-    this.log.record({ channel: 'check', params: normal, callerIp, decision });
+    this.decided({ channel: 'check', params: normal, callerIp, decision });
     return decision;
   }
 
@@ -43,14 +52,19 @@ export class EntitlementCheckService {
   async verify(params: CheckParams, callerIp: string | null): Promise<Decision> {
     const normal = normalise(params);
     const decision = await this.decide(normal, await this.settings.current());
-    this.log.record({ channel: 'verify', params: normal, callerIp, decision });
+    this.decided({ channel: 'verify', params: normal, callerIp, decision });
     return decision;
   }
 
   /** A check that never got as far as a decision (a malformed query), for the log. */
   recordRefusal(problem: string, rawQuery: string, callerIp: string | null): void {
     const detail = `${problem}: ${rawQuery.slice(0, 120)}`;
-    this.log.record({ channel: 'check', params: {}, callerIp, decision: { code: 'BAD_REQUEST', via: 'local', detail } });
+    this.decided({ channel: 'check', params: {}, callerIp, decision: { code: 'BAD_REQUEST', via: 'local', detail } });
+  }
+
+  private decided(entry: DecisionRecord): void {
+    this.decisions.inc({ code: entry.decision.code, channel: entry.channel });
+    this.log.record(entry);
   }
 
   private async decide(params: CheckParams, settings: Awaited<ReturnType<CheckSettingsService['current']>>): Promise<Decision> {

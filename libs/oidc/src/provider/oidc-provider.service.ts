@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, Broadcast } from '@portico/core';
+import { AppConfig, Broadcast, CounterMetric, Metrics } from '@portico/core';
 import type { TenantRef } from '@portico/tenants';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
@@ -43,6 +43,7 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
   private timers: NodeJS.Timeout[] = [];
   private checkedAt = 0;
   private hooks: ProviderSessionHooks | null = null;
+  private readonly tokens: CounterMetric<'grant' | 'outcome'>;
 
   constructor(
     private readonly config: AppConfig,
@@ -51,8 +52,14 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     private readonly store: OidcRepository,
     private readonly accounts: OidcAccounts,
     private readonly broadcast: Broadcast,
+    metrics: Metrics,
   ) {
     keys.onRotated(() => this.keysChanged());
+    this.tokens = metrics.counter({
+      name: 'portico_oidc_tokens_total',
+      help: 'Token endpoint answers of the OpenID Connect provider by grant type and outcome (issued or refused)',
+      labelNames: ['grant', 'outcome'],
+    });
   }
 
   useSessionHooks(hooks: ProviderSessionHooks): void {
@@ -157,6 +164,8 @@ export class OidcProviderService implements OnApplicationBootstrap, BeforeApplic
     ).backchannelLogout = function (sub, sid) {
       return hooks()?.sendLogout(this.clientId, sub, sid) ?? Promise.resolve();
     };
+    provider.on('grant.success', (ctx: KoaContextWithOIDC) => this.tokens.inc({ grant: grantLabel(ctx), outcome: 'issued' }));
+    provider.on('grant.error', (ctx: KoaContextWithOIDC) => this.tokens.inc({ grant: grantLabel(ctx), outcome: 'refused' }));
     provider.on('server_error', (_ctx: unknown, err: Error) => this.logger.error(`OIDC provider error: ${err.message}`));
     // The Portico session ends before the answer leaves (a Koa middleware after the route), so the
     // browser's next request cannot find it, nor save it back while it is being destroyed.
@@ -239,6 +248,14 @@ function render(ctx: KoaContextWithOIDC, view: string, title: string, locals: Re
       err ? reject(err) : resolve(html),
     ),
   );
+}
+
+const GRANTS = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
+
+/** The grant type as a label: a caller's made-up grant_type is `other`, so the label set stays bounded. */
+function grantLabel(ctx: KoaContextWithOIDC): string {
+  const grant = ctx.oidc?.params?.grant_type;
+  return typeof grant === 'string' && GRANTS.has(grant) ? grant : 'other';
 }
 
 function isRefreshGrant(ctx: KoaContextWithOIDC | undefined): boolean {

@@ -1,5 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig, Clock, CryptoService, JobQueue, OutboundHttpService, OutboundResult, TransactionService } from '@portico/core';
+import {
+  AppConfig,
+  Clock,
+  CounterMetric,
+  CryptoService,
+  JobQueue,
+  Metrics,
+  OutboundHttpService,
+  OutboundResult,
+  TransactionService,
+} from '@portico/core';
 import { randomUUID } from 'node:crypto';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
@@ -26,6 +36,7 @@ interface Attempted {
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger('Webhooks');
+  private readonly deliveries: CounterMetric<'outcome'>;
 
   constructor(
     private readonly tx: TransactionService,
@@ -35,7 +46,28 @@ export class DeliveryService {
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
     private readonly clock: Clock,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.deliveries = metrics.counter({
+      name: 'portico_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: succeeded, retrying (failed, tried again later), failed (no tries left), gone (410), endpoint_disabled',
+      labelNames: ['outcome'],
+    });
+    const waiting = metrics.sharedRead(() => repo.waitingMessages());
+    metrics.scrapedGauge({
+      name: 'portico_webhook_messages_waiting',
+      help: 'Webhook messages waiting for delivery (due now or scheduled for a retry)',
+      read: async () => [{ value: (await waiting()).count }],
+    });
+    metrics.scrapedGauge({
+      name: 'portico_webhook_oldest_waiting_seconds',
+      help: 'Age of the oldest webhook message still waiting for delivery (0 when none waits)',
+      read: async () => {
+        const { oldest } = await waiting();
+        return [{ value: oldest ? Math.max(0, (clock.nowMs() - oldest.getTime()) / 1000) : 0 }];
+      },
+    });
+  }
 
   async deliver(messageIds: string[]): Promise<void> {
     const messages = await this.claim(messageIds);
@@ -55,6 +87,8 @@ export class DeliveryService {
     }
     const attempted = await Promise.all(attempts);
     await this.record(attempted, orphans);
+    for (const a of attempted) this.deliveries.inc({ outcome: OUTCOMES[a.verdict.kind] });
+    if (orphans.length) this.deliveries.inc({ outcome: 'endpoint_disabled' }, orphans.length);
     const retries = attempted.filter((a) => a.verdict.kind === 'retry');
     for (const a of retries) {
       const delayMs = a.verdict.kind === 'retry' ? a.verdict.delayMs : 0;
@@ -181,6 +215,8 @@ export class DeliveryService {
     }
   }
 }
+
+const OUTCOMES: Record<Verdict['kind'], string> = { succeeded: 'succeeded', retry: 'retrying', failed: 'failed', gone: 'gone' };
 
 function messageUpdate(a: Attempted, now: Date): Partial<WebhookMessage> {
   const v = a.verdict;

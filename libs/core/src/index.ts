@@ -1,6 +1,7 @@
 export * from './config/app-config';
 export * from './core.module';
 export * from './time/clock';
+export * from './cache/bounded-map';
 export * from './money/money';
 export * from './context/request-context';
 export * from './crypto/crypto.service';

@@ -1,3 +1,4 @@
+import { BoundedMap } from '@portico/core';
 import type { TenantRef } from './tenants.service';
 
 interface Entry {
@@ -17,7 +18,7 @@ const MAX_ENTRIES = 10_000;
  * changes; other instances when the Broadcast tells them, and within TTL_MS in any case (README).
  */
 export class ApiKeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new BoundedMap<string, Entry>(MAX_ENTRIES);
 
   get(keyId: string): Entry | null {
     const entry = this.entries.get(keyId);
@@ -30,7 +31,6 @@ export class ApiKeyCache {
   }
 
   set(keyId: string, secretHash: string, tenant: TenantRef): void {
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(keyId, { secretHash, tenant, expiresAt: Date.now() + TTL_MS });
   }
 

@@ -52,39 +52,15 @@ const api = helmet({
   xXssProtection: false,
 });
 
-type HeaderList = { set: [string, string][]; removed: string[] };
-
-/**
- * What a helmet middleware does to a response, recorded once. Our policies have no per-request
- * part (no nonces), so replaying the list gives the same headers without running helmet's dozen
- * nested middlewares on every request.
- */
-function recorded(middleware: RequestHandler): HeaderList {
-  const list: HeaderList = { set: [], removed: [] };
-  const res = {
-    setHeader: (name: string, value: unknown) => list.set.push([name, String(value)]),
-    removeHeader: (name: string) => list.removed.push(name),
-  };
-  middleware({ method: 'GET', headers: {} } as Request, res as unknown as Response, () => undefined);
-  return list;
-}
-
-function replay(res: Response, list: HeaderList): void {
-  for (const [name, value] of list.set) res.setHeader(name, value);
-  for (const name of list.removed) res.removeHeader(name);
-}
-
-let pageHeaders: HeaderList | null = null;
-
 const API_HEADERS = Symbol('apiHeaders');
 
 /**
  * The page headers for an HTML page answered on a machine route (an error page a browser asked
  * for); a page route keeps its own, which may allow a portal to frame it.
  */
-export function usePageHeaders(res: Response): void {
-  if (!(res.locals as Record<symbol, boolean>)[API_HEADERS]) return;
-  replay(res, (pageHeaders ??= recorded(strict)));
+export function usePageHeaders(req: Request, res: Response): void {
+  // Every header of the API set is one the page set writes too, so this replaces them all.
+  if ((res.locals as Record<symbol, boolean>)[API_HEADERS]) strict(req, res, () => undefined);
 }
 
 /**
@@ -92,16 +68,13 @@ export function usePageHeaders(res: Response): void {
  * framed; machine routes get the short API set with `Cache-Control: no-store`.
  */
 export function securityHeaders(routes: RouteKinds): RequestHandler {
-  const strictHeaders = recorded(strict);
-  const docsHeaders = recorded(docs);
-  const apiHeaders = recorded(api);
-  apiHeaders.set.push(['Cache-Control', 'no-store']);
   return (req: Request, res: Response, next: NextFunction) => {
     const { kind } = routes.of(req);
-    const machine = kind === 'machine' || kind === 'own';
-    if (machine) (res.locals as Record<symbol, boolean>)[API_HEADERS] = true;
-    replay(res, kind === 'docs' ? docsHeaders : machine ? apiHeaders : strictHeaders);
-    next();
+    if (kind === 'docs') return docs(req, res, next);
+    if (kind !== 'machine' && kind !== 'own') return strict(req, res, next);
+    (res.locals as Record<symbol, boolean>)[API_HEADERS] = true;
+    res.setHeader('Cache-Control', 'no-store');
+    api(req, res, next);
   };
 }
 
@@ -111,20 +84,12 @@ const PAGE_POLICY = Object.entries(PAGE_DIRECTIVES)
   .join(';');
 // Origins are validated when stored; this keeps anything else out of the header all the same.
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
-const built = new Map<string, string>();
 
 /**
  * The Content-Security-Policy of a page a tenant's portal may frame: the usual page policy with
- * `frame-ancestors` listing the tenant's origins. Memoised per list of origins.
+ * `frame-ancestors` listing the tenant's origins.
  */
 export function framingPolicy(origins: string[]): string {
-  const key = origins.join(' ');
-  let policy = built.get(key);
-  if (!policy) {
-    const allowed = origins.filter((o) => ORIGIN.test(o));
-    policy = `${PAGE_POLICY};frame-ancestors ${allowed.length ? allowed.join(' ') : "'none'"}`;
-    if (built.size >= 1000) built.clear();
-    built.set(key, policy);
-  }
-  return policy;
+  const allowed = origins.filter((o) => ORIGIN.test(o));
+  return `${PAGE_POLICY};frame-ancestors ${allowed.length ? allowed.join(' ') : "'none'"}`;
 }

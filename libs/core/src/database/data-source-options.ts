@@ -21,6 +21,9 @@ export function buildDataSourceOptions(db: DatabaseConfig, parts: DataSourcePart
     migrationsRun: false,
     migrationsTableName: 'schema_migrations',
     logging: false,
+    // Loaded rows are not constructed: a constructor only sets defaults for new rows (`id = randomUUID()`),
+    // which every loaded column overwrites. `create()` and `new` still run it.
+    entitySkipConstructor: true,
   } as const;
   if (db.kind === 'postgres') {
     return { ...common, type: 'postgres', url: db.location, extra: { max: 20 } };

@@ -1,4 +1,5 @@
 import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { BoundedMap } from '../cache/bounded-map';
 import { Row, Statement } from './statement';
 
 /**
@@ -16,11 +17,12 @@ export type Where<T> = Partial<Record<keyof T & string, unknown>>;
 /** SQL for UPDATE … SET: a value, or a function returning an SQL expression over the row's columns (code, never input). */
 export type SetValues<T> = Partial<Record<keyof T & string, unknown>>;
 
-const sqlCache = new WeakMap<EntityMetadata, Map<string, string>>();
+// Per entity, one statement per shape; shapes with IN lists vary with the list's length, hence the bound.
+const sqlCache = new WeakMap<EntityMetadata, BoundedMap<string, string>>();
 
 function cached(metadata: EntityMetadata, key: string, build: () => string): string {
   let perEntity = sqlCache.get(metadata);
-  if (!perEntity) sqlCache.set(metadata, (perEntity = new Map()));
+  if (!perEntity) sqlCache.set(metadata, (perEntity = new BoundedMap(200)));
   let sql = perEntity.get(key);
   if (!sql) perEntity.set(key, (sql = build()));
   return sql;

@@ -1,5 +1,6 @@
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { EntityManager, EntityMetadata, QueryFailedError } from 'typeorm';
+import { BoundedMap } from '../cache/bounded-map';
 import { connectionQueue } from './connection-queue';
 
 // The part of better-sqlite3's connection used here (the package ships no types). Statements run
@@ -13,7 +14,7 @@ interface Prepared {
 interface Database {
   prepare(sql: string): Prepared;
 }
-const preparedStatements = new WeakMap<Database, Map<string, Prepared>>();
+const preparedStatements = new WeakMap<Database, BoundedMap<string, Prepared>>();
 
 /** A selected row: an array in the order of the select list (SQLite), or an object by column name (PostgreSQL). */
 export type Row = unknown[] | Record<string, unknown>;
@@ -26,8 +27,6 @@ interface PlanColumn {
   asIs: boolean;
 }
 interface EntityPlan {
-  /** Set when loading may skip the constructor: it assigns nothing but columns (initialisers such as `id = randomUUID()`). */
-  prototype: object | null;
   columns: PlanColumn[];
   byProperty: Map<string, PlanColumn>;
 }
@@ -36,12 +35,9 @@ const TEXT_TYPES = new Set<unknown>([String, 'varchar', 'character varying', 'te
 
 /**
  * How to read and write one entity's columns, worked out once: which need the driver's conversion
- * (dates, booleans, JSON, transformers…) and which are text taken as is, where each property's
- * column is, and whether loading may skip the entity's constructor. It may when constructing one
- * sets only column properties: every one of them is overwritten from the row anyway (TypeORM runs
- * the constructor, so `id = randomUUID()` made a uuid per loaded row only to throw it away).
+ * (dates, booleans, JSON, transformers…) and which are text taken as is, and where each property's column is.
  */
-function planOf(m: EntityManager, metadata: EntityMetadata): EntityPlan {
+function planOf(metadata: EntityMetadata): EntityPlan {
   let plan = plans.get(metadata);
   if (plan) return plan;
   const columns = metadata.columns.map((column) => ({
@@ -50,14 +46,7 @@ function planOf(m: EntityManager, metadata: EntityMetadata): EntityPlan {
     name: column.databaseName,
     asIs: TEXT_TYPES.has(column.type) && !column.transformer && !column.isArray,
   }));
-  let prototype: object | null = null;
-  const target = metadata.target;
-  if (typeof target === 'function' && !metadata.lazyRelations.length && !m.connection.options.typename) {
-    const properties = new Set(columns.map((c) => c.property));
-    const sample = new (target as new () => object)();
-    if (Object.keys(sample).every((key) => properties.has(key))) prototype = target.prototype as object;
-  }
-  plans.set(metadata, (plan = { prototype, columns, byProperty: new Map(columns.map((c) => [c.property, c])) }));
+  plans.set(metadata, (plan = { columns, byProperty: new Map(columns.map((c) => [c.property, c])) }));
   return plan;
 }
 
@@ -78,7 +67,7 @@ export class Statement {
   }
 
   column(property: string): ColumnMetadata {
-    const column = planOf(this.m, this.metadata).byProperty.get(property)?.column;
+    const column = planOf(this.metadata).byProperty.get(property)?.column;
     if (!column) throw new Error(`${this.metadata.name} has no column ${property}`);
     return column;
   }
@@ -93,7 +82,7 @@ export class Statement {
 
   /** Binds a value for `column` and returns its placeholder. */
   bind(column: ColumnMetadata, value: unknown): string {
-    const asIs = typeof value === 'string' && planOf(this.m, this.metadata).byProperty.get(column.propertyName)?.asIs;
+    const asIs = typeof value === 'string' && planOf(this.metadata).byProperty.get(column.propertyName)?.asIs;
     const prepared: unknown = asIs ? value : this.m.connection.driver.preparePersistentValue(value, column);
     this.values.push(prepared === undefined ? null : prepared);
     return this.postgres ? `$${this.values.length}` : '?';
@@ -140,7 +129,7 @@ export class Statement {
   private sqliteRows(sql: string, single: boolean): Row[] {
     const db = (this.m.connection.driver as unknown as { databaseConnection: Database }).databaseConnection;
     let cache = preparedStatements.get(db);
-    if (!cache) preparedStatements.set(db, (cache = new Map()));
+    if (!cache) preparedStatements.set(db, (cache = new BoundedMap(1000)));
     try {
       let prepared = cache.get(sql);
       if (!prepared) cache.set(sql, (prepared = db.prepare(sql).raw(true)));
@@ -157,10 +146,9 @@ export class Statement {
    * TypeORM would load: each column converted by the driver, as TypeORM does.
    */
   hydrate<T>(row: Row): T {
-    const plan = planOf(this.m, this.metadata);
-    const entity = (
-      plan.prototype ? Object.create(plan.prototype) : this.metadata.create(this.m.queryRunner, { fromDeserializer: true })
-    ) as Record<string, unknown>;
+    const plan = planOf(this.metadata);
+    // As TypeORM loads: without running the constructor (entitySkipConstructor in the data source options).
+    const entity = this.metadata.create(this.m.queryRunner, { fromDeserializer: true }) as Record<string, unknown>;
     const driver = this.m.connection.driver;
     const byPosition = Array.isArray(row);
     const columns = plan.columns;

@@ -20,8 +20,6 @@ export class TransactionService {
   private readonly current = new AsyncLocalStorage<Frame>();
   private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
   private readonly queue: ConnectionQueue | null;
-  /** Transactions under way: the async context is tracked only while there is one. */
-  private active = 0;
 
   constructor(private readonly dataSource: DataSource) {
     this.queue = connectionQueue(dataSource);
@@ -32,10 +30,7 @@ export class TransactionService {
     return this.open() ?? this.dataSource.manager;
   }
 
-  /**
-   * The transaction this async context runs in while it is still open. Work a transaction left
-   * running can outlive it, and on Node 22 and later the disabled storage still answers its store.
-   */
+  /** The transaction this async context runs in while it is still open (work a transaction left running can outlive it). */
   private open(): EntityManager | undefined {
     const frame = this.current.getStore();
     return frame?.open && frame.manager?.queryRunner?.isTransactionActive ? frame.manager : undefined;
@@ -63,7 +58,6 @@ export class TransactionService {
     if (outer) return work(outer);
     const frame: Frame = { manager: null, open: true };
     const hooks: (() => void)[] = [];
-    this.active++;
     let release: (() => void) | undefined;
     let result: T;
     try {
@@ -79,18 +73,8 @@ export class TransactionService {
     } finally {
       frame.open = false;
       release?.();
-      this.leave();
     }
     for (const hook of hooks) hook();
     return result;
-  }
-
-  /**
-   * On Node 20 an AsyncLocalStorage that has been run once keeps a hook on every promise the process
-   * creates, for good: about a twentieth of an API read's CPU. Disabling it when the last transaction
-   * is done switches the hook off until the next transaction; there is then no context to keep.
-   */
-  private leave(): void {
-    if (--this.active === 0) this.current.disable();
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, OutboundHttpService } from '@portico/core';
+import { BoundedMap, Clock, OutboundHttpService } from '@portico/core';
 import type { CheckParams } from '../check/check-query';
 import { formatCheckQuery } from '../check/check-query';
 import type { SourceConfig } from '../check/check-settings.service';
@@ -23,7 +23,7 @@ const MAX_ANSWER_BYTES = 16 * 1024;
 @Injectable()
 export class DelegationService {
   private readonly logger = new Logger('EntitlementDelegation');
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache = new BoundedMap<string, Cached>(MAX_CACHED);
   private readonly inFlight = new Map<string, Promise<Decision>>();
 
   constructor(
@@ -56,7 +56,6 @@ export class DelegationService {
   }
 
   private remember(id: string, decision: Decision, seconds: number): void {
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, { expiresAt: this.clock.nowMs() + seconds * 1000, decision });
   }
 

@@ -11,7 +11,7 @@ import { CONSOLE_NAV, consolePage } from './console-page';
 export function consoleErrorLocals(req: Request, res: Response, body: ErrorBody): Record<string, unknown> | null {
   // Any route may answer a browser with this page (a mistyped URL is nobody's route): it gets the
   // page headers, or its stylesheet is refused by the API's policy.
-  usePageHeaders(res);
+  usePageHeaders(req, res);
   if (!/^\/console(\/|$)/.test(req.path) || req.portico?.actor.kind !== 'platform-admin' || !req.session) return null;
   return { ...consolePage(req, body.error, activeNavHref(req.path)), layout: 'layouts/console', inConsole: true };
 }

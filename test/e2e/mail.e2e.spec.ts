@@ -4,7 +4,8 @@ import { MailService, MailSummary } from '@portico/mail';
 import { DataSource } from 'typeorm';
 import { databaseKinds } from '../support/databases';
 import { startSmtp, TestSmtp } from '../support/smtp';
-import { startSecondInstance, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startSecondInstance, startTestApp, TestApp } from '../support/test-app';
+import { decode, WebSession } from '../support/web-session';
 
 const ACME = { id: '6f1c1d5e-8a47-4f0e-9a53-0d4bb1f6f001', key: 'acme-portal', name: 'Acme Portal' };
 const verify = (to: string, link: string, tenant: typeof ACME | null = ACME) => ({
@@ -24,6 +25,9 @@ async function mailRow(mail: MailService, to: string, done: (m: MailSummary) => 
   }
   throw new Error(`Mail to ${to}: ${JSON.stringify(row)}`);
 }
+
+/** A page's words as a person reads them. */
+const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ');
 
 async function mailAudit(t: TestApp): Promise<AuditEvent[]> {
   return t.app
@@ -91,6 +95,14 @@ describe.each(databaseKinds())('mail over SMTP (%s)', (kind) => {
     expect(smtp.inbox.find('rolled@example.com')).toEqual([]);
   });
 
+  it('shows no banner when mail is delivered', async () => {
+    const admin = new WebSession(t);
+    await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const res = await admin.get('/console');
+    expect(res.status).toBe(200);
+    expect(decode(res.text)).not.toContain('Mail is not being delivered');
+  });
+
   it('refuses an unknown template (a programmer error)', async () => {
     await expect(tx.run(() => mail.send({ to: 'x@example.com', template: 'no-such-template', tenant: null, vars: {} }))).rejects.toThrow(
       /Unknown mail template "no-such-template"/,
@@ -153,6 +165,35 @@ describe.each(databaseKinds())('mail without SMTP_URL (%s)', (kind) => {
   let t: TestApp;
   beforeAll(async () => (t = await startTestApp(kind)));
   afterAll(async () => t?.close());
+
+  it('shows the mail in the console Mailbox, with the banner on every console page', async () => {
+    const mail = t.app.get(MailService);
+    await t.app.get(TransactionService).run(() => mail.send(verify('inbox@example.com', 'https://p.test/email/verify?token=shown')));
+    const admin = new WebSession(t);
+    expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+    for (const page of ['/console', '/console/users', '/console/mail']) {
+      const res = await admin.get(page);
+      expect(res.status).toBe(200);
+      expect(textOf(res.text)).toContain('Mail is not being delivered: it is kept in the Mailbox until SMTP_URL is set.');
+    }
+    const list = await admin.get('/console/mail');
+    expect(decode(list.text)).toContain('Confirm your email address for Acme Portal (via Portico)');
+    expect(list.text).toContain('inbox@example.com');
+    const id = /href="\/console\/mail\/([0-9a-f-]{36})"/.exec(list.text)![1];
+    const read = await admin.get(`/console/mail/${id}`);
+    expect(read.status).toBe(200);
+    expect(decode(read.text)).toContain('https://p.test/email/verify?token=shown');
+    expect(read.text).toMatch(/<iframe[^>]+sandbox/);
+    const html = await admin.get(`/console/mail/${id}/html`);
+    expect(html.status).toBe(200);
+    expect(html.headers['content-security-policy']).toMatch(/default-src 'none'.*sandbox/);
+    expect(html.text).toContain('Acme Portal (via Portico)');
+    expect((await admin.get('/console/mail/not-an-id')).status).toBe(400);
+    expect((await admin.get('/console/mail/6f1c1d5e-8a47-4f0e-9a53-0d4bb1f6f0ff')).status).toBe(404);
+    // Nobody but a signed-in platform admin reads mail.
+    expect((await new WebSession(t).get(`/console/mail/${id}`)).status).not.toBe(200);
+    expect((await t.http.get(`/console/mail/${id}`).set('Authorization', t.admin)).status).not.toBe(200);
+  });
 
   it('keeps the mail, readable, for the Mailbox', async () => {
     const mail = t.app.get(MailService);

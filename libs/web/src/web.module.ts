@@ -47,6 +47,9 @@ import { OidcInteractionController } from './public/oidc-interaction.controller'
 import { TenantFraming, TenantFramingInterceptor } from './public/tenant-framing';
 import { ConsoleTenantIdentityLinksController } from './console/tenant-identity-links.controller';
 import { declareWebRoutes } from './route-kinds';
+import { ConsoleMailboxController } from './console/mailbox.controller';
+import { MailBanner } from './console/mail-banner';
+import { MailModule } from '@portico/mail';
 
 const CONTROLLERS = [
   ConsoleLoginController,
@@ -57,6 +60,7 @@ const CONTROLLERS = [
   ConsoleOrganizationInvitationsController,
   ConsoleUsersController,
   ConsoleAuditController,
+  ConsoleMailboxController,
   ConsoleSettingsController,
   ConsoleEntitlementsController,
   ConsoleEntitlementKeysController,
@@ -100,11 +104,12 @@ const CONTROLLERS = [
     WebhooksModule,
     BillingModule,
     OidcModule,
+    MailModule,
     InvitationsModule,
     EmailChangeModule,
   ],
   controllers: CONTROLLERS,
-  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor],
+  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor, MailBanner],
 })
 export class WebModule implements NestModule {
   constructor(private readonly routes: RouteKinds) {}

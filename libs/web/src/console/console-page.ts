@@ -21,6 +21,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/oidc/keys', label: 'Signing keys' },
   { href: '/console/billing', label: 'Billing' },
   { href: '/console/audit', label: 'Audit log' },
+  { href: '/console/mail', label: 'Mailbox' },
 ];
 
 /** The locals every console page needs: the CSRF token, who is signed in, the navigation, a one-time flash. */

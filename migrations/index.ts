@@ -18,6 +18,7 @@ import { TenantOidc1764002300000 } from './1764002300000-tenant-oidc';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
 import { Invitations1764002200000 } from './1764002200000-invitations';
+import { TenantRateLimits1764002500000 } from './1764002500000-tenant-rate-limits';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -41,4 +42,5 @@ export const ALL_MIGRATIONS = [
   AccountTokens1764002010000,
   Invitations1764002200000,
   TenantOidc1764002300000,
+  TenantRateLimits1764002500000,
 ];

@@ -23,6 +23,7 @@ import { OutboundHttpService } from './outbound/outbound-http.service';
 import { loggerOptions } from './logging/logger.options';
 import { Clock } from './time/clock';
 import { RouteKinds } from './http/route-kinds';
+import { RateLimits } from './limits/rate-limits';
 import { MetricsModule } from './metrics/metrics.module';
 import { CoreGauges } from './metrics/core-gauges';
 
@@ -74,6 +75,7 @@ export class CoreModule {
         OutboxDispatcher,
         RouteKinds,
         CoreGauges,
+        RateLimits,
       ],
       exports: [
         AppConfig,
@@ -87,6 +89,7 @@ export class CoreModule {
         Broadcast,
         OutboxDispatcher,
         RouteKinds,
+        RateLimits,
       ],
     };
   }

@@ -49,3 +49,6 @@ export * from './http/route-kinds';
 export * from './metrics/metrics.service';
 export * from './metrics/observability-config';
 export { HttpMetrics, METRICS_PATH } from './metrics/metrics-http';
+export * from './limits/rate-limit-config';
+export * from './limits/rate-limits';
+export * from './limits/reserving-limiter';

@@ -1,6 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { RouteKinds } from '@portico/core';
+import { AppConfig, RateLimits, ReservingLimiter, RouteKinds } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { CHECK_PATH, entitlementCheckRoute } from './check/check-route';
@@ -65,11 +65,16 @@ export class EntitlementsModule implements NestModule {
   constructor(
     private readonly checks: EntitlementCheckService,
     private readonly routes: RouteKinds,
+    private readonly limits: RateLimits,
+    private readonly config: AppConfig,
   ) {}
 
   configure(consumer: MiddlewareConsumer): void {
     // The check answers alone: the app-wide middleware let it through untouched (see check-route.ts).
     this.routes.declare(CHECK_PATH, 'own', { methods: ['GET', 'HEAD'] });
-    consumer.apply(entitlementCheckRoute(this.checks)).forRoutes({ path: CHECK_PATH.slice(1), method: RequestMethod.GET });
+    const door = this.limits.limiter('check', this.config.rateLimits.check);
+    consumer
+      .apply(entitlementCheckRoute(this.checks, door && new ReservingLimiter(door)))
+      .forRoutes({ path: CHECK_PATH.slice(1), method: RequestMethod.GET });
   }
 }

@@ -1,7 +1,7 @@
-import { Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@portico/auth';
-import { RouteKinds } from '@portico/core';
+import { AppConfig, RateLimits, RouteKinds } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { UsersModule } from '@portico/users';
@@ -44,10 +44,17 @@ import { ExternalLoginSettingsService } from './settings/external-login-settings
   exports: [ExternalLoginProvidersService, ExternalLoginSettingsService],
 })
 export class ExternalLoginModule implements NestModule {
-  constructor(private readonly routes: RouteKinds) {}
+  constructor(
+    private readonly routes: RouteKinds,
+    private readonly limits: RateLimits,
+    private readonly config: AppConfig,
+  ) {}
 
-  configure(): void {
+  configure(consumer: MiddlewareConsumer): void {
     // It answers a body that is too large or not JSON by its contract, not with a 4xx: it reads the body itself.
     this.routes.declare(EXTERNAL_LOGIN_PATH, 'machine', { readsOwnBody: true });
+    consumer
+      .apply(this.limits.perAddress('external-login', this.config.rateLimits.anonymous))
+      .forRoutes({ path: EXTERNAL_LOGIN_PATH.slice(1), method: RequestMethod.POST });
   }
 }

@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@portico/auth';
+import { AppConfig, RateLimits } from '@portico/core';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
@@ -46,4 +47,15 @@ import { PortalService } from './portal.service';
   ],
   exports: [PortalService],
 })
-export class PortalModule {}
+export class PortalModule implements NestModule {
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly config: AppConfig,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(this.limits.perAddress('autologin', this.config.rateLimits.anonymous))
+      .forRoutes({ path: 'api/auth/autologin', method: RequestMethod.POST });
+  }
+}

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { AuthModule } from '@portico/auth';
+import { AppConfig, RateLimits } from '@portico/core';
 import { IdentityMapModule } from '@portico/identity-map';
 import { OrganizationsModule } from '@portico/organizations';
 import { UsersModule } from '@portico/users';
@@ -12,4 +13,15 @@ import { SignupService } from './signup.service';
   providers: [SignupService],
   exports: [SignupService],
 })
-export class SignupModule {}
+export class SignupModule implements NestModule {
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly config: AppConfig,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(this.limits.perAddress('register', this.config.rateLimits.anonymous))
+      .forRoutes({ path: 'api/auth/register', method: RequestMethod.POST });
+  }
+}

@@ -20,6 +20,7 @@ import { TenantBillingApi, TenantIntegrationView, UpdateTenantIntegrationDto } f
 import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
+import { TenantRateLimits } from './rate-limit/tenant-rate-limits';
 import { TenantsRepository } from './tenants.repository';
 
 // Ids other instances must drop from their key cache (published by the instance that made the change).
@@ -45,6 +46,7 @@ export class TenantsService {
     private readonly audit: AuditService,
     private readonly broadcast: Broadcast,
     private readonly outbox: OutboxService,
+    private readonly rateLimits: TenantRateLimits,
   ) {
     broadcast.subscribe(KEY_REVOKED, (keyId) => this.keyCache.forgetKey(keyId));
     broadcast.subscribe(TENANT_CHANGED, (tenantId) => this.keyCache.forgetTenant(tenantId));
@@ -255,6 +257,12 @@ export class TenantsService {
     const row = await this.tenants.integrationOrNew(tenantId);
     if (dto.embedOrigins !== undefined) row.embedOrigins = [...new Set(dto.embedOrigins)];
     if (dto.dataSharingUrl !== undefined) row.dataSharingUrl = dto.dataSharingUrl;
+    if (dto.rateLimit !== undefined) {
+      row.rateLimitPerSecond = dto.rateLimit?.perSecond ?? null;
+      row.rateLimitBurst = dto.rateLimit?.burst ?? null;
+      // Not awaited: a transaction waits on nothing but the database (publishing never fails).
+      void this.rateLimits.forget(tenantId);
+    }
     if (dto.billingApi === null) {
       Object.assign(row, {
         billingApiUrl: null,
@@ -306,7 +314,7 @@ function toTenantView(t: Tenant): TenantView {
 }
 
 function toIntegrationView(row: TenantIntegration | null): TenantIntegrationView {
-  if (!row) return { embedOrigins: [], billingApi: null, dataSharingUrl: null };
+  if (!row) return { embedOrigins: [], billingApi: null, dataSharingUrl: null, rateLimit: null };
   return {
     embedOrigins: row.embedOrigins,
     billingApi: row.billingApiUrl
@@ -318,6 +326,7 @@ function toIntegrationView(row: TenantIntegration | null): TenantIntegrationView
         }
       : null,
     dataSharingUrl: row.dataSharingUrl,
+    rateLimit: row.rateLimitPerSecond !== null ? { perSecond: row.rateLimitPerSecond, burst: row.rateLimitBurst ?? 0 } : null,
   };
 }
 

@@ -1,7 +1,7 @@
-import { Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { EmailChangeModule, InvitationsModule } from '@portico/accounts';
 import { AuthModule } from '@portico/auth';
-import { RouteKinds } from '@portico/core';
+import { AppConfig, RateLimits, RouteKinds } from '@portico/core';
 import { BillingModule } from '@portico/billing';
 import { ExternalLoginModule } from '@portico/external-login';
 import { EntitlementsModule } from '@portico/entitlements';
@@ -50,6 +50,7 @@ import { declareWebRoutes } from './route-kinds';
 import { ConsoleMailboxController } from './console/mailbox.controller';
 import { MailBanner } from './console/mail-banner';
 import { MailModule } from '@portico/mail';
+import { limitPublicDoors } from './public/door-limits';
 
 const CONTROLLERS = [
   ConsoleLoginController,
@@ -112,10 +113,15 @@ const CONTROLLERS = [
   providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor, MailBanner],
 })
 export class WebModule implements NestModule {
-  constructor(private readonly routes: RouteKinds) {}
+  constructor(
+    private readonly routes: RouteKinds,
+    private readonly limits: RateLimits,
+    private readonly config: AppConfig,
+  ) {}
 
   // Sessions and CSRF belong to these routes alone.
-  configure(): void {
+  configure(consumer: MiddlewareConsumer): void {
     declareWebRoutes(this.routes, CONTROLLERS);
+    limitPublicDoors(consumer, this.limits, this.config.rateLimits);
   }
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { rateLimitConfig, type RateLimitConfig } from '../limits/rate-limit-config';
 import { observabilityConfig, type ObservabilityConfig } from '../metrics/observability-config';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -89,6 +90,8 @@ export class AppConfig {
   readonly mailRetrySchedule: number[];
   /** How long a process may take to stop after SIGTERM before it exits anyway. */
   readonly shutdownTimeoutMs: number;
+  /** The rate limits of the public doors (RATE_LIMIT_*). */
+  readonly rateLimits: RateLimitConfig;
 
   static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL'];
 
@@ -154,6 +157,7 @@ export class AppConfig {
     if (this.billing.staleAfterMs < 3 * this.billing.heartbeatMs) {
       problems.push('BILLING_STALE_AFTER_MS must be at least 3 times BILLING_HEARTBEAT_MS');
     }
+    this.rateLimits = rateLimitConfig(env, problems);
     this.secretKey = resolveSecretKey(env, this.nodeEnv, this.database, problems);
     if (problems.length) throw new ConfigError(problems);
   }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { ReservingLimiter, RateVerdict } from '@portico/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { parseCheckQuery } from './check-query';
 import { entitlementDocument } from './entitlement-document';
@@ -15,16 +16,31 @@ export const CHECK_PATH = '/entitlements/check';
  * the other routes pass (per-request logging, security headers, body parsers, sessions, CSRF, the
  * Nest router and its guard), so it costs about what a bare framework route costs. The decision
  * log records every check instead of the request log; errors go to the application log.
+ * Its own per-address limit (`limiter`, higher than the other doors') is decided mostly locally.
  */
-export function entitlementCheckRoute(checks: EntitlementCheckService): RequestHandler {
+export function entitlementCheckRoute(checks: EntitlementCheckService, limiter: ReservingLimiter | null): RequestHandler {
   const logger = new Logger('EntitlementCheck');
   return (req: Request, res: Response, next: NextFunction) => {
     const url = req.url;
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     if (path !== CHECK_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
-    void answer(checks, logger, req, res, mark < 0 ? '' : url.slice(mark + 1));
+    const query = mark < 0 ? '' : url.slice(mark + 1);
+    if (!limiter) return void answer(checks, logger, req, res, query);
+    const verdict = limiter.consume(req.ip ?? 'unknown');
+    if (!(verdict instanceof Promise)) return void admit(verdict);
+    verdict.then(admit, next);
+
+    function admit(v: RateVerdict): void {
+      if (v.allowed) void answer(checks, logger, req, res, query);
+      else refuse(limiter!, res, v);
+    }
   };
+}
+
+function refuse(limiter: ReservingLimiter, res: Response, verdict: RateVerdict): void {
+  limiter.door.describe(res, verdict);
+  res.writeHead(429, { 'cache-control': 'no-store', 'content-length': '0' }).end();
 }
 
 async function answer(checks: EntitlementCheckService, logger: Logger, req: Request, res: Response, rawQuery: string): Promise<void> {

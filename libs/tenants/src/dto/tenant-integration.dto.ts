@@ -4,6 +4,9 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsInt,
+  Max,
+  Min,
   IsString,
   MaxLength,
   MinLength,
@@ -76,6 +79,20 @@ export class BillingApiDto {
   allowPrivateNetwork?: boolean;
 }
 
+export class RateLimitDto {
+  @ApiProperty({ example: 100, description: 'Requests per second with this tenant’s API keys (all its keys together)' })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  perSecond: number;
+
+  @ApiProperty({ example: 1000, description: 'Requests allowed on top of perSecond in any 10 seconds (0: none)' })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  burst: number;
+}
+
 export class UpdateTenantIntegrationDto {
   @ApiPropertyOptional({ type: [String], example: ['https://portal.example.com'], description: 'Origins allowed to frame Portico pages' })
   @IsOptionalNonNull()
@@ -94,6 +111,12 @@ export class UpdateTenantIntegrationDto {
   @ValidateIf((_o, v) => v !== null && v !== undefined)
   @IsHttpUrl()
   dataSharingUrl?: string | null;
+
+  @ApiPropertyOptional({ type: RateLimitDto, nullable: true, description: 'null: the global default (RATE_LIMIT_API_*)' })
+  @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @ValidateNested()
+  @Type(() => RateLimitDto)
+  rateLimit?: RateLimitDto | null;
 }
 
 export class BillingApiView {
@@ -107,6 +130,7 @@ export class TenantIntegrationView {
   @ApiProperty({ type: [String] }) embedOrigins: string[];
   @ApiProperty({ type: BillingApiView, nullable: true }) billingApi: BillingApiView | null;
   @ApiProperty({ type: String, nullable: true }) dataSharingUrl: string | null;
+  @ApiProperty({ type: RateLimitDto, nullable: true, description: 'null: the global default' }) rateLimit: RateLimitDto | null;
 }
 
 /** What the billing module needs to call a tenant's billing API (password decrypted). */

@@ -27,4 +27,11 @@ export class TenantIntegration extends BaseEntity {
 
   @Column({ type: 'varchar', length: 2048, nullable: true })
   dataSharingUrl: string | null = null;
+
+  // Both set or both null (null: the global default).
+  @Column({ type: 'integer', nullable: true })
+  rateLimitPerSecond: number | null = null;
+
+  @Column({ type: 'integer', nullable: true })
+  rateLimitBurst: number | null = null;
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InvitationLookup, InvitationProblem, InvitationsService, OpenInvitation } from '@portico/accounts';
 import { LoginService } from '@portico/auth';
-import { ConflictError, Public, RequestContext } from '@portico/core';
+import { ConflictError, InvalidInputError, Public, RequestContext } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
 import { passwordProblem, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
@@ -128,6 +128,11 @@ export class InvitationPageController {
       req.session.flash = { kind: 'success', message: `Welcome! Your account is ready and you joined ${joined.organization.name}.` };
       res.redirect(303, '/account');
     } catch (err) {
+      // The password policy of the invitation's tenant is checked where the account is made.
+      if (err instanceof InvalidInputError) {
+        res.status(400);
+        return this.render(req, res, token, invitation, { values, errors: [err.message.replace(/^password/, 'The password')] });
+      }
       if (!(err instanceof ConflictError)) throw err;
       res.status(409);
       return this.render(req, res, token, invitation, {

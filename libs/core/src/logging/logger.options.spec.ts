@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AppConfig } from '../config/app-config';
-import { accessLogger, requestLogger } from './logger.options';
+import { accessLogger, loggedPath, requestLogger } from './logger.options';
 
 function config(level: string): AppConfig {
   return new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', PORTICO_SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: level });
@@ -54,5 +54,18 @@ describe('requestLogger', () => {
       }),
     ]);
     expect(JSON.stringify(lines)).not.toContain('token=abc');
+  });
+});
+
+describe('loggedPath', () => {
+  it('drops the query and hides a token carried in the path, keeping ids and words', () => {
+    const token = 'Qm9vZ2llLXdvb2dpZS10b2tlbi0xMjM0NTY3ODkwYWJj';
+    expect(loggedPath(`/invitations/${token}`)).toBe('/invitations/[token]');
+    expect(loggedPath(`/invitations/${token}/join?x=1`)).toBe('/invitations/[token]/join');
+    expect(loggedPath('/api/v1/organizations/3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60/invitations')).toBe(
+      '/api/v1/organizations/3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60/invitations',
+    );
+    expect(loggedPath('/account/email/confirm?token=abc')).toBe('/account/email/confirm');
+    expect(loggedPath('/console/settings/authentication')).toBe('/console/settings/authentication');
   });
 });

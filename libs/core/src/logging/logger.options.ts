@@ -5,6 +5,16 @@ import pino, { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+// A mailed link may carry its token in the path (/invitations/{token}): a long random segment is
+// logged as [token]; ids (uuids) and ordinary words stay readable.
+const TOKEN_SEGMENT = /\/([A-Za-z0-9_-]{32,})(?=\/|$)/g;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The path as the access log shows it: no query string, no token. */
+export function loggedPath(url: string): string {
+  return url.split('?')[0].replace(TOKEN_SEGMENT, (whole, segment: string) => (UUID.test(segment) ? whole : '/[token]'));
+}
 const roots = new WeakMap<AppConfig, Logger>();
 const accessLoggers = new WeakMap<AppConfig, Logger>();
 
@@ -68,7 +78,7 @@ export function requestLogger(config: AppConfig): (req: LoggedRequest, res: Serv
     log[level](
       {
         reqId: req.id,
-        req: { method: req.method, url: url.split('?')[0] },
+        req: { method: req.method, url: loggedPath(url) },
         res: { statusCode: status },
         responseTime: Math.round(performance.now() - this[STARTED]),
       },

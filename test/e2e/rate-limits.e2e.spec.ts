@@ -8,6 +8,7 @@ import { startSecondInstance, startTestApp, TestApp } from '../support/test-app'
 
 const redisUrl = redisForTests('the rate-limit suite (shared counters, Redis outage)');
 const describeWithRedis = redisUrl ? describe : describe.skip;
+const METRICS_TOKEN = 'rate-limit-metrics-token-0123456789';
 
 /** Lets the window of a refused request pass: its Retry-After, in real seconds (the limiter counts real time). */
 const waitRetryAfter = (res: Response) => new Promise((resolve) => setTimeout(resolve, Number(res.headers['retry-after']) * 1000 + 50));
@@ -195,7 +196,7 @@ describeWithRedis.each(databaseKinds())('rate limits on Redis (%s)', (kind) => {
   it('lets requests through while Redis does not answer, says so once, and limits again when it is back', async () => {
     const relay = new RedisRelay(new URL(redisUrl!));
     await relay.listen();
-    const t = await startTestApp(kind, { REDIS_URL: `redis://127.0.0.1:${relay.port}`, JOBS_PREFIX: prefix });
+    const t = await startTestApp(kind, { REDIS_URL: `redis://127.0.0.1:${relay.port}`, JOBS_PREFIX: prefix, METRICS_TOKEN });
     try {
       const tenant = await makeTenant(t);
       await setLimit(t, tenant, { perSecond: 2, burst: 0 });
@@ -209,6 +210,8 @@ describeWithRedis.each(databaseKinds())('rate limits on Redis (%s)', (kind) => {
       expect(limits.failedOpen).toBeGreaterThanOrEqual(6);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0][0]).toMatch(/not enforced/);
+      const scraped = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+      expect(Number(/^portico_rate_limit_fail_open_total (\d+)$/m.exec(scraped.text)?.[1])).toBeGreaterThanOrEqual(6);
 
       relay.restore();
       // The connection comes back on its own; then the limit holds again.
@@ -218,6 +221,8 @@ describeWithRedis.each(databaseKinds())('rate limits on Redis (%s)', (kind) => {
         if (!refused) await new Promise((r) => setTimeout(r, 25));
       }
       expect(refused).toBe(true);
+      const after = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+      expect(after.text).toMatch(/^portico_rate_limited_total\{door="tenant"\} [1-9]/m);
     } finally {
       relay.restore();
       await t.close();

@@ -11,6 +11,7 @@ import {
 } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config';
 import { closeRedis, connectRedis } from '../jobs/redis';
+import { CounterMetric, Metrics } from '../metrics/metrics.service';
 import type { RatePolicy } from './rate-limit-config';
 
 /** What a limiter decided for one request. */
@@ -34,11 +35,26 @@ export class RateLimits implements OnModuleDestroy {
   private readonly logger = new Logger('RateLimits');
   private redis: Redis | null = null;
   private failingOpen = false;
-  private readonly failOpenListeners: (() => void)[] = [];
+  private readonly failOpenCounter: CounterMetric;
+  /** @internal each door's refusals. */
+  readonly refusals: CounterMetric<'door'>;
   /** Requests let through because the counters' store did not answer. */
   failedOpen = 0;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    metrics: Metrics,
+  ) {
+    this.failOpenCounter = metrics.counter({
+      name: 'portico_rate_limit_fail_open_total',
+      help: 'Requests let through unlimited because the rate-limit store (Redis) did not answer',
+    });
+    this.refusals = metrics.counter({
+      name: 'portico_rate_limited_total',
+      help: 'Requests refused with 429 by a rate limit, by door',
+      labelNames: ['door'],
+    });
+  }
 
   /** A limiter named `name` (the policy's name in the RateLimit fields); null when the policy is off. */
   limiter(name: string, policy: RatePolicy): DoorLimiter | null {
@@ -63,15 +79,10 @@ export class RateLimits implements OnModuleDestroy {
     };
   }
 
-  /** Calls `listener` each time a request passes because the store did not answer (a metric). */
-  onFailOpen(listener: () => void): void {
-    this.failOpenListeners.push(listener);
-  }
-
   /** @internal a store failed: let the request through, say so once per outage. */
   failOpen(err: unknown): void {
     this.failedOpen++;
-    for (const listener of this.failOpenListeners) listener();
+    this.failOpenCounter.inc();
     if (this.failingOpen) return;
     this.failingOpen = true;
     this.logger.warn(`Rate limits are not enforced while their store does not answer: ${err instanceof Error ? err.message : String(err)}`);
@@ -136,12 +147,14 @@ export class DoorLimiter {
     }
   }
 
-  /** The RateLimit-Policy and RateLimit fields (and Retry-After when refused). */
+  /** The RateLimit-Policy and RateLimit fields (and Retry-After when refused, which the metrics count). */
   describe(res: Response, verdict: RateVerdict): void {
     const seconds = Math.max(1, Math.ceil(verdict.resetMs / 1000));
     res.setHeader('RateLimit-Policy', this.policyField);
     res.setHeader('RateLimit', `"${this.name}";r=${Math.max(0, verdict.remaining)};t=${seconds}`);
-    if (!verdict.allowed) res.setHeader('Retry-After', String(seconds));
+    if (verdict.allowed) return;
+    res.setHeader('Retry-After', String(seconds));
+    this.limits.refusals.inc({ door: this.name });
   }
 
   /** The 429 a refused request gets (the global filter writes it as JSON or as a page). */

@@ -173,6 +173,14 @@ describe.each(databaseKinds())('invitations (%s)', (kind) => {
       expect(decode(again.text)).toContain('This invitation was used already');
       const list = await t.http.get(`/api/v1/organizations/${org.id}/invitations`).set('Authorization', a.auth).expect(200);
       expect(list.body.items[0]).toMatchObject({ status: 'accepted', acceptedAt: expect.any(String) });
+      // Accepted, it cannot be revoked: the member is removed instead.
+      expectError(
+        await t.http.delete(`/api/v1/organizations/${org.id}/invitations/${list.body.items[0].id}`).set('Authorization', a.auth),
+        409,
+        /remove the member/,
+      );
+      const pending = await t.http.get(`/api/v1/organizations/${org.id}/invitations?status=pending`).set('Authorization', a.auth);
+      expect(pending.body.total).toBe(0);
     });
 
     it('lets an existing account sign in on its tenant’s page, come back to the invitation, and join', async () => {

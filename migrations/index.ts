@@ -15,6 +15,7 @@ import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
 import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-owners';
 import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
 import { TenantOidc1764002300000 } from './1764002300000-tenant-oidc';
+import { AccountSecurity1764002100000 } from './1764002100000-account-security';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
 import { Invitations1764002200000 } from './1764002200000-invitations';
@@ -40,6 +41,7 @@ export const ALL_MIGRATIONS = [
   OidcPayloadPartialIndexes1764001600000,
   Mail1764002000000,
   AccountTokens1764002010000,
+  AccountSecurity1764002100000,
   Invitations1764002200000,
   TenantOidc1764002300000,
   TenantRateLimits1764002500000,

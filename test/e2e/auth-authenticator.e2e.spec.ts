@@ -55,9 +55,10 @@ describe.each(databaseKinds())('authenticator app (%s)', (kind) => {
     expect(wrong.text).toContain(secret);
     const res = await b.submit('/account/authenticator', { action: 'enable', code: await phone.code() });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/account');
+    // The recovery codes come first, shown once.
+    expect(res.headers.location).toBe('/account/authenticator/recovery-codes');
+    expect((await b.get(res.headers.location)).text).toContain('Your authenticator app is on.');
     const after = await b.get('/account');
-    expect(after.text).toContain('Your authenticator app is on.');
     expect(after.text).toMatch(/<span class="badge ok">on<\/span>/);
     // The API says so; the secret is nowhere in it.
     const api = await t.http.get(`/api/v1/users/${user.id}`).set('Authorization', t.admin).expect(200);

@@ -1,7 +1,7 @@
 import { AuditEvent, Counter, OutboxEvent } from '@portico/core';
 import { IdentityLink } from '@portico/identity-map';
 import { BillingRun, Charge } from '@portico/billing';
-import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator } from '@portico/auth';
+import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator, UserRecoveryCode } from '@portico/auth';
 import { ExternalLoginProvider, ExternalLoginSettings } from '@portico/external-login';
 import {
   EntitlementClass,
@@ -38,6 +38,7 @@ export const ALL_ENTITIES = [
   TenantAuthSettings,
   LoginThrottle,
   UserAuthenticator,
+  UserRecoveryCode,
   ExternalLoginProvider,
   ExternalLoginSettings,
   EntitlementClass,

@@ -87,6 +87,9 @@ export class AccessGuard implements CanActivate {
     if (account && account.status === 'active') {
       // The idle timeout follows Global Configuration › Authentication from the next request on.
       session.cookie.maxAge = (await this.settings.effective(account.tenantId)).sessionIdleMinutes * 60_000;
+      // The sessions page shows where a session was last used from; a changed address is saved in
+      // place of the touch this request makes anyway.
+      if (session.device && req.ip && session.device.ip !== req.ip) session.device.ip = req.ip;
       const ip = addressOf(req);
       const requestId = String(req.id ?? '');
       if (access === 'user')
@@ -96,6 +99,9 @@ export class AccessGuard implements CanActivate {
           ip,
           requestId,
         );
+      // requireAuthenticatorForAdmins: the sign-in sent this admin to set one up; the console waits.
+      if (account.isPlatformAdmin && session.authenticatorRequired)
+        throw new ForbiddenException('Set up an authenticator app before using the console: open /account/authenticator.');
       if (account.isPlatformAdmin)
         return new RequestContext({ kind: 'platform-admin', id: account.id, label: account.email }, null, ip, requestId);
       throw new ForbiddenException('The console is for platform administrators');

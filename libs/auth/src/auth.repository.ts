@@ -6,6 +6,7 @@ import { AuthSettings } from './entities/auth-settings.entity';
 import { LoginThrottle } from './entities/login-throttle.entity';
 import { TenantAuthSettings } from './entities/tenant-auth-settings.entity';
 import { UserAuthenticator } from './entities/user-authenticator.entity';
+import { UserRecoveryCode } from './entities/user-recovery-code.entity';
 
 /**
  * Every query of the auth module (API tokens, settings, the throttle, authenticator apps). Writes
@@ -128,6 +129,38 @@ export class AuthRepository {
 
   async deleteAuthenticator(userId: string): Promise<void> {
     await this.tx.manager.delete(UserAuthenticator, { userId });
+  }
+
+  // --- recovery codes
+
+  /** Replaces the user's recovery codes with these (keyed hashes). */
+  async replaceRecoveryCodes(userId: string, codeHashes: string[]): Promise<void> {
+    const m = this.tx.manager;
+    await m.delete(UserRecoveryCode, { userId });
+    await insertRows(
+      m,
+      UserRecoveryCode,
+      codeHashes.map((codeHash) => m.create(UserRecoveryCode, { userId, codeHash })),
+    );
+  }
+
+  unusedRecoveryCodes(userId: string): Promise<UserRecoveryCode[]> {
+    return findRows(this.tx.manager, UserRecoveryCode, { userId, usedAt: null });
+  }
+
+  /** Marks a code used with a conditional update: true for the one caller that did. */
+  async useRecoveryCode(id: string, at: Date): Promise<boolean> {
+    const result = await this.tx.manager
+      .createQueryBuilder()
+      .update(UserRecoveryCode)
+      .set({ usedAt: at })
+      .where('id = :id AND used_at IS NULL', { id })
+      .execute();
+    return (result.affected ?? 0) === 1;
+  }
+
+  async deleteRecoveryCodes(userId: string): Promise<void> {
+    await this.tx.manager.delete(UserRecoveryCode, { userId });
   }
 
   /** Moves the accepted step forward with a conditional update: true for the one caller that did. */

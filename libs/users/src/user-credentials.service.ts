@@ -45,6 +45,11 @@ export class UserCredentialsService {
     await this.tx.run(() => this.users.setAuthenticatorEnabled(userId, enabled));
   }
 
+  /** Replaces the user's password (already hashed, the policy already checked). Joins the caller's transaction. */
+  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.tx.run(() => this.users.setPasswordHash(userId, passwordHash));
+  }
+
   async countPlatformAdmins(): Promise<number> {
     return this.users.countPlatformAdmins();
   }

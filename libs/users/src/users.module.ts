@@ -6,6 +6,7 @@ import { Membership } from './entities/membership.entity';
 import { User } from './entities/user.entity';
 import { MembersController } from './members.controller';
 import { MembershipsService } from './memberships.service';
+import { PasswordChecks } from './password-policy';
 import { UserCredentialsService } from './user-credentials.service';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
@@ -14,7 +15,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, Membership]), TenantsModule, OrganizationsModule],
   controllers: [UsersController, MembersController],
-  providers: [UsersRepository, UsersService, MembershipsService, UserCredentialsService],
-  exports: [UsersService, MembershipsService, UserCredentialsService],
+  providers: [UsersRepository, UsersService, MembershipsService, UserCredentialsService, PasswordChecks],
+  exports: [UsersService, MembershipsService, UserCredentialsService, PasswordChecks],
 })
 export class UsersModule {}

@@ -78,6 +78,10 @@ export class UsersRepository {
     await this.tx.manager.update(User, { id }, { authenticatorEnabled: enabled });
   }
 
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.tx.manager.update(User, { id }, { passwordHash });
+  }
+
   countPlatformAdmins(): Promise<number> {
     return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
   }

@@ -16,6 +16,7 @@ import { OrganizationsService } from '@portico/organizations';
 import { callerTenant, TenantRef, TenantsService } from '@portico/tenants';
 import { CreateUserDto, UpdateUserDto, UserQueryDto, UserView } from './dto/user.dto';
 import { User } from './entities/user.entity';
+import { PasswordChecks } from './password-policy';
 import { membershipEventData, userEventData } from './user-events';
 import { UsersRepository } from './users.repository';
 
@@ -56,6 +57,7 @@ export class UsersService {
     private readonly tenants: TenantsService,
     private readonly organizations: OrganizationsService,
     private readonly outbox: OutboxService,
+    private readonly passwords: PasswordChecks,
   ) {}
 
   list(ctx: RequestContext, query: UserQueryDto): Promise<Page<UserView>> {
@@ -78,6 +80,7 @@ export class UsersService {
       if (!org || org.tenantId !== (tenant?.id ?? null))
         throw new InvalidInputError('organizationId does not name an organization of this tenant');
     }
+    if (dto.password) await this.checkPassword(dto.password, tenant?.id ?? null);
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : null;
     try {
       return await this.tx.run(async () => {
@@ -126,6 +129,7 @@ export class UsersService {
   }
 
   async update(ctx: RequestContext, id: string, dto: UpdateUserDto): Promise<UserView> {
+    if (dto.password) await this.checkPassword(dto.password, (await this.findOrFail(ctx, id)).tenantId);
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : undefined;
     try {
       return await this.tx.run(async () => {
@@ -241,6 +245,12 @@ export class UsersService {
   private async ensureAnotherAdmin(exceptId: string): Promise<void> {
     if (!(await this.users.countOtherActiveAdmins(exceptId)))
       throw new ConflictError('This is the last active platform administrator; create another one first');
+  }
+
+  /** The password policy of Global Configuration › Authentication, as a 400 naming the field. */
+  private async checkPassword(password: string, tenantId: string | null): Promise<void> {
+    const problem = await this.passwords.problem(password, tenantId);
+    if (problem) throw new InvalidInputError(problem);
   }
 
   private async findOrFail(ctx: RequestContext, id: string): Promise<User> {

@@ -36,6 +36,7 @@ import { ConsoleLdapDirectoriesController } from './console/ldap-directories.con
 import { LdapDirectoryPages } from './console/ldap-directory-pages';
 import { ConsoleTenantLdapController } from './console/tenant-ldap.controller';
 import { AccountController } from './public/account.controller';
+import { AccountSecurityController } from './public/account-security.controller';
 import { AccountEmailController } from './public/account-email.controller';
 import { AccountOrganizationsController } from './public/account-organizations.controller';
 import { InvitationPageController } from './public/invitation-page.controller';
@@ -78,6 +79,7 @@ const CONTROLLERS = [
   ConsoleBillingChargesController,
   LoginController,
   AccountController,
+  AccountSecurityController,
   AccountEmailController,
   AccountOrganizationsController,
   InvitationPageController,

@@ -5,6 +5,7 @@ import { UserCredentialsService, UsersService } from '@portico/users';
 import { toDataURL } from 'qrcode';
 import { AuthRepository } from '../auth.repository';
 import { newTotpSecret, totpUri, verifyTotp } from '../totp/totp';
+import { RecoveryCodesService } from './recovery-codes.service';
 
 export interface Enrollment {
   secret: string;
@@ -23,6 +24,7 @@ export class AuthenticatorService {
     private readonly credentials: UserCredentialsService,
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
+    private readonly recoveryCodes: RecoveryCodesService,
   ) {}
 
   /** A fresh seed to show as QR code and text; nothing is stored until a code confirms it. */
@@ -31,16 +33,19 @@ export class AuthenticatorService {
     return { secret, uri, qrDataUrl: await toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 220 }) };
   }
 
-  /** Confirms an enrollment with a current code; the seed is stored encrypted. */
-  async confirmEnrollment(ctx: RequestContext, userId: string, secret: string, code: string): Promise<boolean> {
+  /**
+   * Confirms an enrollment with a current code; the seed is stored encrypted. Returns the new
+   * recovery codes (to show once), or null when the code does not match.
+   */
+  async confirmEnrollment(ctx: RequestContext, userId: string, secret: string, code: string): Promise<string[] | null> {
     const match = verifyTotp(secret, code, null);
-    if (!match) return false;
-    await this.tx.run(async () => {
+    if (!match) return null;
+    return this.tx.run(async () => {
       await this.repository.replaceAuthenticator(userId, this.crypto.encrypt(secret), match.step);
       await this.credentials.setAuthenticatorEnabled(userId, true);
       await this.audit.record(ctx, { action: 'user.authenticator.enabled', targetType: 'user', targetId: userId });
+      return this.recoveryCodes.generate(ctx, userId);
     });
-    return true;
   }
 
   /**
@@ -68,6 +73,7 @@ export class AuthenticatorService {
   ): Promise<void> {
     await this.tx.run(async () => {
       await this.repository.deleteAuthenticator(userId);
+      await this.repository.deleteRecoveryCodes(userId);
       await this.credentials.setAuthenticatorEnabled(userId, false);
       await this.audit.record(ctx, { action, targetType: 'user', targetId: userId, tenant });
     });

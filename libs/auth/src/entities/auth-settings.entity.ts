@@ -15,4 +15,7 @@ export class AuthSettings extends BaseEntity {
   @Column({ type: 'integer' }) maxAuthenticatorFailures: number = 5;
   @Column({ type: 'integer' }) baseWaitSeconds: number = 30;
   @Column({ type: 'integer' }) maxWaitSeconds: number = 900;
+  @Column({ type: 'integer', default: 8 }) passwordMinLength: number = 8;
+  @Column({ type: Boolean, default: true }) passwordDisallowCommon: boolean = true;
+  @Column({ type: Boolean, default: false }) requireAuthenticatorForAdmins: boolean = false;
 }

@@ -19,4 +19,8 @@ export class HttpSession extends BaseEntity {
   @Index()
   @Column({ type: 'uuid', nullable: true })
   userId: string | null = null;
+
+  // Written by the touch every request already makes, so it costs no extra statement.
+  @Column({ type: Date, nullable: true })
+  lastSeenAt: Date | null = null;
 }

@@ -3,6 +3,8 @@ import { AuditService, TransactionService } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import { LoginAccount, UserCredentialsService } from '@portico/users';
 import { AuthenticatorService } from '../authenticator/authenticator.service';
+import { RecoveryCodesService } from '../authenticator/recovery-codes.service';
+import { AccountNoticesService } from '../notifications/account-notices.service';
 import { AuthSettingsService } from '../settings/auth-settings.service';
 import { lockoutPolicy, LoginThrottleService } from '../throttle/login-throttle.service';
 import { FirstFactorRoutes } from './first-factor-routes';
@@ -17,6 +19,9 @@ const METHOD_OFF: Record<FirstFactor['method'], { reason: string; message: strin
     message: 'Signing in through your organization’s login provider is turned off. Ask your administrator how to sign in.',
   },
 };
+
+const WRONG_CODE = 'That code is not right, or it was already used. Enter the current code from your authenticator app.';
+const WRONG_RECOVERY_CODE = 'That recovery code is not right, or it was already used. Each code works once.';
 
 /**
  * Signing in, for end users and platform admins alike: the first factor behind the brute-force
@@ -34,6 +39,8 @@ export class LoginService {
     private readonly authenticators: AuthenticatorService,
     private readonly credentials: UserCredentialsService,
     private readonly tenants: TenantsService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly notifications: AccountNoticesService,
   ) {}
 
   /**
@@ -149,8 +156,35 @@ export class LoginService {
     return outcome;
   }
 
+  /**
+   * Second step with a recovery code instead of the app's code: single use, counted by the same
+   * throttle, audited, and the owner is told by mail.
+   */
+  async withRecoveryCode(userId: string, code: string, ip: string | null): Promise<LoginOutcome> {
+    const outcome = await this.checkSecondFactor(userId, ip, (id) => this.recoveryCodes.use(id, code), WRONG_RECOVERY_CODE);
+    if (outcome.kind !== 'signed-in') return outcome;
+    const account = outcome.account;
+    const tenant = account.tenantId ? await this.tenants.findById(account.tenantId) : null;
+    const remaining = await this.recoveryCodes.remaining(account.id);
+    await this.tx.run(async () => {
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.recovery_code.used', account.id, { remaining });
+      await this.audit.recordSignIn('login', tenant, ip, 'auth.login.succeeded', account.id, { authenticator: true, recoveryCode: true });
+      await this.notifications.recoveryCodeUsed(account, tenant, remaining);
+    });
+    return outcome;
+  }
+
   /** A current authenticator code for the user, behind the authenticator throttle (also used to disable it). */
   async checkAuthenticatorCode(userId: string, code: string, ip: string | null): Promise<LoginOutcome> {
+    return this.checkSecondFactor(userId, ip, (id) => this.authenticators.verify(id, code), WRONG_CODE);
+  }
+
+  private async checkSecondFactor(
+    userId: string,
+    ip: string | null,
+    verify: (userId: string) => Promise<boolean>,
+    wrong: string,
+  ): Promise<LoginOutcome> {
     const account = await this.credentials.findById(userId);
     if (!account || account.status !== 'active') return { kind: 'refused', status: 401, message: 'Please sign in again.' };
     const settings = await this.settings.effective(account.tenantId);
@@ -166,16 +200,12 @@ export class LoginService {
         retryAfterSeconds: reservation.retryAfterSeconds,
       };
     }
-    if (!(await this.authenticators.verify(account.id, code))) {
+    if (!(await verify(account.id))) {
       const wait = await this.throttle.failed('authenticator', account.id, ip, policy);
       await this.audit.recordSignIn('login', tenant, ip, wait ? 'auth.authenticator.locked' : 'auth.authenticator.failed', account.id, {});
       return wait
         ? { kind: 'refused', status: 429, message: lockedMessage(wait), retryAfterSeconds: wait }
-        : {
-            kind: 'refused',
-            status: 401,
-            message: 'That code is not right, or it was already used. Enter the current code from your authenticator app.',
-          };
+        : { kind: 'refused', status: 401, message: wrong };
     }
     await this.throttle.succeeded('authenticator', account.id, ip);
     return { kind: 'signed-in', account };

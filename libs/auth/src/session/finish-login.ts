@@ -35,6 +35,7 @@ export async function startSession(req: Request, userId: string, amr: string[] =
   req.session.userId = userId;
   req.session.authenticatedAt = Date.now();
   req.session.amr = amr;
+  req.session.device = { userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512), ip: req.ip ?? null };
 }
 
 /** The first factor was right; the authenticator code comes next, in a fresh session that is not signed in yet. */

@@ -12,6 +12,12 @@ declare module 'express-session' {
     amr?: string[];
     /** Between the password and the authenticator code: who, since when, where to go after, and how the first step went. */
     pending?: { userId: string; at: number; next: string; amr?: string[] };
+    /** The browser that signed in and the address it last came from, for the sessions page. */
+    device?: { userAgent: string; ip: string | null };
+    /** A platform admin who must set up an authenticator before the console opens (requireAuthenticatorForAdmins). */
+    authenticatorRequired?: boolean;
+    /** Fresh recovery codes, encrypted, until the page that shows them once has done so. */
+    recoveryCodes?: string;
     /** An authenticator seed being enrolled, encrypted, until a code confirms it. */
     enrollSecret?: string;
     flash?: { kind: 'success' | 'error'; message: string; secret?: { label: string; value: string } };

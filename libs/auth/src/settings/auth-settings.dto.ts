@@ -55,6 +55,20 @@ export class LockoutDto {
   maxWaitSeconds?: number;
 }
 
+export class PasswordPolicyDto {
+  @ApiPropertyOptional({ minimum: 8, maximum: 128, default: 8, description: 'Shortest password accepted, in characters' })
+  @IsOptionalNonNull()
+  @IsInt()
+  @Min(8)
+  @Max(128)
+  minLength?: number;
+
+  @ApiPropertyOptional({ default: true, description: 'Refuse the 10,000 most common passwords' })
+  @IsOptionalNonNull()
+  @IsBoolean()
+  disallowCommon?: boolean;
+}
+
 export class UpdateAuthSettingsDto {
   @ApiPropertyOptional({ type: MethodsDto })
   @IsOptionalNonNull()
@@ -79,6 +93,17 @@ export class UpdateAuthSettingsDto {
   @ValidateNested()
   @Type(() => LockoutDto)
   lockout?: LockoutDto;
+
+  @ApiPropertyOptional({ type: PasswordPolicyDto })
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @Type(() => PasswordPolicyDto)
+  passwordPolicy?: PasswordPolicyDto;
+
+  @ApiPropertyOptional({ description: 'Platform admins without an authenticator app must set one up at their next console sign-in' })
+  @IsOptionalNonNull()
+  @IsBoolean()
+  requireAuthenticatorForAdmins?: boolean;
 }
 
 export class LockoutView {
@@ -88,11 +113,18 @@ export class LockoutView {
   @ApiProperty() maxWaitSeconds: number;
 }
 
+export class PasswordPolicyView {
+  @ApiProperty() minLength: number;
+  @ApiProperty() disallowCommon: boolean;
+}
+
 export class AuthSettingsView {
   @ApiProperty({ type: MethodsView }) methods: MethodsView;
   @ApiProperty() signupEnabled: boolean;
   @ApiProperty() sessionIdleMinutes: number;
   @ApiProperty({ type: LockoutView }) lockout: LockoutView;
+  @ApiProperty({ type: PasswordPolicyView }) passwordPolicy: PasswordPolicyView;
+  @ApiProperty() requireAuthenticatorForAdmins: boolean;
 }
 
 /** Authentication overrides plus the portal wiring (embedding, billing API, data sharing). */

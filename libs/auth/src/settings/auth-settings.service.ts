@@ -38,6 +38,9 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.sessionIdleMinutes !== undefined) row.sessionIdleMinutes = dto.sessionIdleMinutes;
       if (dto.lockout) Object.assign(row, definedOnly(dto.lockout));
+      if (dto.passwordPolicy?.minLength !== undefined) row.passwordMinLength = dto.passwordPolicy.minLength;
+      if (dto.passwordPolicy?.disallowCommon !== undefined) row.passwordDisallowCommon = dto.passwordPolicy.disallowCommon;
+      if (dto.requireAuthenticatorForAdmins !== undefined) row.requireAuthenticatorForAdmins = dto.requireAuthenticatorForAdmins;
       if (row.baseWaitSeconds > row.maxWaitSeconds)
         throw new InvalidInputError('lockout.baseWaitSeconds must not exceed lockout.maxWaitSeconds');
       await this.repository.saveGlobalSettings(row);
@@ -130,5 +133,7 @@ function toView(s: AuthSettings): AuthSettingsView {
       baseWaitSeconds: s.baseWaitSeconds,
       maxWaitSeconds: s.maxWaitSeconds,
     },
+    passwordPolicy: { minLength: s.passwordMinLength, disallowCommon: s.passwordDisallowCommon },
+    requireAuthenticatorForAdmins: s.requireAuthenticatorForAdmins,
   };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import * as nodeCrypto from 'node:crypto';
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config';
@@ -26,14 +26,23 @@ const hashOnce = (nodeCrypto as unknown as { hash: (algorithm: 'sha256', data: s
  * Hashing, encryption at rest and comparison in one place, so every module does them the same way.
  * - hashPassword / verifyPassword: argon2id (runs on libuv's pool, off the event loop, one per core at a time).
  * - hashToken: SHA-256 for high-entropy random secrets (API keys), which need no stretching.
+ * - keyedDigest: HMAC-SHA256 under a key of its own, for short random secrets (recovery codes): a
+ *   stolen table cannot be checked against guesses without the secret key.
  * - encrypt / decrypt: AES-256-GCM with a key derived from PORTICO_SECRET_KEY.
  */
 @Injectable()
 export class CryptoService {
   private readonly key: Buffer;
+  private readonly digestKey: Buffer;
 
   constructor(config: AppConfig) {
     this.key = Buffer.from(hkdfSync('sha256', config.secretKey, 'portico', 'secrets-at-rest', 32));
+    this.digestKey = Buffer.from(hkdfSync('sha256', config.secretKey, 'portico', 'keyed-digests', 32));
+  }
+
+  /** HMAC-SHA256 (hex) of `value`, bound to `purpose`; compare two with sameDigest. */
+  keyedDigest(purpose: string, value: string): string {
+    return createHmac('sha256', this.digestKey).update(`${purpose}\0${value}`).digest('hex');
   }
 
   hashPassword(password: string): Promise<string> {

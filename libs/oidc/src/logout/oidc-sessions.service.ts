@@ -60,6 +60,11 @@ export class OidcSessions implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // The sessions page and API list and end a user's applications beside their Portico sessions.
+    this.portico.useApplications({
+      list: (ctx, userId) => this.authorizedApplications(ctx, userId),
+      revokeAll: (_ctx, userId) => this.endAccount(userId, 'sessions ended'),
+    });
     this.oidc.useSessionHooks({
       rememberedGrant: (provider, accountId, clientId) => this.rememberedGrant(provider, accountId, clientId),
       sendLogout: (clientId, accountId, sid) => this.sendLogout(clientId, accountId, sid),

@@ -14,6 +14,7 @@ const LABELS = {
   'lockout.maxAuthenticatorFailures': 'Wrong codes before lockout',
   'lockout.baseWaitSeconds': 'First lockout (seconds)',
   'lockout.maxWaitSeconds': 'Longest lockout (seconds)',
+  'passwordPolicy.minLength': 'Minimum password length',
 };
 
 const WHOLE_NUMBER = /^-?\d{1,15}$/;
@@ -23,6 +24,7 @@ const NUMBER_FIELDS: [string, string][] = [
   ['maxAuthenticatorFailures', LABELS['lockout.maxAuthenticatorFailures']],
   ['baseWaitSeconds', LABELS['lockout.baseWaitSeconds']],
   ['maxWaitSeconds', LABELS['lockout.maxWaitSeconds']],
+  ['passwordMinLength', LABELS['passwordPolicy.minLength']],
 ];
 
 const int = (form: FormBody, name: string) => {
@@ -53,6 +55,20 @@ function typed(form: FormBody) {
       baseWaitSeconds: text(form, 'baseWaitSeconds'),
       maxWaitSeconds: text(form, 'maxWaitSeconds'),
     },
+    passwordPolicy: { minLength: text(form, 'passwordMinLength'), disallowCommon: checkbox(form, 'passwordDisallowCommon') },
+    requireAuthenticatorForAdmins: checkbox(form, 'requireAuthenticatorForAdmins'),
+  };
+}
+
+/**
+ * The password and administrator fields, when the form has them (a form from before they existed
+ * leaves them as they are rather than switching the checkboxes off).
+ */
+function passwordFields(form: FormBody) {
+  if (form.passwordMinLength === undefined) return {};
+  return {
+    passwordPolicy: { minLength: int(form, 'passwordMinLength'), disallowCommon: checkbox(form, 'passwordDisallowCommon') },
+    requireAuthenticatorForAdmins: checkbox(form, 'requireAuthenticatorForAdmins'),
   };
 }
 
@@ -80,6 +96,7 @@ export class ConsoleSettingsController {
         baseWaitSeconds: int(form, 'baseWaitSeconds'),
         maxWaitSeconds: int(form, 'maxWaitSeconds'),
       },
+      ...passwordFields(form),
     };
     const parsed = await parseForm(UpdateAuthSettingsDto, plain, LABELS);
     const wrongFormat = notWholeNumbers(form, parsed.ok ? [] : parsed.problem.errors);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuthenticatorService, LoginService } from '@portico/auth';
+import { AuthenticatorService, LoginService, RecoveryCodesService } from '@portico/auth';
 import { BillingService, periodShortLabel } from '@portico/billing';
 import { CryptoService, Ctx, formatAmount, RequestContext, SignedIn } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
@@ -32,6 +32,7 @@ export class AccountController {
     private readonly crypto: CryptoService,
     private readonly billing: BillingService,
     private readonly oidc: OidcSessions,
+    private readonly recoveryCodes: RecoveryCodesService,
   ) {}
 
   @Get()
@@ -77,7 +78,8 @@ export class AccountController {
       await this.oidc.revokeApplication(ctx, ctx.actor.id, clientId);
       req.session.flash = { kind: 'success', message: `${known.name} can no longer sign you in without asking again.` };
     }
-    res.redirect(303, '/account');
+    // The sessions page lists the applications too, and goes back there.
+    res.redirect(303, field(req.body, 'back', 20, { required: false }) === 'sessions' ? '/account/sessions' : '/account');
   }
 
   @Get('authenticator')
@@ -93,15 +95,29 @@ export class AccountController {
     if (action === 'enable' && !enabled) {
       const sealed = req.session.enrollSecret;
       const secret = sealed ? this.crypto.decrypt(sealed) : null;
-      if (!secret || !(await this.authenticators.confirmEnrollment(ctx, ctx.actor.id, secret, code))) {
+      const codes = secret ? await this.authenticators.confirmEnrollment(ctx, ctx.actor.id, secret, code) : null;
+      if (!codes) {
         res.status(400);
         return this.renderAuthenticator(ctx, req, res, {
           error: 'That code does not match. Check the time on your phone and enter the code that is shown now.',
         });
       }
       delete req.session.enrollSecret;
+      // An administrator made to set up the app goes on to the console afterwards.
+      const next = req.session.authenticatorRequired ? '/console' : '/account';
+      delete req.session.authenticatorRequired;
       req.session.flash = { kind: 'success', message: 'Your authenticator app is on. You will be asked for a code each time you sign in.' };
-      return res.redirect(303, '/account');
+      return this.showCodesOnce(req, res, codes, next);
+    }
+    if (action === 'regenerate' && enabled) {
+      const outcome = await this.login.checkAuthenticatorCode(ctx.actor.id, code, req.ip ?? null);
+      if (outcome.kind === 'refused') {
+        refuse(res, outcome);
+        return this.renderAuthenticator(ctx, req, res, { error: outcome.message });
+      }
+      const codes = await this.recoveryCodes.generate(ctx, ctx.actor.id);
+      req.session.flash = { kind: 'success', message: 'New recovery codes are ready. The old ones no longer work.' };
+      return this.showCodesOnce(req, res, codes, '/account/authenticator');
     }
     if (action === 'disable' && enabled) {
       const outcome = await this.login.checkAuthenticatorCode(ctx.actor.id, code, req.ip ?? null);
@@ -116,15 +132,43 @@ export class AccountController {
     res.redirect(303, '/account/authenticator');
   }
 
+  /** The codes just made, shown on the next page and then never again. */
+  @Get('authenticator/recovery-codes')
+  recoveryCodesPage(@Req() req: Request, @Res() res: Response): void {
+    const sealed = req.session.recoveryCodes;
+    if (!sealed) return res.redirect(303, '/account/authenticator');
+    delete req.session.recoveryCodes;
+    const { codes, next } = JSON.parse(this.crypto.decrypt(sealed)) as { codes: string[]; next: string };
+    const text = `Portico recovery codes for ${req.portico?.actor.label ?? ''}\nEach code signs you in once instead of an authenticator code.\n\n${codes.join('\n')}\n`;
+    res.setHeader('Cache-Control', 'no-store');
+    res.render(
+      'pages/public/account-recovery-codes',
+      publicPage(req, 'Your recovery codes', { codes, next, download: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}` }),
+    );
+  }
+
+  private showCodesOnce(req: Request, res: Response, codes: string[], next: string): void {
+    req.session.recoveryCodes = this.crypto.encrypt(JSON.stringify({ codes, next }));
+    res.redirect(303, '/account/authenticator/recovery-codes');
+  }
+
   private async renderAuthenticator(ctx: RequestContext, req: Request, res: Response, data: Record<string, unknown>): Promise<void> {
+    const required = !!req.session.authenticatorRequired;
     if (await this.authenticators.hasAuthenticator(ctx.actor.id)) {
-      res.render('pages/public/account-authenticator', publicPage(req, 'Authenticator app', { enabled: true, ...data }));
+      const remaining = await this.recoveryCodes.remaining(ctx.actor.id);
+      res.render(
+        'pages/public/account-authenticator',
+        publicPage(req, 'Authenticator app', { enabled: true, remaining, oneLeft: remaining === 1, ...data }),
+      );
       return;
     }
     // Keep the seed being enrolled across a mistyped code, so the QR code already scanned stays valid.
     const existing = req.session.enrollSecret ? this.crypto.decrypt(req.session.enrollSecret) : null;
     const enrollment = await this.authenticators.startEnrollment(ctx.actor.label, existing ?? undefined);
     req.session.enrollSecret = this.crypto.encrypt(enrollment.secret);
-    res.render('pages/public/account-authenticator', publicPage(req, 'Authenticator app', { enabled: false, enrollment, ...data }));
+    res.render(
+      'pages/public/account-authenticator',
+      publicPage(req, 'Authenticator app', { enabled: false, enrollment, required, ...data }),
+    );
   }
 }

@@ -92,7 +92,7 @@ export class LoginController {
   @UseInterceptors(TenantFramingInterceptor)
   authenticatorPage(@Req() req: Request, @Res() res: Response): void {
     if (!this.pending(req)) return res.redirect(303, '/login');
-    res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code'));
+    this.renderSecondStep(req, res, req.query.recovery === '1');
   }
 
   @Post('login/authenticator')
@@ -100,11 +100,14 @@ export class LoginController {
   async authenticatorSubmit(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
     const pending = this.pending(req);
     if (!pending) return res.redirect(303, '/login');
-    const outcome = await this.login.withAuthenticator(pending.userId, field(body, 'code', 20), req.ip ?? null);
+    // A recovery code instead of the app's code (a lost phone): its own field.
+    const recovery = field(body, 'recoveryCode', 40, { required: false });
+    const outcome = recovery
+      ? await this.login.withRecoveryCode(pending.userId, recovery, req.ip ?? null)
+      : await this.login.withAuthenticator(pending.userId, field(body, 'code', 20), req.ip ?? null);
     if (outcome.kind === 'refused') {
       refuse(res, outcome);
-      res.render('pages/public/authenticator', publicPage(req, 'Enter your authenticator code', { error: outcome.message }));
-      return;
+      return this.renderSecondStep(req, res, !!recovery, outcome.message);
     }
     if (outcome.kind !== 'signed-in') return res.redirect(303, '/login');
     await startSession(req, outcome.account.id, withAuthenticatorAmr(pending.amr));
@@ -149,6 +152,11 @@ export class LoginController {
   private async oidcLink(tenant: TenantRef, next: string): Promise<{ href: string; name: string } | null> {
     const offer = await this.tenantOidc.offersSignIn(tenant);
     return offer ? { href: `${new URL(offer.href).pathname}?next=${encodeURIComponent(next)}`, name: offer.name } : null;
+  }
+
+  private renderSecondStep(req: Request, res: Response, recovery: boolean, error?: string): void {
+    const title = recovery ? 'Enter a recovery code' : 'Enter your authenticator code';
+    res.render('pages/public/authenticator', publicPage(req, title, { recovery, error }));
   }
 
   private pending(req: Request): { userId: string; next: string; amr?: string[] } | null {

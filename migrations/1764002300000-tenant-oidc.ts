@@ -7,7 +7,9 @@ export class TenantOidc1764002300000 implements MigrationInterface {
 
   async up(qr: QueryRunner): Promise<void> {
     const c = new MigrationColumns(qr);
-    await qr.addColumn('auth_settings', new TableColumn(c.boolean('method_oidc', { default: false })));
+    // SQLite keeps a boolean default as 0/1, PostgreSQL as false: each as the entity's is compared.
+    const off = qr.connection.options.type === 'postgres' ? false : 0;
+    await qr.addColumn('auth_settings', new TableColumn(c.boolean('method_oidc', { default: off })));
     await qr.createTable(
       new Table({
         name: 'tenant_oidc_connections',

@@ -142,7 +142,10 @@ describe.each(databaseKinds())('tenant OpenID Connect sign-in (%s)', (kind) => {
 
     it('is documented in the OpenAPI document', async () => {
       // Read past the response watch: the document names password and secret fields by design.
-      const doc = await (await fetch(`${t.baseUrl}/api/docs-json`)).json();
+      const doc = (await (await fetch(`${t.baseUrl}/api/docs-json`)).json()) as {
+        paths: Record<string, Record<string, unknown>>;
+        components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
       const ops = doc.paths['/api/v1/tenants/{key}/oidc'];
       expect(Object.keys(ops).sort()).toEqual(['delete', 'get', 'put']);
       expect(JSON.stringify(doc.components.schemas.PutTenantOidcDto)).toContain('clientSecret');

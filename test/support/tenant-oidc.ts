@@ -225,6 +225,9 @@ export class FakeProvider {
   tokenBody: string | null = null;
   advertiseIss = true;
   tokenRequests = 0;
+  jwksRequests = 0;
+  /** Keys the JWKS publishes besides the provider's own (a rotation). */
+  extraJwks: JWK[] = [];
   private lastNonce: string | null = null;
   private constructor(
     readonly issuer: string,
@@ -294,7 +297,10 @@ export class FakeProvider {
         code_challenge_methods_supported: ['S256'],
         ...(this.advertiseIss ? { authorization_response_iss_parameter_supported: true } : {}),
       });
-    if (url.pathname === '/jwks') return json({ keys: [this.jwk] });
+    if (url.pathname === '/jwks') {
+      this.jwksRequests++;
+      return json({ keys: [this.jwk, ...this.extraJwks] });
+    }
     if (url.pathname === '/authorize') {
       this.lastNonce = url.searchParams.get('nonce');
       const back = new URL(url.searchParams.get('redirect_uri')!);
@@ -309,7 +315,7 @@ export class FakeProvider {
       this.tokenRequests++;
       let body = '';
       for await (const chunk of req) body += chunk;
-      if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
+      if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs).unref());
       if (res.destroyed) return;
       if (this.tokenBody !== null) {
         res.setHeader('content-type', 'application/json');

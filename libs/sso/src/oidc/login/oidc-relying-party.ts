@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import type { OidcClientAuthMethod } from '../entities/tenant-oidc-connection.entity';
 
 // Each call to the provider gets this long; a slow provider ends in a page, not a hanging request.
-const CALL_TIMEOUT_MS = 8_000;
+const CALL_TIMEOUT_MS = 5_000;
 // Discovery documents, JWKS and token responses are small; anything bigger is refused.
 const MAX_RESPONSE_BYTES = 256 * 1024;
 /** Seconds an ID token's exp, iat and nbf may be off from Portico's clock. */
@@ -38,6 +38,8 @@ type JwksCache = ReturnType<typeof oidc.getJwksCache>;
  */
 @Injectable()
 export class OidcRelyingParty {
+  // Each cache's `uat` is kept in Portico's clock, so the library's one-minute pause before it
+  // fetches the JWKS again for an unknown `kid` (and its five-minute expiry) go by that clock too.
   private readonly jwks = new Map<string, { issuer: string; cache: NonNullable<JwksCache> }>();
 
   constructor(
@@ -59,7 +61,7 @@ export class OidcRelyingParty {
 
   /** A client configuration for one sign-in, from the stored discovery document. */
   configuration(access: ProviderAccess, metadata: oidc.ServerMetadata): oidc.Configuration {
-    const skewSeconds = Math.round((this.clock.nowMs() - Date.now()) / 1000);
+    const skewSeconds = this.skewSeconds();
     const auth =
       access.authMethod === 'client_secret_post' ? oidc.ClientSecretPost(access.clientSecret) : oidc.ClientSecretBasic(access.clientSecret);
     const config = new oidc.Configuration(
@@ -72,14 +74,20 @@ export class OidcRelyingParty {
     config.timeout = CALL_TIMEOUT_MS / 1000;
     if (access.allowPrivateNetwork) oidc.allowInsecureRequests(config);
     const kept = this.jwks.get(access.tenantId);
-    if (kept && kept.issuer === metadata.issuer) oidc.setJwksCache(config, kept.cache);
+    if (kept && kept.issuer === metadata.issuer) oidc.setJwksCache(config, { ...kept.cache, uat: kept.cache.uat - skewSeconds });
     return config;
   }
 
   /** Keeps the JWKS the library used, so the next sign-in does not fetch it again. */
   keepJwks(tenantId: string, config: oidc.Configuration): void {
     const cache = oidc.getJwksCache(config);
-    if (cache) this.jwks.set(tenantId, { issuer: config.serverMetadata().issuer, cache });
+    if (cache)
+      this.jwks.set(tenantId, { issuer: config.serverMetadata().issuer, cache: { ...cache, uat: cache.uat + this.skewSeconds() } });
+  }
+
+  /** How far Portico's clock is from the machine's, in seconds (tests move it). */
+  private skewSeconds(): number {
+    return Math.round((this.clock.nowMs() - Date.now()) / 1000);
   }
 
   forget(tenantId: string): void {

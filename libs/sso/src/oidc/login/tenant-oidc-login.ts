@@ -8,7 +8,7 @@ import { FederatedProvisioning } from '../../federation/federated-provisioning';
 import type { TenantOidcConnection } from '../entities/tenant-oidc-connection.entity';
 import { isConfigured, TenantOidcConnections } from '../tenant-oidc-connections';
 import { mapClaims } from './claim-mapping';
-import { OidcRelyingParty, ProviderCallFailed } from './oidc-relying-party';
+import { CLOCK_TOLERANCE_SECONDS, OidcRelyingParty, ProviderCallFailed } from './oidc-relying-party';
 import type { OidcTestResult, PendingOidcSignIn } from './oidc-pending';
 
 // Longer query strings than this are not an answer from a provider.
@@ -30,20 +30,52 @@ export interface CallbackInput {
   ip: string | null;
 }
 
-/** Why an ID token or token response was refused, as the audit trail's reason code. */
-function reasonOf(err: unknown): string {
-  if (err instanceof ProviderCallFailed) return err.kind === 'timeout' ? 'provider-timeout' : 'provider-unreachable';
-  const e = err as { message?: string; code?: string; cause?: { claim?: string } };
-  const message = e?.message ?? '';
-  const claim = e?.cause?.claim;
-  if (claim === 'nonce' || /nonce/i.test(message)) return 'nonce-mismatch';
-  if (claim === 'azp' || /"azp"/.test(message)) return 'azp-mismatch';
-  if (claim === 'aud' || /"aud"/.test(message)) return 'audience-mismatch';
-  if (claim === 'iss' || /"iss"|issuer/i.test(message)) return 'issuer-mismatch';
-  if (/exp|iat|nbf|timestamp/i.test(`${message} ${e?.code ?? ''}`)) return 'token-time-invalid';
-  if (/signature|kid|key/i.test(message)) return 'signature-invalid';
-  if (/alg/i.test(message)) return 'algorithm-refused';
-  return 'invalid-response';
+/** A check Portico makes itself on top of the library's. */
+class TokenRefused extends Error {
+  constructor(
+    readonly claim: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The error and its causes, outermost first (openid-client wraps oauth4webapi's, which carry the claim). */
+function chainOf(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let c = err; c && chain.length < 6; c = (c as { cause?: unknown }).cause) chain.push(c);
+  return chain;
+}
+
+/** Why a provider's answer was refused: the audit trail's reason code, and the most specific words for it. */
+export function explainFailure(err: unknown): { reason: string; detail: string } {
+  const chain = chainOf(err);
+  const call = chain.find((c): c is ProviderCallFailed => c instanceof ProviderCallFailed);
+  if (call) {
+    const reason = call.kind === 'timeout' ? 'provider-timeout' : call.kind === 'tooLarge' ? 'response-too-large' : 'provider-unreachable';
+    return { reason, detail: call.message };
+  }
+  const errors = chain.filter((c): c is Error => c instanceof Error);
+  const detail = (errors.at(-1)?.message ?? String(err)).split('\n')[0].slice(0, 300);
+  const claim = chain.map((c) => (c as { claim?: unknown })?.claim).find((c) => typeof c === 'string');
+  const text = `${claim ?? ''} ${errors.map((e) => e.message).join(' ')}`;
+  const reason =
+    claim === 'nonce' || /nonce/.test(text)
+      ? 'nonce-mismatch'
+      : claim === 'azp' || /"azp"/.test(text)
+        ? 'azp-mismatch'
+        : claim === 'aud' || /"aud"/.test(text)
+          ? 'audience-mismatch'
+          : claim === 'iss' || /"iss"/.test(text)
+            ? 'issuer-mismatch'
+            : ['exp', 'iat', 'nbf', 'auth_time'].includes(String(claim)) || /timestamp|"exp"|"iat"|"nbf"/.test(text)
+              ? 'token-time-invalid'
+              : /"alg"|alg(orithm)?\b|unsupported JWS/i.test(text)
+                ? 'algorithm-refused'
+                : /signature|"kid"|no applicable key|key/i.test(text)
+                  ? 'signature-invalid'
+                  : 'invalid-response';
+  return { reason, detail };
 }
 
 /**
@@ -132,6 +164,9 @@ export class TenantOidcLogin {
       const metadata = await this.connections.metadata(row);
       issuer = metadata.issuer;
       const config = this.rp.configuration(this.connections.access(row), metadata);
+      // The ID token's signature is checked against the provider's JWKS even though it came
+      // straight from the token endpoint (the library would otherwise trust the TLS channel alone).
+      oidc.enableNonRepudiationChecks(config);
       const currentUrl = new URL(this.connections.urls(tenant.key).redirectUri);
       currentUrl.search = params.toString();
       const tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
@@ -142,6 +177,9 @@ export class TenantOidcLogin {
       });
       this.rp.keepJwks(tenant.id, config);
       const idClaims = tokens.claims()!;
+      // The library checks exp and nbf; an ID token issued in the future is refused here.
+      if (typeof idClaims.iat === 'number' && idClaims.iat > this.clock.nowMs() / 1000 + CLOCK_TOLERANCE_SECONDS)
+        throw new TokenRefused('iat', 'the ID token was issued in the future ("iat" claim beyond the allowed clock skew)');
       claims = { ...idClaims };
       // Providers that follow the spec to the letter put the profile in userinfo, not the ID token.
       if (metadata.userinfo_endpoint && tokens.access_token) {
@@ -149,8 +187,7 @@ export class TenantOidcLogin {
         claims = { ...info, ...idClaims };
       }
     } catch (err) {
-      const reason = reasonOf(err);
-      const detail = ((err as Error)?.message ?? String(err)).split('\n')[0].slice(0, 300);
+      const { reason, detail } = explainFailure(err);
       if (reason === 'provider-timeout')
         return fail(504, 'The identity provider did not answer in time. Try again in a moment, or ask your administrator.', reason, detail);
       if (reason === 'provider-unreachable')

@@ -1,3 +1,5 @@
+// First: tracing (when configured) patches modules as they load.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AppConfig, ConfigError, exitOnSignals } from '@portico/core';
@@ -28,7 +30,12 @@ async function main(): Promise<void> {
   await app.init();
   await reservation?.release();
   await app.listen(config.port).catch(cannotListen);
-  exitOnSignals(() => app.close(), config.shutdownTimeoutMs, new Logger('Server'), 'finishing open requests and running jobs');
+  exitOnSignals(
+    () => app.close().finally(() => tracing?.shutdown()),
+    config.shutdownTimeoutMs,
+    new Logger('Server'),
+    'finishing open requests and running jobs',
+  );
   process.stdout.write(
     `Portico is listening on ${config.publicUrl} (console: ${config.publicUrl}/console, API docs: ${config.publicUrl}/api/docs)\n`,
   );

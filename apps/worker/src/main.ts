@@ -1,3 +1,5 @@
+// First: tracing (when configured) patches modules as they load.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -25,7 +27,12 @@ async function main(): Promise<void> {
   }
   const app = await NestFactory.createApplicationContext(WorkerModule.register(config), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
-  exitOnSignals(() => app.close(), config.shutdownTimeoutMs, new Logger('Worker'), 'finishing running jobs');
+  exitOnSignals(
+    () => app.close().finally(() => tracing?.shutdown()),
+    config.shutdownTimeoutMs,
+    new Logger('Worker'),
+    'finishing running jobs',
+  );
   await app.init();
   new Logger('Worker').log(
     `Portico worker started (concurrency ${config.jobsConcurrency} per job type, queue prefix "${config.jobsPrefix}")`,

@@ -62,12 +62,14 @@ type LoggedRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
 
 /**
  * Request ids and access logs. The id comes from x-request-id when sane (else a new uuid) and is
- * echoed back. The access log line is written when the response finishes, at info (error for 5xx,
+ * echoed back; with tracing on, the id is the request's trace id, so a log line leads to its trace.
+ * The access log line is written when the response finishes, at info (error for 5xx,
  * warn for 4xx), and only built when that level is enabled: with LOG_LEVEL=warn a 200 costs nothing
  * beyond the id. Only the path is logged, never the query string or headers.
  */
 export function requestLogger(config: AppConfig): (req: LoggedRequest, res: ServerResponse, next: () => void) => void {
   const log = accessLogger(config);
+  const traceId = config.observability.otlpEndpoint ? activeTraceId() : null;
   // One listener for every response (`this` is the response), not a closure and a once-wrapper per request.
   function completed(this: TimedResponse): void {
     const req = this.req as LoggedRequest;
@@ -87,12 +89,25 @@ export function requestLogger(config: AppConfig): (req: LoggedRequest, res: Serv
   }
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const id = traceId?.() ?? (typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID());
     req.id = id;
     res.setHeader('x-request-id', id);
     (res as TimedResponse)[STARTED] = performance.now();
     res.on('finish', completed);
     next();
+  };
+}
+
+/**
+ * The trace id of the span the request runs in. The API package is loaded only when tracing is on
+ * (the tracer, started before the app, registered itself there).
+ */
+function activeTraceId(): () => string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { isSpanContextValid, trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  return () => {
+    const span = trace.getActiveSpan()?.spanContext();
+    return span && isSpanContextValid(span) ? span.traceId : undefined;
   };
 }
 

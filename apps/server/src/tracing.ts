@@ -1,0 +1,4 @@
+import { loadTracing } from './tracing/load-tracing';
+
+/** Imported first by main.ts: the tracer must be in place before anything it instruments is loaded. */
+export const tracing = loadTracing('portico-server');

@@ -427,6 +427,22 @@ describe.each(databaseKinds())('change of email address (%s)', (kind) => {
     expect((await browser().login(fresh, PASSWORD, `/t/${tenant.key}/login`)).status).toBe(303);
   });
 
+  it('puts the current password behind the sign-in throttle (429 after repeated wrong ones)', async () => {
+    const mine = address('guessed');
+    await makeUser(t, tenant.auth, { email: mine, password: PASSWORD });
+    const person = browser();
+    await person.login(mine, PASSWORD, `/t/${tenant.key}/login`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await person.submit('/account/email', { email: address('taker'), currentPassword: `wrong-${i}-password` })).status);
+    expect(statuses.slice(0, 4)).toEqual([400, 400, 400, 400]);
+    expect(statuses.slice(4)).toEqual([429, 429]);
+    const locked = await person.submit('/account/email', { email: address('taker'), currentPassword: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(alertOf(locked.text)).toMatch(/Too many failed attempts/);
+  });
+
   it('answers a taken address exactly like a free one, and changes nothing', async () => {
     const mine = address('mine');
     await makeUser(t, tenant.auth, { email: mine, password: PASSWORD });

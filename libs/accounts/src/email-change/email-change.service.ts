@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuthSettingsService, lockedMessage, lockoutPolicy, LoginThrottleService } from '@portico/auth';
 import {
   AppConfig,
   AuditService,
@@ -6,6 +7,7 @@ import {
   CryptoService,
   InvalidInputError,
   RequestContext,
+  TooManyRequestsError,
   TransactionService,
 } from '@portico/core';
 import { MailService } from '@portico/mail';
@@ -31,6 +33,8 @@ export class EmailChangeService {
     private readonly tenants: TenantsService,
     private readonly users: UsersService,
     private readonly credentials: UserCredentialsService,
+    private readonly settings: AuthSettingsService,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   /** Whether the account signs in with a Portico password (then the current one confirms the change). */
@@ -45,8 +49,7 @@ export class EmailChangeService {
   async request(ctx: RequestContext, newEmail: string, currentPassword: string): Promise<void> {
     const account = await this.credentials.findById(ctx.actor.id);
     if (!account) throw new InvalidInputError('Your account no longer exists');
-    if (account.passwordHash && !(await this.crypto.verifyPassword(account.passwordHash, currentPassword)))
-      throw new InvalidInputError('The current password is not right');
+    if (account.passwordHash) await this.checkPassword(ctx, account, currentPassword);
     const email = newEmail.trim();
     const lower = email.toLowerCase();
     if (lower === account.email.toLowerCase()) throw new InvalidInputError('That is your address already');
@@ -72,6 +75,22 @@ export class EmailChangeService {
         vars: { name: account.firstName || account.email, link: `${this.config.publicUrl}/account/email/confirm?token=${raw}` },
       });
     });
+  }
+
+  /** The current password, behind the sign-in's password throttle: a borrowed session cannot guess it to take the account. */
+  private async checkPassword(
+    ctx: RequestContext,
+    account: { id: string; tenantId: string | null; email: string; passwordHash: string | null },
+    password: string,
+  ): Promise<void> {
+    const policy = lockoutPolicy((await this.settings.effective(account.tenantId)).lockout, 'password');
+    const key = this.throttle.accountKey(account.tenantId, account.email, account.id);
+    const slot = await this.throttle.reserve('password', key, ctx.ip, policy);
+    if (!slot.allowed) throw new TooManyRequestsError(lockedMessage(slot.retryAfterSeconds), slot.retryAfterSeconds);
+    if (await this.crypto.verifyPassword(account.passwordHash, password)) return this.throttle.succeeded('password', key, ctx.ip);
+    const wait = await this.throttle.failed('password', key, ctx.ip, policy);
+    if (wait) throw new TooManyRequestsError(lockedMessage(wait), wait);
+    throw new InvalidInputError('The current password is not right');
   }
 
   /** The address a link would confirm, without using it. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EmailChangeDto, EmailChangeService } from '@portico/accounts';
-import { Ctx, DomainException, Public, RequestContext, SignedIn } from '@portico/core';
+import { Ctx, DomainException, Public, RequestContext, SignedIn, TooManyRequestsError } from '@portico/core';
 import type { Request, Response } from 'express';
 import { parseForm } from '../console/forms';
 import { field, publicPage } from './public-page';
@@ -67,7 +67,8 @@ export class AccountEmailController {
       await this.emailChange.request(ctx, parsed.value.email, password);
     } catch (err) {
       if (!(err instanceof DomainException)) throw err;
-      res.status(400);
+      if (err instanceof TooManyRequestsError) res.status(429).setHeader('Retry-After', String(err.retryAfterSeconds));
+      else res.status(400);
       return this.render(ctx, req, res, { email, errors: [err.message] });
     }
     req.session.flash = {

@@ -15,6 +15,8 @@ import { InProcessJobQueue } from './jobs/in-process-job-queue';
 import { JobQueue } from './jobs/job-queue';
 import { JobRegistry } from './jobs/job-registry';
 import { AuditService } from './audit/audit.service';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditExporter } from './audit/audit-export';
 import { CryptoService } from './crypto/crypto.service';
 import { buildDataSourceOptions, DataSourceParts } from './database/data-source-options';
 import { TransactionService } from './database/transaction.service';
@@ -56,6 +58,8 @@ export class CoreModule {
         CryptoService,
         TransactionService,
         AuditService,
+        AuditRepository,
+        AuditExporter,
         OutboundHttpService,
         OutboxRepository,
         OutboxService,
@@ -83,6 +87,7 @@ export class CoreModule {
         CryptoService,
         TransactionService,
         AuditService,
+        AuditExporter,
         OutboundHttpService,
         OutboxService,
         JobQueue,

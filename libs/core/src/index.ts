@@ -52,3 +52,6 @@ export { HttpMetrics, METRICS_PATH } from './metrics/metrics-http';
 export * from './limits/rate-limit-config';
 export * from './limits/rate-limits';
 export * from './limits/reserving-limiter';
+export * from './audit/audit-export';
+export * from './audit/audit.repository';
+export * from './audit/audit-events';

@@ -1,5 +1,5 @@
 import { CHARGE_EVENTS } from '@portico/billing';
-import type { DomainEventName } from '@portico/core';
+import { AUDIT_EVENTS, type DomainEventName } from '@portico/core';
 import { ORGANIZATION_EVENTS } from '@portico/organizations';
 import { TENANT_EVENTS } from '@portico/tenants';
 import { MEMBERSHIP_EVENTS, USER_EVENTS } from '@portico/users';
@@ -11,11 +11,17 @@ export const DOMAIN_EVENT_NAMES: readonly DomainEventName[] = [
   ...MEMBERSHIP_EVENTS,
   ...CHARGE_EVENTS,
   ...TENANT_EVENTS,
+  ...AUDIT_EVENTS,
 ];
 
 // A domain's new event that is missing above fails to compile here rather than being unsubscribable.
 type Listed = (
-  typeof USER_EVENTS | typeof ORGANIZATION_EVENTS | typeof MEMBERSHIP_EVENTS | typeof CHARGE_EVENTS | typeof TENANT_EVENTS
+  | typeof USER_EVENTS
+  | typeof ORGANIZATION_EVENTS
+  | typeof MEMBERSHIP_EVENTS
+  | typeof CHARGE_EVENTS
+  | typeof TENANT_EVENTS
+  | typeof AUDIT_EVENTS
 )[number];
 type Unlisted = Exclude<DomainEventName, Listed>;
 const _everyEventListed: [Unlisted] extends [never] ? true : Unlisted = true;

@@ -22,6 +22,7 @@ import {
   UpdateWebhookEndpointDto,
   WebhookEndpointView,
 } from './dto/webhook-endpoint.dto';
+import { AuditStream } from './audit-stream';
 import { newWebhookSecret } from './delivery/signing';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhooksRepository } from './webhooks.repository';
@@ -38,6 +39,7 @@ export class WebhookEndpointsService {
     private readonly audit: AuditService,
     private readonly tenants: TenantsService,
     private readonly clock: Clock,
+    private readonly auditStream: AuditStream,
   ) {}
 
   async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
@@ -57,7 +59,7 @@ export class WebhookEndpointsService {
     const allowPrivateNetwork = dto.allowPrivateNetwork ?? false;
     const url = checkedUrl(dto.url, allowPrivateNetwork);
     const secret = newWebhookSecret();
-    return this.tx.run(async () => {
+    const created = await this.tx.run(async () => {
       const endpoint = await this.repo.createEndpoint({
         tenantId: tenant?.id ?? null,
         url,
@@ -69,10 +71,12 @@ export class WebhookEndpointsService {
       await this.audit.record(ctx, auditEntry('webhook_endpoint.created', endpoint, tenant));
       return { ...toView(endpoint, tenant?.key ?? null), secret };
     });
+    await this.auditStream.changed();
+    return created;
   }
 
   async update(ctx: RequestContext, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointView> {
-    return this.tx.run(async () => {
+    const updated = await this.tx.run(async () => {
       const endpoint = await this.findOrFail(ctx, id);
       mayAllowPrivateNetwork(ctx, dto.allowPrivateNetwork, endpoint.allowPrivateNetwork);
       endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
@@ -93,6 +97,8 @@ export class WebhookEndpointsService {
       await this.audit.record(ctx, auditEntry('webhook_endpoint.updated', endpoint, tenant));
       return toView(endpoint, tenant?.key ?? null);
     });
+    await this.auditStream.changed();
+    return updated;
   }
 
   /** Deletes the endpoint with its messages and attempts (database cascade). */
@@ -102,6 +108,7 @@ export class WebhookEndpointsService {
       await this.repo.deleteEndpoint(endpoint.id);
       await this.audit.record(ctx, auditEntry('webhook_endpoint.deleted', endpoint, await this.tenantRef(endpoint.tenantId)));
     });
+    await this.auditStream.changed();
   }
 
   /** A new secret, shown once; the current one keeps signing beside it for the overlap. */

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantsModule } from '@portico/tenants';
+import { AuditStream } from './audit-stream';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
 import { DeliveryService } from './delivery/delivery.service';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
@@ -30,6 +31,7 @@ import { WebhooksService } from './webhooks.service';
     DeliverySweeper,
     WebhookFanoutProcessor,
     WebhookDeliveryProcessor,
+    AuditStream,
   ],
   exports: [WebhooksService],
 })

@@ -51,6 +51,12 @@ export class WebhooksRepository {
     return where.length ? this.tx.manager.find(WebhookEndpoint, { where }) : Promise.resolve([]);
   }
 
+  /** Enabled endpoints (their tenant only) subscribed to `event`; there are few endpoints, so the list is filtered here. */
+  async enabledSubscribers(event: string): Promise<Pick<WebhookEndpoint, 'tenantId'>[]> {
+    const rows = await this.tx.manager.find(WebhookEndpoint, { select: { tenantId: true, events: true }, where: { enabled: true } });
+    return rows.filter((e) => e.events.includes(event));
+  }
+
   async createEndpoint(fields: Partial<WebhookEndpoint>): Promise<WebhookEndpoint> {
     const endpoint = this.tx.manager.create(WebhookEndpoint, fields);
     await this.tx.manager.save(endpoint);

@@ -1,9 +1,11 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsOptional, IsString, Length } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import type { Response } from 'express';
 import { AdminOnly } from '../http/access.decorator';
 import { ApiPageResponse, Page, PageQueryDto } from '../pagination/pagination';
+import { AUDIT_EXPORT_FORMATS, AuditExporter, type AuditExportFormat } from './audit-export';
 import { AuditEventView, AuditService } from './audit.service';
 
 export class AuditQueryDto extends PageQueryDto {
@@ -26,15 +28,68 @@ export class AuditQueryDto extends PageQueryDto {
   since?: Date;
 }
 
+export class AuditExportQueryDto {
+  @ApiPropertyOptional({ enum: AUDIT_EXPORT_FORMATS, default: 'ndjson' })
+  @IsOptional()
+  @IsIn(AUDIT_EXPORT_FORMATS, { message: 'format must be ndjson or csv' })
+  format?: AuditExportFormat;
+
+  @ApiPropertyOptional({ description: 'Only events at or after this time (ISO 8601)', type: String, format: 'date-time' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'since must be an ISO 8601 date-time' })
+  since?: Date;
+
+  @ApiPropertyOptional({ description: 'Only events before this time (ISO 8601)', type: String, format: 'date-time' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'until must be an ISO 8601 date-time' })
+  until?: Date;
+
+  @ApiPropertyOptional({ description: 'Only events of this tenant' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  tenantKey?: string;
+
+  @ApiPropertyOptional({ description: 'Only actions starting with this, e.g. `user.` or `tenant.api_key.created`' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  action?: string;
+
+  @ApiPropertyOptional({ description: 'Only actors whose label starts with this: an email, `tenant:acme`, `api-token:ci`' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 320)
+  actor?: string;
+}
+
 @ApiTags('audit')
 @AdminOnly()
 @Controller('api/v1/audit-events')
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly exporter: AuditExporter,
+  ) {}
 
   @Get()
   @ApiPageResponse(AuditEventView, 'Audit events, newest first')
   list(@Query() query: AuditQueryDto): Promise<Page<AuditEventView>> {
     return this.audit.list(query);
+  }
+
+  /** Platform admins only: a tenant API key gets 403, as on the list. */
+  @Get('export')
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description:
+      'Every matching event, oldest first, streamed: NDJSON (one event per line, as in the list) or CSV (a header row; ' +
+      'cells a spreadsheet would run as formulas start with an apostrophe)',
+  })
+  async export(@Query() query: AuditExportQueryDto, @Res() res: Response): Promise<void> {
+    const { format = 'ndjson', action, ...selection } = query;
+    await this.exporter.stream({ ...selection, actionPrefix: action }, format, res);
   }
 }

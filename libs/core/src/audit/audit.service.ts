@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { MoreThanOrEqual } from 'typeorm';
 import { RequestContext } from '../context/request-context';
 import { TransactionService } from '../database/transaction.service';
 import { insertRows } from '../database/insert-rows';
-import { Page, PageQueryDto, pageWindow, toPage } from '../pagination/pagination';
+import { Page, PageQueryDto, toPage } from '../pagination/pagination';
 import { SignInMetrics } from '../metrics/sign-in-metrics';
 import { AuditEvent } from './audit-event.entity';
+import { AuditRepository, AuditSelection } from './audit.repository';
+import { AUDIT_EVENT } from './audit-events';
+import { OutboxService } from '../events/outbox.service';
 
 export interface AuditEntry {
   action: string;
@@ -17,11 +19,7 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface AuditFilter extends PageQueryDto {
-  tenantKey?: string;
-  action?: string;
-  since?: Date;
-}
+export interface AuditFilter extends PageQueryDto, AuditSelection {}
 
 class AuditActorView {
   @ApiProperty({ enum: ['platform-admin', 'tenant', 'user', 'system', 'anonymous'], example: 'tenant' }) kind: string;
@@ -50,7 +48,17 @@ export class AuditService {
   constructor(
     private readonly tx: TransactionService,
     private readonly signIns: SignInMetrics,
+    private readonly repo: AuditRepository,
+    private readonly outbox: OutboxService,
   ) {}
+
+  // Set by whoever delivers audit events elsewhere (the webhooks module); cheap and synchronous.
+  private streams: (tenantId: string | null) => boolean = () => false;
+
+  /** Which events also go to the outbox as `audit.event`: only those someone subscribed to, so the others cost nothing more. */
+  streamWhen(gate: (tenantId: string | null) => boolean): void {
+    this.streams = gate;
+  }
 
   /** Records an event inside the caller's transaction, so the change and its audit land together. */
   async record(ctx: RequestContext, entry: AuditEntry): Promise<void> {
@@ -69,6 +77,10 @@ export class AuditService {
     });
     // insert, not save (which would SELECT first), and without the read-back of created_at.
     await insertRows(manager, AuditEvent, event);
+    if (this.streams(event.tenantId)) {
+      const { at, ...view } = auditEventView(event);
+      await this.outbox.emit(AUDIT_EVENT, event.tenantId, { ...view, at: at.toISOString() });
+    }
   }
 
   /**
@@ -89,20 +101,12 @@ export class AuditService {
   }
 
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {
-    const where: Record<string, unknown> = {};
-    if (filter.tenantKey) where.tenantKey = filter.tenantKey;
-    if (filter.action) where.action = filter.action;
-    if (filter.since) where.at = MoreThanOrEqual(filter.since);
-    const result = await this.tx.manager.findAndCount(AuditEvent, {
-      where,
-      order: { at: 'DESC', id: 'DESC' },
-      ...pageWindow(filter),
-    });
-    return toPage(result, filter, toView);
+    return toPage(await this.repo.list(filter, filter), filter, auditEventView);
   }
 }
 
-function toView(e: AuditEvent): AuditEventView {
+/** An audit event as the API and the export show it. */
+export function auditEventView(e: AuditEvent): AuditEventView {
   return {
     id: e.id,
     at: e.at,

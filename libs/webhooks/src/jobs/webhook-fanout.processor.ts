@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber } from '@portico/core';
+import { AUDIT_EVENT, Clock, DispatchedEvent, JobHandler, JobProcessor, JobQueue, OutboxBatch, OutboxSubscriber } from '@portico/core';
 import { createHash } from 'node:crypto';
 import { DELIVER_JOB, deliverJobs, FANOUT_JOB } from '../delivery/constants';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
@@ -27,7 +27,7 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
     const messages: Partial<WebhookMessage>[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
-        if (endpoint.tenantId !== event.tenantId || !endpoint.events.includes(event.name)) continue;
+        if (!receives(endpoint, event)) continue;
         messages.push({
           id: messageId(endpoint.id, event.id),
           endpointId: endpoint.id,
@@ -48,9 +48,16 @@ export class WebhookFanoutProcessor implements JobHandler<OutboxBatch> {
     const tenantIds = [...new Set(events.map((e) => e.tenantId).filter((id): id is string => !!id))];
     return this.repo.enabledEndpoints(
       tenantIds,
-      events.some((e) => !e.tenantId),
+      // Platform endpoints also get every tenant's audit events.
+      events.some((e) => !e.tenantId || e.name === AUDIT_EVENT),
     );
   }
+}
+
+/** An endpoint gets its tenant's subscribed events; one of no tenant also gets every tenant's `audit.event`. */
+function receives(endpoint: WebhookEndpoint, event: DispatchedEvent): boolean {
+  if (!endpoint.events.includes(event.name)) return false;
+  return endpoint.tenantId === event.tenantId || (endpoint.tenantId === null && event.name === AUDIT_EVENT);
 }
 
 /** A uuid-shaped id fixed by (endpoint, event), so the same pair always names the same message. */

@@ -26,6 +26,7 @@ import { ConsoleEntitlementSourcesController } from './console/entitlement-sourc
 import { ConsoleEntitlementsController } from './console/entitlements.controller';
 import { ConsoleOrganizationsController } from './console/organizations.controller';
 import { ConsoleTenantSamlController } from './console/tenant-saml.controller';
+import { ConsoleTenantOidcController } from './console/tenant-oidc.controller';
 import { ConsoleTenantsController } from './console/tenants.controller';
 import { ConsoleUsersController } from './console/users.controller';
 import { ConsoleWebhooksController } from './console/webhooks.controller';
@@ -58,6 +59,7 @@ const CONTROLLERS = [
   DashboardController,
   ConsoleTenantsController,
   ConsoleTenantSamlController,
+  ConsoleTenantOidcController,
   ConsoleOrganizationsController,
   ConsoleOrganizationInvitationsController,
   ConsoleUsersController,

@@ -106,8 +106,11 @@ describe('sign-up and sign-in in a real browser', () => {
 
     await page.getByLabel('Then enter the code the app shows').fill(code());
     await submit(page.getByRole('button', { name: 'Turn on' }));
-    expect(new URL(page.url()).pathname).toBe('/account');
+    // The recovery codes come first, once (account-security.browser.spec.ts uses them).
+    expect(new URL(page.url()).pathname).toBe('/account/authenticator/recovery-codes');
     expect(await page.getByRole('status').innerText()).toContain('Your authenticator app is on.');
+    await follow(page.getByRole('link', { name: 'I have saved them: continue' }));
+    expect(new URL(page.url()).pathname).toBe('/account');
     expect(await page.locator('.badge.ok').innerText()).toBe('on');
   });
 

@@ -57,6 +57,34 @@ function behavesAsASessionStore(name: string, open: () => Promise<{ backend: Ses
     it('answers null for an unknown id', async () => {
       expect(await call((cb) => store.get('never-issued', cb))).toBeNull();
     });
+
+    it("lists a user's live sessions, each last seen when a request last touched it", async () => {
+      const user = `user-${Math.random()}`;
+      const [a, b, pending] = [1, 2, 3].map(() => `sid-${Math.random()}`);
+      const before = Date.now();
+      await call((cb) => store.set(a, session(user, 60_000), cb));
+      await call((cb) => store.set(b, session(user, 60_000), cb));
+      // Not signed in yet (between password and code): nobody's session.
+      await call((cb) => store.set(pending, { cookie: session(user, 60_000).cookie } as unknown as SessionData, cb));
+      const listed = await backend.listUser(user);
+      expect(listed.map((s) => s.sid).sort()).toEqual([a, b].sort());
+      for (const s of listed) expect(s.lastSeenAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+
+      await new Promise((r) => setTimeout(r, 30));
+      const touchedAt = Date.now();
+      await call((cb) => store.touch(a, session(user, 60_000), cb));
+      const after = await backend.listUser(user);
+      expect(after.find((s) => s.sid === a)!.lastSeenAt!.getTime()).toBeGreaterThanOrEqual(touchedAt - 1000);
+      expect(after.find((s) => s.sid === a)!.lastSeenAt!.getTime()).toBeGreaterThan(after.find((s) => s.sid === b)!.lastSeenAt!.getTime());
+
+      // Ended or expired sessions are not listed.
+      await call((cb) => store.destroy(b, cb));
+      await call((cb) => store.set(b, session(user, 20), cb));
+      await new Promise((r) => setTimeout(r, 60));
+      expect((await backend.listUser(user)).map((s) => s.sid)).toEqual([a]);
+      await backend.destroyUser(user);
+      expect(await backend.listUser(user)).toEqual([]);
+    });
   });
 }
 

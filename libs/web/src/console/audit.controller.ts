@@ -1,12 +1,13 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuditService, ConsoleOnly } from '@portico/core';
+import { AuditExporter, AuditSelection, AuditService, ConsoleOnly } from '@portico/core';
 import type { Request, Response } from 'express';
 import { consolePage } from './console-page';
 import { CONSOLE_PAGE_SIZE, filterParam, FormBody, offsetParam, pager } from './forms';
 
-// Suggestions for the action filter; modules add their own actions and any can be typed.
+// Suggestions for the action filter (a prefix: `user.` finds every user event); any can be typed.
 const KNOWN_ACTIONS = [
+  'tenant.',
   'tenant.created',
   'tenant.updated',
   'tenant.suspended',
@@ -14,37 +15,97 @@ const KNOWN_ACTIONS = [
   'tenant.deleted',
   'tenant.api_key.created',
   'tenant.api_key.revoked',
+  'organization.',
   'organization.created',
   'organization.updated',
   'organization.deleted',
+  'user.',
   'user.created',
   'user.updated',
   'user.deleted',
   'user.billable_changed',
-  'membership.created',
-  'membership.deleted',
+  'membership.',
+  'auth.',
+  'webhook_endpoint.',
 ];
 
-/** Console: every write through the console or the API, newest first. */
+interface AuditFilters {
+  /** As typed, for the form, the pager and the download links. */
+  shown: Record<'tenantKey' | 'action' | 'actor' | 'since' | 'until', string | undefined>;
+  selection: AuditSelection;
+  problems: string[];
+}
+
+/** Console: every write through the console or the API, newest first, and its download. */
 @ApiExcludeController()
 @ConsoleOnly()
 @Controller('console/audit')
 export class ConsoleAuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly exporter: AuditExporter,
+  ) {}
 
   @Get()
   async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
-    const filters = { tenantKey: filterParam(query, 'tenantKey', 64), action: filterParam(query, 'action', 64) };
-    const page = await this.audit.list({ ...filters, limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
-    res.render(
+    const filters = auditFilters(query);
+    await this.render(req, res, filters, filters.problems.length ? 400 : 200, offsetParam(query));
+  }
+
+  /** The same export as the API's, with the page's filters (CSV unless NDJSON is asked for). */
+  @Get('export')
+  async export(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    const filters = auditFilters(query);
+    if (filters.problems.length) return this.render(req, res, filters, 400, 0);
+    await this.exporter.stream(filters.selection, filterParam(query, 'format', 8) === 'ndjson' ? 'ndjson' : 'csv', res);
+  }
+
+  private async render(req: Request, res: Response, filters: AuditFilters, status: number, offset: number): Promise<void> {
+    const selection = filters.problems.length ? { ...filters.selection, since: undefined, until: undefined } : filters.selection;
+    const page = await this.audit.list({ ...selection, limit: CONSOLE_PAGE_SIZE, offset });
+    const query = new URLSearchParams(Object.entries(filters.shown).filter((e): e is [string, string] => !!e[1])).toString();
+    res.status(status).render(
       'pages/console/audit',
       consolePage(req, 'Audit log', '/console/audit', {
         page,
-        filters,
-        filtered: !!(filters.tenantKey || filters.action),
-        pager: pager('/console/audit', filters, page),
+        filters: filters.shown,
+        problems: filters.problems,
+        filtered: Object.values(filters.shown).some(Boolean),
+        pager: pager('/console/audit', filters.shown, page),
         actions: KNOWN_ACTIONS,
+        exportCsv: `/console/audit/export?${query ? `${query}&` : ''}format=csv`,
+        exportNdjson: `/console/audit/export?${query ? `${query}&` : ''}format=ndjson`,
       }),
     );
   }
+}
+
+function auditFilters(query: FormBody): AuditFilters {
+  const shown = {
+    tenantKey: filterParam(query, 'tenantKey', 64),
+    action: filterParam(query, 'action', 64),
+    actor: filterParam(query, 'actor', 320),
+    since: filterParam(query, 'since', 40),
+    until: filterParam(query, 'until', 40),
+  };
+  const problems: string[] = [];
+  const since = moment(shown.since, 'From', problems);
+  const until = moment(shown.until, 'To', problems);
+  return {
+    shown,
+    selection: { tenantKey: shown.tenantKey, actionPrefix: shown.action, actor: shown.actor, since, until },
+    problems,
+  };
+}
+
+/** A time from the form's date-time field (UTC, to the minute) or an ISO 8601 time with its zone. */
+function moment(value: string | undefined, label: string, problems: string[]): Date | undefined {
+  if (!value) return undefined;
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/i.test(value) ? value : `${value}Z`;
+  const date = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?)?/.test(value) ? new Date(zoned) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) {
+    problems.push(`${label} must be a date and time such as 2026-01-31T14:00 (UTC)`);
+    return undefined;
+  }
+  return date;
 }

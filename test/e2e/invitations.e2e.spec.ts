@@ -183,6 +183,38 @@ describe.each(databaseKinds())('invitations (%s)', (kind) => {
       expect(pending.body.total).toBe(0);
     });
 
+    it('holds the new account’s password to the configured policy', async () => {
+      const policy = (minLength: number) =>
+        t.http
+          .put('/api/v1/settings/authentication')
+          .set('Authorization', t.admin)
+          .send({ passwordPolicy: { minLength, disallowCommon: true } })
+          .expect(200);
+      const org = await makeOrganization(t, a.auth);
+      const email = address('strict');
+      await invite(a.auth, org.id, { email }).expect(201);
+      const path = await invitationLink(email);
+      await policy(14);
+      try {
+        const person = browser();
+        expect(words((await person.get(path)).text)).toContain('At least 14 characters');
+        const short = 'Quay-Heron-47';
+        const refused = await person.submit(path, { firstName: 'Sal', lastName: 'Strict', password: short, passwordConfirmation: short });
+        expect(refused.status).toBe(400);
+        expect(alertOf(refused.text)).toMatch(/at least 14 characters/);
+        expect(await members(a.auth, org.id)).toEqual([]);
+        const fine = await person.submit(path, {
+          firstName: 'Sal',
+          lastName: 'Strict',
+          password: PASSWORD,
+          passwordConfirmation: PASSWORD,
+        });
+        expect(fine.status).toBe(303);
+      } finally {
+        await policy(8);
+      }
+    });
+
     it('lets an existing account sign in on its tenant’s page, come back to the invitation, and join', async () => {
       const org = await makeOrganization(t, a.auth, { name: 'Heron Holdings' });
       const user = await makeUser(t, a.auth, { email: address('existing'), password: PASSWORD });

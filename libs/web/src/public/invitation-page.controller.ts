@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InvitationLookup, InvitationProblem, InvitationsService, OpenInvitation } from '@portico/accounts';
-import { LoginService } from '@portico/auth';
+import { AuthSettingsService, LoginService, PasswordPolicyService } from '@portico/auth';
 import { ConflictError, InvalidInputError, Public, RequestContext } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
-import { passwordProblem, UsersService } from '@portico/users';
+import { UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, signOut, startSession } from './public-page';
 
@@ -60,6 +60,8 @@ export class InvitationPageController {
     private readonly login: LoginService,
     private readonly users: UsersService,
     private readonly oidcSessions: OidcSessions,
+    private readonly passwordPolicy: PasswordPolicyService,
+    private readonly settings: AuthSettingsService,
   ) {}
 
   @Get(':token')
@@ -96,7 +98,7 @@ export class InvitationPageController {
     const values = { firstName: field(body, 'firstName', 100), lastName: field(body, 'lastName', 100) };
     const password = field(body, 'password', 256, { trim: false });
     const errors: string[] = [];
-    const weak = passwordProblem(password);
+    const weak = await this.passwordPolicy.check(password, invitation.organization.tenantId);
     if (weak) errors.push(weak.replace(/^password/, 'The password'));
     if (password !== field(body, 'passwordConfirmation', 256, { trim: false, required: false }))
       errors.push('The two passwords do not match');
@@ -164,6 +166,7 @@ export class InvitationPageController {
     const matches =
       !!account && account.tenantId === invitation.organization.tenantId && account.email.toLowerCase() === invitation.email.toLowerCase();
     const loginPage = invitation.tenant ? `/t/${invitation.tenant.key}/login` : '/login';
+    const policy = (await this.settings.effective(invitation.organization.tenantId)).passwordPolicy;
     const next = `/invitations/${token}`;
     res.render(
       'pages/public/invitation',
@@ -179,6 +182,8 @@ export class InvitationPageController {
             ? `${loginPage}?next=${encodeURIComponent(next)}&login=${encodeURIComponent(invitation.email)}`
             : null,
         createAccount: !account && !invitation.hasAccount,
+        passwordMin: Math.max(8, policy.minLength),
+        disallowCommon: policy.disallowCommon,
         values: {},
         ...data,
       }),

@@ -2,6 +2,7 @@ import { auditEvents, expectError, watchResponses } from '../support/api-checks'
 import { databaseKinds, type DbKind } from '../support/databases';
 import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { Phone } from '../support/phone';
+import { loginPath, rotateAutologinSecret } from '../support/portal';
 import { redisForTests } from '../support/redis';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
@@ -217,6 +218,32 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
         const audited = (await auditEvents(t, { action: 'user.password.changed' })).filter((e) => e.target.id === user.id);
         expect(audited).toHaveLength(1);
         expect(JSON.stringify(audited)).not.toContain('Brand-New-Lynx-44');
+      });
+
+      it('explains, instead of a form, that an account signing in through its portal has no password here', async () => {
+        const tenant = await makeTenant(t);
+        const secret = await rotateAutologinSecret(t, tenant.key);
+        const issued = await t.http
+          .post('/api/auth/autologin')
+          .send({ login: 'portal-only@lynx.example', firstName: 'Portal', lastName: 'Only', token: secret })
+          .expect(200);
+        const b = browser();
+        expect((await b.get(loginPath(issued.body.loginUrl))).headers.location).toBe('/account');
+        const page = await b.get('/account/password');
+        expect(page.status).toBe(200);
+        expect(page.text).toContain('data-testid="no-password"');
+        expect(page.text).not.toContain('name="currentPassword"');
+        // A form posted anyway changes nothing and explains the same.
+        const posted = await b.postRaw('/account/password', {
+          _csrf: await b.csrf('/account'),
+          currentPassword: 'anything-at-all-1',
+          newPassword: 'Brand-New-Lynx-44',
+          newPasswordConfirmation: 'Brand-New-Lynx-44',
+        });
+        expect(posted.text).toContain('data-testid="no-password"');
+        expect((await browser().login('portal-only@lynx.example', 'Brand-New-Lynx-44', `/t/${tenant.key}/login`)).status).toBe(401);
+        // Its session is listed like any other.
+        expect((await b.get('/account/sessions')).text).toContain('data-testid="this-device"');
       });
 
       it('locks the current-password check like a sign-in', async () => {

@@ -93,7 +93,15 @@ export class AppConfig {
   /** The rate limits of the public doors (RATE_LIMIT_*). */
   readonly rateLimits: RateLimitConfig;
 
-  static readonly SECRET_VARIABLES = ['PORTICO_SECRET_KEY', 'ADMIN_PASSWORD', 'ADMIN_API_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL'];
+  static readonly SECRET_VARIABLES = [
+    'PORTICO_SECRET_KEY',
+    'ADMIN_PASSWORD',
+    'ADMIN_API_TOKEN',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'SMTP_URL',
+    'METRICS_TOKEN',
+  ];
 
   constructor(env: Env = process.env) {
     const problems: string[] = [];

@@ -92,7 +92,8 @@ export class Metrics {
 
   /**
    * A gauge read when Prometheus scrapes (queue depths, the age of the oldest waiting message). A
-   * failed read logs a warning and leaves the family empty; the rest of the scrape is served.
+   * failed read logs a warning and the family shows NaN (or no series, when it has labels); the
+   * rest of the scrape is served.
    */
   scrapedGauge<L extends string = never>(definition: ScrapedGaugeDefinition<L>): void {
     if (!this.enabled || this.existing(definition.name)) return;
@@ -105,6 +106,8 @@ export class Metrics {
         try {
           for (const sample of await read()) this.set((sample.labels ?? {}) as Partial<Record<L, string | number>>, sample.value);
         } catch (err) {
+          // NaN, not the 0 an unlabelled gauge would show: "unknown", never "nothing waits".
+          if (!definition.labelNames?.length) this.set(NaN);
           logger.warn(`Could not read ${definition.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
       },

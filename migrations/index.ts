@@ -18,6 +18,7 @@ import { TenantOidc1764002300000 } from './1764002300000-tenant-oidc';
 import { AccountSecurity1764002100000 } from './1764002100000-account-security';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
+import { EmailVerification1764002020000 } from './1764002020000-email-verification';
 import { Invitations1764002200000 } from './1764002200000-invitations';
 import { TenantRateLimits1764002500000 } from './1764002500000-tenant-rate-limits';
 
@@ -41,6 +42,7 @@ export const ALL_MIGRATIONS = [
   OidcPayloadPartialIndexes1764001600000,
   Mail1764002000000,
   AccountTokens1764002010000,
+  EmailVerification1764002020000,
   AccountSecurity1764002100000,
   Invitations1764002200000,
   TenantOidc1764002300000,

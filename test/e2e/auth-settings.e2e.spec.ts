@@ -118,7 +118,8 @@ describe.each(databaseKinds())('authentication settings API (%s)', (kind) => {
       expect(res.body).toEqual({
         signupEnabled: null,
         methods: null,
-        effective: expect.objectContaining({ signupEnabled: false, methods: DEFAULTS.methods }),
+        emailVerification: null,
+        effective: expect.objectContaining({ signupEnabled: false, methods: DEFAULTS.methods, emailVerification: 'off' }),
         embedOrigins: [],
         billingApi: null,
         dataSharingUrl: null,

@@ -10,6 +10,7 @@ const USER_FIELDS = [
   'createdAt',
   'createdVia',
   'email',
+  'emailVerified',
   'externalUid',
   'firstName',
   'id',

@@ -53,7 +53,7 @@ export async function startSmtp(): Promise<TestSmtp> {
         .then((parsed) => {
           const text = parsed.text ?? '';
           const html = typeof parsed.html === 'string' ? parsed.html : '';
-          const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+          const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => decodeEntities(m[1]));
           const links = [...new Set([...(text.match(/https?:\/\/[^\s<>"]+/g) ?? []), ...hrefs])];
           mails.push({
             to: session.envelope.rcptTo.map((r) => r.address).join(', '),
@@ -109,4 +109,13 @@ export async function startSmtp(): Promise<TestSmtp> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** An attribute's value as a browser reads it (Handlebars escapes `=` and `&` in links). */
+function decodeEntities(value: string): string {
+  return value
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 }

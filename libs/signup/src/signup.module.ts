@@ -1,4 +1,5 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { EmailVerificationModule } from '@portico/accounts';
 import { AuthModule } from '@portico/auth';
 import { AppConfig, RateLimits } from '@portico/core';
 import { IdentityMapModule } from '@portico/identity-map';
@@ -8,7 +9,7 @@ import { SignupController } from './signup.controller';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [AuthModule, OrganizationsModule, UsersModule, IdentityMapModule],
+  imports: [AuthModule, OrganizationsModule, UsersModule, IdentityMapModule, EmailVerificationModule],
   controllers: [SignupController],
   providers: [SignupService],
   exports: [SignupService],

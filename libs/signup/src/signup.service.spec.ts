@@ -1,8 +1,9 @@
 import { AuthSettingsService, LoginThrottle, LoginThrottleService } from '@portico/auth';
-import { AppConfig, buildDataSourceOptions, Clock, DomainException, Metrics, TransactionService } from '@portico/core';
+import { AppConfig, buildDataSourceOptions, Clock, CryptoService, DomainException, Metrics, TransactionService } from '@portico/core';
+import type { EmailVerificationService } from '@portico/accounts';
 import type { IdentityMapService } from '@portico/identity-map';
 import type { OrganizationsService } from '@portico/organizations';
-import type { UsersService } from '@portico/users';
+import type { UserCredentialsService, UsersService } from '@portico/users';
 import { DataSource } from 'typeorm';
 // The throttle's repository is auth's private provider; this spec builds the real throttle by hand.
 import { AuthRepository } from '../../auth/src/auth.repository';
@@ -27,6 +28,7 @@ describe('SignupService rate limit per address', () => {
     const organizations = { create: async () => ({ id: `org-${++n}` }) } as unknown as OrganizationsService;
     const users = { create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
     const identityMap = {} as IdentityMapService;
+    const verification = { required: async () => false } as unknown as EmailVerificationService;
     service = new SignupService(
       tx,
       settings,
@@ -34,6 +36,9 @@ describe('SignupService rate limit per address', () => {
       organizations,
       users,
       identityMap,
+      verification,
+      {} as UserCredentialsService,
+      {} as CryptoService,
     );
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });

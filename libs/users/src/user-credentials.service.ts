@@ -15,6 +15,9 @@ export interface LoginAccount {
   isPlatformAdmin: boolean;
   passwordHash: string | null;
   authenticatorEnabled: boolean;
+  emailVerified: boolean;
+  /** How the account came to be (signup, api, saml, ldap, …): says how someone without a password signs in. */
+  createdVia: string;
 }
 
 /** Credential lookups and the platform-admin bootstrap, for the auth module. */
@@ -48,6 +51,11 @@ export class UserCredentialsService {
   /** Replaces the user's password (already hashed, the policy already checked). Joins the caller's transaction. */
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
     await this.tx.run(() => this.users.setPasswordHash(userId, passwordHash));
+  }
+
+  /** Marks the address verified (the person followed the mailed link). Joins the caller's transaction. */
+  async markEmailVerified(userId: string): Promise<void> {
+    await this.tx.run(() => this.users.setEmailVerified(userId));
   }
 
   async countPlatformAdmins(): Promise<number> {
@@ -101,5 +109,7 @@ function toAccount(u: User): LoginAccount {
     isPlatformAdmin: u.isPlatformAdmin,
     passwordHash: u.passwordHash,
     authenticatorEnabled: u.authenticatorEnabled,
+    emailVerified: u.emailVerified,
+    createdVia: u.createdVia,
   };
 }

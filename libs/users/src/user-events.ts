@@ -25,13 +25,15 @@ declare module '@portico/core' {
     'user.updated': { user: UserEventData; changed: string[] };
     'user.deleted': { user: UserEventData };
     'user.billable_changed': { user: UserEventData };
+    /** A new password set through a mailed reset link: sign-ins held elsewhere end. */
+    'user.password_reset': { user: UserEventData };
     'membership.created': { membership: MembershipEventData };
     'membership.updated': { membership: MembershipEventData };
     'membership.deleted': { membership: MembershipEventData };
   }
 }
 
-export const USER_EVENTS = ['user.created', 'user.updated', 'user.deleted', 'user.billable_changed'] as const;
+export const USER_EVENTS = ['user.created', 'user.updated', 'user.deleted', 'user.billable_changed', 'user.password_reset'] as const;
 export const MEMBERSHIP_EVENTS = ['membership.created', 'membership.updated', 'membership.deleted'] as const;
 
 /** What webhook subscribers learn of a user: never the password hash or authenticator. */

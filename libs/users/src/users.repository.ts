@@ -78,6 +78,10 @@ export class UsersRepository {
     await this.tx.manager.update(User, { id }, { authenticatorEnabled: enabled });
   }
 
+  async setEmailVerified(id: string): Promise<void> {
+    await this.tx.manager.update(User, { id }, { emailVerified: true });
+  }
+
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.tx.manager.update(User, { id }, { passwordHash });
   }

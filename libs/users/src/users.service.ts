@@ -42,6 +42,7 @@ export type UserRef = Pick<
   | 'status'
   | 'externalUid'
   | 'authenticatorEnabled'
+  | 'emailVerified'
   | 'isPlatformAdmin'
   | 'updatedAt'
 >;
@@ -98,6 +99,7 @@ export class UsersService {
           passwordHash,
           externalUid: dto.externalUid ?? null,
           createdVia,
+          emailVerified: dto.emailVerified ?? true,
         });
         await this.audit.record(ctx, {
           action: 'user.created',
@@ -156,6 +158,7 @@ export class UsersService {
           set('status', dto.status);
         }
         if (dto.externalUid !== undefined) set('externalUid', dto.externalUid);
+        if (dto.emailVerified !== undefined) set('emailVerified', dto.emailVerified);
         if (passwordHash) {
           user.passwordHash = passwordHash;
           changed.push('password');
@@ -223,9 +226,33 @@ export class UsersService {
       status: u.status,
       externalUid: u.externalUid,
       authenticatorEnabled: u.authenticatorEnabled,
+      emailVerified: u.emailVerified,
       isPlatformAdmin: u.isPlatformAdmin,
       updatedAt: u.updatedAt,
     };
+  }
+
+  /**
+   * A new password chosen through a mailed reset link (already hashed, the policy checked): the link
+   * proved the address, so it counts as verified. Emits user.password_reset, on which whatever holds
+   * the user's sign-ins elsewhere (the OpenID Connect provider) revokes them. Joins the caller's transaction.
+   */
+  async resetPassword(ctx: RequestContext, id: string, passwordHash: string): Promise<void> {
+    await this.tx.run(async () => {
+      const user = await this.findOrFail(ctx, id);
+      user.passwordHash = passwordHash;
+      user.emailVerified = true;
+      await this.users.save(user);
+      const tenant = await this.tenantRef(ctx, user.tenantId);
+      await this.audit.record(ctx, {
+        action: 'user.password_reset',
+        targetType: 'user',
+        targetId: user.id,
+        tenant,
+        details: { via: 'mail' },
+      });
+      await this.outbox.emit('user.password_reset', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
+    });
   }
 
   /** Joins the caller's transaction. */
@@ -279,6 +306,7 @@ export function toUserView(u: User, tenantKey: string | null): UserView {
     status: u.status,
     externalUid: u.externalUid,
     authenticatorEnabled: u.authenticatorEnabled,
+    emailVerified: u.emailVerified,
     isPlatformAdmin: u.isPlatformAdmin,
     createdVia: u.createdVia,
     createdAt: u.createdAt.toISOString(),

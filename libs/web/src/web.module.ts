@@ -1,5 +1,5 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { EmailChangeModule, InvitationsModule } from '@portico/accounts';
+import { EmailChangeModule, EmailVerificationModule, InvitationsModule, PasswordResetModule } from '@portico/accounts';
 import { AuthModule } from '@portico/auth';
 import { AppConfig, RateLimits, RouteKinds } from '@portico/core';
 import { BillingModule } from '@portico/billing';
@@ -52,6 +52,7 @@ import { declareWebRoutes } from './route-kinds';
 import { ConsoleMailboxController } from './console/mailbox.controller';
 import { MailBanner } from './console/mail-banner';
 import { MailModule } from '@portico/mail';
+import { AccountRecoveryController } from './public/account-recovery.controller';
 import { limitPublicDoors } from './public/door-limits';
 
 const CONTROLLERS = [
@@ -86,6 +87,7 @@ const CONTROLLERS = [
   AccountOrganizationsController,
   InvitationPageController,
   SignupPageController,
+  AccountRecoveryController,
   AutologinSessionController,
   OidcInteractionController,
   ConsoleTenantIdentityLinksController,
@@ -110,6 +112,8 @@ const CONTROLLERS = [
     BillingModule,
     OidcModule,
     MailModule,
+    EmailVerificationModule,
+    PasswordResetModule,
     InvitationsModule,
     EmailChangeModule,
   ],

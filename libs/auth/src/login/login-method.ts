@@ -52,7 +52,14 @@ export interface FirstFactorRouter {
 export type LoginOutcome =
   | { kind: 'signed-in'; account: LoginAccount }
   | { kind: 'second-factor'; account: LoginAccount }
-  | { kind: 'refused'; status: 401 | 403 | 410 | 429 | 503; message: string; retryAfterSeconds?: number };
+  | {
+      kind: 'refused';
+      status: 401 | 403 | 410 | 429 | 503;
+      message: string;
+      retryAfterSeconds?: number;
+      /** The password was right, but the account's address is still to be confirmed: the page offers to resend the mail. */
+      unverified?: boolean;
+    };
 
 export const WRONG_CREDENTIALS = 'The email, username or password is not right.';
 export const lockedMessage = (seconds: number) => `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;

@@ -20,6 +20,9 @@ const METHOD_OFF: Record<FirstFactor['method'], { reason: string; message: strin
   },
 };
 
+const UNVERIFIED =
+  'Confirm your email address first: open the link in the mail we sent when you signed up. No mail? Have it sent again below.';
+
 const WRONG_CODE = 'That code is not right, or it was already used. Enter the current code from your authenticator app.';
 const WRONG_RECOVERY_CODE = 'That recovery code is not right, or it was already used. Each code works once.';
 
@@ -123,6 +126,10 @@ export class LoginService {
       if (account.status !== 'active') {
         await this.audit.recordSignIn('login', tenant, ip, 'auth.login.refused', account.id, { reason: 'disabled', ...method });
         return { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' };
+      }
+      if (!account.emailVerified && !account.isPlatformAdmin && settings.emailVerification === 'required') {
+        await this.audit.recordSignIn('login', tenant, ip, 'auth.login.refused', account.id, { reason: 'email-unverified', ...method });
+        return { kind: 'refused', status: 403, message: UNVERIFIED, unverified: true };
       }
       if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
         return { kind: 'second-factor', account };

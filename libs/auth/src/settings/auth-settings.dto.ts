@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { IsOptionalNonNull } from '@portico/core';
 import { TenantIntegrationView, UpdateTenantIntegrationDto } from '@portico/tenants';
+import { EMAIL_VERIFICATION_MODES, type EmailVerificationMode } from '../entities/tenant-auth-settings.entity';
 
 export class MethodsDto {
   @ApiProperty() @IsBoolean() password: boolean;
@@ -94,6 +95,14 @@ export class UpdateAuthSettingsDto {
   @Type(() => LockoutDto)
   lockout?: LockoutDto;
 
+  @ApiPropertyOptional({
+    enum: EMAIL_VERIFICATION_MODES,
+    description: 'required: a new account signs in once it has followed the mailed link',
+  })
+  @IsOptionalNonNull()
+  @IsIn(EMAIL_VERIFICATION_MODES, { message: 'emailVerification must be off or required' })
+  emailVerification?: EmailVerificationMode;
+
   @ApiPropertyOptional({ type: PasswordPolicyDto })
   @IsOptionalNonNull()
   @ValidateNested()
@@ -123,6 +132,7 @@ export class AuthSettingsView {
   @ApiProperty() signupEnabled: boolean;
   @ApiProperty() sessionIdleMinutes: number;
   @ApiProperty({ type: LockoutView }) lockout: LockoutView;
+  @ApiProperty({ enum: EMAIL_VERIFICATION_MODES }) emailVerification: EmailVerificationMode;
   @ApiProperty({ type: PasswordPolicyView }) passwordPolicy: PasswordPolicyView;
   @ApiProperty() requireAuthenticatorForAdmins: boolean;
 }
@@ -139,10 +149,16 @@ export class UpdateTenantSettingsDto extends UpdateTenantIntegrationDto {
   @ValidateNested()
   @Type(() => MethodsDto)
   methods?: MethodsDto | null;
+
+  @ApiPropertyOptional({ nullable: true, enum: EMAIL_VERIFICATION_MODES, description: 'null: as globally set' })
+  @ValidateIf((_o, v) => v !== null && v !== undefined)
+  @IsIn(EMAIL_VERIFICATION_MODES, { message: 'emailVerification must be off, required or null' })
+  emailVerification?: EmailVerificationMode | null;
 }
 
 export class TenantSettingsView extends TenantIntegrationView {
   @ApiProperty({ nullable: true, type: Boolean }) signupEnabled: boolean | null;
   @ApiProperty({ nullable: true, type: MethodsView }) methods: MethodsView | null;
+  @ApiProperty({ nullable: true, enum: EMAIL_VERIFICATION_MODES }) emailVerification: EmailVerificationMode | null;
   @ApiProperty({ type: AuthSettingsView, description: 'What applies to this tenant after inheritance' }) effective: AuthSettingsView;
 }

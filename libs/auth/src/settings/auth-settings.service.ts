@@ -38,6 +38,7 @@ export class AuthSettingsService {
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.sessionIdleMinutes !== undefined) row.sessionIdleMinutes = dto.sessionIdleMinutes;
       if (dto.lockout) Object.assign(row, definedOnly(dto.lockout));
+      if (dto.emailVerification !== undefined) row.emailVerification = dto.emailVerification;
       if (dto.passwordPolicy?.minLength !== undefined) row.passwordMinLength = dto.passwordPolicy.minLength;
       if (dto.passwordPolicy?.disallowCommon !== undefined) row.passwordDisallowCommon = dto.passwordPolicy.disallowCommon;
       if (dto.requireAuthenticatorForAdmins !== undefined) row.requireAuthenticatorForAdmins = dto.requireAuthenticatorForAdmins;
@@ -60,6 +61,7 @@ export class AuthSettingsService {
     return {
       signupEnabled: own?.signupEnabled ?? null,
       methods: own?.methods ? withOidc(own.methods) : null,
+      emailVerification: own?.emailVerification ?? null,
       effective: await this.effective(tenant.id),
       ...(await this.tenants.integration(tenant.id)),
     };
@@ -71,6 +73,7 @@ export class AuthSettingsService {
       const row = (await this.repository.tenantSettings(tenant.id)) ?? this.repository.newTenantSettings(tenant.id);
       if (dto.signupEnabled !== undefined) row.signupEnabled = dto.signupEnabled;
       if (dto.methods !== undefined) row.methods = dto.methods ? withOidc({ ...row.methods, ...dto.methods }) : null;
+      if (dto.emailVerification !== undefined) row.emailVerification = dto.emailVerification;
       await this.repository.saveTenantSettings(row);
       await this.tenants.updateIntegration(tenant.id, dto);
       await this.audit.record(ctx, {
@@ -93,6 +96,7 @@ export class AuthSettingsService {
       ...global,
       signupEnabled: own?.signupEnabled ?? global.signupEnabled,
       methods: own?.methods ? withOidc(own.methods) : global.methods,
+      emailVerification: own?.emailVerification ?? global.emailVerification,
     };
   }
 
@@ -133,6 +137,7 @@ function toView(s: AuthSettings): AuthSettingsView {
       baseWaitSeconds: s.baseWaitSeconds,
       maxWaitSeconds: s.maxWaitSeconds,
     },
+    emailVerification: s.emailVerification,
     passwordPolicy: { minLength: s.passwordMinLength, disallowCommon: s.passwordDisallowCommon },
     requireAuthenticatorForAdmins: s.requireAuthenticatorForAdmins,
   };

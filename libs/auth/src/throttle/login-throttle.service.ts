@@ -4,7 +4,7 @@ import { AuthRepository } from '../auth.repository';
 import type { LoginThrottle } from '../entities/login-throttle.entity';
 import type { LockoutView } from '../settings/auth-settings.dto';
 
-export type ThrottleKind = 'password' | 'authenticator' | 'signup' | 'autologin';
+export type ThrottleKind = 'password' | 'authenticator' | 'signup' | 'autologin' | 'verification-mail' | 'password-reset-mail';
 
 export interface ThrottlePolicy {
   maxFailures: number;

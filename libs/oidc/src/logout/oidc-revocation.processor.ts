@@ -4,7 +4,7 @@ import { OidcSessions } from './oidc-sessions.service';
 
 /**
  * Other modules' domain events that end what the provider issued: a user disabled or deleted, a
- * tenant suspended. Those modules know nothing of OpenID Connect; this listens. Idempotent: a
+ * password reset through a mailed link, a tenant suspended. Those modules know nothing of OpenID Connect; this listens. Idempotent: a
  * batch delivered twice revokes what is already gone.
  */
 @Injectable()
@@ -21,6 +21,9 @@ export class OidcRevocationProcessor implements JobHandler<OutboxBatch> {
       } else if (event.name === 'user.deleted') {
         const { user } = event.data as { user: { id: string } };
         await this.sessions.endAccount(user.id, 'user deleted');
+      } else if (event.name === 'user.password_reset') {
+        const { user } = event.data as { user: { id: string } };
+        await this.sessions.endAccount(user.id, 'password reset');
       } else if (event.name === 'tenant.suspended') {
         const { tenant } = event.data as { tenant: { id: string } };
         await this.sessions.endTenant(tenant.id);

@@ -60,8 +60,7 @@ export class OidcAccounts {
       preferred_username: user.username,
       updated_at: Math.floor(new Date(user.updatedAt).getTime() / 1000),
       email: user.email,
-      // Portico does not verify addresses yet (product.md §12): say so rather than vouch for them.
-      email_verified: false,
+      email_verified: user.emailVerified,
       tenant: tenant?.key ?? null,
       billable: user.billable,
     };

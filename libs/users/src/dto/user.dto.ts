@@ -76,6 +76,14 @@ export class CreateUserDto {
   @IsOptional()
   @IsIn(MEMBERSHIP_ROLES)
   role?: MembershipRole;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'false: the address is not known to be theirs (with emailVerification required they sign in once it is verified)',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'emailVerified must be true or false' })
+  emailVerified?: boolean;
 }
 
 export class UpdateUserDto {
@@ -128,6 +136,11 @@ export class UpdateUserDto {
   @IsString()
   @Length(1, 255)
   externalUid?: string | null;
+
+  @ApiPropertyOptional({ description: 'Whether the address is known to be theirs' })
+  @IsOptionalNonNull()
+  @IsBoolean({ message: 'emailVerified must be true or false' })
+  emailVerified?: boolean;
 }
 
 export class SetBillableDto {
@@ -178,6 +191,7 @@ export class UserView {
   @ApiProperty({ enum: ['active', 'disabled'] }) status: UserStatus;
   @ApiProperty({ nullable: true, type: String }) externalUid: string | null;
   @ApiProperty() authenticatorEnabled: boolean;
+  @ApiProperty({ description: 'The person proved the address is theirs (or nobody asked them to)' }) emailVerified: boolean;
   @ApiProperty() isPlatformAdmin: boolean;
   @ApiProperty() createdVia: string;
   // ISO 8601 text, as JSON writes a date: a view made of strings serialises about three times faster.

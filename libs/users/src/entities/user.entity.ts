@@ -57,4 +57,8 @@ export class User extends BaseEntity {
 
   @Column({ type: 'varchar', length: 32 })
   createdVia: string = 'api';
+
+  /** The person proved the address is theirs (or nobody asked: API-created and older users). */
+  @Column({ type: Boolean, default: true })
+  emailVerified: boolean = true;
 }

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { LoginService } from '@portico/auth';
 import { Public } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
+import { SignupService } from '@portico/signup';
 import { LdapService, SamlService, TenantOidcService } from '@portico/sso';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
@@ -37,6 +38,7 @@ export class LoginController {
     private readonly saml: SamlService,
     private readonly tenantOidc: TenantOidcService,
     private readonly oidcSessions: OidcSessions,
+    private readonly signup: SignupService,
   ) {}
 
   /** The front page: your account when signed in, otherwise (through the guard's redirect) the sign-in page. */
@@ -48,7 +50,7 @@ export class LoginController {
   @Get('login')
   async page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): Promise<void> {
     const ldap = await this.ldap.servesLoginPage(null);
-    this.render(req, res, null, {
+    await this.render(req, res, null, {
       next: safeNext(next, '/account'),
       site: siteParam(req.query.site),
       ldap,
@@ -67,7 +69,7 @@ export class LoginController {
     const tenant = await this.tenant(key);
     const target = safeNext(next, '/account');
     const ldap = await this.ldap.servesLoginPage(tenant.id);
-    this.render(req, res, tenant, {
+    await this.render(req, res, tenant, {
       next: target,
       site: siteParam(req.query.site),
       ldap,
@@ -136,8 +138,10 @@ export class LoginController {
     const ldap = refused && (await this.ldap.servesLoginPage(tenant?.id ?? null));
     const sso = refused && tenant ? await this.ssoLink(tenant, next) : null;
     const oidc = refused && tenant ? await this.oidcLink(tenant, next) : null;
+    const unverified = outcome.kind === 'refused' && !!outcome.unverified;
+    const links = await this.links(tenant);
     await finishPasswordStep(req, res, outcome, next, (error) =>
-      this.render(req, res, tenant, { next, login, error, site, ldap, sso, oidc }),
+      this.show(req, res, tenant, { next, login, error, site, ldap, sso, oidc, unverified, ...links }),
     );
   }
 
@@ -165,7 +169,21 @@ export class LoginController {
     return pending;
   }
 
-  private render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
+  /** "Forgot password?", "Create an account" while sign-up is open, and where an unverified account asks for its mail again. */
+  private async links(tenant: TenantRef | null): Promise<Record<string, string | null>> {
+    const base = tenant ? `/t/${encodeURIComponent(tenant.key)}` : '';
+    return {
+      forgotHref: `${base}/password/forgot`,
+      signupHref: (await this.signup.isEnabled(tenant)) ? `${base}/signup` : null,
+      resendAction: `${base}/email/verify/resend`,
+    };
+  }
+
+  private async render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): Promise<void> {
+    this.show(req, res, tenant, { ...(await this.links(tenant)), ...data });
+  }
+
+  private show(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
     const signedOut = req.query.signedOut === '1';
     res.render(
       'pages/public/login',

@@ -8,6 +8,7 @@ import { validate } from 'class-validator';
 import type { Request, Response } from 'express';
 import { publicPage, startSession } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
+import { renderCheckMail } from './account-recovery.controller';
 
 const FIELDS = ['email', 'firstName', 'lastName', 'organizationName', 'password'] as const;
 const STATUS: Record<string, number> = { CONFLICT: 409, TOO_MANY_REQUESTS: 429, FORBIDDEN: 403, INVALID: 400 };
@@ -66,7 +67,8 @@ export class SignupPageController {
       return this.render(req, res, tenant, { values, errors: problems });
     }
     try {
-      const result = await this.signup.register(tenant, dto, { trusted: false, ip: req.ip ?? null, via: 'signup' });
+      const result = await this.signup.signUp(tenant, dto, req.ip ?? null);
+      if (result.kind === 'check-mail') return renderCheckMail(req, res.status(200), tenant, { login: dto.email });
       await startSession(req, result.userId);
       req.session.flash = { kind: 'success', message: `Welcome! Your organization ${dto.organizationName} is ready.` };
       res.redirect(303, '/account');

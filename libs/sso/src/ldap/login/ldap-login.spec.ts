@@ -41,6 +41,8 @@ const account = (over: Partial<LoginAccount> = {}): LoginAccount => ({
   isPlatformAdmin: false,
   passwordHash: null,
   authenticatorEnabled: false,
+  emailVerified: true,
+  createdVia: 'ldap',
   ...over,
 });
 

@@ -4,7 +4,8 @@ import type { Response } from 'supertest';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, TenantFixture } from '../support/factories';
 import { dropJobsPrefix, redisForTests, uniqueJobsPrefix } from '../support/redis';
-import { startSecondInstance, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startSecondInstance, startTestApp, TestApp } from '../support/test-app';
+import { alertOf, decode, WebSession } from '../support/web-session';
 
 const redisUrl = redisForTests('the rate-limit suite (shared counters, Redis outage)');
 const describeWithRedis = redisUrl ? describe : describe.skip;
@@ -88,6 +89,30 @@ describe.each(databaseKinds())('rate limits (%s)', (kind) => {
       .expect(400);
     expect(res.body.message).toMatch(/rateLimit\.perSecond must not be less than 1/);
     expect(res.body.message).toMatch(/rateLimit\.burst must not be less than 0/);
+  });
+
+  it("sets a tenant's own limit, and puts the default back, from the tenant's console page", async () => {
+    const tenant = await makeTenant(t);
+    const b = new WebSession(t, '10.66.0.1');
+    const page = `/console/tenants/${tenant.key}`;
+    expect((await b.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(303);
+    const before = decode((await b.get(page)).text);
+    expect(before).toContain('Global default: 100 a second, 1000 more in any 10 seconds');
+
+    const saved = await b.submit(`${page}/rate-limit`, { rateMode: 'custom', perSecond: '7', burst: '20' }, page);
+    expect(saved.status).toBe(303);
+    const settings = await t.http.get(`/api/v1/tenants/${tenant.key}/settings`).set('Authorization', t.admin).expect(200);
+    expect(settings.body.rateLimit).toEqual({ perSecond: 7, burst: 20 });
+    expect(decode((await b.get(page)).text)).toContain('API rate limit saved: 7 calls a second and 20 more in any 10 seconds.');
+
+    const refused = await b.submit(`${page}/rate-limit`, { rateMode: 'custom', perSecond: 'lots', burst: '-1' }, page);
+    expect(refused.status).toBe(400);
+    expect(alertOf(refused.text)).toMatch(/Requests per second: must be an integer number/);
+    expect(refused.text).toContain('value="lots"');
+
+    expect((await b.submit(`${page}/rate-limit`, { rateMode: 'inherit' }, page)).status).toBe(303);
+    const reset = await t.http.get(`/api/v1/tenants/${tenant.key}/settings`).set('Authorization', t.admin).expect(200);
+    expect(reset.body.rateLimit).toBeNull();
   });
 
   it('limits the anonymous doors per client address, each door on its own', async () => {

@@ -81,15 +81,15 @@ export class BillingApiDto {
 
 export class RateLimitDto {
   @ApiProperty({ example: 100, description: 'Requests per second with this tenant’s API keys (all its keys together)' })
-  @IsInt()
   @Min(1)
   @Max(1_000_000)
+  @IsInt()
   perSecond: number;
 
   @ApiProperty({ example: 1000, description: 'Requests allowed on top of perSecond in any 10 seconds (0: none)' })
-  @IsInt()
   @Min(0)
   @Max(1_000_000)
+  @IsInt()
   burst: number;
 }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
-import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
+import { AppConfig, ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import { OidcClientsService } from '@portico/oidc';
 import { PortalService } from '@portico/portal';
 import { CreateApiKeyDto, CreateTenantDto, TenantsService, UpdateTenantDto } from '@portico/tenants';
@@ -21,6 +21,7 @@ import {
   text,
 } from './forms';
 import { parseTenantAuthForm, tenantAuthSummary, tenantAuthView } from './tenant-auth-form';
+import { parseRateLimitForm, RATE_LIMIT_LABELS, rateLimitView } from './tenant-rate-limit-form';
 import { tenantTabs } from './tenant-tabs';
 
 const LABELS = { key: 'Key', name: 'Name', label: 'Label' };
@@ -36,6 +37,7 @@ export class ConsoleTenantsController {
     private readonly authSettings: AuthSettingsService,
     private readonly portal: PortalService,
     private readonly oidcClients: OidcClientsService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -106,6 +108,29 @@ export class ConsoleTenantsController {
     const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
     if (!saved.ok) return this.renderDetail(ctx, req, res, key, saved.problem, {}, form);
     flash(req, 'success', `Authentication settings saved. ${tenantAuthSummary(saved.value)}`);
+    res.redirect(303, tenantPath(key));
+  }
+
+  /** The tenant's own API rate limit, or the global default (null). */
+  @Post(':key/rate-limit')
+  async saveRateLimit(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const chosen = parseRateLimitForm(form);
+    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, RATE_LIMIT_LABELS) : chosen;
+    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    if (!saved.ok) return this.renderDetail(ctx, req, res, key, saved.problem, {}, undefined, form);
+    const limit = saved.value.rateLimit ?? this.config.rateLimits.api;
+    const rate = limit.perSecond ? `${limit.perSecond} calls a second and ${limit.burst} more in any 10 seconds` : 'no limit';
+    flash(
+      req,
+      'success',
+      `API rate limit saved: ${rate}${saved.value.rateLimit ? '' : ' (the global default)'}. It applies within seconds.`,
+    );
     res.redirect(303, tenantPath(key));
   }
 
@@ -209,12 +234,15 @@ export class ConsoleTenantsController {
     failure?: FormProblem,
     form: FormBody = {},
     authForm?: FormBody,
+    rateForm?: FormBody,
   ): Promise<void> {
     const tenant = await this.tenants.get(key);
     const apiKeys = await this.tenants.listApiKeys(key, { limit: 500 });
     const autologinSetAt = await this.portal.autologinSecretRotatedAt(tenant.id);
     const applications = await this.oidcClients.list(ctx, { limit: 500 }, { tenantKey: tenant.key });
-    const auth = tenantAuthView(await this.authSettings.forTenant(key), await this.authSettings.global(), authForm);
+    const settings = await this.authSettings.forTenant(key);
+    const auth = tenantAuthView(settings, await this.authSettings.global(), authForm);
+    const rateLimit = rateLimitView(settings, this.config.rateLimits.api, rateForm);
     res.status(failure?.status ?? 200).render(
       'pages/console/tenants/detail',
       consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
@@ -227,6 +255,7 @@ export class ConsoleTenantsController {
         applications: applications.items,
         applicationsHidden: applications.total - applications.items.length,
         auth,
+        rateLimit,
         errors: failure?.errors,
         form: { name: tenant.name, ...form },
       }),

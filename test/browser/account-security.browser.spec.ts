@@ -63,7 +63,7 @@ describe('account security in a real browser', () => {
     const copy = page.getByRole('button', { name: 'Copy' });
     await copy.click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const copied = String(await page.evaluate('navigator.clipboard.readText()'));
     expect(copied.split(/\s+/)).toEqual(codes);
 
     // Download: a .txt file with the same codes.

@@ -176,6 +176,7 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
         expect(page.text).toContain('href="/account/password"');
         expect(page.text).toContain('href="/account/sessions"');
 
+        expect((await here.get('/account/password')).text).toContain('At least 8 characters, and not one of the most common passwords.');
         const change = (form: Record<string, string>) => here.submit('/account/password', form);
         const wrong = await change({
           currentPassword: 'Not-the-password-1',

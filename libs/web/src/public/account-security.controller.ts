@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { PasswordChangeService, SessionInfo, UserSessionsService } from '@portico/auth';
+import { AuthSettingsService, PasswordChangeService, SessionInfo, UserSessionsService } from '@portico/auth';
 import { Ctx, RequestContext, SignedIn } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
 import type { Request, Response } from 'express';
@@ -32,6 +32,7 @@ export class AccountSecurityController {
     private readonly passwords: PasswordChangeService,
     private readonly sessions: UserSessionsService,
     private readonly oidc: OidcSessions,
+    private readonly settings: AuthSettingsService,
   ) {}
 
   @Get('password')
@@ -114,6 +115,7 @@ export class AccountSecurityController {
 
   private async renderPassword(ctx: RequestContext, req: Request, res: Response, data: Record<string, unknown>): Promise<void> {
     const hasPassword = await this.passwords.hasPassword(ctx.actor.id);
-    res.render('pages/public/account-password', publicPage(req, 'Change your password', { hasPassword, ...data }));
+    const policy = (await this.settings.effective(ctx.tenantId)).passwordPolicy;
+    res.render('pages/public/account-password', publicPage(req, 'Change your password', { hasPassword, policy, ...data }));
   }
 }

@@ -94,6 +94,30 @@ describe.each(databaseKinds())('tenant OpenID Connect sign-in attacks (%s)', (ki
     expect(fake.tokenRequests).toBeGreaterThan(0);
   });
 
+  it('shows what the provider said when it refused, and refuses an oversized answer', async () => {
+    fake.authorizeParams = { error: 'access_denied', error_description: 'The user <b>cancelled</b>' };
+    await refused({ status: 403, text: /did not sign you in \(access_denied: The user <b>cancelled<\/b>\)/, reason: 'provider-error' });
+    const session = new WebSession(t);
+    const huge = await session.get(`/t/${tenant.key}/oidc/callback?state=x&code=${'a'.repeat(9000)}`);
+    expect(huge.status).toBe(400);
+    expect(decode(huge.text)).toMatch(/too large/);
+    expect((await newRefusals()).map((a) => a.details.reason)).toEqual(['malformed']);
+  });
+
+  it('keeps signing in with the endpoints it had while the discovery document is unreachable', async () => {
+    // An hour later discovery is read again; the provider's discovery answers garbage for now.
+    t.clock.advance(61 * 60_000);
+    fake.discoveryBroken = true;
+    try {
+      fake.craft = (c) =>
+        fake.sign(fake.claims(c, { iat: Math.floor(t.clock.nowMs() / 1000), exp: Math.floor(t.clock.nowMs() / 1000) + 300 }));
+      const session = new WebSession(t);
+      expect((await signInFlow(session, start())).location).toBe('/account');
+    } finally {
+      fake.discoveryBroken = false;
+    }
+  });
+
   it('refuses a replayed callback and a code carried to another browser', async () => {
     const victim = new WebSession(t);
     const stopped = await signInFlow(victim, start(), { stopAtCallback: true });

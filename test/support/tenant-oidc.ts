@@ -224,6 +224,8 @@ export class FakeProvider {
   /** Answers the token endpoint with this raw body instead (garbage). */
   tokenBody: string | null = null;
   advertiseIss = true;
+  /** Discovery answers garbage (a provider having a bad moment). */
+  discoveryBroken = false;
   tokenRequests = 0;
   jwksRequests = 0;
   /** Keys the JWKS publishes besides the provider's own (a rotation). */
@@ -285,6 +287,10 @@ export class FakeProvider {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(body));
     };
+    if (url.pathname === '/.well-known/openid-configuration' && this.discoveryBroken) {
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
+      return;
+    }
     if (url.pathname === '/.well-known/openid-configuration')
       return json({
         issuer: this.issuer,

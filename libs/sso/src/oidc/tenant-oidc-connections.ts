@@ -128,7 +128,14 @@ export class TenantOidcConnections {
   async metadata(row: TenantOidcConnection, refresh = false): Promise<ServerMetadata> {
     const fresh = row.discovery && row.discoveredAt && this.clock.nowMs() - row.discoveredAt.getTime() < DISCOVERY_MAX_AGE_MS;
     if (fresh && !refresh) return JSON.parse(row.discovery!) as ServerMetadata;
-    const metadata = await this.rp.discover(row.issuer!, row.allowPrivateNetwork);
+    let metadata: ServerMetadata;
+    try {
+      metadata = await this.rp.discover(row.issuer!, row.allowPrivateNetwork);
+    } catch (err) {
+      // A provider whose discovery is briefly down keeps signing people in with the endpoints it had.
+      if (row.discovery && !refresh) return JSON.parse(row.discovery) as ServerMetadata;
+      throw err;
+    }
     const at = this.clock.now();
     await this.tx.run(() => this.repository.saveDiscovery(row.tenantId, JSON.stringify(metadata), at));
     row.discovery = JSON.stringify(metadata);

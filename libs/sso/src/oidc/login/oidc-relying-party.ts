@@ -74,7 +74,10 @@ export class OidcRelyingParty {
     config.timeout = CALL_TIMEOUT_MS / 1000;
     if (access.allowPrivateNetwork) oidc.allowInsecureRequests(config);
     const kept = this.jwks.get(access.tenantId);
-    if (kept && kept.issuer === metadata.issuer) oidc.setJwksCache(config, { ...kept.cache, uat: kept.cache.uat - skewSeconds });
+    // A copy dated after now (the clock was set back) has no age to trust: it is fetched again.
+    const fromTheFuture = kept && kept.cache.uat > Math.floor(this.clock.nowMs() / 1000);
+    if (kept && kept.issuer === metadata.issuer && !fromTheFuture)
+      oidc.setJwksCache(config, { ...kept.cache, uat: kept.cache.uat - skewSeconds });
     return config;
   }
 

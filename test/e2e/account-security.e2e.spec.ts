@@ -481,6 +481,9 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
         expect(res.headers.location).toBe('/account/authenticator');
         const console = await admin.get('/console');
         expect(console.status).toBe(403);
+        const viaPublicPage = browser();
+        expect((await viaPublicPage.login(ADMIN_EMAIL, ADMIN_PASSWORD)).headers.location).toBe('/account/authenticator');
+        expect((await viaPublicPage.get('/console')).status).toBe(403);
         expect(console.text).toContain('Set up an authenticator app before using the console');
         const setup = await admin.get('/account/authenticator');
         expect(setup.text).toContain('Platform administrators must use an authenticator app.');
@@ -490,6 +493,11 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
         // The codes first, then on to the console.
         expect(codes.text).toMatch(/href="\/console" data-testid="codes-saved"/);
         expect((await admin.get('/console')).status).toBe(200);
+
+        // The public sign-in page is no way around it.
+        const elsewhere = browser();
+        const viaLogin = await elsewhere.login(ADMIN_EMAIL, ADMIN_PASSWORD);
+        expect(viaLogin.headers.location).toBe('/login/authenticator');
 
         // Next time the admin has one: the usual second step, no detour.
         const again = browser();

@@ -50,7 +50,8 @@ export interface FirstFactorRouter {
 }
 
 export type LoginOutcome =
-  | { kind: 'signed-in'; account: LoginAccount }
+  /** `enrolAuthenticator`: a platform admin who must set up an authenticator first (requireAuthenticatorForAdmins). */
+  | { kind: 'signed-in'; account: LoginAccount; enrolAuthenticator?: boolean }
   | { kind: 'second-factor'; account: LoginAccount }
   | {
       kind: 'refused';

@@ -134,7 +134,9 @@ export class LoginService {
       if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
         return { kind: 'second-factor', account };
       await this.audit.recordSignIn('login', tenant, ip, 'auth.login.succeeded', account.id, { ...method, ...(result.details ?? {}) });
-      return { kind: 'signed-in', account };
+      // Whichever page an admin signs in on, the console waits for an authenticator when one is required.
+      const enrolAuthenticator = account.isPlatformAdmin && settings.requireAuthenticatorForAdmins;
+      return { kind: 'signed-in', account, ...(enrolAuthenticator ? { enrolAuthenticator } : {}) };
     });
   }
 

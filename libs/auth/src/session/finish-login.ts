@@ -67,5 +67,9 @@ export async function finishPasswordStep(
     return res.redirect(303, '/login/authenticator');
   }
   await startSession(req, outcome.account.id, amr);
+  if (outcome.enrolAuthenticator) {
+    req.session.authenticatorRequired = true;
+    return res.redirect(303, '/account/authenticator');
+  }
   res.redirect(303, next);
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuthSettingsService, LoginService } from '@portico/auth';
+import { LoginService } from '@portico/auth';
 import { ConsoleOnly, Public } from '@portico/core';
 import { OidcSessions } from '@portico/oidc';
 import type { Request, Response } from 'express';
 import { csrfToken } from '../csrf';
-import { field, finishPasswordStep, signOut, startSession } from '../public/public-page';
+import { field, finishPasswordStep, signOut } from '../public/public-page';
 import { safeNext } from '../safe-redirect';
 
 /** The console's sign-in: the same login mechanism as everyone's, restricted to platform admins. */
@@ -15,7 +15,6 @@ export class ConsoleLoginController {
   constructor(
     private readonly login: LoginService,
     private readonly oidcSessions: OidcSessions,
-    private readonly settings: AuthSettingsService,
   ) {}
 
   @Public()
@@ -36,12 +35,6 @@ export class ConsoleLoginController {
     const password = field(body, 'password', 256, { trim: false });
     const next = safeNext(field(body, 'next', 2000, { required: false }) || undefined, '/console');
     const outcome = await this.login.withPassword(null, email, password, req.ip ?? null, { adminOnly: true });
-    // Signed in without a second step: this admin has no authenticator. If one is required, it comes first.
-    if (outcome.kind === 'signed-in' && (await this.settings.global()).requireAuthenticatorForAdmins) {
-      await startSession(req, outcome.account.id);
-      req.session.authenticatorRequired = true;
-      return res.redirect(303, '/account/authenticator');
-    }
     await finishPasswordStep(req, res, outcome, next, (error) =>
       res.render('pages/console/login', {
         layout: 'layouts/public',

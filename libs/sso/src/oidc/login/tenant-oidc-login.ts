@@ -8,6 +8,7 @@ import { FederatedProvisioning } from '../../federation/federated-provisioning';
 import type { TenantOidcConnection } from '../entities/tenant-oidc-connection.entity';
 import { isConfigured, TenantOidcConnections } from '../tenant-oidc-connections';
 import { mapClaims } from './claim-mapping';
+import { explainFailure, TokenRefused } from './failure-reasons';
 import { CLOCK_TOLERANCE_SECONDS, OidcRelyingParty, ProviderCallFailed } from './oidc-relying-party';
 import type { OidcTestResult, PendingOidcSignIn } from './oidc-pending';
 
@@ -28,54 +29,6 @@ export interface CallbackInput {
   /** Takes, once, the sign-in this browser started for the tenant that the answer's state names. */
   take: (tenantId: string) => PendingOidcSignIn | null;
   ip: string | null;
-}
-
-/** A check Portico makes itself on top of the library's. */
-class TokenRefused extends Error {
-  constructor(
-    readonly claim: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The error and its causes, outermost first (openid-client wraps oauth4webapi's, which carry the claim). */
-function chainOf(err: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let c = err; c && chain.length < 6; c = (c as { cause?: unknown }).cause) chain.push(c);
-  return chain;
-}
-
-/** Why a provider's answer was refused: the audit trail's reason code, and the most specific words for it. */
-export function explainFailure(err: unknown): { reason: string; detail: string } {
-  const chain = chainOf(err);
-  const call = chain.find((c): c is ProviderCallFailed => c instanceof ProviderCallFailed);
-  if (call) {
-    const reason = call.kind === 'timeout' ? 'provider-timeout' : call.kind === 'tooLarge' ? 'response-too-large' : 'provider-unreachable';
-    return { reason, detail: call.message };
-  }
-  const errors = chain.filter((c): c is Error => c instanceof Error);
-  const detail = (errors.at(-1)?.message ?? String(err)).split('\n')[0].slice(0, 300);
-  const claim = chain.map((c) => (c as { claim?: unknown })?.claim).find((c) => typeof c === 'string');
-  const text = `${claim ?? ''} ${errors.map((e) => e.message).join(' ')}`;
-  const reason =
-    claim === 'nonce' || /nonce/.test(text)
-      ? 'nonce-mismatch'
-      : claim === 'azp' || /"azp"/.test(text)
-        ? 'azp-mismatch'
-        : claim === 'aud' || /"aud"/.test(text)
-          ? 'audience-mismatch'
-          : claim === 'iss' || /"iss"/.test(text)
-            ? 'issuer-mismatch'
-            : ['exp', 'iat', 'nbf', 'auth_time'].includes(String(claim)) || /timestamp|"exp"|"iat"|"nbf"/.test(text)
-              ? 'token-time-invalid'
-              : /"alg"|alg(orithm)?\b|unsupported JWS/i.test(text)
-                ? 'algorithm-refused'
-                : /signature|"kid"|no applicable key|key/i.test(text)
-                  ? 'signature-invalid'
-                  : 'invalid-response';
-  return { reason, detail };
 }
 
 /**

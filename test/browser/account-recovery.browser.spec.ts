@@ -150,6 +150,8 @@ describe('email verification and password reset in a real browser', () => {
   async function shots(name: string): Promise<void> {
     await page.screenshot({ path: `${SHOTS}/${name}-1280.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
+    // Let the layout (and a framed mail) settle at the new width before the picture.
+    await page.waitForTimeout(300);
     await page.screenshot({ path: `${SHOTS}/${name}-390.png`, fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
   }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { startSmtp, TestSmtp, ReceivedMail } from '../support/smtp';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
 import { decode, WebSession } from '../support/web-session';
 
 const PASSWORD = 'tidy-lantern-42-orbit';
@@ -357,6 +357,50 @@ describe.each(databaseKinds())('account recovery and email verification (%s)', (
       await t.http.post(`/api/v1/users/${user.id}/password-reset`).set('Authorization', other.auth).expect(404);
       await t.http.post(`/api/v1/users/not-a-uuid/password-reset`).set('Authorization', t.admin).expect(400);
       await t.http.post(`/api/v1/users/${user.id}/password-reset`).expect(401);
+    });
+  });
+
+  describe('console', () => {
+    it('sets emailVerification on Global Configuration › Authentication and on a tenant page', async () => {
+      const admin = browser();
+      expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+      const page = await admin.get('/console/settings/authentication');
+      expect(page.text).toContain('name="emailVerification"');
+      const global = {
+        password: 'on',
+        sessionIdleMinutes: '30',
+        maxPasswordFailures: '5',
+        maxAuthenticatorFailures: '5',
+        baseWaitSeconds: '30',
+        maxWaitSeconds: '900',
+        passwordMinLength: '8',
+        passwordDisallowCommon: 'on',
+      };
+      const saved = await admin.submit('/console/settings/authentication', { ...global, emailVerification: 'required' });
+      expect(saved.status).toBe(303);
+      expect((await t.http.get('/api/v1/settings/authentication').set('Authorization', t.admin).expect(200)).body.emailVerification).toBe(
+        'required',
+      );
+      const wrong = await admin.submit('/console/settings/authentication', { ...global, emailVerification: 'sometimes' });
+      expect(wrong.status).toBe(400);
+      expect(textOf(wrong.text)).toContain('Email verification');
+
+      const unverified = await makeUser(t, t.admin, { emailVerified: false });
+      const users = await admin.get(`/console/users?search=${encodeURIComponent(unverified.email)}`);
+      expect(users.text).toContain('data-testid="unverified-badge"');
+
+      const detail = `/console/tenants/${other.key}`;
+      const tenantForm = { signup: 'inherit', methods: 'inherit' };
+      expect((await admin.submit(`${detail}/settings`, { ...tenantForm, emailVerification: 'off' }, detail)).status).toBe(303);
+      const own = await t.http.get(`/api/v1/tenants/${other.key}/settings`).set('Authorization', t.admin).expect(200);
+      expect(own.body).toMatchObject({ emailVerification: 'off', effective: { emailVerification: 'off' } });
+      expect(textOf((await admin.get(detail)).text)).toContain('Inherit global (currently required)');
+      expect((await admin.submit(`${detail}/settings`, { ...tenantForm, emailVerification: 'maybe' }, detail)).status).toBe(400);
+      expect((await admin.submit(`${detail}/settings`, { ...tenantForm, emailVerification: 'inherit' }, detail)).status).toBe(303);
+      expect(
+        (await t.http.get(`/api/v1/tenants/${other.key}/settings`).set('Authorization', t.admin).expect(200)).body.emailVerification,
+      ).toBe(null);
+      await setGlobal({ emailVerification: 'off' });
     });
   });
 

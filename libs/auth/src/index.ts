@@ -19,6 +19,7 @@ export { AdminApiToken } from './entities/admin-api-token.entity';
 export { HttpSession } from './entities/http-session.entity';
 export { AuthSettings } from './entities/auth-settings.entity';
 export { TenantAuthSettings } from './entities/tenant-auth-settings.entity';
+export { EMAIL_VERIFICATION_MODES, type EmailVerificationMode } from './entities/tenant-auth-settings.entity';
 export { LoginThrottle } from './entities/login-throttle.entity';
 export { UserAuthenticator } from './entities/user-authenticator.entity';
 export { UserRecoveryCode } from './entities/user-recovery-code.entity';

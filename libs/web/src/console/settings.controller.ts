@@ -15,6 +15,7 @@ const LABELS = {
   'lockout.baseWaitSeconds': 'First lockout (seconds)',
   'lockout.maxWaitSeconds': 'Longest lockout (seconds)',
   'passwordPolicy.minLength': 'Minimum password length',
+  emailVerification: 'Email verification',
 };
 
 const WHOLE_NUMBER = /^-?\d{1,15}$/;
@@ -57,7 +58,13 @@ function typed(form: FormBody) {
     },
     passwordPolicy: { minLength: text(form, 'passwordMinLength'), disallowCommon: checkbox(form, 'passwordDisallowCommon') },
     requireAuthenticatorForAdmins: checkbox(form, 'requireAuthenticatorForAdmins'),
+    emailVerification: text(form, 'emailVerification'),
   };
+}
+
+/** Email verification, when the form has it (a form from before it existed leaves it as it is). */
+function verificationField(form: FormBody) {
+  return form.emailVerification === undefined ? {} : { emailVerification: text(form, 'emailVerification') };
 }
 
 /**
@@ -97,6 +104,7 @@ export class ConsoleSettingsController {
         maxWaitSeconds: int(form, 'maxWaitSeconds'),
       },
       ...passwordFields(form),
+      ...verificationField(form),
     };
     const parsed = await parseForm(UpdateAuthSettingsDto, plain, LABELS);
     const wrongFormat = notWholeNumbers(form, parsed.ok ? [] : parsed.problem.errors);

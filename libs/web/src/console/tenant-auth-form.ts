@@ -1,4 +1,4 @@
-import type { AuthSettingsView, MethodsDto, TenantSettingsView } from '@portico/auth';
+import type { AuthSettingsView, EmailVerificationMode, MethodsDto, TenantSettingsView } from '@portico/auth';
 import { checkbox, FormBody, problem, text } from './forms';
 
 type Method = keyof MethodsDto;
@@ -15,6 +15,8 @@ const METHODS: { name: Method; label: string; inText: string }[] = [
 export interface TenantAuthInput {
   signupEnabled: boolean | null;
   methods: MethodsDto | null;
+  /** Left out by a form from before it existed: unchanged. */
+  emailVerification?: EmailVerificationMode | null;
 }
 
 export function parseTenantAuthForm(form: FormBody): { ok: true; value: TenantAuthInput } | ReturnType<typeof problem> {
@@ -23,12 +25,18 @@ export function parseTenantAuthForm(form: FormBody): { ok: true; value: TenantAu
   const errors: string[] = [];
   if (!['inherit', 'on', 'off'].includes(signup)) errors.push('Sign-up page: choose Inherit global, On or Off.');
   if (!['inherit', 'custom'].includes(mode)) errors.push('Sign-in methods: choose Inherit global or Custom.');
+  const verification = form.emailVerification === undefined ? undefined : text(form, 'emailVerification');
+  if (verification !== undefined && !['inherit', 'off', 'required'].includes(verification))
+    errors.push('Email verification: choose Inherit global, Off or Required.');
   if (errors.length) return problem(400, ...errors);
   return {
     ok: true,
     value: {
       signupEnabled: signup === 'inherit' ? null : signup === 'on',
       methods: mode === 'inherit' ? null : methodsFrom(form),
+      ...(verification === undefined
+        ? {}
+        : { emailVerification: verification === 'inherit' ? null : (verification as EmailVerificationMode) }),
     },
   };
 }
@@ -65,6 +73,8 @@ export function tenantAuthView(own: TenantSettingsView, global: AuthSettingsView
     globalSignup: global.signupEnabled,
     globalMethods: methodList(global.methods),
     methods: METHODS.map((m) => ({ ...m, checked: boxes[m.name] })),
+    emailVerification: sent ? text(sent, 'emailVerification') : (own.emailVerification ?? 'inherit'),
+    globalEmailVerification: global.emailVerification,
     effective: {
       signupEnabled: own.effective.signupEnabled,
       signupInherited: own.signupEnabled === null,

@@ -161,7 +161,7 @@ describe.each(databaseKinds())('invitations (%s)', (kind) => {
 
       expect(await members(a.auth, org.id)).toEqual([expect.objectContaining({ email, role: 'admin' })]);
       const users = await t.http.get('/api/v1/users').query({ email }).set('Authorization', a.auth).expect(200);
-      expect(users.body.items).toEqual([expect.objectContaining({ email, tenantKey: a.key, firstName: 'Nia' })]);
+      expect(users.body.items).toEqual([expect.objectContaining({ email, tenantKey: a.key, firstName: 'Nia', emailVerified: true })]);
       const joined = (await audit('membership.created')).filter((e) => e.target.id === users.body.items[0].id);
       expect(joined).toEqual([expect.objectContaining({ details: expect.objectContaining({ organizationId: org.id, role: 'admin' }) })]);
       // Only in tenant A: no direct user, no tenant B user with that address.
@@ -181,6 +181,32 @@ describe.each(databaseKinds())('invitations (%s)', (kind) => {
       );
       const pending = await t.http.get(`/api/v1/organizations/${org.id}/invitations?status=pending`).set('Authorization', a.auth);
       expect(pending.body.total).toBe(0);
+    });
+
+    it('counts the invited address as verified: the account signs in while verification is required', async () => {
+      const verification = (emailVerification: string) =>
+        t.http.put('/api/v1/settings/authentication').set('Authorization', t.admin).send({ emailVerification }).expect(200);
+      const org = await makeOrganization(t, a.auth);
+      const email = address('verified');
+      await invite(a.auth, org.id, { email }).expect(201);
+      const path = await invitationLink(email);
+      await verification('required');
+      try {
+        const person = browser();
+        const created = await person.submit(path, {
+          firstName: 'Vi',
+          lastName: 'Verified',
+          password: PASSWORD,
+          passwordConfirmation: PASSWORD,
+        });
+        expect(created.status).toBe(303);
+        await person.logout();
+        const again = await browser().login(email, PASSWORD, `/t/${a.key}/login`);
+        expect(again.status).toBe(303);
+        expect(again.headers.location).toBe('/account');
+      } finally {
+        await verification('off');
+      }
     });
 
     it('holds the new account’s password to the configured policy', async () => {
@@ -433,7 +459,7 @@ describe.each(databaseKinds())('change of email address (%s)', (kind) => {
     expect(done.status).toBe(303);
     expect(decode((await person.get('/account')).text)).toContain(`Your email address is now ${fresh}`);
     const changed = await t.http.get(`/api/v1/users/${user.id}`).set('Authorization', tenant.auth).expect(200);
-    expect(changed.body).toMatchObject({ email: fresh, username: fresh });
+    expect(changed.body).toMatchObject({ email: fresh, username: fresh, emailVerified: true });
 
     const notice = await smtp.inbox.waitFor(old);
     expect(notice.subject).toContain('Your email address was changed');

@@ -112,7 +112,8 @@ export class EmailChangeService {
         const oldEmail = account.email;
         const email = used.token.email;
         const usernameWasEmail = account.username.toLowerCase() === oldEmail.toLowerCase();
-        await this.users.update(ctx, account.id, { email, ...(usernameWasEmail ? { username: email } : {}) });
+        // The link proved the new address is theirs.
+        await this.users.update(ctx, account.id, { email, emailVerified: true, ...(usernameWasEmail ? { username: email } : {}) });
         await this.tokens.revokeAll('email-change', account.id);
         await this.mail.send({
           to: oldEmail,

@@ -119,6 +119,8 @@ export class InvitationPageController {
             tenantKey: open.tenant?.key,
             organizationId: open.organization.id,
             role: open.role,
+            // The invitation reached this address.
+            emailVerified: true,
           },
           'invitation',
         );

@@ -100,7 +100,7 @@ export class UserSessionsService {
   async endOthers(ctx: RequestContext, userId: string, keepSid: string, reason = 'others'): Promise<number> {
     const others = (await this.backend.listUser(userId)).filter((s) => s.sid !== keepSid);
     for (const s of others) await this.backend.destroy(s.sid);
-    await this.recordEnded(ctx, userId, { which: reason, count: others.length });
+    if (others.length) await this.recordEnded(ctx, userId, { which: reason, count: others.length });
     return others.length;
   }
 

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { CryptoService } from '../crypto/crypto.service';
 import type { RouteKinds } from '../http/route-kinds';
 import { Metrics } from './metrics.service';
+import { RequestDurations } from './request-durations';
 
 export const METRICS_PATH = '/metrics';
 
@@ -99,31 +100,26 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
 
 /** The HTTP families, recorded for every request the app answers. */
 export class HttpMetrics {
-  private readonly duration;
+  private readonly durations = new RequestDurations();
 
   constructor(
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     private readonly routes: RouteKinds,
-  ) {
-    this.duration = metrics.histogram<'route' | 'method' | 'status'>({
-      name: 'portico_http_request_duration_seconds',
-      help: 'HTTP requests by route template, method and status, with their latency (the _count is the number of requests)',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    });
-  }
+  ) {}
 
   /**
    * Installed in front of every other middleware. The route label is the template Express matched
    * (`/api/v1/users/:id`), never the URL: a request no route took is `unmatched`, a static file `static`.
    */
   middleware(): RequestHandler {
-    const duration = this.duration;
+    // Registered by the app that serves HTTP: a worker has no such family.
+    if (!this.metrics.registry.getSingleMetric(this.durations.name)) this.metrics.registry.registerMetric(this.durations.asMetric());
+    const durations = this.durations;
     const routes = this.routes;
     function finished(this: TimedResponse): void {
       const req = this.req as Request;
       const route = (req.route as { path?: string } | undefined)?.path ?? (routes.of(req).kind === 'static' ? 'static' : 'unmatched');
-      duration.observe({ route, method: req.method, status: this.statusCode }, (performance.now() - this[STARTED]) / 1000);
+      durations.observe(route, req.method, this.statusCode, (performance.now() - this[STARTED]) / 1000);
     }
     return (_req, res, next) => {
       (res as unknown as TimedResponse)[STARTED] = performance.now();

@@ -38,6 +38,8 @@ describe.each(databaseKinds())('rate limits (%s)', (kind) => {
       RATE_LIMIT_ANONYMOUS_PER_SECOND: '2',
       RATE_LIMIT_ANONYMOUS_BURST: '0',
       RATE_LIMIT_CHECK_PER_SECOND: '20',
+      // WebSession's X-Forwarded-For then gives each form-posting test an address of its own.
+      TRUST_PROXY: 'loopback',
     });
   });
   afterAll(() => t?.close());
@@ -135,6 +137,24 @@ describe.each(databaseKinds())('rate limits (%s)', (kind) => {
     await waitRetryAfter(refused);
     const again = await t.http.post('/api/auth/register').send({ email: 'x@example.com', password: 'p' });
     expect(again.status).not.toBe(429);
+  });
+
+  it('answers a sign-in form posted too often with a page that says to wait', async () => {
+    const b = new WebSession(t, '10.66.0.2');
+    const csrf = await b.csrf('/login');
+    const statuses: number[] = [];
+    let refused: Response | undefined;
+    for (let i = 0; i < 6 && !refused; i++) {
+      const res = await b.postRaw('/login', { _csrf: csrf, login: '', password: '' });
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+    }
+    expect(statuses.slice(0, 2).every((s) => s !== 429)).toBe(true);
+    expect(refused).toBeDefined();
+    expect(refused!.headers['content-type']).toMatch(/^text\/html/);
+    expect(refused!.headers['retry-after']).toBe('1');
+    expect(refused!.headers['ratelimit-policy']).toBe('"sign-in";q=2;w=1');
+    expect(decode(refused!.text)).toContain('Too many requests: try again in 1 second');
   });
 
   it('gives the entitlement check its own, higher limit per address, answered with an empty 429', async () => {

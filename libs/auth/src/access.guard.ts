@@ -88,8 +88,9 @@ export class AccessGuard implements CanActivate {
       // The idle timeout follows Global Configuration › Authentication from the next request on.
       session.cookie.maxAge = (await this.settings.effective(account.tenantId)).sessionIdleMinutes * 60_000;
       // The sessions page shows where a session was last used from; a changed address is saved in
-      // place of the touch this request makes anyway.
-      if (session.device && req.ip && session.device.ip !== req.ip) session.device.ip = req.ip;
+      // place of the touch this request makes anyway. A session older than that record gets one now.
+      if (!session.device) session.device = { userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512), ip: req.ip ?? null };
+      else if (req.ip && session.device.ip !== req.ip) session.device.ip = req.ip;
       const ip = addressOf(req);
       const requestId = String(req.id ?? '');
       if (access === 'user')

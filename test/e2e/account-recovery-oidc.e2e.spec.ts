@@ -30,13 +30,19 @@ describe.each(databaseKinds())('password reset and OpenID Connect tokens (%s)', 
       .send({ name: 'App', redirectUris: [REDIRECT], firstParty: true, grantTypes: ['authorization_code', 'refresh_token'] })
       .expect(201);
     const config = await relyingParty(t.issuer, created.body.clientId, created.body.clientSecret);
-    const request = await authorizationRequest(config, REDIRECT, { tenant: tenant.key, scope: 'openid offline_access', prompt: 'consent' });
+    const request = await authorizationRequest(config, REDIRECT, {
+      tenant: tenant.key,
+      scope: 'openid email offline_access',
+      prompt: 'consent',
+    });
     const outcome = await browse(new WebSession(t), request.url.toString(), REDIRECT, { login: user.email, password: PASSWORD });
     const tokens = await oidc.authorizationCodeGrant(config, outcome.callback!, {
       pkceCodeVerifier: request.verifier,
       expectedState: request.state,
     });
     expect((await oidc.tokenIntrospection(config, tokens.access_token)).active).toBe(true);
+    // The API made the user, so the address counts as verified, and the provider says so.
+    expect((await oidc.fetchUserInfo(config, tokens.access_token, user.id)).email_verified).toBe(true);
 
     // Without SMTP_URL the reset mail waits in the Mailbox: its link is read there.
     await t.http.post(`/api/v1/users/${user.id}/password-reset`).set('Authorization', tenant.auth).expect(202);

@@ -419,5 +419,19 @@ describe.each(databaseKinds())('account recovery and email verification (%s)', (
       }
       expect((await browser().get('/console/login')).text).toContain('href="/password/forgot"');
     });
+
+    it("lets the tenant's portal frame the tenant's forgot and reset pages, as its sign-in page", async () => {
+      await setTenant(tenant.key, { embedOrigins: ['https://portal.example'] });
+      try {
+        for (const path of [`/t/${tenant.key}/password/forgot`, `/t/${tenant.key}/password/reset?token=${'x'.repeat(43)}`]) {
+          const res = await browser().get(path);
+          expect(res.headers['content-security-policy']).toContain('frame-ancestors https://portal.example');
+          expect(res.headers['x-frame-options']).toBeUndefined();
+        }
+        expect((await browser().get('/password/forgot')).headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      } finally {
+        await setTenant(tenant.key, { embedOrigins: [] });
+      }
+    });
   });
 });

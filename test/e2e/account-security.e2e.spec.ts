@@ -135,8 +135,16 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
             passwordConfirmation: 'Copper-Lynx-93-meadow',
           });
           expect(ok.status).toBe(303);
+          expect((await b.get('/signup')).text).toContain('At least 16 characters. Common passwords are refused.');
+
+          // With verification mails, a taken address answers like a new one: a weak password too.
+          await settings({ emailVerification: 'required' }).expect(200);
+          const taken = await browser().submit('/signup', { ...form, organizationName: 'Another Org' });
+          const fresh = await browser().submit('/signup', { ...form, email: 'fresh-weak@lynx.example', organizationName: 'Another Org' });
+          expect([taken.status, fresh.status]).toEqual([400, 400]);
+          expect(alertOf(taken.text)).toBe(alertOf(fresh.text));
         } finally {
-          await settings({ signupEnabled: false, passwordPolicy: { minLength: 8 } }).expect(200);
+          await settings({ signupEnabled: false, emailVerification: 'off', passwordPolicy: { minLength: 8 } }).expect(200);
         }
       });
 

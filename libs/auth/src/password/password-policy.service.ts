@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { PasswordChecks, passwordProblem } from '@portico/users';
+import { PasswordChecks, passwordProblem, type PasswordRules } from '@portico/users';
 import { AuthSettingsService } from '../settings/auth-settings.service';
 
 /**
@@ -16,6 +16,11 @@ export class PasswordPolicyService implements OnModuleInit {
   // The users module (sign-up and the API create users through it) asks through this.
   onModuleInit(): void {
     this.checks.use((password, tenantId) => this.check(password, tenantId));
+  }
+
+  /** The rules that apply to a tenant's users (null: direct users and admins), to tell people before they choose. */
+  async rules(tenantId: string | null): Promise<PasswordRules> {
+    return (await this.settings.effective(tenantId)).passwordPolicy;
   }
 
   /** What is wrong with a new password for a tenant's user (null: direct users and admins), naming the field; null when it is fine. */

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { PasswordPolicyService } from '@portico/auth';
 import { DomainException, Public, TooManyRequestsError } from '@portico/core';
 import { RegisterDto, SignupService } from '@portico/signup';
 import { TenantRef, TenantsService } from '@portico/tenants';
@@ -21,12 +22,13 @@ export class SignupPageController {
   constructor(
     private readonly signup: SignupService,
     private readonly tenants: TenantsService,
+    private readonly passwordPolicy: PasswordPolicyService,
   ) {}
 
   @Get('signup')
   async page(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.ensureOpen(null);
-    this.render(req, res, null, {});
+    await this.render(req, res, null, {});
   }
 
   @Get('t/:tenantKey/signup')
@@ -34,7 +36,7 @@ export class SignupPageController {
   async tenantPage(@Req() req: Request, @Res() res: Response, @Param('tenantKey') key: string): Promise<void> {
     const tenant = await this.tenant(key);
     await this.ensureOpen(tenant);
-    this.render(req, res, tenant, {});
+    await this.render(req, res, tenant, {});
   }
 
   @Post('signup')
@@ -61,6 +63,9 @@ export class SignupPageController {
     const values = { email: input.email, firstName: input.firstName, lastName: input.lastName, organizationName: input.organizationName };
     const dto = plainToInstance(RegisterDto, input);
     const problems = (await validate(dto)).flatMap((e) => Object.values(e.constraints ?? {}));
+    // The policy first, whatever the address: a taken one must not answer differently from a new one.
+    const weak = typeof input.password === 'string' ? await this.passwordPolicy.check(input.password, tenant?.id ?? null) : null;
+    if (weak && !problems.includes(weak)) problems.push(weak);
     if (body?.password !== body?.passwordConfirmation) problems.push('The two passwords do not match');
     if (problems.length) {
       res.status(400);
@@ -76,7 +81,7 @@ export class SignupPageController {
       if (!(err instanceof DomainException)) throw err;
       res.status(STATUS[err.code] ?? 400);
       if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      this.render(req, res, tenant, { values, errors: [err.message] });
+      await this.render(req, res, tenant, { values, errors: [err.message] });
     }
   }
 
@@ -90,10 +95,11 @@ export class SignupPageController {
     return tenant;
   }
 
-  private render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
+  private async render(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): Promise<void> {
+    const policy = await this.passwordPolicy.rules(tenant?.id ?? null);
     res.render(
       'pages/public/signup',
-      publicPage(req, 'Create your account', { tenant, action: tenant ? `/t/${tenant.key}/signup` : '/signup', ...data }),
+      publicPage(req, 'Create your account', { tenant, action: tenant ? `/t/${tenant.key}/signup` : '/signup', policy, ...data }),
     );
   }
 }

@@ -340,6 +340,19 @@ describe.each(databaseKinds())('account recovery and email verification (%s)', (
       }
     });
 
+    it('limits reset mails per client address too, whatever the addresses asked for', async () => {
+      const b = browser();
+      let status = 200;
+      let asked = 0;
+      while (status === 200 && asked < 40) {
+        status = (await b.submit('/password/forgot', { login: `spray-${asked++}@example.com` })).status;
+      }
+      expect(status).toBe(429);
+      // More than one address's worth (several people share an office's address), but a bounded number.
+      expect(asked).toBeGreaterThan(4);
+      expect(asked).toBeLessThan(40);
+    });
+
     it('refuses what is not an address in the form (400), never a 500', async () => {
       const b = browser();
       expect((await b.submit('/password/forgot', { login: 'x'.repeat(400) })).status).toBe(400);

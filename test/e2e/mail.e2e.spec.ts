@@ -6,6 +6,7 @@ import { databaseKinds } from '../support/databases';
 import { startSmtp, TestSmtp } from '../support/smtp';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startSecondInstance, startTestApp, TestApp } from '../support/test-app';
 import { decode, WebSession } from '../support/web-session';
+import { dropJobsPrefix, redisForTests, uniqueJobsPrefix } from '../support/redis';
 
 const ACME = { id: '6f1c1d5e-8a47-4f0e-9a53-0d4bb1f6f001', key: 'acme-portal', name: 'Acme Portal' };
 const verify = (to: string, link: string, tenant: typeof ACME | null = ACME) => ({
@@ -157,6 +158,29 @@ describe.each(databaseKinds())('mail survives a restart (%s)', (kind) => {
       await next.close();
       await first.db.drop();
       await smtp.close();
+    }
+  });
+});
+
+describe.each(databaseKinds())('mail on the BullMQ queue (%s)', (kind) => {
+  const redisUrl = redisForTests('mail on BullMQ');
+  (redisUrl ? it : it.skip)('delivers through a Redis queue, retrying after a refusal', async () => {
+    const prefix = uniqueJobsPrefix();
+    const smtp = await startSmtp();
+    const t = await startTestApp(kind, { REDIS_URL: redisUrl!, JOBS_PREFIX: prefix, MAIL_RETRY_SCHEDULE: '0,1' }, { smtpUrl: smtp.url });
+    try {
+      smtp.refuse(1, 451);
+      await t.app.get(TransactionService).run(() => t.app.get(MailService).send(verify('queued@example.com', 'https://p.test/q')));
+      const got = await smtp.inbox.waitFor('queued@example.com', 15_000);
+      expect(got.subject).toContain('Acme Portal (via Portico)');
+      expect(await mailRow(t.app.get(MailService), 'queued@example.com', (m) => m.status !== 'queued')).toMatchObject({
+        status: 'sent',
+        attempts: 2,
+      });
+    } finally {
+      await t.close();
+      await smtp.close();
+      await dropJobsPrefix(redisUrl!, prefix);
     }
   });
 });

@@ -15,6 +15,7 @@ import { OidcProvider1764001400000 } from './1764001400000-oidc-provider';
 import { OidcPayloadOwners1764001500000 } from './1764001500000-oidc-payload-owners';
 import { OidcPayloadPartialIndexes1764001600000 } from './1764001600000-oidc-payload-partial-indexes';
 import { TenantOidc1764002300000 } from './1764002300000-tenant-oidc';
+import { TenantOidcClientKeys1764002300100 } from './1764002300100-tenant-oidc-client-keys';
 import { AccountSecurity1764002100000 } from './1764002100000-account-security';
 import { Mail1764002000000 } from './1764002000000-mail';
 import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
@@ -46,5 +47,6 @@ export const ALL_MIGRATIONS = [
   AccountSecurity1764002100000,
   Invitations1764002200000,
   TenantOidc1764002300000,
+  TenantOidcClientKeys1764002300100,
   TenantRateLimits1764002500000,
 ];

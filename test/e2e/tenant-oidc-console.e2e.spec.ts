@@ -65,6 +65,7 @@ describe.each(databaseKinds())('console: tenant OpenID Connect tab (%s)', (kind)
     expect(html).toMatch(/<a href="\/console\/tenants\/[^"]+\/oidc" class="active" aria-current="page">OpenID Connect<\/a>/);
     expect(html).toContain(`data-testid="redirect-uri">${t.config.publicUrl}/t/${tenant.key}/oidc/callback</code>`);
     expect(html).toContain('data-copy="redirect-uri"');
+    expect(html).toContain(`data-testid="client-jwks-uri">${t.config.publicUrl}/t/${tenant.key}/oidc/jwks</code>`);
     expect(html).toContain('data-testid="not-discovered"');
     expect(html).toMatch(/data-testid="oidc-status">sign-in off/);
     expect(html).toMatch(/<button type="submit" disabled data-testid="start-test">/);

@@ -299,6 +299,39 @@ describe.each(databaseKinds())('tenant OpenID Connect sign-in (%s)', (kind) => {
       expect(old.body.methods.oidc).toBe(true);
     });
 
+    it('authenticates to the provider with private_key_jwt: Portico’s own key, published for the provider, no secret', async () => {
+      const other = await makeTenant(t);
+      const keyed = await TestOidcIdp.start([`${t.config.publicUrl}/t/${other.key}/oidc/callback`], {
+        authMethod: 'private_key_jwt',
+        // The provider reads Portico's public key where Portico publishes it (the test server's own address).
+        client: { jwks_uri: `${t.baseUrl}/t/${other.key}/oidc/jwks`, client_secret: undefined },
+      });
+      try {
+        keyed.add({ sub: 'idp-kay', email: 'kay@keyed.example', email_verified: true });
+        keyed.nextAccount = 'idp-kay';
+        expect((await t.http.get(`/t/${other.key}/oidc/jwks`).expect(200)).body).toEqual({ keys: [] });
+        const { tenant: keyedTenant } = await oidcTenant(
+          t,
+          { issuer: keyed.issuer, clientId: keyed.clientId, clientSecret: 'unused-secret-not-needed' },
+          { tokenEndpointAuthMethod: 'private_key_jwt', clientSecret: null },
+          other,
+        );
+        const view = await t.http.get(`/api/v1/tenants/${keyedTenant.key}/oidc`).set('Authorization', t.admin).expect(200);
+        expect(view.body).toMatchObject({ tokenEndpointAuthMethod: 'private_key_jwt', clientSecretSet: false, configured: true });
+        expect(view.body.clientPublicJwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+        expect(view.body.clientPublicJwk).not.toHaveProperty('d');
+        const jwks = await t.http.get(`/t/${keyedTenant.key}/oidc/jwks`).expect(200);
+        expect(jwks.body.keys).toEqual([view.body.clientPublicJwk]);
+        expect(jwks.headers['cache-control']).toMatch(/no-store/);
+        const session = new WebSession(t);
+        expect((await signInFlow(session, `/t/${keyedTenant.key}/oidc/init`)).location).toBe('/account');
+        expect(decode((await accountOf(session)).text)).toContain('kay@keyed.example');
+        await t.http.get('/t/no-such-tenant/oidc/jwks').expect(404);
+      } finally {
+        await keyed.close();
+      }
+    });
+
     it('deletes the connection: sign-in stops and the page no longer offers it', async () => {
       const other = await makeTenant(t);
       await t.http.delete(`/api/v1/tenants/${other.key}/oidc`).set('Authorization', t.admin).expect(204);

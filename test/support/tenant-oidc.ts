@@ -33,7 +33,10 @@ export class TestOidcIdp {
     private readonly server: Server,
   ) {}
 
-  static async start(redirectUris: string[], opts: { clientId?: string; authMethod?: string } = {}): Promise<TestOidcIdp> {
+  static async start(
+    redirectUris: string[],
+    opts: { clientId?: string; authMethod?: string; client?: Record<string, unknown> } = {},
+  ): Promise<TestOidcIdp> {
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const clientId = opts.clientId ?? 'portico-tenant';
@@ -48,6 +51,7 @@ export class TestOidcIdp {
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: (opts.authMethod ?? 'client_secret_basic') as 'client_secret_basic',
+          ...opts.client,
         },
       ],
       scopes: ['openid', 'email', 'profile', 'groups'],
@@ -65,6 +69,12 @@ export class TestOidcIdp {
       features: { devInteractions: { enabled: false } },
       cookies: { keys: ['test-idp-cookie-key'] },
       pkce: { required: () => true },
+      // Portico, whose JWKS a private_key_jwt client names, listens on loopback in the tests: the
+      // provider's own guard against special-use addresses (its dispatcher) is left out here.
+      fetch: (url, options) => {
+        const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(url, rest);
+      },
     };
     const provider = new Provider(issuer, config);
     const callback = provider.callback();

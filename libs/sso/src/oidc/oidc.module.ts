@@ -27,6 +27,8 @@ export class TenantOidcModule implements NestModule {
   // Sign-in pages: they keep the sign-in's state in the browser's session. The provider sends the
   // browser back with a top-level GET, which carries the Lax session cookie.
   configure(): void {
+    // The provider reads Portico's public key (private_key_jwt) like an API: no session.
+    this.routes.declare('/t/:tenantKey/oidc/jwks', 'machine');
     this.routes.declare('/t/:tenantKey/oidc/*', 'page');
   }
 }

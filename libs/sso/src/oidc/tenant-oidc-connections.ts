@@ -12,6 +12,8 @@ import {
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
+import { createHash, generateKeyPairSync, webcrypto } from 'node:crypto';
+import * as oidc from 'openid-client';
 import type { ServerMetadata } from 'openid-client';
 import { OidcDiscoveredView, PutTenantOidcDto, TenantOidcView } from './dto/tenant-oidc.dto';
 import type { OidcClaimMapping, TenantOidcConnection } from './entities/tenant-oidc-connection.entity';
@@ -34,6 +36,7 @@ const DISCOVERY_MAX_AGE_MS = 60 * 60_000;
 export interface TenantOidcUrls {
   redirectUri: string;
   initUrl: string;
+  clientJwksUri: string;
 }
 
 /** Each tenant's OpenID provider: its settings (secret sealed), its discovery document and Portico's URLs. */
@@ -53,7 +56,7 @@ export class TenantOidcConnections {
 
   urls(tenantKey: string): TenantOidcUrls {
     const base = `${this.config.publicUrl}/t/${encodeURIComponent(tenantKey)}/oidc`;
-    return { redirectUri: `${base}/callback`, initUrl: `${base}/init` };
+    return { redirectUri: `${base}/callback`, initUrl: `${base}/init`, clientJwksUri: `${base}/jwks` };
   }
 
   async tenantOrFail(key: string): Promise<TenantRef> {
@@ -103,6 +106,12 @@ export class TenantOidcConnections {
       if (dto.defaultOrganizationId !== undefined) row.defaultOrganizationId = dto.defaultOrganizationId;
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.allowPrivateNetwork !== undefined) row.allowPrivateNetwork = dto.allowPrivateNetwork;
+      // Portico's key for private_key_jwt is made the first time that method is chosen, and kept.
+      if (row.tokenEndpointAuthMethod === 'private_key_jwt' && !row.clientKeySealed) {
+        const key = newClientKey();
+        row.clientKeySealed = this.crypto.encrypt(JSON.stringify(key.privateJwk));
+        row.clientPublicJwk = JSON.stringify(key.publicJwk);
+      }
       if (discovery !== undefined) {
         row.discovery = discovery?.json ?? null;
         row.discoveredAt = discovery?.at ?? null;
@@ -143,14 +152,31 @@ export class TenantOidcConnections {
     return metadata;
   }
 
-  access(row: TenantOidcConnection): ProviderAccess {
+  async access(row: TenantOidcConnection): Promise<ProviderAccess> {
     return {
       tenantId: row.tenantId,
       clientId: row.clientId!,
-      clientSecret: this.crypto.decrypt(row.clientSecretSealed!),
-      authMethod: row.tokenEndpointAuthMethod,
+      clientAuth: await this.clientAuth(row),
       allowPrivateNetwork: row.allowPrivateNetwork,
     };
+  }
+
+  /** The tenant's public key for private_key_jwt, as a JWKS (empty when it has none). */
+  async clientJwks(key: string): Promise<{ keys: Record<string, unknown>[] } | null> {
+    const tenant = await this.tenants.findByKey(key);
+    if (!tenant) return null;
+    const row = await this.repository.connectionOf(tenant.id);
+    return { keys: row?.clientPublicJwk ? [JSON.parse(row.clientPublicJwk) as Record<string, unknown>] : [] };
+  }
+
+  private async clientAuth(row: TenantOidcConnection): Promise<oidc.ClientAuth> {
+    if (row.tokenEndpointAuthMethod === 'private_key_jwt') {
+      const jwk = JSON.parse(this.crypto.decrypt(row.clientKeySealed!)) as webcrypto.JsonWebKey & { kid: string };
+      const key = await webcrypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+      return oidc.PrivateKeyJwt({ key, kid: jwk.kid });
+    }
+    const secret = this.crypto.decrypt(row.clientSecretSealed!);
+    return row.tokenEndpointAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
   }
 
   toView(tenant: TenantRef, row: TenantOidcConnection): TenantOidcView {
@@ -169,6 +195,7 @@ export class TenantOidcConnections {
       enabled: row.enabled,
       allowPrivateNetwork: row.allowPrivateNetwork,
       ...this.urls(tenant.key),
+      clientPublicJwk: row.clientPublicJwk ? (JSON.parse(row.clientPublicJwk) as Record<string, unknown>) : null,
       discovered: discoveredView(row),
       configured: isConfigured(row),
       updatedAt: row.updatedAt ?? null,
@@ -194,7 +221,21 @@ export class TenantOidcConnections {
 }
 
 export function isConfigured(row: TenantOidcConnection): boolean {
-  return !!row.issuer && !!row.clientId && !!row.clientSecretSealed;
+  const credential = row.tokenEndpointAuthMethod === 'private_key_jwt' ? row.clientKeySealed : row.clientSecretSealed;
+  return !!row.issuer && !!row.clientId && !!credential;
+}
+
+/** An EC P-256 key pair for private_key_jwt, as JWKs named by their RFC 7638 thumbprint. */
+function newClientKey(): { privateJwk: Record<string, unknown>; publicJwk: Record<string, unknown> } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pub = publicKey.export({ format: 'jwk' });
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y }))
+    .digest('base64url');
+  return {
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
+    publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' },
+  };
 }
 
 /** "Sign in with {name}": the display name, else the issuer's host. */

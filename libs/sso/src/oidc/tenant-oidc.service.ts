@@ -25,6 +25,11 @@ export class TenantOidcService {
     return this.connections.delete(ctx, key);
   }
 
+  /** Portico's public key for the tenant's private_key_jwt client authentication, as a JWKS (null: no such tenant). */
+  clientJwks(key: string): Promise<{ keys: Record<string, unknown>[] } | null> {
+    return this.connections.clientJwks(key);
+  }
+
   /** The tenant's sign-in button ("Sign in with {name}"), when the connection and the method are on. */
   offersSignIn(tenant: TenantRef): Promise<{ href: string; name: string } | null> {
     return this.login.offered(tenant);

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsObject, IsString, IsUUID, Length, Matches, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { IsOptionalNonNull, SingleLine, Trim } from '@portico/core';
 
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 
 /** An absolute http(s) URL without credentials, query or fragment (an issuer identifier, RFC 8414). */
 function IsIssuer(): PropertyDecorator {
@@ -110,7 +110,11 @@ export class PutTenantOidcDto {
   @Length(1, 1024)
   clientSecret?: string | null;
 
-  @ApiPropertyOptional({ enum: CLIENT_AUTH_METHODS, default: 'client_secret_basic' })
+  @ApiPropertyOptional({
+    enum: CLIENT_AUTH_METHODS,
+    default: 'client_secret_basic',
+    description: 'private_key_jwt: Portico signs with its own key for this tenant, published at clientJwksUri (no client secret needed)',
+  })
   @IsOptionalNonNull()
   @IsIn(CLIENT_AUTH_METHODS)
   tokenEndpointAuthMethod?: (typeof CLIENT_AUTH_METHODS)[number];
@@ -141,7 +145,10 @@ export class PutTenantOidcDto {
   @IsUUID(undefined, { message: 'defaultOrganizationId must be a UUID' })
   defaultOrganizationId?: string | null;
 
-  @ApiPropertyOptional({ default: false, description: 'Needs issuer, clientId and clientSecret, and a discovery that succeeds' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Needs issuer, clientId and clientSecret (not for private_key_jwt), and a discovery that succeeds',
+  })
   @IsOptionalNonNull()
   @IsBoolean()
   enabled?: boolean;
@@ -191,9 +198,13 @@ export class TenantOidcView {
   @ApiProperty() enabled: boolean;
   @ApiProperty() allowPrivateNetwork: boolean;
   @ApiProperty({ description: 'Register this at the provider: {PUBLIC_URL}/t/{key}/oidc/callback' }) redirectUri: string;
+  @ApiProperty({ description: "Portico's public key for private_key_jwt, as the provider reads it: {PUBLIC_URL}/t/{key}/oidc/jwks" })
+  clientJwksUri: string;
+  @ApiProperty({ nullable: true, type: Object, description: 'That public key (a JWK), once private_key_jwt has been chosen' })
+  clientPublicJwk: Record<string, unknown> | null;
   @ApiProperty({ description: 'Where a sign-in starts: GET, optional ?next=/path' }) initUrl: string;
   @ApiProperty({ nullable: true, type: OidcDiscoveredView, description: 'The endpoints discovery found (null before it ran)' })
   discovered: OidcDiscoveredView | null;
-  @ApiProperty({ description: 'issuer, clientId and clientSecret are set' }) configured: boolean;
+  @ApiProperty({ description: 'issuer, clientId and clientSecret (or, for private_key_jwt, Portico’s key) are set' }) configured: boolean;
   @ApiProperty({ nullable: true, type: Date }) updatedAt: Date | null;
 }

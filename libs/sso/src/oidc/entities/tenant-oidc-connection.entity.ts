@@ -10,7 +10,7 @@ export interface OidcClaimMapping {
   groupRole: string;
 }
 
-export type OidcClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type OidcClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 /** One tenant's OpenID provider: Portico is its relying party. */
 @Entity('tenant_oidc_connections')
@@ -36,6 +36,14 @@ export class TenantOidcConnection extends BaseEntity {
   // AES-256-GCM, sealed by CryptoService.
   @Column({ type: 'text', nullable: true })
   clientSecretSealed: string | null = null;
+
+  /** Portico's own key for private_key_jwt (an EC P-256 private JWK), sealed by CryptoService. */
+  @Column({ type: 'text', nullable: true })
+  clientKeySealed: string | null = null;
+
+  /** Its public half, published at /t/{key}/oidc/jwks for the provider. */
+  @Column({ type: 'text', nullable: true })
+  clientPublicJwk: string | null = null;
 
   @Column({ type: 'varchar', length: 32 })
   tokenEndpointAuthMethod: OidcClientAuthMethod = 'client_secret_basic';

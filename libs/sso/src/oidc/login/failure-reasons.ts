@@ -36,6 +36,14 @@ export function explainFailure(err: unknown): { reason: string; detail: string }
     const reason = call.kind === 'timeout' ? 'provider-timeout' : call.kind === 'tooLarge' ? 'response-too-large' : 'provider-unreachable';
     return { reason, detail: call.message };
   }
+  // The provider's own OAuth error (the token endpoint refused the code or the client): its words.
+  const oauth = chain.find(
+    (c): c is { error: string; error_description?: string } => typeof (c as { error?: unknown })?.error === 'string',
+  );
+  if (oauth) {
+    const said = `${oauth.error}${oauth.error_description ? `: ${oauth.error_description}` : ''}`;
+    return { reason: 'token-request-refused', detail: `the provider refused the token request (${said.slice(0, 250)})` };
+  }
   const errors = chain.filter((c): c is Error => c instanceof Error);
   const detail = (errors.at(-1)?.message ?? String(err)).split('\n')[0].slice(0, 300);
   const claim = chain.map((c) => (c as { claim?: unknown })?.claim).find((c): c is string => typeof c === 'string');

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, OutboundHttpService } from '@portico/core';
 import * as oidc from 'openid-client';
-import type { OidcClientAuthMethod } from '../entities/tenant-oidc-connection.entity';
 
 // Each call to the provider gets this long; a slow provider ends in a page, not a hanging request.
 const CALL_TIMEOUT_MS = 5_000;
@@ -24,8 +23,8 @@ export class ProviderCallFailed extends Error {
 export interface ProviderAccess {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
-  authMethod: OidcClientAuthMethod;
+  /** client_secret_basic, client_secret_post or private_key_jwt, with its secret or key. */
+  clientAuth: oidc.ClientAuth;
   allowPrivateNetwork: boolean;
 }
 
@@ -62,13 +61,11 @@ export class OidcRelyingParty {
   /** A client configuration for one sign-in, from the stored discovery document. */
   configuration(access: ProviderAccess, metadata: oidc.ServerMetadata): oidc.Configuration {
     const skewSeconds = this.skewSeconds();
-    const auth =
-      access.authMethod === 'client_secret_post' ? oidc.ClientSecretPost(access.clientSecret) : oidc.ClientSecretBasic(access.clientSecret);
     const config = new oidc.Configuration(
       metadata,
       access.clientId,
       { [oidc.clockSkew]: skewSeconds, [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
-      auth,
+      access.clientAuth,
     );
     config[oidc.customFetch] = this.fetcher(access.allowPrivateNetwork);
     config.timeout = CALL_TIMEOUT_MS / 1000;

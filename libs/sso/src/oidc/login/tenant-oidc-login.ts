@@ -116,7 +116,7 @@ export class TenantOidcLogin {
     try {
       const metadata = await this.connections.metadata(row);
       issuer = metadata.issuer;
-      const config = this.rp.configuration(this.connections.access(row), metadata);
+      const config = this.rp.configuration(await this.connections.access(row), metadata);
       // The ID token's signature is checked against the provider's JWKS even though it came
       // straight from the token endpoint (the library would otherwise trust the TLS channel alone).
       oidc.enableNonRepudiationChecks(config);
@@ -223,7 +223,7 @@ export class TenantOidcLogin {
         `The identity provider could not be reached (${detail}). Try again in a moment, or ask your administrator.`,
       );
     }
-    const config = this.rp.configuration(this.connections.access(row), metadata);
+    const config = this.rp.configuration(await this.connections.access(row), metadata);
     const pending: PendingOidcSignIn = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),

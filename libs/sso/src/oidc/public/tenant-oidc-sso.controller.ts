@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EXTERNAL_AMR, finishPasswordStep } from '@portico/auth';
 import { Clock, Public } from '@portico/core';
@@ -24,6 +24,16 @@ export class TenantOidcSsoController {
     if (outcome.kind === 'refused') return refusalPage(res, outcome);
     rememberPending(req.session, outcome.pending, this.clock.nowMs());
     res.redirect(302, outcome.url);
+  }
+
+  @Get('jwks')
+  @ApiOperation({
+    summary: "Portico's public key for the tenant's private_key_jwt client authentication (JWKS; empty until that method is chosen)",
+  })
+  async jwks(@Param('tenantKey') key: string): Promise<{ keys: Record<string, unknown>[] }> {
+    const jwks = await this.oidc.clientJwks(key);
+    if (!jwks) throw new NotFoundException('There is no tenant with this key.');
+    return jwks;
   }
 
   @Get('callback')

@@ -1,7 +1,15 @@
 import { AuditEvent, Counter, OutboxEvent } from '@portico/core';
 import { IdentityLink } from '@portico/identity-map';
 import { BillingRun, Charge } from '@portico/billing';
-import { AdminApiToken, AuthSettings, HttpSession, LoginThrottle, TenantAuthSettings, UserAuthenticator, UserRecoveryCode } from '@portico/auth';
+import {
+  AdminApiToken,
+  AuthSettings,
+  HttpSession,
+  LoginThrottle,
+  TenantAuthSettings,
+  UserAuthenticator,
+  UserRecoveryCode,
+} from '@portico/auth';
 import { ExternalLoginProvider, ExternalLoginSettings } from '@portico/external-login';
 import {
   EntitlementClass,

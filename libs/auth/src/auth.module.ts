@@ -32,7 +32,15 @@ import { LoginThrottleService } from './throttle/login-throttle.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AdminApiToken, HttpSession, AuthSettings, TenantAuthSettings, LoginThrottle, UserAuthenticator, UserRecoveryCode]),
+    TypeOrmModule.forFeature([
+      AdminApiToken,
+      HttpSession,
+      AuthSettings,
+      TenantAuthSettings,
+      LoginThrottle,
+      UserAuthenticator,
+      UserRecoveryCode,
+    ]),
     TenantsModule,
     UsersModule,
     MailModule,

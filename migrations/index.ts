@@ -22,6 +22,7 @@ import { AccountTokens1764002010000 } from './1764002010000-account-tokens';
 import { EmailVerification1764002020000 } from './1764002020000-email-verification';
 import { Invitations1764002200000 } from './1764002200000-invitations';
 import { TenantRateLimits1764002500000 } from './1764002500000-tenant-rate-limits';
+import { AuditKeysetIndex1764002510000 } from './1764002510000-audit-keyset-index';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -49,4 +50,5 @@ export const ALL_MIGRATIONS = [
   TenantOidc1764002300000,
   TenantOidcClientKeys1764002300100,
   TenantRateLimits1764002500000,
+  AuditKeysetIndex1764002510000,
 ];

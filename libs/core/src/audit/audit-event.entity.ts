@@ -6,6 +6,8 @@ import { BaseEntity } from '../database/base.entity';
 @Index(['tenantKey', 'at'])
 @Index(['action', 'at'])
 @Index(['at'])
+// The export's keyset: pages follow (at, id) in this order.
+@Index(['at', 'id'])
 export class AuditEvent extends BaseEntity {
   // Millisecond precision from the application: SQLite's own clock only has seconds.
   @Column({ type: Date })

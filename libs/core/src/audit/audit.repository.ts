@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { And, Equal, FindOperator, FindOptionsWhere, LessThan, MoreThan, MoreThanOrEqual, Raw } from 'typeorm';
+import type { SelectQueryBuilder } from 'typeorm';
 import { TransactionService } from '../database/transaction.service';
-import { pageWindow, PageQueryDto } from '../pagination/pagination';
+import { PageQueryDto, pageWindow } from '../pagination/pagination';
 import { AuditEvent } from './audit-event.entity';
 
 /** Which audit events: every field optional, all given ones must hold. */
@@ -32,43 +32,38 @@ export class AuditRepository {
 
   /** A page of events, newest first, and how many match. */
   list(selection: AuditSelection, page: PageQueryDto): Promise<[AuditEvent[], number]> {
-    return this.tx.manager.findAndCount(AuditEvent, {
-      where: where(selection),
-      order: { at: 'DESC', id: 'DESC' },
-      ...pageWindow(page),
-    });
+    const { skip, take } = pageWindow(page);
+    return this.select(selection).orderBy('e.at', 'DESC').addOrderBy('e.id', 'DESC').offset(skip).limit(take).getManyAndCount();
   }
 
   /**
    * Up to `limit` events after `cursor`, oldest first: keyset pagination on (at, id), so each page
-   * costs the same however deep into the log it is.
+   * is one range scan of the (at, id) index from the cursor, however deep into the log it is.
    */
   after(selection: AuditSelection, cursor: AuditCursor | null, limit: number): Promise<AuditEvent[]> {
-    const conditions = cursor
-      ? [where(selection, MoreThan(cursor.at)), { ...where(selection, Equal(cursor.at)), id: MoreThan(cursor.id) }]
-      : where(selection);
-    return this.tx.manager.find(AuditEvent, { where: conditions, order: { at: 'ASC', id: 'ASC' }, take: limit });
+    const qb = this.select(selection);
+    // `at >= …` first, a plain range both databases start the index scan from; the OR only drops the cursor's own ties.
+    if (cursor) qb.andWhere('e.at >= :cursorAt AND (e.at > :cursorAt OR e.id > :cursorId)', { cursorAt: cursor.at, cursorId: cursor.id });
+    return qb.orderBy('e.at', 'ASC').addOrderBy('e.id', 'ASC').limit(limit).getMany();
   }
-}
 
-function where(s: AuditSelection, atCursor?: FindOperator<Date>): FindOptionsWhere<AuditEvent> {
-  const w: FindOptionsWhere<AuditEvent> = {};
-  if (s.tenantKey) w.tenantKey = s.tenantKey;
-  if (s.action) w.action = s.action;
-  else if (s.actionPrefix) w.action = startsWith('action', s.actionPrefix);
-  if (s.actor) w.actorLabel = startsWith('actor', s.actor);
-  const at: FindOperator<Date>[] = [];
-  if (s.since) at.push(MoreThanOrEqual(s.since));
-  if (s.until) at.push(LessThan(s.until));
-  if (atCursor) at.push(atCursor);
-  if (at.length) w.at = at.length === 1 ? at[0] : And(...at);
-  return w;
-}
-
-// substr, not LIKE: the same answer on SQLite (whose LIKE ignores case) and PostgreSQL, and no wildcards to escape.
-function startsWith(name: string, prefix: string): FindOperator<string> {
-  return Raw((column) => `substr(${column}, 1, CAST(:${name}Length AS INTEGER)) = :${name}Prefix`, {
-    [`${name}Prefix`]: prefix,
-    [`${name}Length`]: prefix.length,
-  });
+  private select(s: AuditSelection): SelectQueryBuilder<AuditEvent> {
+    const qb = this.tx.manager.createQueryBuilder(AuditEvent, 'e');
+    if (s.tenantKey) qb.andWhere('e.tenantKey = :tenantKey', { tenantKey: s.tenantKey });
+    if (s.action) qb.andWhere('e.action = :action', { action: s.action });
+    // substr, not LIKE: the same answer on SQLite (whose LIKE ignores case) and PostgreSQL, and no wildcards to escape.
+    else if (s.actionPrefix)
+      qb.andWhere('substr(e.action, 1, CAST(:actionLength AS INTEGER)) = :actionPrefix', {
+        actionPrefix: s.actionPrefix,
+        actionLength: s.actionPrefix.length,
+      });
+    if (s.actor)
+      qb.andWhere('substr(e.actorLabel, 1, CAST(:actorLength AS INTEGER)) = :actorPrefix', {
+        actorPrefix: s.actor,
+        actorLength: s.actor.length,
+      });
+    if (s.since) qb.andWhere('e.at >= :since', { since: s.since });
+    if (s.until) qb.andWhere('e.at < :until', { until: s.until });
+    return qb;
+  }
 }

@@ -135,6 +135,28 @@ describe.each(databaseKinds())('account recovery and email verification (%s)', (
       expect(signedIn.headers.location).toBe('/account');
     });
 
+    it('registers through the public sign-up API unverified, with the mail; a tenant key registers verified', async () => {
+      const address = email('api');
+      const res = await t.http
+        .post('/api/auth/register')
+        .set('X-Forwarded-For', nextIp())
+        .send({ email: address, firstName: 'Ada', lastName: 'L', organizationName: `Org ${address}`, password: PASSWORD })
+        .expect(201);
+      expect((await t.http.get(`/api/v1/users/${res.body.userId}`).set('Authorization', t.admin).expect(200)).body.emailVerified).toBe(
+        false,
+      );
+      expect((await smtp.inbox.waitFor(address)).subject).toBe('Confirm your email address for Portico');
+      const trusted = email('api-key');
+      const byKey = await t.http
+        .post('/api/auth/register')
+        .set('Authorization', tenant.auth)
+        .send({ email: trusted, firstName: 'Ada', lastName: 'L', organizationName: `Org ${trusted}`, password: PASSWORD })
+        .expect(201);
+      expect((await t.http.get(`/api/v1/users/${byKey.body.userId}`).set('Authorization', t.admin).expect(200)).body.emailVerified).toBe(
+        true,
+      );
+    });
+
     it('answers a sign-up with a taken address exactly like a new one, and mails the owner instead', async () => {
       const taken = email('taken');
       await makeUser(t, t.admin, { email: taken, password: PASSWORD });

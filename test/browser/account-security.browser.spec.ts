@@ -147,6 +147,8 @@ describe('account security in a real browser', () => {
     await follow(page.getByRole('button', { name: 'Change password' }));
     expect(new URL(page.url()).pathname).toBe('/account');
     expect(await page.getByRole('status').innerText()).toContain('Your password is changed.');
+    expect(await page.getByRole('link', { name: 'Where you are signed in' }).count()).toBe(1);
+    await shots('account');
   });
 
   it('shows the password policy and the admin requirement on the console settings page', async () => {

@@ -304,6 +304,28 @@ describe.each(databaseKinds())('account recovery and email verification (%s)', (
       );
     });
 
+    it('applies the password policy of Global Configuration › Authentication, and says it on the form', async () => {
+      const user = await makeUser(t, t.admin, { password: PASSWORD });
+      await setGlobal({ passwordPolicy: { minLength: 24 } });
+      try {
+        await browser().submit('/password/forgot', { login: user.email });
+        const link = linkIn(await smtp.inbox.waitFor(user.email), '/password/reset');
+        const b = browser();
+        expect(textOf((await b.get(pathOf(link))).text)).toContain('At least 24 characters');
+        const short = await b.submit(
+          '/password/reset',
+          { token: tokenOf(link), password: NEW_PASSWORD, passwordConfirmation: NEW_PASSWORD },
+          pathOf(link),
+        );
+        expect(short.status).toBe(400);
+        expect(textOf(short.text)).toMatch(/at least 24 characters/i);
+        // The refused password did not use the link up.
+        expect((await b.get(pathOf(link))).status).toBe(200);
+      } finally {
+        await setGlobal({ passwordPolicy: { minLength: 8 } });
+      }
+    });
+
     it('says a link has expired after 30 minutes', async () => {
       const user = await makeUser(t, t.admin, { password: PASSWORD });
       await browser().submit('/password/forgot', { login: user.email });

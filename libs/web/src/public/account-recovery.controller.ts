@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EmailVerificationService, PasswordResetService, TokenFailure } from '@portico/accounts';
+import { AuthSettingsService } from '@portico/auth';
 import { Public, TooManyRequestsError } from '@portico/core';
 import { SignupService } from '@portico/signup';
 import { TenantRef, TenantsService } from '@portico/tenants';
@@ -71,6 +72,7 @@ export class AccountRecoveryController {
     private readonly verification: EmailVerificationService,
     private readonly tenants: TenantsService,
     private readonly signup: SignupService,
+    private readonly settings: AuthSettingsService,
   ) {}
 
   // --- forgot password
@@ -177,7 +179,7 @@ export class AccountRecoveryController {
   private async showReset(req: Request, res: Response, tenant: TenantRef | null, token: string): Promise<void> {
     const checked = await this.resets.check(token, tenant);
     if (!checked.ok) return this.linkProblem(req, res, tenant, 'reset', checked.reason);
-    this.renderReset(req, res, tenant, token, {});
+    await this.renderReset(req, res, tenant, token, {});
   }
 
   private async setPassword(req: Request, res: Response, tenant: TenantRef | null, body: unknown): Promise<void> {
@@ -246,10 +248,18 @@ export class AccountRecoveryController {
     );
   }
 
-  private renderReset(req: Request, res: Response, tenant: TenantRef | null, token: string, data: Record<string, unknown>): void {
+  private async renderReset(
+    req: Request,
+    res: Response,
+    tenant: TenantRef | null,
+    token: string,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    // The form states the policy that applies to this tenant's users.
+    const policy = (await this.settings.effective(tenant?.id ?? null)).passwordPolicy;
     res.render(
       'pages/public/password-reset',
-      publicPage(req, 'Choose a new password', { tenant, token, action: this.href(tenant, '/password/reset'), ...data }),
+      publicPage(req, 'Choose a new password', { tenant, token, policy, action: this.href(tenant, '/password/reset'), ...data }),
     );
   }
 

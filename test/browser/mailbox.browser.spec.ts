@@ -60,6 +60,11 @@ describe('the console Mailbox in a real browser', () => {
     const frame = page.frameLocator('iframe.mail-html');
     expect(await frame.getByRole('link', { name: 'Choose a new password' }).count()).toBe(1);
     await shots('mail-message');
+    // The framed HTML part on a phone, on its own (a full-page picture may leave a sandboxed frame blank).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await frame.getByRole('link', { name: 'Choose a new password' }).waitFor();
+    await page.locator('iframe.mail-html').screenshot({ path: `${SHOTS}/mail-message-html-390.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The link in the Mailbox works like one that arrived by mail.
     const link = /http:\/\/\S+\/password\/reset\?token=[\w-]+/.exec(await page.getByTestId('mail-text').innerText())![0];

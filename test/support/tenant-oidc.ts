@@ -18,6 +18,41 @@ export interface IdpAccount {
   group_role?: string;
 }
 
+type Stored = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string; consumed?: number };
+
+/** oidc-provider's storage for a test: one map per provider, entries gone with it. */
+function memoryAdapter(): new (name: string) => object {
+  const store = new Map<string, Stored>();
+  return class {
+    constructor(private readonly name: string) {}
+    private key(id: string) {
+      return `${this.name}:${id}`;
+    }
+    async upsert(id: string, payload: Stored) {
+      store.set(this.key(id), payload);
+    }
+    async find(id: string) {
+      return store.get(this.key(id));
+    }
+    async findByUid(uid: string) {
+      return [...store.entries()].find(([k, v]) => k.startsWith(`${this.name}:`) && v.uid === uid)?.[1];
+    }
+    async findByUserCode(code: string) {
+      return [...store.entries()].find(([k, v]) => k.startsWith(`${this.name}:`) && v.userCode === code)?.[1];
+    }
+    async consume(id: string) {
+      const found = store.get(this.key(id));
+      if (found) found.consumed = Math.floor(Date.now() / 1000);
+    }
+    async destroy(id: string) {
+      store.delete(this.key(id));
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const [k, v] of store) if (v.grantId === grantId) store.delete(k);
+    }
+  };
+}
+
 /**
  * A real OpenID provider (panva's oidc-provider) on a free loopback port: the tenant's IdP.
  * Its interaction pages sign in `nextAccount` at once and grant what was asked, so a test drives
@@ -42,7 +77,11 @@ export class TestOidcIdp {
     const clientId = opts.clientId ?? 'portico-tenant';
     const clientSecret = 'idp-client-secret-0123456789abcdefghij';
     let self: TestOidcIdp | null = null;
+    const signing = await generateKeyPair('RS256', { extractable: true });
     const config: Configuration = {
+      adapter: memoryAdapter() as Configuration['adapter'],
+      jwks: { keys: [{ ...(await exportJWK(signing.privateKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' }] as never },
+      ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
       clients: [
         {
           client_id: clientId,

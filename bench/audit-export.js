@@ -53,7 +53,10 @@ async function main() {
   } finally {
     await stop(server.child);
   }
-  printTable(['export', 'lines', 'MB', 'seconds', 'rows/s', 'RSS before MB', 'RSS peak MB', 'RSS after MB'], rows);
+  printTable(
+    ['export', 'lines', 'MB', 'seconds', 'rows/s', 'RSS before MB', 'RSS at 25/50/75/100% MB', 'RSS peak MB', 'RSS after MB'],
+    rows,
+  );
   console.log('(RSS: the server process, sampled every 100 ms while the export runs; lines include the CSV header)');
 }
 
@@ -93,7 +96,11 @@ async function measure(server, format) {
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 100);
   const started = Date.now();
-  const { lines, bytes } = await download(server.port, `/api/v1/audit-events/export?format=${format}`);
+  // RSS as each quarter of the rows has arrived: a flat line means memory does not grow with the range.
+  const quarters = [];
+  const { lines, bytes } = await download(server.port, `/api/v1/audit-events/export?format=${format}`, (done) => {
+    while (quarters.length < 4 && done >= ((quarters.length + 1) * ROWS) / 4) quarters.push(rss(pid));
+  });
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, rss(pid));
@@ -106,12 +113,13 @@ async function measure(server, format) {
     seconds.toFixed(1),
     Math.round(ROWS / seconds).toLocaleString('en'),
     mb(before),
+    quarters.map(mb).join(' / '),
     mb(peak),
     mb(after),
   ];
 }
 
-function download(port, pathname) {
+function download(port, pathname, progress) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`${pathname} answered ${res.statusCode}`));
@@ -120,6 +128,7 @@ function download(port, pathname) {
       res.on('data', (chunk) => {
         bytes += chunk.length;
         for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        progress(lines);
       });
       res.on('end', () => resolve({ lines, bytes }));
       res.on('error', reject);

@@ -20,7 +20,6 @@ import {
   documentErrors,
   HttpExceptionFilter,
   HttpMetrics,
-  Metrics,
   refuseMalformedInput,
   requestLogger,
   RouteKinds,
@@ -93,11 +92,10 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
     },
     csrfMiddleware(routes),
   );
-  // Timed from the first middleware on, so every request is counted, the entitlement check's too.
-  if (app.get(Metrics).enabled) app.use(app.get(HttpMetrics).middleware());
   // A route that answers alone (the entitlement check) passes none of it.
   const unlessOwn: RequestHandler = (req, res, next) => (routes.of(req).kind === 'own' ? next() : inFront(req, res, next));
-  app.use(unlessOwn);
+  // Metrics (when on) time every request from here, the entitlement check's too, and answer /metrics.
+  app.use(app.get(HttpMetrics).around(unlessOwn));
   configureViews(app);
 
   app.useGlobalPipes(

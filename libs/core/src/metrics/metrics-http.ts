@@ -98,22 +98,32 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** The HTTP families, recorded for every request the app answers. */
+/**
+ * The HTTP side of metrics, in front of everything else the app does with a request: `GET /metrics`
+ * (with METRICS_TOKEN) and the request histogram. One Express layer for both: each layer the router
+ * walks costs every request, the entitlement check's too.
+ */
 export class HttpMetrics {
   private readonly durations = new RequestDurations();
 
   constructor(
     private readonly metrics: Metrics,
     private readonly routes: RouteKinds,
+    private readonly config: AppConfig,
+    private readonly crypto: CryptoService,
   ) {}
 
   /**
-   * Installed in front of every other middleware. The route label is the template Express matched
-   * (`/api/v1/users/:id`), never the URL: a request no route took is `unmatched`, a static file `static`.
+   * `next` with metrics around it; `next` itself when metrics are off. The route label is the
+   * template Express matched (`/api/v1/users/:id`), never the URL: a request no route took is
+   * `unmatched`, a static file `static`. Scrapes are not counted.
    */
-  middleware(): RequestHandler {
+  around(next: RequestHandler): RequestHandler {
+    if (!this.metrics.enabled) return next;
     // Registered by the app that serves HTTP: a worker has no such family.
     if (!this.metrics.registry.getSingleMetric(this.durations.name)) this.metrics.registry.registerMetric(this.durations.asMetric());
+    const token = this.config.observability.metricsToken;
+    const scrape = token ? metricsRoute(this.metrics, token, this.crypto) : null;
     const durations = this.durations;
     const routes = this.routes;
     function finished(this: TimedResponse): void {
@@ -121,10 +131,12 @@ export class HttpMetrics {
       const route = (req.route as { path?: string } | undefined)?.path ?? (routes.of(req).kind === 'static' ? 'static' : 'unmatched');
       durations.observe(route, req.method, this.statusCode, (performance.now() - this[STARTED]) / 1000);
     }
-    return (_req, res, next) => {
+    return (req, res, nextLayer) => {
+      if (scrape && req.url.startsWith(METRICS_PATH) && (req.method === 'GET' || req.method === 'HEAD'))
+        return scrape(req, res, () => next(req, res, nextLayer));
       (res as unknown as TimedResponse)[STARTED] = performance.now();
       res.on('finish', finished);
-      next();
+      next(req, res, nextLayer);
     };
   }
 }

@@ -1,12 +1,15 @@
-import { Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Global, Module, NestModule } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CryptoService } from '../crypto/crypto.service';
 import { RouteKinds } from '../http/route-kinds';
-import { HttpMetrics, METRICS_PATH, MetricsListener, metricsRoute } from './metrics-http';
+import { HttpMetrics, METRICS_PATH, MetricsListener } from './metrics-http';
 import { Metrics } from './metrics.service';
 import { SignInMetrics } from './sign-in-metrics';
 
-/** The process's metrics registry, `GET /metrics` (with METRICS_TOKEN) and the METRICS_PORT listener. */
+/**
+ * The process's metrics registry, the METRICS_PORT listener, and `GET /metrics` on the app's own
+ * port (with METRICS_TOKEN), which HttpMetrics answers in front of every other route.
+ */
 @Global()
 @Module({
   providers: [
@@ -15,8 +18,9 @@ import { SignInMetrics } from './sign-in-metrics';
     MetricsListener,
     {
       provide: HttpMetrics,
-      useFactory: (metrics: Metrics, routes: RouteKinds) => new HttpMetrics(metrics, routes),
-      inject: [Metrics, RouteKinds],
+      useFactory: (metrics: Metrics, routes: RouteKinds, config: AppConfig, crypto: CryptoService) =>
+        new HttpMetrics(metrics, routes, config, crypto),
+      inject: [Metrics, RouteKinds, AppConfig, CryptoService],
     },
   ],
   exports: [Metrics, HttpMetrics, SignInMetrics],
@@ -24,16 +28,11 @@ import { SignInMetrics } from './sign-in-metrics';
 export class MetricsModule implements NestModule {
   constructor(
     private readonly config: AppConfig,
-    private readonly metrics: Metrics,
-    private readonly crypto: CryptoService,
     private readonly routes: RouteKinds,
   ) {}
 
-  configure(consumer: MiddlewareConsumer): void {
-    const token = this.config.observability.metricsToken;
+  configure(): void {
     // Without a token the app's own port has no /metrics at all (404), METRICS_PORT or not.
-    if (!token) return;
-    this.routes.declare(METRICS_PATH, 'own', { methods: ['GET', 'HEAD'] });
-    consumer.apply(metricsRoute(this.metrics, token, this.crypto)).forRoutes({ path: METRICS_PATH.slice(1), method: RequestMethod.GET });
+    if (this.config.observability.metricsToken) this.routes.declare(METRICS_PATH, 'own', { methods: ['GET', 'HEAD'] });
   }
 }

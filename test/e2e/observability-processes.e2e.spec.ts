@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { databaseKinds, freshDatabase, type TestDatabase } from '../support/databases';
+import { freePort } from '../support/ports';
+import { dropJobsPrefix, redisForTests, uniqueJobsPrefix } from '../support/redis';
 import { eventually } from '../support/webhook-receiver';
-import { buildApp, ServerProcess } from '../support/worker-process';
+import { buildApp, ServerProcess, WorkerProcess } from '../support/worker-process';
 
 const SECRET = 'tracing-suite-secret-key-0123456789abcdef';
 const TOKEN = 'tracing-suite-admin-token-0123456789';
@@ -79,32 +81,52 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => build?.remove());
 
-describe.each(databaseKinds())('tracing (%s)', (kind) => {
+/**
+ * Real server and worker processes (as `npm run build` compiles them): traces exported to a local
+ * OTLP receiver, and the worker's own metrics on METRICS_PORT. With Redis (required under CI=true)
+ * a worker runs beside the server and takes the jobs; without it the parts that need one say so.
+ */
+describe.each(databaseKinds())('server and worker processes: tracing and metrics (%s)', (kind) => {
+  const redisUrl = redisForTests('the worker process and Redis spans');
+  const jobsPrefix = uniqueJobsPrefix();
   let db: TestDatabase;
   let receiver: OtlpReceiver;
   let server: ServerProcess;
+  let worker: WorkerProcess | null = null;
+  let workerMetricsPort: number;
 
   beforeAll(async () => {
     db = await freshDatabase(kind);
     receiver = await new OtlpReceiver().start();
-    server = await ServerProcess.create(build.dir, {
+    const common = {
       DATABASE_URL: db.url,
       PORTICO_SECRET_KEY: SECRET,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      // Export every tenth of a second instead of every five, so the test does not wait.
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      ...(redisUrl ? { REDIS_URL: redisUrl, JOBS_PREFIX: jobsPrefix } : {}),
+    };
+    server = await ServerProcess.create(build.dir, {
+      ...common,
       MIGRATE_ON_START: 'true',
       ADMIN_API_TOKEN: TOKEN,
       LOG_LEVEL: 'info',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'portico-under-test',
-      // Export every tenth of a second instead of every five, so the test does not wait.
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, JOBS_PREFIX: `tracing-${process.pid}-${kind}` } : {}),
+      // The worker takes the jobs (webhook deliveries), when there is one.
+      ...(redisUrl ? { JOBS_IN_SERVER: 'false' } : {}),
     });
     await server.start(60_000);
-  }, 90_000);
+    if (redisUrl) {
+      workerMetricsPort = await freePort();
+      worker = await new WorkerProcess(build.dir, { ...common, METRICS_PORT: String(workerMetricsPort) }).start(60_000);
+    }
+  }, 120_000);
   afterAll(async () => {
+    await worker?.stop();
     await server?.stop();
     await receiver?.close();
     await db?.drop();
+    if (redisUrl) await dropJobsPrefix(redisUrl, jobsPrefix);
   });
 
   it('exports a span for a request by its route, with the trace id as the request id in the answer and the logs', async () => {
@@ -138,12 +160,60 @@ describe.each(databaseKinds())('tracing (%s)', (kind) => {
   });
 
   it('traces the Redis commands a request makes when Redis is configured', async () => {
-    if (!process.env.REDIS_URL) return void process.stderr.write('\n  [skipped] Redis spans: set REDIS_URL to run them\n');
+    if (!redisUrl) return;
     // The sign-in page keeps its CSRF token in a new session: stored on Redis.
     const res = await fetch(`${server.url}/login`);
     expect(res.status).toBe(200);
     const requestId = res.headers.get('x-request-id')!;
     await eventually(() => receiver.spans.some((s) => s.traceId === requestId && s.scope === '@opentelemetry/instrumentation-ioredis'));
+  });
+
+  it('traces the outbound calls Portico makes (a webhook delivery, by the worker when there is one)', async () => {
+    const hooks = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    const hookPort = (hooks.address() as AddressInfo).port;
+    try {
+      const post = (path: string, body: unknown, authorization = `Bearer ${TOKEN}`) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const tenantKey = `traced-${kind}`;
+      expect((await post('/api/v1/tenants', { key: tenantKey, name: 'Traced' })).status).toBe(201);
+      const key = (await (await post(`/api/v1/tenants/${tenantKey}/api-keys`, { label: 'tracing' })).json()) as {
+        keyId: string;
+        secret: string;
+      };
+      const endpoint = { tenantKey, url: `http://127.0.0.1:${hookPort}/hook`, events: ['organization.created'], allowPrivateNetwork: true };
+      expect((await post('/api/v1/webhooks/endpoints', endpoint)).status).toBe(201);
+      const basic = `Basic ${Buffer.from(`${key.keyId}:${key.secret}`).toString('base64')}`;
+      expect((await post('/api/v1/organizations', { name: 'Traced Org' }, basic)).status).toBe(201);
+      const outbound = await eventually(() =>
+        receiver.spans.find(
+          (s) => s.kind === 3 && s.scope === '@opentelemetry/instrumentation-undici' && attribute(s.attributes, 'server.port') === hookPort,
+        ),
+      );
+      expect(attribute(outbound.attributes, 'http.request.method')).toBe('POST');
+      expect(outbound.service).toBe(worker ? 'portico-worker' : 'portico-under-test');
+    } finally {
+      hooks.closeAllConnections();
+      await new Promise((resolve) => hooks.close(resolve));
+    }
+  });
+
+  it("serves the worker's own metrics on its METRICS_PORT, without a token", async () => {
+    if (!worker) return;
+    const res = await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^# TYPE portico_job_queue_depth gauge$/m);
+    expect(text).toMatch(/^# TYPE portico_webhook_deliveries_total counter$/m);
+    expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
+    // The worker has no HTTP families: it serves no requests.
+    expect(text).not.toMatch(/portico_http_request_duration_seconds/);
+    expect(text).toMatch(/^portico_job_queue_depth\{queue="webhooks\.deliver",state="waiting"\} \d+$/m);
+    expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/health`)).status).toBe(404);
   });
 
   it('leaves health probes and metrics scrapes out of the traces', async () => {

@@ -7,6 +7,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Tracing } from './load-tracing';
@@ -15,8 +16,8 @@ import type { Tracing } from './load-tracing';
 const UNTRACED = new Set(['/health', '/health/ready', '/metrics']);
 
 /**
- * The OpenTelemetry tracer: spans of HTTP requests (in and out), Express routes, PostgreSQL
- * statements and Redis commands, batched and exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT
+ * The OpenTelemetry tracer: spans of HTTP requests (in, and out through node:http and undici, the
+ * outbound client's), Express routes, PostgreSQL statements and Redis commands, batched and exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT
  * (the exporter also reads OTEL_EXPORTER_OTLP_HEADERS and the other standard OTEL_* variables).
  */
 export function startTracing(serviceName: string): Tracing {
@@ -32,6 +33,7 @@ export function startTracing(serviceName: string): Tracing {
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED.has((req.url ?? '').split('?')[0]) }),
       new ExpressInstrumentation(),
+      new UndiciInstrumentation(),
       // Only statements and commands of a traced operation: the job workers' and the outbox's
       // polling would otherwise be most of the spans. Statement text without values: a parameter
       // may be a secret's hash or an email address.

@@ -366,6 +366,28 @@ function accountSecurity(label: string, kind: DbKind, env: () => Record<string, 
       expect(audit.map((e) => e.details)).toEqual([{ which: 'all' }]);
     });
 
+    it('signs a user out everywhere from the console, after a confirmation', async () => {
+      const user = await newUser();
+      const first = await signedIn(user.email);
+      const second = await signedIn(user.email, FIREFOX_WINDOWS);
+      const admin = browser();
+      expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(303);
+      const list = await admin.get(`/console/users?search=${encodeURIComponent(user.email)}`);
+      expect(list.text).toContain(`href="/console/users/${user.id}/sessions/end"`);
+      const confirm = await admin.get(`/console/users/${user.id}/sessions/end`);
+      expect(confirm.status).toBe(200);
+      expect(confirm.text).toContain('2 sessions end');
+      // Only the confirmation's form signs out: the page alone changed nothing.
+      expect(await stillSignedIn(first)).toBe(true);
+      const done = await admin.postRaw(`/console/users/${user.id}/sessions/end`, { _csrf: csrfOf(confirm.text) });
+      expect(done.status).toBe(303);
+      expect((await admin.get('/console/users')).text).toContain(`${user.email} is signed out everywhere.`);
+      expect(await stillSignedIn(first)).toBe(false);
+      expect(await stillSignedIn(second)).toBe(false);
+      expect((await admin.get(`/console/users/${user.id}/sessions/end`)).text).toContain('No session is open now');
+      expect((await admin.get('/console/users/00000000-0000-4000-8000-000000000000/sessions/end')).status).toBe(404);
+    });
+
     if (only === 'sessions') return;
 
     /** Signs in and turns the authenticator on; returns the phone and the recovery codes shown once. */

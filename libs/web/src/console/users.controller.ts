@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuthenticatorService } from '@portico/auth';
+import { AuthenticatorService, UserSessionsService } from '@portico/auth';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
 import { CreateUserDto, SetBillableDto, UsersService, UserView } from '@portico/users';
@@ -42,6 +42,7 @@ export class ConsoleUsersController {
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
     private readonly authenticators: AuthenticatorService,
+    private readonly sessions: UserSessionsService,
   ) {}
 
   @Get()
@@ -123,6 +124,31 @@ export class ConsoleUsersController {
       'success',
       `Authenticator app of ${user.email} reset. They now sign in with their password alone until they set up an authenticator app again.`,
     );
+    res.redirect(303, LIST);
+  }
+
+  @Get(':id/sessions/end')
+  async confirmSignOut(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const user = await this.users.get(ctx, id);
+    const count = (await this.sessions.list(id)).length;
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Sign out ${user.email}`, LIST, {
+        heading: `Sign ${user.email} out everywhere?`,
+        message: `${count ? `${count} session${count === 1 ? '' : 's'} end${count === 1 ? 's' : ''}` : 'No session is open now'}, and the applications they let sign them in lose their access (their refresh tokens are revoked). Their password and authenticator stay: they can sign in again.`,
+        action: `${LIST}/${user.id}/sessions/end`,
+        confirmLabel: 'Sign out everywhere',
+        cancelHref: LIST,
+      }),
+    );
+  }
+
+  /** A stolen laptop, a departing employee: every session and application grant ends now. */
+  @Post(':id/sessions/end')
+  async signOut(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const user = await this.users.get(ctx, id);
+    await this.sessions.endEverything(ctx, id);
+    flash(req, 'success', `${user.email} is signed out everywhere.`);
     res.redirect(303, LIST);
   }
 

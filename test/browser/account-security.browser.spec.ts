@@ -167,6 +167,19 @@ describe('account security in a real browser', () => {
       await console.setViewportSize({ width, height: 900 });
       await console.screenshot({ path: `/tmp/h2-console-settings-${width}.png`, fullPage: true });
     }
+    await console.setViewportSize({ width: 1280, height: 900 });
+    await console.goto('/console/users');
+    const row = console.locator(`tr[data-email="${EMAIL}"]`);
+    await Promise.all([console.waitForEvent('load'), row.getByRole('link', { name: 'Sign out…' }).click()]);
+    expect(await console.getByRole('heading', { level: 1 }).innerText()).toBe(`Sign ${EMAIL} out everywhere?`);
+    for (const width of [1280, 390]) {
+      await console.setViewportSize({ width, height: 900 });
+      await console.screenshot({ path: `/tmp/h2-console-sign-out-${width}.png`, fullPage: true });
+    }
+    await Promise.all([console.waitForEvent('load'), console.getByRole('button', { name: 'Sign out everywhere' }).click()]);
+    expect(await console.getByText(`${EMAIL} is signed out everywhere.`).count()).toBe(1);
+    await page.goto('/account');
+    expect(new URL(page.url()).pathname).toBe('/login');
     await admin.close();
   });
 

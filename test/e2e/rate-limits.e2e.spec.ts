@@ -180,6 +180,7 @@ class RedisRelay {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
+  private silent = false;
 
   constructor(private readonly target: URL) {
     this.server = createServer((client) => {
@@ -190,7 +191,9 @@ class RedisRelay {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      // Forwarded by hand, so that `silence` can swallow the commands while the connection stays up.
+      client.on('data', (d: Buffer) => !this.silent && upstream.write(d));
+      upstream.on('data', (d: Buffer) => client.write(d));
     });
   }
 
@@ -207,8 +210,14 @@ class RedisRelay {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Redis up but answering nothing: commands go nowhere, the connections stay open. */
+  silence(): void {
+    this.silent = true;
+  }
+
   restore(): void {
     this.cutOff = false;
+    this.silent = false;
   }
 
   close(): Promise<void> {
@@ -268,6 +277,12 @@ describeWithRedis.each(databaseKinds())('rate limits on Redis (%s)', (kind) => {
       expect(refused).toBe(true);
       const after = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
       expect(after.text).toMatch(/^portico_rate_limited_total\{door="tenant"\} [1-9]/m);
+
+      // Up but silent: each count gives up after a moment and the request passes, never a 500.
+      relay.silence();
+      const quiet: number[] = [];
+      for (let i = 0; i < 4; i++) quiet.push((await t.http.get('/api/v1/users').set('Authorization', tenant.auth)).status);
+      expect(quiet).toEqual([200, 200, 200, 200]);
     } finally {
       relay.restore();
       await t.close();

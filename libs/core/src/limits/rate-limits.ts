@@ -10,7 +10,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config';
-import { closeRedis, connectRedis } from '../jobs/redis';
+import { closeRedis, connectRedis, FAIL_FAST_REDIS } from '../jobs/redis';
 import { CounterMetric, Metrics } from '../metrics/metrics.service';
 import type { RatePolicy } from './rate-limit-config';
 
@@ -112,7 +112,8 @@ export class RateLimits implements OnModuleDestroy {
   }
 
   private connection(): Redis {
-    return (this.redis ??= connectRedis(this.config.redisUrl!, 'rate limits'));
+    // A Redis that is up but silent must not hold requests for long either: past this they pass uncounted.
+    return (this.redis ??= connectRedis(this.config.redisUrl!, 'rate limits', { ...FAIL_FAST_REDIS, commandTimeout: 250 }));
   }
 }
 

@@ -123,6 +123,7 @@ describe.each(databaseKinds())('authentication settings API (%s)', (kind) => {
         embedOrigins: [],
         billingApi: null,
         dataSharingUrl: null,
+        rateLimit: null,
       });
     });
 

@@ -111,7 +111,8 @@ describe.each(databaseKinds())('sign-up (%s)', (kind) => {
       const account = await b.get('/account');
       expect(account.status).toBe(200);
       expect(account.text).toContain(`Welcome! Your organization ${p.organizationName} is ready.`);
-      expect(account.text).toContain(`<td>${p.organizationName}</td>`);
+      // The owner's organization links to the page where its owners manage members and invitations.
+      expect(account.text).toMatch(new RegExp(`<td><a href="/account/organizations/[0-9a-f-]{36}">${p.organizationName}</a></td>`));
       expect(account.text).toMatch(/<td>owner<\/td>/);
       // And the password works from now on.
       await b.logout();

@@ -26,7 +26,7 @@ describe('SignupService rate limit per address', () => {
     let n = 0;
     const settings = { effective: async () => ({ signupEnabled: true }) } as unknown as AuthSettingsService;
     const organizations = { create: async () => ({ id: `org-${++n}` }) } as unknown as OrganizationsService;
-    const users = { create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
+    const users = { preparePassword: async () => ({ hash: 'h' }), create: async () => ({ id: `user-${n}` }) } as unknown as UsersService;
     const identityMap = {} as IdentityMapService;
     const verification = { required: async () => false } as unknown as EmailVerificationService;
     service = new SignupService(

@@ -113,6 +113,7 @@ export class SignupService {
     verify: boolean,
   ): Promise<RegisteredView> {
     const ctx = RequestContext.system(`signup:${opts.via}`, tenant?.id ?? null, opts.ip);
+    const password = await this.users.preparePassword(dto.password, tenant?.id ?? null);
     return this.tx.run(async () => {
       let organizationId: string;
       try {
@@ -140,7 +141,6 @@ export class SignupService {
             email: dto.email,
             firstName: dto.firstName,
             lastName: dto.lastName,
-            password: dto.password,
             tenantKey: tenant?.key,
             organizationId,
             role: 'owner',
@@ -148,6 +148,7 @@ export class SignupService {
             emailVerified: !verify,
           },
           opts.via,
+          password,
         );
         if (verify)
           await this.verification.send({ id: user.id, tenantId: tenant?.id ?? null, email: user.email, firstName: user.firstName }, tenant);

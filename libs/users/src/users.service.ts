@@ -48,6 +48,11 @@ export type UserRef = Pick<
 >;
 
 /** The users facade: people, their billable flag and credentials, scoped to the caller's tenant. */
+/** A password checked against the policy and hashed (UsersService.preparePassword). */
+export interface PreparedPassword {
+  readonly hash: string;
+}
+
 @Injectable()
 export class UsersService {
   constructor(
@@ -73,7 +78,17 @@ export class UsersService {
     return toUserView(user, (await this.tenantRef(ctx, user.tenantId))?.key ?? null);
   }
 
-  async create(ctx: RequestContext, dto: CreateUserDto, createdVia = 'api'): Promise<UserView> {
+  /**
+   * Checks a new user's password against the policy of `tenantId` and hashes it, for a caller that
+   * creates the user inside a transaction of its own: argon2 runs before the transaction, not in it.
+   */
+  async preparePassword(password: string, tenantId: string | null): Promise<PreparedPassword> {
+    await this.checkPassword(password, tenantId);
+    return { hash: await this.crypto.hashPassword(password) };
+  }
+
+  /** `prepared`: the password from preparePassword, in place of `dto.password`. */
+  async create(ctx: RequestContext, dto: CreateUserDto, createdVia = 'api', prepared?: PreparedPassword): Promise<UserView> {
     const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
     if (dto.role && !dto.organizationId) throw new InvalidInputError('role needs an organizationId');
     if (dto.organizationId) {
@@ -81,8 +96,8 @@ export class UsersService {
       if (!org || org.tenantId !== (tenant?.id ?? null))
         throw new InvalidInputError('organizationId does not name an organization of this tenant');
     }
-    if (dto.password) await this.checkPassword(dto.password, tenant?.id ?? null);
-    const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : null;
+    let passwordHash = prepared?.hash ?? null;
+    if (!prepared && dto.password) passwordHash = (await this.preparePassword(dto.password, tenant?.id ?? null)).hash;
     try {
       return await this.tx.run(async () => {
         const username = dto.username ?? dto.email;

@@ -108,6 +108,7 @@ export class InvitationPageController {
     }
     let userId = '';
     try {
+      const prepared = await this.users.preparePassword(password, invitation.organization.tenantId);
       const joined = await this.invitations.accept(token, null, req.ip ?? null, async (ctx: RequestContext, open: OpenInvitation) => {
         const user = await this.users.create(
           ctx,
@@ -115,7 +116,6 @@ export class InvitationPageController {
             email: open.email,
             firstName: values.firstName,
             lastName: values.lastName,
-            password,
             tenantKey: open.tenant?.key,
             organizationId: open.organization.id,
             role: open.role,
@@ -123,6 +123,7 @@ export class InvitationPageController {
             emailVerified: true,
           },
           'invitation',
+          prepared,
         );
         userId = user.id;
         return { id: user.id, email: user.email, tenantId: open.organization.tenantId };

@@ -15,6 +15,10 @@
 //    160-600 ms, where autocannon and a raw-socket client both measure p99 at 30-46 ms.
 // BENCH_DURATION / BENCH_WARMUP (seconds) change the windows; BENCH_SERVER=<path to main.js>
 // measures another build with the same harness.
+// What metrics cost: two more servers, one with metrics on (METRICS_TOKEN) and one with them off,
+// take the users GET and the entitlement check in the same interleaved slices (both without rate
+// limits, whose refusals would be most of the answers at this load); BENCH_METRICS=off leaves
+// those rows out.
 const { randomBytes } = require('node:crypto');
 const autocannon = require('autocannon');
 const { existsSync, readFileSync } = require('node:fs');
@@ -31,6 +35,7 @@ const {
   makeTempDir,
   percent: pct,
   printMarkdownTable,
+  request,
   runMain,
   sqliteUrl,
   startProcess,
@@ -57,7 +62,9 @@ const WATCHDOG_MS = 10 * 60_000;
 const PROFILE = process.argv.includes('--profile');
 const PROFILE_ONLY = process.argv.includes('--profile-only');
 
-const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200 };
+const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200, metricsCost: 0.05 };
+const METRICS = process.env.BENCH_METRICS !== 'off';
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 async function main() {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${path.relative(ROOT, SERVER_MAIN)} is missing: run \`npm run bench\` (it builds first)`);
@@ -111,6 +118,11 @@ async function main() {
   const infoDir = tempDir();
   const infoServer = await startServer(infoDir, { LOG_LEVEL: 'info' });
   const infoFixture = await makeFixture(infoServer.port);
+  const unlimited = { RATE_LIMIT_API_PER_SECOND: '0', RATE_LIMIT_ANONYMOUS_PER_SECOND: '0', RATE_LIMIT_CHECK_PER_SECOND: '0' };
+  const plainServer = METRICS ? await startServer(tempDir(), unlimited) : null;
+  const plainFixture = plainServer ? await makeFixture(plainServer.port) : null;
+  const metricsServer = METRICS ? await startServer(tempDir(), { ...unlimited, METRICS_TOKEN }) : null;
+  const metricsFixture = metricsServer ? await makeFixture(metricsServer.port) : null;
   const runId = randomBytes(4).toString('hex');
   const scratch = tempDir();
   const getUserAt = (port, f) => ({ url: `http://127.0.0.1:${port}/api/v1/users/${f.userId}`, headers: { authorization: f.basic } });
@@ -140,10 +152,24 @@ async function main() {
     // The same GET with request logging at its default level (info), for comparison only.
     { name: 'GET /api/v1/users/{id}, LOG_LEVEL=info', pid: infoServer.child.pid, options: getUserAt(infoServer.port, infoFixture) },
   ];
+  if (metricsServer) {
+    const checkAt = (port, f) => ({ url: `http://127.0.0.1:${port}${f.checkPath}` });
+    loads.push(
+      { name: 'GET /api/v1/users/{id}, metrics off', pid: plainServer.child.pid, options: getUserAt(plainServer.port, plainFixture) },
+      { name: 'GET /api/v1/users/{id}, metrics on', pid: metricsServer.child.pid, options: getUserAt(metricsServer.port, metricsFixture) },
+      { name: 'GET /entitlements/check, metrics off', pid: plainServer.child.pid, options: checkAt(plainServer.port, plainFixture) },
+      { name: 'GET /entitlements/check, metrics on', pid: metricsServer.child.pid, options: checkAt(metricsServer.port, metricsFixture) },
+    );
+  }
   let created = 0;
   for (const l of loads) {
     process.stdout.write(`warm-up: ${l.name}\n`);
-    const warm = await wrkLoad(scratch, { connections: CONNECTIONS, ...l.options, seconds: WARMUP_S, uniqueEmails: l.options.uniqueEmails && `${runId}-w` });
+    const warm = await wrkLoad(scratch, {
+      connections: CONNECTIONS,
+      ...l.options,
+      seconds: WARMUP_S,
+      uniqueEmails: l.options.uniqueEmails && `${runId}-w`,
+    });
     if (l.created) created += warm.requests - warm.non2xx;
     l.slices = [];
     l.latency = { latencies: [], errors: 0, non2xx: 0, created: 0 };
@@ -168,7 +194,14 @@ async function main() {
     }
   }
   const loadedRssMb = rssMb(server.child.pid);
-  await Promise.all([stop(server.child), stop(bare.child), stop(infoServer.child)]);
+  const scrape = metricsServer ? await scrapeSize(metricsServer.port) : null;
+  await Promise.all([
+    stop(server.child),
+    stop(bare.child),
+    stop(infoServer.child),
+    metricsServer && stop(metricsServer.child),
+    plainServer && stop(plainServer.child),
+  ]);
 
   created += loads.reduce((a, l) => a + l.latency.created, 0);
   const results = loads.map((l) => ({ ...summarise(l.name, l.slices, l.latency), single: Boolean(l.single) }));
@@ -179,12 +212,42 @@ async function main() {
   const freshMedian = median(fresh);
   const migratedMedian = median(migrated);
   const checks = [
-    [`GET /users/{id} req/s ≥ ${TARGETS.getRatio * 100}% of bare`, pct(getUser.rps / bareResult.rps), getUser.rps / bareResult.rps >= TARGETS.getRatio],
+    [
+      `GET /users/{id} req/s ≥ ${TARGETS.getRatio * 100}% of bare`,
+      pct(getUser.rps / bareResult.rps),
+      getUser.rps / bareResult.rps >= TARGETS.getRatio,
+    ],
     [`GET /users/{id} p99 ≤ ${TARGETS.getP99Ms} ms`, `${getUser.p99.toFixed(1)} ms`, getUser.p99 <= TARGETS.getP99Ms],
     [`cold start, fresh DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(freshMedian), freshMedian <= TARGETS.coldStartMs],
     [`cold start, migrated DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(migratedMedian), migratedMedian <= TARGETS.coldStartMs],
     [`idle RSS ≤ ${TARGETS.idleRssMb} MB`, `${idleRssMb.toFixed(1)} MB`, idleRssMb <= TARGETS.idleRssMb],
   ];
+  if (metricsServer) {
+    const row = (name) => results.find((r) => r.name === name);
+    const pairs = [
+      ['GET /api/v1/users/{id}', row('GET /api/v1/users/{id}, metrics off'), row('GET /api/v1/users/{id}, metrics on')],
+      ['GET /entitlements/check', row('GET /entitlements/check, metrics off'), row('GET /entitlements/check, metrics on')],
+    ];
+    console.log('\nWhat metrics cost (metrics on beside off, same slices)');
+    printMarkdownTable(
+      ['load', 'req/s off', 'req/s on', 'on vs off', 'CPU µs/req off', 'CPU µs/req on', 'CPU on vs off'],
+      pairs.map(([name, off, on]) => [
+        name,
+        Math.round(off.rps),
+        Math.round(on.rps),
+        pct(on.rps / off.rps),
+        Math.round(off.cpuUs),
+        Math.round(on.cpuUs),
+        pct(on.cpuUs / off.cpuUs),
+      ]),
+    );
+    console.log(`a scrape of /metrics after the loads: ${scrape.series} series, ${(scrape.bytes / 1024).toFixed(1)} KiB`);
+    for (const [name, off, on] of pairs) {
+      // CPU per request is the steadier figure on a shared machine; req/s is shown beside it.
+      const cost = on.cpuUs / off.cpuUs - 1;
+      checks.push([`${name}: metrics cost ≤ ${TARGETS.metricsCost * 100}% (CPU/req)`, pct(cost), cost <= TARGETS.metricsCost]);
+    }
+  }
   console.log('\nTargets');
   for (const [label, value, ok] of checks) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${label.padEnd(44)} ${value}`);
 
@@ -208,7 +271,10 @@ async function latencySlice(options, seconds, acc, emailPrefix) {
     let n = 0;
     request.setupRequest = (req) => {
       n += 1;
-      return { ...req, body: JSON.stringify({ email: `bench-${emailPrefix}-${n}@example.com`, firstName: 'Bench', lastName: `User ${n}` }) };
+      return {
+        ...req,
+        body: JSON.stringify({ email: `bench-${emailPrefix}-${n}@example.com`, firstName: 'Bench', lastName: `User ${n}` }),
+      };
     };
   }
   const instance = autocannon({ url, connections, pipelining: 1, timeout: 10, duration: seconds, requests: [request] });
@@ -253,7 +319,17 @@ function median(values) {
  */
 function printTable(results, bare) {
   printMarkdownTable(
-    ['load (50 connections unless said)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs bare', 'server CPU µs/req', 'vs bare by CPU'],
+    [
+      'load (50 connections unless said)',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'non-2xx',
+      'vs bare',
+      'server CPU µs/req',
+      'vs bare by CPU',
+    ],
     results.map((r) => [
       r.name,
       Math.round(r.rps),
@@ -303,13 +379,27 @@ function rssMb(pid) {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/** A tenant, its API key and one user to read, made through the public API. */
+/** A tenant, its API key and one user to read, and a virtual key to check, made through the public API. */
 async function makeFixture(port) {
   await call(port, 'POST', '/api/v1/tenants', { key: 'bench', name: 'Bench tenant' });
   const { keyId, secret } = await call(port, 'POST', '/api/v1/tenants/bench/api-keys', { label: 'bench' });
   const basic = `Basic ${Buffer.from(`${keyId}:${secret}`).toString('base64')}`;
   const user = await call(port, 'POST', '/api/v1/users', { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' }, basic);
-  return { basic, userId: user.id };
+  const product = await call(port, 'POST', '/api/v1/entitlements/classes', {
+    name: 'bench-product',
+    server: 'repo.bench.example',
+    realKey: 'real-key',
+  });
+  await call(port, 'POST', '/api/v1/entitlements/virtual', { key: 'bench-customer-key', classId: product.id, tenantKey: 'bench' });
+  return { basic, userId: user.id, checkPath: '/entitlements/check?server=repo.bench.example;class=bench-product;key=bench-customer-key' };
+}
+
+/** How big a scrape is once the loads have run: series (sample lines) and bytes. */
+async function scrapeSize(port) {
+  const res = await request(port, 'GET', '/metrics', undefined, { accept: 'text/plain', authorization: `Bearer ${METRICS_TOKEN}` });
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  const text = res.body;
+  return { series: text.split('\n').filter((l) => l && !l.startsWith('#')).length, bytes: Buffer.byteLength(text) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,14 +56,17 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
     }
   }
 
-  /** Every job type's counts on Redis (all processes of the deployment share them). */
+  /** Every job type's counts on Redis (all processes of the deployment share them); a scrape never waits for Redis. */
   async depths(): Promise<JobDepth[]> {
-    await whenRedisReady(this.connection, WHAT);
+    if (this.connection.status !== 'ready') throw new RedisUnavailableError(WHAT);
     const states = ['waiting', 'active', 'delayed', 'failed'] as const;
-    const counts = await Promise.all(
+    const counts = Promise.all(
       [...this.registry.all().keys()].map(async (name) => [name, await this.queue(name).getJobCounts(...states)] as const),
     );
-    return counts.flatMap(([queue, c]) => states.map((state) => ({ queue, state, count: c[state] ?? 0 })));
+    counts.catch(() => undefined);
+    return (await withTimeout(counts, ENQUEUE_TIMEOUT_MS)).flatMap(([queue, c]) =>
+      states.map((state) => ({ queue, state, count: c[state] ?? 0 })),
+    );
   }
 
   async enqueue<T>(jobName: string, data: T, options: JobOptions = {}): Promise<void> {

@@ -36,6 +36,7 @@ export * from './events/outbox-dispatcher';
 export * from './jobs/job-queue';
 export * from './jobs/broadcast';
 export * from './jobs/redis';
+export * from './jobs/periodic';
 export * from './health/shutdown';
 export { requestLogger, rootLogger } from './logging/logger.options';
 export * from './http/safe-redirect';

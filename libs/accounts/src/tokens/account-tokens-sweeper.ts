@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Clock, JobQueue } from '@portico/core';
+import { Clock, JobQueue, Periodic } from '@portico/core';
 import { AccountTokensService } from './account-tokens.service';
 
 const SWEEP_EVERY_MS = 3_600_000;
@@ -10,8 +10,7 @@ const KEEP_EXPIRED_MS = 7 * 86_400_000;
 @Injectable()
 export class AccountTokensSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Accounts');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly periodic = new Periodic(this.logger, 'Deleting expired account tokens', () => this.sweep());
 
   constructor(
     private readonly tokens: AccountTokensService,
@@ -20,17 +19,11 @@ export class AccountTokensSweeper implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.jobs.processesHere) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().finally(() => (this.running = null));
-    }, SWEEP_EVERY_MS);
-    this.timer.unref();
+    if (this.jobs.processesHere) this.periodic.start(SWEEP_EVERY_MS);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(): Promise<number> {

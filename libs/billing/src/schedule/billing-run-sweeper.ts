@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, JobQueue } from '@portico/core';
+import { AppConfig, JobQueue, Periodic } from '@portico/core';
 import { BillingService } from '../billing.service';
 
 // The first sweep waits until every module has started (the job queue has found its processors).
@@ -15,8 +15,7 @@ const FIRST_SWEEP_MS = 1_000;
 @Injectable()
 export class BillingRunSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Billing');
-  private timers: NodeJS.Timeout[] = [];
-  private running: Promise<void> | null = null;
+  private readonly periodic = new Periodic(this.logger, 'Looking for stalled billing runs', (atBoot) => this.sweep(atBoot));
 
   constructor(
     private readonly billing: BillingService,
@@ -26,22 +25,11 @@ export class BillingRunSweeper implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     const every = this.config.billing.sweepMs;
-    if (!every || !this.jobs.processesHere) return;
-    const first = setTimeout(() => this.start(true), FIRST_SWEEP_MS);
-    const timer = setInterval(() => this.start(false), every);
-    this.timers = [first, timer];
-    for (const t of this.timers) t.unref();
+    if (every && this.jobs.processesHere) this.periodic.start(every, FIRST_SWEEP_MS);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
-    await this.running;
-  }
-
-  private start(atBoot: boolean): void {
-    if (this.running) return;
-    this.running = this.sweep(atBoot).finally(() => (this.running = null));
+  beforeApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(atBoot: boolean): Promise<void> {

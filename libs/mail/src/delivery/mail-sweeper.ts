@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, Clock, Every, JobQueue } from '@portico/core';
+import { AppConfig, Clock, Every, JobQueue, Periodic } from '@portico/core';
 import { MailRepository } from '../mail.repository';
 import { MAIL_DELIVER_JOB } from './constants';
 
@@ -18,9 +18,12 @@ export const MAIL_RETENTION_MS = 30 * 86_400_000;
 @Injectable()
 export class MailSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Mail');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
   private readonly pruning = new Every(PRUNE_EVERY_MS);
+  // At boot no grace: whatever is due goes now (a claim keeps two processes from sending one mail).
+  private readonly periodic = new Periodic(this.logger, 'Sweeping mail', async (first) => {
+    if (this.config.smtpUrl) await this.sweep(first ? 0 : UNCLAIMED_MS);
+    if (!first && this.pruning.due()) await this.prune();
+  });
 
   constructor(
     private readonly repo: MailRepository,
@@ -30,22 +33,11 @@ export class MailSweeper implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.jobs.processesHere) return;
-    // At boot, no grace: whatever is due goes now (a claim keeps two processes from sending one mail).
-    if (this.config.smtpUrl) this.running = this.sweep(0).finally(() => (this.running = null));
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = (this.config.smtpUrl ? this.sweep(UNCLAIMED_MS) : Promise.resolve(0))
-        .then(() => (this.pruning.due() ? this.prune() : 0))
-        .finally(() => (this.running = null));
-    }, SWEEP_EVERY_MS);
-    this.timer.unref();
+    if (this.jobs.processesHere) this.periodic.start(SWEEP_EVERY_MS, 0);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(graceMs = UNCLAIMED_MS): Promise<number> {

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig, Clock, Every, JobQueue } from '@portico/core';
+import { AppConfig, Clock, Every, JobQueue, Periodic } from '@portico/core';
 import { WebhooksRepository } from '../webhooks.repository';
 import { DELIVER_JOB, deliverJobs } from './constants';
 
@@ -16,9 +16,11 @@ const PRUNE_EVERY_MS = 3_600_000;
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
   private readonly pruning = new Every(PRUNE_EVERY_MS);
+  private readonly periodic = new Periodic(this.logger, 'Sweeping webhook messages', async () => {
+    await this.sweep();
+    if (this.pruning.due()) await this.prune();
+  });
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -28,20 +30,11 @@ export class DeliverySweeper implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.jobs.processesHere) return;
-    this.timer = setInterval(() => {
-      if (!this.running)
-        this.running = this.sweep()
-          .then(() => (this.pruning.due() ? this.prune() : 0))
-          .then(() => void (this.running = null));
-    }, SWEEP_EVERY_MS);
-    this.timer.unref();
+    if (this.jobs.processesHere) this.periodic.start(SWEEP_EVERY_MS);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /**

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runPeriod } from '../support/billing';
 import { databaseKinds } from '../support/databases';
 import { check, expectRefused, makeClass } from '../support/entitlements';
@@ -225,6 +227,21 @@ describe.each(databaseKinds())('metrics (%s)', (kind) => {
     expect(run.status).toBe('completed');
     expect(open((await scrape()).families) - open(before)).toBe(run.counts.direct);
     expect(run.counts.direct).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serves every family the Grafana dashboard charts', async () => {
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '../../docs/grafana-dashboard.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
+    const asked = new Set(
+      dashboard.panels
+        .flatMap((p) => p.targets ?? [])
+        .flatMap((target) => [...target.expr.matchAll(/\b((?:portico|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1])),
+    );
+    expect(asked.size).toBeGreaterThan(10);
+    const { families } = await scrape();
+    const served = (name: string) => families.has(name) || families.has(name.replace(/_(bucket|sum|count)$/, ''));
+    expect([...asked].filter((name) => !served(name))).toEqual([]);
   });
 
   it('never labels a series with an id', async () => {

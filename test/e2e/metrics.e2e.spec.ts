@@ -169,6 +169,20 @@ describe.each(databaseKinds())('metrics (%s)', (kind) => {
     expect(lockouts(after) - lockouts(before)).toBe(1);
   });
 
+  it('counts OIDC token requests by grant type, a made-up grant type as other', async () => {
+    const tokens = (f: Map<string, Family>, grant: string) =>
+      total(f, 'portico_oidc_tokens_total', 'portico_oidc_tokens_total', { grant, outcome: 'refused' });
+    const before = (await scrape()).families;
+    const token = (form: Record<string, string>) => t.http.post('/oidc/token').type('form').send(form);
+    expect((await token({ grant_type: 'authorization_code', code: 'nope', client_id: 'nobody', client_secret: 'x' })).status).toBe(401);
+    expect((await token({ grant_type: 'urn:made-up:0b6f9c1e', client_id: 'nobody', client_secret: 'x' })).status).toBeGreaterThanOrEqual(
+      400,
+    );
+    const after = (await scrape()).families;
+    expect(tokens(after, 'authorization_code') - tokens(before, 'authorization_code')).toBe(1);
+    expect(tokens(after, 'other') - tokens(before, 'other')).toBe(1);
+  });
+
   it('counts entitlement decisions by code', async () => {
     const product = await makeClass(t);
     const decisions = (f: Map<string, Family>, code: string) =>

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuthenticatorService, AuthSettingsService, LoginOutcome } from '@portico/auth';
+import { AuthSettingsService, LoginOutcome } from '@portico/auth';
 import { AppConfig, AuditService, Clock, safeNext } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import * as oidc from 'openid-client';
 import { randomBytes } from 'node:crypto';
+import { FederatedSignIn } from '../../federation/federated-sign-in';
 import { FederatedProvisioning } from '../../federation/federated-provisioning';
 import type { TenantOidcConnection } from '../entities/tenant-oidc-connection.entity';
 import { isConfigured, TenantOidcConnections } from '../tenant-oidc-connections';
@@ -46,7 +47,7 @@ export class TenantOidcLogin {
     private readonly rp: OidcRelyingParty,
     private readonly provisioning: FederatedProvisioning,
     private readonly settings: AuthSettingsService,
-    private readonly authenticators: AuthenticatorService,
+    private readonly signIn: FederatedSignIn,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
@@ -173,28 +174,8 @@ export class TenantOidcLogin {
       await this.audit.recordSignIn('oidc', tenant, ip, 'auth.login.refused', null, { method: 'oidc', reason: 'oidc-disabled' });
       return turnedOff();
     }
-    const provisioned = await this.provisioning.provision('oidc', tenant, row, identity, ip);
-    if (!provisioned.ok) {
-      await this.audit.recordSignIn('oidc', tenant, ip, 'auth.login.refused', null, { method: 'oidc', reason: provisioned.reason });
-      return refused(403, provisioned.message);
-    }
-    const account = provisioned.account;
-    const next = pending.next;
-    if (account.status !== 'active') {
-      await this.audit.recordSignIn('oidc', tenant, ip, 'auth.login.refused', account.id, { method: 'oidc', reason: 'disabled' });
-      return {
-        kind: 'login',
-        next,
-        outcome: { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' },
-      };
-    }
-    if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
-      return { kind: 'login', next, outcome: { kind: 'second-factor', account } };
-    await this.audit.recordSignIn('oidc', tenant, ip, 'auth.login.succeeded', account.id, {
-      method: 'oidc',
-      ...(provisioned.created ? { created: true } : {}),
-    });
-    return { kind: 'login', next, outcome: { kind: 'signed-in', account } };
+    const done = await this.signIn.finish('oidc', tenant, row, identity, ip);
+    return done.kind === 'refused' ? done : { kind: 'login', next: pending.next, outcome: done.outcome };
   }
 
   /** A same-origin path only. */

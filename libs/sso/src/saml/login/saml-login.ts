@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuthenticatorService, AuthSettingsService, LoginOutcome } from '@portico/auth';
+import { AuthSettingsService, LoginOutcome } from '@portico/auth';
 import { AppConfig, AuditService, Clock, safeNext } from '@portico/core';
 import { TenantRef, TenantsService } from '@portico/tenants';
 import type { SamlConnection } from '../entities/saml-connection.entity';
@@ -10,6 +10,7 @@ import { checkEnvelope } from '../xml/response-checks';
 import { XmlRefused } from '../xml/xml-tree';
 import { mapIdentity, MappedIdentity } from './attribute-mapping';
 import { authorizeUrl, newRequestId, verifiedAssertionXml } from './saml-engine';
+import { FederatedSignIn } from '../../federation/federated-sign-in';
 import { FederatedProvisioning, ProvisioningPreview } from '../../federation/federated-provisioning';
 import type { FederatedIdentity } from '../../federation/federated-identity';
 
@@ -46,7 +47,7 @@ export class SamlLogin {
     private readonly store: SamlStore,
     private readonly provisioning: FederatedProvisioning,
     private readonly settings: AuthSettingsService,
-    private readonly authenticators: AuthenticatorService,
+    private readonly signIn: FederatedSignIn,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
@@ -173,28 +174,8 @@ export class SamlLogin {
       await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: 'saml-disabled' });
       return turnedOff();
     }
-    const provisioned = await this.provisioning.provision('saml', tenant, row, federated(identity), ip);
-    if (!provisioned.ok) {
-      await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', null, { method: 'saml', reason: provisioned.reason });
-      return refused(403, provisioned.message);
-    }
-    const account = provisioned.account;
-    const next = this.returnPath(relayState);
-    if (account.status !== 'active') {
-      await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.refused', account.id, { method: 'saml', reason: 'disabled' });
-      return {
-        kind: 'login',
-        next,
-        outcome: { kind: 'refused', status: 403, message: 'This account is disabled. Ask your administrator to enable it.' },
-      };
-    }
-    if (account.authenticatorEnabled && (await this.authenticators.hasAuthenticator(account.id)))
-      return { kind: 'login', next, outcome: { kind: 'second-factor', account } };
-    await this.audit.recordSignIn('saml', tenant, ip, 'auth.login.succeeded', account.id, {
-      method: 'saml',
-      ...(provisioned.created ? { created: true } : {}),
-    });
-    return { kind: 'login', next, outcome: { kind: 'signed-in', account } };
+    const done = await this.signIn.finish('saml', tenant, row, federated(identity), ip);
+    return done.kind === 'refused' ? done : { kind: 'login', next: this.returnPath(relayState), outcome: done.outcome };
   }
 
   /** A same-origin path only: a path as is, or a URL on Portico's own origin reduced to its path. */

@@ -520,7 +520,7 @@ interface SettleRow {
   changes: Pick<Charge, 'status' | 'externalBillId' | 'externalStatus' | 'lastError'>;
 }
 
-// SQLite runs in this process: one prepared UPDATE per charge costs microseconds.
+// SQLite runs in this process: one UPDATE per charge is cheap, and it reports each row's outcome.
 async function settleSqlite(m: EntityManager, run: { id: string; owner: string }, rows: SettleRow[]): Promise<Set<string>> {
   const done = new Set<string>();
   for (const { charge, changes } of rows) {

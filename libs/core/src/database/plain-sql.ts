@@ -4,8 +4,8 @@ import { Row, Statement } from './statement';
 
 /**
  * Plain statements for hot paths (sign-in, sessions, the throttle, API keys). TypeORM's find,
- * update and delete build and rewrite their SQL on every call (about 60–100 µs against 10 µs for
- * the statement itself on SQLite); these build each statement once per entity and shape from the
+ * update and delete build and rewrite their SQL on every call, which on SQLite costs several times
+ * the statement itself (`npm run bench` measures the paths); these build each statement once per entity and shape from the
  * entity metadata and bind every value, converted by the driver exactly as TypeORM would. Rows
  * come back hydrated as TypeORM returns them.
  *

@@ -28,6 +28,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const {
   ADMIN_TOKEN,
   BARE_MAIN,
+  benchRateLimits,
   ROOT,
   SECRET_KEY,
   call,
@@ -359,6 +360,8 @@ function startServer(dataDir, env = {}, flags = []) {
       ADMIN_API_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
       PORTICO_SECRET_KEY: SECRET_KEY,
+      // The limits stay on, far above this one-address load, as in every bench (support.js).
+      ...benchRateLimits(),
       ...env,
     },
     serverOptions(env),

@@ -425,6 +425,7 @@ module.exports = {
   percentile,
   percent,
   serverEnv,
+  benchRateLimits,
   sqliteUrl,
   startProcess,
   startServer,

@@ -31,15 +31,17 @@ export class AccessGuard implements CanActivate {
     if (!access) throw new ForbiddenException('This route declares no access policy');
     if (access === 'public') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const found = this.contextFor(req, context.switchToHttp().getResponse<Response>(), access);
-    if (found instanceof RequestContext) {
-      req.portico = found;
-      return true;
-    }
-    return found.then((ctx) => {
-      req.portico = ctx;
-      return true;
-    });
+    const res = context.switchToHttp().getResponse<Response>();
+    const found = this.contextFor(req, res, access);
+    if (found instanceof RequestContext) return this.admit(req, res, found);
+    return found.then((ctx) => this.admit(req, res, ctx));
+  }
+
+  /** The caller is known: a tenant's key calling the JSON API is counted against the tenant's rate limit first. */
+  private admit(req: Request, res: Response, ctx: RequestContext): boolean | Promise<boolean> {
+    req.portico = ctx;
+    if (ctx.actor.kind !== 'tenant' || !req.url.startsWith('/api/v1/')) return true;
+    return this.tenants.enforceRateLimit(ctx.actor.tenantId, res).then(() => true);
   }
 
   /** The route's declared access (method over controller), read once per route. */

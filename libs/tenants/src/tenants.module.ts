@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantApiKey } from './entities/tenant-api-key.entity';
 import { TenantIntegration } from './entities/tenant-integration.entity';
 import { Tenant } from './entities/tenant.entity';
-import { TenantRateLimitInterceptor } from './rate-limit/tenant-rate-limit.interceptor';
 import { TenantRateLimits } from './rate-limit/tenant-rate-limits';
 import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
@@ -13,7 +11,7 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Tenant, TenantApiKey, TenantIntegration])],
   controllers: [TenantsController],
-  providers: [TenantsRepository, TenantsService, TenantRateLimits, { provide: APP_INTERCEPTOR, useClass: TenantRateLimitInterceptor }],
+  providers: [TenantsRepository, TenantsService, TenantRateLimits],
   exports: [TenantsService],
 })
 export class TenantsModule {}

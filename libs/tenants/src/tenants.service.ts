@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   AuditService,
   Broadcast,
@@ -50,6 +51,14 @@ export class TenantsService {
   ) {
     broadcast.subscribe(KEY_REVOKED, (keyId) => this.keyCache.forgetKey(keyId));
     broadcast.subscribe(TENANT_CHANGED, (tenantId) => this.keyCache.forgetTenant(tenantId));
+  }
+
+  /**
+   * Counts one JSON API call made with the tenant's key against its rate limit (its own, or the
+   * global default): the RateLimit fields on `res`, and past the limit a 429 with Retry-After.
+   */
+  enforceRateLimit(tenantId: string, res: Response): Promise<void> {
+    return this.rateLimits.enforce(tenantId, res);
   }
 
   list(query: PageQueryDto & { search?: string }): Promise<Page<TenantView>> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import { AppConfig, Broadcast, DoorLimiter, RateLimits, RatePolicy, RateVerdict } from '@portico/core';
 import { TenantsRepository } from '../tenants.repository';
 
@@ -25,6 +26,14 @@ export class TenantRateLimits {
   async consume(tenantId: string): Promise<{ limiter: DoorLimiter; verdict: RateVerdict } | null> {
     const limiter = this.limiterFor(await this.policyFor(tenantId));
     return limiter ? { limiter, verdict: await limiter.consume(`tenant:${tenantId}`) } : null;
+  }
+
+  /** Counts one API call of the tenant: the RateLimit fields on `res`, and past the limit a 429 thrown with Retry-After. */
+  async enforce(tenantId: string, res: Response): Promise<void> {
+    const counted = await this.consume(tenantId);
+    if (!counted) return;
+    counted.limiter.describe(res, counted.verdict);
+    if (!counted.verdict.allowed) throw counted.limiter.refusal(counted.verdict);
   }
 
   /** Drops what this and the other instances remember of the tenant's limit. */

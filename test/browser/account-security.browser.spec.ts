@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { browserTests, CHROMIUM, LAUNCH_ARGS, follow } from '../support/browser';
 import { makeUser } from '../support/factories';
 import { Phone } from '../support/phone';
 import { startSmtp, type TestSmtp } from '../support/smtp';
@@ -14,7 +14,7 @@ const PASSWORD = 'Lantern-Pelican-31-dock';
  * codes (copy, download), sign out, lose the phone, sign in with a code; the sessions and password
  * pages. Each new page is photographed at 1280 and 390 px wide into /tmp.
  */
-describe('account security in a real browser', () => {
+(browserTests('account security browser tests') ? describe : describe.skip)('account security in a real browser', () => {
   let t: TestApp;
   let smtp: TestSmtp;
   let browser: Browser;
@@ -25,12 +25,6 @@ describe('account security in a real browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!chromiumPresent) {
-      if (process.env.CI === 'true')
-        throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the browser tests (apt-get install chromium)`);
-      process.stderr.write(`\n  [skipped] account security browser tests: no Chromium at ${CHROMIUM}\n\n`);
-      return;
-    }
     smtp = await startSmtp();
     t = await startTestApp('sqlite', {}, { smtpUrl: smtp.url });
     await makeUser(t, t.admin, { email: EMAIL, password: PASSWORD, firstName: 'Ines', lastName: 'Harbour' });
@@ -48,7 +42,6 @@ describe('account security in a real browser', () => {
   });
 
   it('turns the authenticator on and shows ten recovery codes once, to copy or download', async () => {
-    if (!chromiumPresent) return;
     await signIn();
     await follow(page.getByRole('link', { name: 'Set up' }));
     phone = new Phone((await page.getByTestId('totp-secret').innerText()).trim());
@@ -82,7 +75,6 @@ describe('account security in a real browser', () => {
   });
 
   it('signs in with a recovery code after losing the phone, and mails the owner', async () => {
-    if (!chromiumPresent) return;
     await follow(page.getByRole('link', { name: 'Back to your account' }));
     await follow(page.getByRole('button', { name: 'Sign out' }));
     await signIn();
@@ -101,7 +93,6 @@ describe('account security in a real browser', () => {
   });
 
   it('lists the sessions, this one marked, and signs the other out', async () => {
-    if (!chromiumPresent) return;
     // A second browser (another context: its own cookies) signs in too.
     const other = await browser.newContext({
       baseURL: t.baseUrl,
@@ -132,7 +123,6 @@ describe('account security in a real browser', () => {
   });
 
   it('changes the password, saying what is wrong first', async () => {
-    if (!chromiumPresent) return;
     await page.goto('/account');
     await follow(page.getByRole('link', { name: 'Change password' }));
     await page.getByLabel('Current password').fill(PASSWORD);
@@ -152,7 +142,6 @@ describe('account security in a real browser', () => {
   });
 
   it('shows the password policy and the admin requirement on the console settings page', async () => {
-    if (!chromiumPresent) return;
     const admin = await context.browser()!.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
     const console = await admin.newPage();
     await console.goto('/console/login');
@@ -184,7 +173,6 @@ describe('account security in a real browser', () => {
   });
 
   it('ran without script errors', () => {
-    if (!chromiumPresent) return;
     expect(pageErrors).toEqual([]);
   });
 
@@ -193,12 +181,6 @@ describe('account security in a real browser', () => {
     await page.getByLabel('Email or username').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await follow(page.getByRole('button', { name: 'Sign in' }));
-  }
-
-  async function follow(target: Locator): Promise<void> {
-    const loaded = page.waitForEvent('load');
-    await target.click();
-    await loaded;
   }
 
   /** The page at a desktop and a phone width, into /tmp (never into git). */

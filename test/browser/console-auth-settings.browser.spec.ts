@@ -1,4 +1,4 @@
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { totpCode } from '../../libs/auth/src/totp/totp';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
@@ -51,7 +51,7 @@ describe('console: authentication settings, tenant overrides and authenticator r
     await admin.goto('/console/login');
     await admin.getByLabel('Email').fill(ADMIN_EMAIL);
     await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await follow(admin, admin.getByRole('button', { name: 'Sign in' }));
+    await follow(admin.getByRole('button', { name: 'Sign in' }));
     expect(new URL(admin.url()).pathname).toBe('/console');
   });
 
@@ -166,11 +166,11 @@ describe('console: authentication settings, tenant overrides and authenticator r
     await user.goto('/login');
     await user.getByLabel('Email or username').fill(DIRECT_USER);
     await user.getByLabel('Password').fill(PASSWORD);
-    await follow(user, user.getByRole('button', { name: 'Sign in' }));
+    await follow(user.getByRole('button', { name: 'Sign in' }));
     await user.goto('/account/authenticator');
     const secret = (await user.getByTestId('totp-secret').innerText()).trim();
     await user.getByLabel('Then enter the code the app shows').fill(totpCode(secret));
-    await follow(user, user.getByRole('button', { name: 'Turn on' }));
+    await follow(user.getByRole('button', { name: 'Turn on' }));
     expect(await user.getByRole('status').innerText()).toContain('Your authenticator app is on');
     await context.close();
 
@@ -182,7 +182,7 @@ describe('console: authentication settings, tenant overrides and authenticator r
     expect(await row.getByTestId('authenticator-badge').innerText()).toBe('authenticator app');
     expect(await admin.locator(`tr[data-email="${TENANT_USER}"]`).getByRole('link', { name: 'Reset authenticator…' }).count()).toBe(0);
     await shot(admin, 'users');
-    await follow(admin, row.getByRole('link', { name: 'Reset authenticator…' }));
+    await follow(row.getByRole('link', { name: 'Reset authenticator…' }));
     expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe(`Reset the authenticator app of ${DIRECT_USER}?`);
     await shot(admin, 'reset-confirm');
     expect(await submit(admin, admin.getByRole('button', { name: 'Reset authenticator' }))).toBe(303);
@@ -277,16 +277,11 @@ describe('console: authentication settings, tenant overrides and authenticator r
   /** Clicks a submit button and answers the status of the POST it sent (before any redirect). */
   async function submit(p: Page, button: Locator): Promise<number> {
     const posted = p.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
-    await follow(p, button);
+    await follow(button);
     return (await posted).status();
   }
 
   /** Clicks something that loads a new page and waits until that page has loaded. */
-  async function follow(p: Page, target: Locator): Promise<void> {
-    const loaded = p.waitForEvent('load');
-    await target.click();
-    await loaded;
-  }
 
   async function shot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: `/tmp/console-auth-${name}.png`, fullPage: true });

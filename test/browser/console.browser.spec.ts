@@ -1,4 +1,4 @@
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, basic, startTestApp, type TestApp } from '../support/test-app';
 
@@ -129,7 +129,7 @@ describe('admin console in a real browser', () => {
     await shot(page, 'organizations-error');
 
     await page.goto('/console/organizations');
-    await follow(page, row.getByRole('link', { name: ORG }));
+    await follow(row.getByRole('link', { name: ORG }));
     expect(await page.getByTestId('site-id').textContent()).toBe(String(api.items[0].siteId));
     expect(await page.getByLabel('Monthly price').inputValue()).toBe('49.50');
     await page.getByLabel('Name', { exact: true }).fill('Acme Corporation');
@@ -170,7 +170,7 @@ describe('admin console in a real browser', () => {
     const noJs = await browser.newContext({ baseURL: t.baseUrl, javaScriptEnabled: false, storageState: await context.storageState() });
     const plain = await noJs.newPage();
     await plain.goto(`/console/users?search=${encodeURIComponent('lovelace')}`);
-    await follow(plain, plain.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('button', { name: 'Billable' }));
+    await follow(plain.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('button', { name: 'Billable' }));
     expect(new URL(plain.url()).search).toBe('?search=lovelace');
     await plain.getByRole('status').getByText(`${USER_EMAIL} is no longer billable.`).waitFor();
     expect(await plain.locator(`tr[data-email="${USER_EMAIL}"] button.switch`).getAttribute('aria-pressed')).toBe('false');
@@ -218,7 +218,7 @@ describe('admin console in a real browser', () => {
     if (!chromiumPresent) return;
     await page.goto('/console/audit');
     await page.getByLabel('Tenant key').fill(TENANT);
-    await follow(page, page.getByRole('button', { name: 'Filter' }));
+    await follow(page.getByRole('button', { name: 'Filter' }));
     const actions = await page.getByTestId('audit-row').locator('td:nth-child(4)').allTextContents();
     expect(actions).toEqual(
       expect.arrayContaining([
@@ -313,7 +313,7 @@ describe('admin console in a real browser', () => {
   it('deletes a tenant only after its key is typed on the confirm page', async () => {
     if (!chromiumPresent) return;
     await page.goto(`/console/tenants/${XSS_TENANT}`);
-    await follow(page, page.getByRole('link', { name: 'Delete tenant…' }));
+    await follow(page.getByRole('link', { name: 'Delete tenant…' }));
     await shot(page, 'tenant-delete-confirm');
     await page.getByLabel(`Type ${XSS_TENANT} to confirm`).fill('wrong');
     expect(await submit(page, page.getByRole('button', { name: 'Delete tenant permanently' }))).toBe(400);
@@ -331,19 +331,19 @@ describe('admin console in a real browser', () => {
   it('deletes a user and an organization through their confirm pages', async () => {
     if (!chromiumPresent) return;
     await page.goto('/console/users');
-    await follow(page, page.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
+    await follow(page.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
     await submit(page, page.getByRole('button', { name: 'Delete user' }));
     await page.getByRole('status').getByText(`User ${USER_EMAIL} deleted.`).waitFor();
     expect(await page.locator(`tr[data-email="${USER_EMAIL}"]`).count()).toBe(0);
 
     // The last platform admin cannot be deleted: the confirm page says why.
-    await follow(page, page.locator(`tr[data-email="${ADMIN_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
+    await follow(page.locator(`tr[data-email="${ADMIN_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
     expect(await submit(page, page.getByRole('button', { name: 'Delete user' }))).toBe(409);
     expect(await page.getByTestId('form-errors').textContent()).toContain('last active platform administrator');
 
     await page.goto('/console/organizations');
-    await follow(page, page.getByRole('link', { name: 'Acme Corporation' }));
-    await follow(page, page.getByRole('link', { name: 'Delete organization…' }));
+    await follow(page.getByRole('link', { name: 'Acme Corporation' }));
+    await follow(page.getByRole('link', { name: 'Delete organization…' }));
     await submit(page, page.getByRole('button', { name: 'Delete organization' }));
     await page.getByRole('status').getByText('Organization “Acme Corporation”').waitFor();
     expect(await page.getByTestId('org-row').filter({ hasText: 'Acme Corporation' }).count()).toBe(0);
@@ -361,17 +361,17 @@ describe('admin console in a real browser', () => {
     }
     await page.goto('/console/tenants');
     await page.getByLabel('Search').fill('paged-');
-    await follow(page, page.getByRole('button', { name: 'Search' }));
+    await follow(page.getByRole('button', { name: 'Search' }));
     expect(await page.locator('.pager').innerText()).toContain('1–25 of 27');
     expect(await page.locator('main tbody tr').count()).toBe(25);
-    await follow(page, page.getByRole('link', { name: 'Next →' }));
+    await follow(page.getByRole('link', { name: 'Next →' }));
     expect(await page.locator('.pager').innerText()).toContain('26–27 of 27');
     expect(await page.locator('main tbody tr').allInnerTexts()).toEqual([
       expect.stringContaining('paged-26'),
       expect.stringContaining('paged-27'),
     ]);
     expect(await page.getByLabel('Search').inputValue()).toBe('paged-');
-    await follow(page, page.getByRole('link', { name: '← Previous' }));
+    await follow(page.getByRole('link', { name: '← Previous' }));
     expect(await page.locator('.pager').innerText()).toContain('1–25 of 27');
   });
 
@@ -383,16 +383,11 @@ describe('admin console in a real browser', () => {
   /** Clicks a submit button and answers the status of the POST it sent (before any redirect). */
   async function submit(p: Page, button: Locator): Promise<number> {
     const posted = p.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
-    await follow(p, button);
+    await follow(button);
     return (await posted).status();
   }
 
   /** Clicks something that loads a new page and waits until that page has loaded. */
-  async function follow(p: Page, target: Locator): Promise<void> {
-    const loaded = p.waitForEvent('load');
-    await target.click();
-    await loaded;
-  }
 
   async function shot(p: Page, name: string, path?: string): Promise<void> {
     if (path) await p.goto(path);

@@ -1,5 +1,5 @@
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
 import { makeOrganization, makeTenant, TenantFixture } from '../support/factories';
 import { groupDn, GROUPS, PEOPLE, SERVICE_DN, Slapd, slapdPresent, SUFFIX } from '../support/slapd';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
@@ -131,12 +131,6 @@ describe('LDAP console in a real browser', () => {
     const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
     await follow(button);
     return (await posted).status();
-  }
-
-  async function follow(target: Locator): Promise<void> {
-    const loaded = target.page().waitForEvent('load');
-    await target.click();
-    await loaded;
   }
 
   async function shot(name: string, path?: string): Promise<void> {

@@ -1,24 +1,18 @@
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { browserTests, CHROMIUM, LAUNCH_ARGS, follow } from '../support/browser';
 import { freePort } from '../support/ports';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
 
 const SHOTS = '/tmp/h1-shots';
 
 /** Without SMTP_URL: the console says mail is not delivered, and the Mailbox holds it, readable, links and all. */
-describe('the console Mailbox in a real browser', () => {
+(browserTests('Mailbox browser tests') ? describe : describe.skip)('the console Mailbox in a real browser', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!chromiumPresent) {
-      if (process.env.CI === 'true')
-        throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the browser tests (apt-get install chromium)`);
-      process.stderr.write(`\n  [skipped] Mailbox browser tests: no Chromium at ${CHROMIUM}\n\n`);
-      return;
-    }
     const port = await freePort();
     t = await startTestApp('sqlite', { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
@@ -33,7 +27,6 @@ describe('the console Mailbox in a real browser', () => {
   });
 
   it('shows the banner, lists the mail, and reads it (the HTML part framed without script)', async () => {
-    if (!chromiumPresent) return;
     // An administrator who forgot the password: the reset mail goes to the Mailbox.
     await page.goto('/console/login');
     await follow(page.getByRole('link', { name: 'Forgot password?' }));
@@ -72,12 +65,6 @@ describe('the console Mailbox in a real browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Choose a new password');
     expect(pageErrors).toEqual([]);
   });
-
-  async function follow(target: Locator): Promise<void> {
-    const loaded = page.waitForEvent('load');
-    await target.click();
-    await loaded;
-  }
 
   async function shots(name: string): Promise<void> {
     await page.screenshot({ path: `${SHOTS}/${name}-1280.png`, fullPage: true });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeTenant, makeUser, type TenantFixture } from '../support/factories';
 import { relyingParty, startOidcApp } from '../support/oidc-rp';
@@ -147,7 +147,7 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
   it('signs a tenant user in to a partner app through the password and authenticator pages and consent', async () => {
     const { page, context } = await newPage();
     await page.goto(`${app.base}/`);
-    await follow(page, page.getByRole('link', { name: 'Sign in with Portico' }));
+    await follow(page.getByRole('link', { name: 'Sign in with Portico' }));
     // The tenant's application sends people to the tenant's own sign-in page.
     expect(new URL(page.url()).pathname).toBe(`/t/${tenant.key}/login`);
     await page.getByLabel('Email or username').fill(ada.email);
@@ -225,9 +225,9 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
         });
         await page.goto(`${samlApp.base}/login`);
         expect(new URL(page.url()).pathname).toBe(`/t/${st.tenant.key}/login`);
-        await follow(page, page.getByTestId('sso-sign-in'));
+        await follow(page.getByTestId('sso-sign-in'));
         await page.getByRole('heading', { name: 'Test IdP' }).waitFor();
-        await follow(page, page.getByRole('button', { name: 'Continue to Portico' }));
+        await follow(page.getByRole('button', { name: 'Continue to Portico' }));
 
         // First party: no consent page; straight back to the app with the SAML user's claims.
         await page.waitForURL(`${samlApp.base}/callback?**`);
@@ -262,7 +262,7 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
 
     it('lists applications with their tenant and type, and the tenant page lists its own', async () => {
       await page.goto(`${t.baseUrl}/console`);
-      await follow(page, page.locator('.sidenav').getByRole('link', { name: 'Applications' }));
+      await follow(page.locator('.sidenav').getByRole('link', { name: 'Applications' }));
       const row = page.getByTestId('application-row').filter({ hasText: 'Kestrel Analytics' });
       expect(await row.innerText()).toMatch(new RegExp(`Kestrel Analytics\\s+pc_[0-9a-f]{24}\\s+${tenant.key}\\s+confidential`));
       await shots(page, 'applications-list');
@@ -271,13 +271,13 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
       const own = page.getByTestId('tenant-application-row');
       expect(await own.count()).toBe(1);
       expect(await own.innerText()).toContain('Kestrel Analytics');
-      await follow(page, own.getByRole('link', { name: 'Kestrel Analytics' }));
+      await follow(own.getByRole('link', { name: 'Kestrel Analytics' }));
       await page.getByRole('heading', { name: 'Kestrel Analytics' }).waitFor();
     });
 
     it('explains a bad redirect URI beside its field and keeps what was typed', async () => {
       await page.goto(`${t.baseUrl}/console/applications`);
-      await follow(page, page.getByRole('link', { name: 'New application' }));
+      await follow(page.getByRole('link', { name: 'New application' }));
       await shots(page, 'application-new');
       await page.getByLabel('Name').fill('Harbour Portal');
       await page.getByLabel(/^Redirect URIs/).fill('https://harbour.example/callback\nhttps://harbour.example/cb#frag');
@@ -318,13 +318,13 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
     });
 
     it('rotates the secret only after confirmation; the old one stops working', async () => {
-      await follow(page, page.getByRole('link', { name: 'Rotate secret…' }));
+      await follow(page.getByRole('link', { name: 'Rotate secret…' }));
       await page.getByRole('heading', { name: 'Replace the client secret of “Harbour Portal”?' }).waitFor();
       // Cancel changes nothing.
-      await follow(page, page.getByRole('link', { name: 'Cancel' }));
+      await follow(page.getByRole('link', { name: 'Cancel' }));
       expect(await clientCredentials(clientId, secret)).toBe(true);
 
-      await follow(page, page.getByRole('link', { name: 'Rotate secret…' }));
+      await follow(page.getByRole('link', { name: 'Rotate secret…' }));
       await submit(page, page.getByRole('button', { name: 'Replace the secret' }));
       const rotated = (await page.getByTestId('secret').innerText()).trim();
       expect(rotated).not.toBe(secret);
@@ -343,7 +343,7 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
 
     it('tries sign-in for an application and shows the claims and userinfo it got back', async () => {
       await page.goto(`${t.baseUrl}/console/applications`);
-      await follow(page, page.getByRole('link', { name: 'Kestrel Analytics' }));
+      await follow(page.getByRole('link', { name: 'Kestrel Analytics' }));
       await page.getByLabel('Sign in again (as someone else) rather than with the current session').check();
       await submit(page, page.getByRole('button', { name: 'Try sign-in' }));
       // The tenant's sign-in page: Ada signs in (which ends the admin's console session in this browser).
@@ -379,13 +379,13 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
 
     it('rotates the signing keys after confirmation; the previous ones stay published until they retire', async () => {
       await page.goto(`${t.baseUrl}/console`);
-      await follow(page, page.locator('.sidenav').getByRole('link', { name: 'Signing keys' }));
+      await follow(page.locator('.sidenav').getByRole('link', { name: 'Signing keys' }));
       const before = await page.getByTestId('key-row').allInnerTexts();
       expect(before).toHaveLength(2);
       expect(before.every((r) => r.includes('signing'))).toBe(true);
       await shots(page, 'signing-keys');
 
-      await follow(page, page.getByRole('link', { name: 'Rotate signing keys…' }));
+      await follow(page.getByRole('link', { name: 'Rotate signing keys…' }));
       await page.getByRole('heading', { name: 'Rotate the signing keys?' }).waitFor();
       await submit(page, page.getByRole('button', { name: 'Rotate signing keys' }));
       expect(new URL(page.url()).pathname).toBe('/console/oidc/keys');
@@ -401,7 +401,7 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
 
     it('deletes an application only after confirmation', async () => {
       await page.goto(`${t.baseUrl}/console/applications/${clientId}`);
-      await follow(page, page.getByRole('link', { name: 'Delete application…' }));
+      await follow(page.getByRole('link', { name: 'Delete application…' }));
       await page.getByRole('heading', { name: 'Delete the application “Harbour Portal”?' }).waitFor();
       await submit(page, page.getByRole('button', { name: 'Delete application' }));
       expect(new URL(page.url()).pathname).toBe('/console/applications');
@@ -458,14 +458,8 @@ run('Sign in with Portico in a real browser (%s)', (kind) => {
   /** Clicks a submit button; answers the status of the POST it sent (before any redirect). */
   async function submit(p: Page, button: Locator): Promise<number> {
     const posted = p.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
-    await follow(p, button);
+    await follow(button);
     return (await posted).status();
-  }
-
-  async function follow(p: Page, target: Locator): Promise<void> {
-    const loaded = p.waitForEvent('load');
-    await target.click();
-    await loaded;
   }
 
   /** The page at each width, for a person to look at. */

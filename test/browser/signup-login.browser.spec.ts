@@ -1,4 +1,4 @@
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { TOTP_PERIOD, totpCode } from '../../libs/auth/src/totp/totp';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -171,12 +171,6 @@ describe('sign-up and sign-in in a real browser', () => {
     const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
     await follow(button);
     return (await posted).status();
-  }
-
-  async function follow(target: Locator): Promise<void> {
-    const loaded = page.waitForEvent('load');
-    await target.click();
-    await loaded;
   }
 
   async function shot(name: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS } from '../support/browser';
+import { browserTests, CHROMIUM, LAUNCH_ARGS } from '../support/browser';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeTenant, type TenantFixture } from '../support/factories';
 import { startOidcApp } from '../support/oidc-rp';
@@ -10,12 +10,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from '../support/test-app';
 const SHOTS = '/tmp/shots';
 const WIDTHS = [1280, 390];
 
-const run = chromiumPresent ? describe.each(databaseKinds()) : describe.skip.each(databaseKinds());
-if (!chromiumPresent) {
-  if (process.env.CI === 'true')
-    throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the browser tests (apt-get install chromium)`);
-  process.stderr.write(`\n  [skipped] tenant OpenID Connect browser tests: no Chromium at ${CHROMIUM}\n\n`);
-}
+const run = browserTests('tenant OpenID Connect browser tests') ? describe.each(databaseKinds()) : describe.skip.each(databaseKinds());
 
 /** A tenant's own OpenID provider in Chromium: the console's test sign-in, and an end user's "Sign in with …". */
 run('tenant OpenID Connect sign-in in a real browser (%s)', (kind) => {

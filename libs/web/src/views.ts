@@ -3,6 +3,7 @@ import { projectRoot } from '@portico/core';
 import hbs from 'hbs';
 import { join } from 'node:path';
 import { formatPlan } from './console/plan-fields';
+import { formatUtc } from './dates';
 
 /** Handlebars (auto-escaping: `{{x}}` is always escaped) with layouts, partials and a few helpers. */
 export function configureViews(app: NestExpressApplication): void {
@@ -13,9 +14,7 @@ export function configureViews(app: NestExpressApplication): void {
   hbs.registerPartials(join(root, 'views/partials'));
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-  hbs.registerHelper('date', (d: unknown) =>
-    d instanceof Date || typeof d === 'string' ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '',
-  );
+  hbs.registerHelper('date', (d: unknown) => (d instanceof Date || typeof d === 'string' || typeof d === 'number' ? formatUtc(d) : ''));
   hbs.registerHelper('json', (v: unknown) => (v === null || v === undefined ? '' : JSON.stringify(v)));
   // A detail value as a person reads it: text as is, lists joined, anything else as JSON.
   hbs.registerHelper('show', (v: unknown) =>

@@ -95,6 +95,17 @@ describe.each(databaseKinds())('OpenAPI document (%s)', (kind) => {
     expect([...documented].filter(isApiRoute).length).toBeGreaterThanOrEqual(22);
   });
 
+  it('reads as an index: every operation has a one-line summary and one tag for its domain', () => {
+    const unfit: string[] = [];
+    for (const [route, op] of documentedRoutes(doc) as Map<string, Operation & { summary?: string; tags?: string[] }>) {
+      if (!op.summary || op.summary.length > 80 || /[\n.]$|\n/.test(op.summary))
+        unfit.push(`${route}: summary ${JSON.stringify(op.summary)}`);
+      if (op.tags?.length !== 1) unfit.push(`${route}: tags ${JSON.stringify(op.tags)}`);
+    }
+    expect(unfit).toEqual([]);
+    expect((doc.paths['/api/v1/users'].get as { summary?: string }).summary).toBe('List users');
+  });
+
   it('declares a known security requirement on every /api/v1 operation', () => {
     const schemes = Object.keys(doc.components.securitySchemes);
     const missing: string[] = [];

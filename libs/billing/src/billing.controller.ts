@@ -5,6 +5,7 @@ import {
   ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -22,6 +23,7 @@ export class BillingController {
   constructor(private readonly billing: BillingService) {}
 
   @Post('runs')
+  @ApiOperation({ summary: 'Start a billing run (or a dry run)' })
   @AdminOnly()
   @ApiCreatedResponse({ type: BillingRunView, description: 'The run, queued: it proceeds in the background (poll GET /runs/{id})' })
   @ApiOkResponse({
@@ -42,6 +44,7 @@ export class BillingController {
   }
 
   @Get('runs')
+  @ApiOperation({ summary: 'List billing runs' })
   @AdminOnly()
   @ApiPageResponse(BillingRunView, 'Runs, newest first')
   listRuns(@Ctx() ctx: RequestContext, @Query() query: BillingRunQueryDto): Promise<Page<BillingRunView>> {
@@ -49,6 +52,7 @@ export class BillingController {
   }
 
   @Get('runs/:id')
+  @ApiOperation({ summary: 'Get a billing run' })
   @AdminOnly()
   @ApiOkResponse({ type: BillingRunView })
   @ApiNotFoundResponse()
@@ -57,6 +61,7 @@ export class BillingController {
   }
 
   @Get('charges')
+  @ApiOperation({ summary: 'List charges' })
   @TenantOrAdmin()
   @ApiPageResponse(ChargeView, 'Charges, newest period first; a tenant API key sees its own organizations’ only')
   listCharges(@Ctx() ctx: RequestContext, @Query() query: ChargeQueryDto): Promise<Page<ChargeView>> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, Page, RequestContext } from '@portico/core';
 import { EntitlementCheckService } from './check/entitlement-check.service';
 import { DecisionLogService } from './decisions/decision-log.service';
@@ -19,6 +19,7 @@ export class EntitlementChecksController {
   ) {}
 
   @Post('verify')
+  @ApiOperation({ summary: 'Explain the decision an entitlement check would make' })
   @HttpCode(200)
   @ApiOkResponse({ type: VerifyResultView, description: 'The decision GET /entitlements/check would make, with its reason code' })
   async verify(@Ctx() ctx: RequestContext, @Body() dto: VerifyEntitlementDto): Promise<VerifyResultView> {
@@ -33,18 +34,21 @@ export class EntitlementChecksController {
   }
 
   @Get('decisions')
+  @ApiOperation({ summary: 'List recent entitlement decisions' })
   @ApiPageResponse(DecisionView, 'Recent decisions, newest first (identical decisions within a second are one row with a count)')
   decisionLog(@Query() query: DecisionQueryDto): Promise<Page<DecisionView>> {
     return this.decisions.list(query);
   }
 
   @Get('servers')
+  @ApiOperation({ summary: 'List servers with a restricted check endpoint' })
   @ApiOkResponse({ type: [ServerAccessView], description: 'Servers whose check endpoint is restricted to listed callers' })
   servers(): Promise<ServerAccessView[]> {
     return this.access.list();
   }
 
   @Put('servers/:server')
+  @ApiOperation({ summary: 'Set the callers allowed to check for a server' })
   @ApiOkResponse({
     type: ServerAccessView,
     description: 'Replaces the allow-list; an empty list lets anyone ask. Takes effect on the next check.',
@@ -54,6 +58,7 @@ export class EntitlementChecksController {
   }
 
   @Delete('servers/:server')
+  @ApiOperation({ summary: "Remove a server's caller restriction" })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse()

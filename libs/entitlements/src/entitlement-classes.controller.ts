@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, RequestContext } from '@portico/core';
@@ -18,12 +19,14 @@ export class EntitlementClassesController {
   constructor(private readonly classes: EntitlementClassesService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List entitlement classes' })
   @ApiPageResponse(EntitlementClassView, 'Classes, by server and name')
   list(@Query() query: EntitlementClassQueryDto): Promise<Page<EntitlementClassView>> {
     return this.classes.list(query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an entitlement class' })
   @ApiCreatedResponse({ type: EntitlementClassView })
   @ApiConflictResponse({ description: 'The server already has a class of that name' })
   create(@Ctx() ctx: RequestContext, @Body() dto: EntitlementClassDto): Promise<EntitlementClassView> {
@@ -31,6 +34,7 @@ export class EntitlementClassesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an entitlement class' })
   @ApiOkResponse({ type: EntitlementClassView })
   @ApiNotFoundResponse()
   get(@IdParam() id: string): Promise<EntitlementClassView> {
@@ -38,6 +42,7 @@ export class EntitlementClassesController {
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Update an entitlement class' })
   @ApiOkResponse({ type: EntitlementClassView })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'The server already has a class of that name' })
@@ -46,6 +51,7 @@ export class EntitlementClassesController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an entitlement class' })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse()

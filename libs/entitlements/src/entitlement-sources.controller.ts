@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, RequestContext } from '@portico/core';
@@ -18,12 +19,14 @@ export class EntitlementSourcesController {
   constructor(private readonly sources: EntitlementSourcesService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List entitlement sources' })
   @ApiPageResponse(EntitlementSourceView, 'Delegation sources, by server and class')
   list(@Query() query: EntitlementSourceQueryDto): Promise<Page<EntitlementSourceView>> {
     return this.sources.list(query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an entitlement source' })
   @ApiCreatedResponse({ type: EntitlementSourceView })
   @ApiConflictResponse({ description: 'The server already has a source for that class' })
   create(@Ctx() ctx: RequestContext, @Body() dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
@@ -31,6 +34,7 @@ export class EntitlementSourcesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an entitlement source' })
   @ApiOkResponse({ type: EntitlementSourceView })
   @ApiNotFoundResponse()
   get(@IdParam() id: string): Promise<EntitlementSourceView> {
@@ -38,6 +42,7 @@ export class EntitlementSourcesController {
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Update an entitlement source' })
   @ApiOkResponse({ type: EntitlementSourceView })
   @ApiNotFoundResponse()
   update(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: EntitlementSourceDto): Promise<EntitlementSourceView> {
@@ -45,6 +50,7 @@ export class EntitlementSourcesController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an entitlement source' })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse()

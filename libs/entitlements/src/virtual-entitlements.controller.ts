@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -29,12 +30,14 @@ export class VirtualEntitlementsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'List virtual entitlement keys' })
   @ApiPageResponse(VirtualEntitlementView, 'Virtual keys the caller may see, by key')
   list(@Ctx() ctx: RequestContext, @Query() query: VirtualEntitlementQueryDto): Promise<Page<VirtualEntitlementView>> {
     return this.virtual.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a virtual entitlement key' })
   @ApiCreatedResponse({ type: VirtualEntitlementView })
   @ApiConflictResponse({ description: 'The key is already mapped to this class' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateVirtualEntitlementDto): Promise<VirtualEntitlementView> {
@@ -42,6 +45,7 @@ export class VirtualEntitlementsController {
   }
 
   @Post('import')
+  @ApiOperation({ summary: 'Import virtual entitlement keys from CSV' })
   @HttpCode(200)
   @ApiOkResponse({ type: ImportReportView, description: 'One report line per CSV line: created, updated or error with the reason' })
   import(@Ctx() ctx: RequestContext, @Body() dto: ImportVirtualEntitlementsDto): Promise<ImportReportView> {
@@ -49,6 +53,7 @@ export class VirtualEntitlementsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a virtual entitlement key' })
   @ApiOkResponse({ type: VirtualEntitlementView })
   @ApiNotFoundResponse()
   get(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<VirtualEntitlementView> {
@@ -56,6 +61,7 @@ export class VirtualEntitlementsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a virtual entitlement key' })
   @ApiOkResponse({ type: VirtualEntitlementView, description: 'Takes effect on the next check' })
   @ApiNotFoundResponse()
   update(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: UpdateVirtualEntitlementDto): Promise<VirtualEntitlementView> {
@@ -63,6 +69,7 @@ export class VirtualEntitlementsController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a virtual entitlement key' })
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse()

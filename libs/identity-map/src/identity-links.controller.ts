@@ -5,6 +5,7 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -18,12 +19,14 @@ export class IdentityLinksController {
   constructor(private readonly identityMap: IdentityMapService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List identity links' })
   @ApiPageResponse(IdentityLinkView, 'The foreign ids recorded for Portico records, by provider, type and foreign id')
   list(@Ctx() ctx: RequestContext, @Query() query: IdentityLinkQueryDto): Promise<Page<IdentityLinkView>> {
     return this.identityMap.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Link a foreign id to a user or organization' })
   @ApiCreatedResponse({ type: IdentityLinkView })
   @ApiBadRequestResponse({ description: 'localId does not name a user or organization of the tenant' })
   @ApiConflictResponse({ description: 'The foreign id, or the local record, already has a link for this provider' })
@@ -32,6 +35,7 @@ export class IdentityLinksController {
   }
 
   @Delete()
+  @ApiOperation({ summary: 'Delete an identity link by its foreign id' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The link named by provider, entityType and foreignId is deleted' })
   @ApiNotFoundResponse()
@@ -40,6 +44,7 @@ export class IdentityLinksController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an identity link' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse()

@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -18,12 +19,14 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List organizations' })
   @ApiPageResponse(OrganizationView, 'Organizations the caller may see, by name')
   list(@Ctx() ctx: RequestContext, @Query() query: OrganizationQueryDto): Promise<Page<OrganizationView>> {
     return this.organizations.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an organization' })
   @ApiCreatedResponse({ type: OrganizationView })
   @ApiConflictResponse({ description: 'The name or externalUid is taken in this tenant' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
@@ -31,6 +34,7 @@ export class OrganizationsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an organization' })
   @ApiOkResponse({ type: OrganizationView })
   @ApiNotFoundResponse()
   get(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<OrganizationView> {
@@ -38,6 +42,7 @@ export class OrganizationsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update an organization' })
   @ApiOkResponse({ type: OrganizationView })
   @ApiNotFoundResponse()
   update(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: UpdateOrganizationDto): Promise<OrganizationView> {
@@ -45,6 +50,7 @@ export class OrganizationsController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an organization' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted, with its memberships' })
   @ApiNotFoundResponse()

@@ -1,5 +1,5 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, RequestContext, TenantOptional } from '@portico/core';
 import { callerTenant } from '@portico/tenants';
 import type { Request } from 'express';
@@ -12,6 +12,7 @@ export class SignupController {
   constructor(private readonly signup: SignupService) {}
 
   @Post('register')
+  @ApiOperation({ summary: 'Sign up an organization and its owner' })
   @TenantOptional()
   @ApiCreatedResponse({ type: RegisteredView, description: 'The organization and its owner were created' })
   @ApiConflictResponse({ description: 'The email or the organization name is taken' })

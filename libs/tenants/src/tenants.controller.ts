@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
@@ -28,12 +29,14 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List tenants' })
   @ApiPageResponse(TenantView, 'Tenants, by key')
   list(@Query() query: TenantQueryDto): Promise<Page<TenantView>> {
     return this.tenants.list(query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a tenant' })
   @ApiCreatedResponse({ type: TenantView })
   @ApiConflictResponse({ description: 'The key is taken' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateTenantDto): Promise<TenantView> {
@@ -41,6 +44,7 @@ export class TenantsController {
   }
 
   @Get(':key')
+  @ApiOperation({ summary: 'Get a tenant' })
   @ApiOkResponse({ type: TenantView })
   @ApiNotFoundResponse()
   get(@Param('key') key: string): Promise<TenantView> {
@@ -48,6 +52,7 @@ export class TenantsController {
   }
 
   @Patch(':key')
+  @ApiOperation({ summary: 'Update a tenant' })
   @ApiOkResponse({ type: TenantView })
   @ApiNotFoundResponse()
   update(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: UpdateTenantDto): Promise<TenantView> {
@@ -55,6 +60,7 @@ export class TenantsController {
   }
 
   @Delete(':key')
+  @ApiOperation({ summary: 'Delete a tenant and everything it owns' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted, with everything the tenant owned' })
   @ApiNotFoundResponse()
@@ -63,6 +69,7 @@ export class TenantsController {
   }
 
   @Get(':key/api-keys')
+  @ApiOperation({ summary: "List a tenant's API keys" })
   @ApiPageResponse(ApiKeyView, 'The tenant’s keys, newest first, revoked ones included; never a secret')
   @ApiNotFoundResponse()
   listApiKeys(@Param('key') key: string, @Query() query: PageQueryDto): Promise<Page<ApiKeyView>> {
@@ -70,6 +77,7 @@ export class TenantsController {
   }
 
   @Post(':key/api-keys')
+  @ApiOperation({ summary: 'Create a tenant API key' })
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'The secret is in this answer only' })
   @ApiNotFoundResponse()
   createApiKey(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -77,6 +85,7 @@ export class TenantsController {
   }
 
   @Delete(':key/api-keys/:keyId')
+  @ApiOperation({ summary: 'Revoke a tenant API key' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked: the key stops working at once' })
   @ApiNotFoundResponse()

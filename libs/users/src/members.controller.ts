@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -18,6 +19,7 @@ export class MembersController {
   constructor(private readonly memberships: MembershipsService) {}
 
   @Get()
+  @ApiOperation({ summary: "List an organization's members" })
   @ApiPageResponse(MemberView, 'Members with their roles')
   @ApiNotFoundResponse()
   list(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: PageQueryDto): Promise<Page<MemberView>> {
@@ -25,6 +27,7 @@ export class MembersController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Add a user to an organization' })
   @ApiCreatedResponse({ type: MemberView })
   @ApiConflictResponse({ description: 'Already a member' })
   @ApiNotFoundResponse()
@@ -33,6 +36,7 @@ export class MembersController {
   }
 
   @Put(':userId')
+  @ApiOperation({ summary: "Set a member's role" })
   @ApiOkResponse({ type: MemberView, description: 'The membership with its role set (created if missing)' })
   @ApiNotFoundResponse()
   setRole(
@@ -45,6 +49,7 @@ export class MembersController {
   }
 
   @Delete(':userId')
+  @ApiOperation({ summary: 'Remove a member from an organization' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Removed from the organization' })
   @ApiNotFoundResponse()

@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -18,12 +19,14 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List users' })
   @ApiPageResponse(UserView, 'Users the caller may see, by email')
   list(@Ctx() ctx: RequestContext, @Query() query: UserQueryDto): Promise<Page<UserView>> {
     return this.users.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ description: 'The email, username or externalUid is taken in this tenant' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateUserDto): Promise<UserView> {
@@ -31,6 +34,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a user' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
   get(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<UserView> {
@@ -38,6 +42,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a user' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
   @ApiConflictResponse()
@@ -46,6 +51,7 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted, with its memberships' })
   @ApiNotFoundResponse()
@@ -54,6 +60,7 @@ export class UsersController {
   }
 
   @Put(':id/billable')
+  @ApiOperation({ summary: 'Mark a user billable or not' })
   @ApiOkResponse({ type: UserView, description: 'The user with the flag set' })
   @ApiNotFoundResponse()
   setBillable(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: SetBillableDto): Promise<UserView> {

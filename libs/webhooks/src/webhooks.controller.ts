@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
@@ -33,18 +34,21 @@ import { WebhooksService } from './webhooks.service';
 export class WebhookEndpointsController {
   constructor(private readonly webhooks: WebhooksService) {}
 
+  @ApiOperation({ summary: 'List webhook endpoints' })
   @Get()
   @ApiPageResponse(WebhookEndpointView, 'The endpoints the caller may see')
   list(@Ctx() ctx: RequestContext, @Query() query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
     return this.webhooks.listEndpoints(ctx, query);
   }
 
+  @ApiOperation({ summary: 'Create a webhook endpoint' })
   @Post()
   @ApiCreatedResponse({ type: CreatedWebhookEndpointView, description: 'The whsec_ secret is in this answer only' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
     return this.webhooks.createEndpoint(ctx, dto);
   }
 
+  @ApiOperation({ summary: 'Get a webhook endpoint' })
   @Get(':id')
   @ApiOkResponse({ type: WebhookEndpointView })
   @ApiNotFoundResponse()
@@ -52,6 +56,7 @@ export class WebhookEndpointsController {
     return this.webhooks.getEndpoint(ctx, id);
   }
 
+  @ApiOperation({ summary: 'Update a webhook endpoint' })
   @Put(':id')
   @ApiOkResponse({ type: WebhookEndpointView })
   @ApiNotFoundResponse()
@@ -59,6 +64,7 @@ export class WebhookEndpointsController {
     return this.webhooks.updateEndpoint(ctx, id, dto);
   }
 
+  @ApiOperation({ summary: 'Delete a webhook endpoint' })
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted with its messages and delivery log' })
@@ -67,6 +73,7 @@ export class WebhookEndpointsController {
     return this.webhooks.deleteEndpoint(ctx, id);
   }
 
+  @ApiOperation({ summary: "Rotate a webhook endpoint's signing secret" })
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @ApiOkResponse({
@@ -79,6 +86,7 @@ export class WebhookEndpointsController {
     return this.webhooks.rotateSecret(ctx, id, dto ?? {});
   }
 
+  @ApiOperation({ summary: "List an endpoint's delivery attempts" })
   @Get(':id/deliveries')
   @ApiPageResponse(WebhookAttemptView, 'Delivery attempts, newest first: status code, duration, error')
   @ApiNotFoundResponse()
@@ -86,6 +94,7 @@ export class WebhookEndpointsController {
     return this.webhooks.listAttempts(ctx, id, query);
   }
 
+  @ApiOperation({ summary: "List an endpoint's messages" })
   @Get(':id/messages')
   @ApiPageResponse(WebhookMessageView, 'Messages (one per event), newest first, with their delivery status')
   @ApiNotFoundResponse()
@@ -93,6 +102,7 @@ export class WebhookEndpointsController {
     return this.webhooks.listMessages(ctx, id, query);
   }
 
+  @ApiOperation({ summary: "Replay an endpoint's failed messages" })
   @Post(':id/replay')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: ReplayResultView, description: 'Failed messages since the given time are queued again' })
@@ -109,6 +119,7 @@ export class WebhookEndpointsController {
 export class WebhookMessagesController {
   constructor(private readonly webhooks: WebhooksService) {}
 
+  @ApiOperation({ summary: 'Get a webhook message with its attempts' })
   @Get(':id')
   @ApiOkResponse({ type: WebhookMessageView })
   @ApiNotFoundResponse()
@@ -116,6 +127,7 @@ export class WebhookMessagesController {
     return this.webhooks.getMessage(ctx, id);
   }
 
+  @ApiOperation({ summary: 'Resend a webhook message' })
   @Post(':id/resend')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: WebhookMessageView, description: 'Queued to be sent again now, same webhook-id and body' })

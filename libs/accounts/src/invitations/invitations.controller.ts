@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import { CreateInvitationDto, InvitationQueryDto, InvitationView } from './dto/invitation.dto';
 import { InvitationsService } from './invitations.service';
@@ -11,6 +11,7 @@ export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Get()
+  @ApiOperation({ summary: "List an organization's pending invitations" })
   @ApiPageResponse(InvitationView, 'Invitations, newest first')
   @ApiNotFoundResponse()
   list(@Ctx() ctx: RequestContext, @IdParam() id: string, @Query() query: InvitationQueryDto): Promise<Page<InvitationView>> {
@@ -18,6 +19,7 @@ export class InvitationsController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Invite someone to an organization by email' })
   @ApiCreatedResponse({ type: InvitationView, description: 'Invited: the mail with the link (valid 7 days) is on its way' })
   @ApiConflictResponse({ description: 'The address already has a pending invitation here, or is already a member' })
   @ApiNotFoundResponse()
@@ -26,6 +28,7 @@ export class InvitationsController {
   }
 
   @Delete(':invitationId')
+  @ApiOperation({ summary: 'Revoke an invitation' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked: the link no longer works' })
   @ApiConflictResponse({ description: 'Already accepted: remove the member instead' })

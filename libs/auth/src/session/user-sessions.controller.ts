@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Ctx, IdParam, RequestContext, TenantOrAdmin } from '@portico/core';
 import { UserSessionsService } from './user-sessions.service';
 
@@ -34,6 +34,7 @@ export class UserSessionsController {
   constructor(private readonly sessions: UserSessionsService) {}
 
   @Get(':id/sessions')
+  @ApiOperation({ summary: "List a user's active sessions" })
   @ApiOkResponse({ type: UserSessionsView, description: "The user's browser sessions and authorized applications" })
   @ApiNotFoundResponse()
   async list(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<UserSessionsView> {
@@ -57,6 +58,7 @@ export class UserSessionsController {
   }
 
   @Delete(':id/sessions')
+  @ApiOperation({ summary: "End all of a user's sessions" })
   @HttpCode(204)
   @ApiNoContentResponse({ description: "Every session ends and the applications' grants and refresh tokens are revoked" })
   @ApiNotFoundResponse()

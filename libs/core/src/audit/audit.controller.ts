@@ -1,5 +1,5 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import type { Response } from 'express';
@@ -75,6 +75,7 @@ export class AuditController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'List audit events' })
   @ApiPageResponse(AuditEventView, 'Audit events, newest first')
   list(@Query() query: AuditQueryDto): Promise<Page<AuditEventView>> {
     return this.audit.list(query);
@@ -82,6 +83,7 @@ export class AuditController {
 
   /** Platform admins only: a tenant API key gets 403, as on the list. */
   @Get('export')
+  @ApiOperation({ summary: 'Export audit events' })
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({
     description:

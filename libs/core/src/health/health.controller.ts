@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -37,6 +37,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   @ApiOkResponse({ description: 'The process is alive' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -44,6 +45,7 @@ export class HealthController {
 
   /** Ready when the database answers, and Redis when REDIS_URL is set (jobs and sessions need it). */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database and Redis answer' })
   @ApiOkResponse({ description: 'The database (and Redis, when configured) answers' })
   @ApiServiceUnavailableResponse({ description: 'The database or Redis does not answer; the body names which' })
   async ready(@Res({ passthrough: true }) res: Response): Promise<ReadyBody | NotReadyBody> {

@@ -5,6 +5,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
@@ -24,12 +25,14 @@ export class ExternalLoginProvidersController {
   constructor(private readonly providers: ExternalLoginProvidersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List external login providers' })
   @ApiPageResponse(ExternalLoginProviderView, 'Providers, by name, with their circuit-breaker state')
   list(@Query() query: PageQueryDto): Promise<Page<ExternalLoginProviderView>> {
     return this.providers.list(query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an external login provider' })
   @ApiCreatedResponse({ type: ExternalLoginProviderView })
   @ApiConflictResponse({ description: 'The name is taken' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateExternalLoginProviderDto): Promise<ExternalLoginProviderView> {
@@ -37,6 +40,7 @@ export class ExternalLoginProvidersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an external login provider' })
   @ApiOkResponse({ type: ExternalLoginProviderView })
   @ApiNotFoundResponse()
   get(@IdParam() id: string): Promise<ExternalLoginProviderView> {
@@ -44,6 +48,7 @@ export class ExternalLoginProvidersController {
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Update an external login provider' })
   @ApiOkResponse({ type: ExternalLoginProviderView, description: 'Fields left out keep their value; the breaker starts afresh' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'The name is taken' })
@@ -56,6 +61,7 @@ export class ExternalLoginProvidersController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an external login provider' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse()
@@ -65,6 +71,7 @@ export class ExternalLoginProvidersController {
   }
 
   @Post(':id/test')
+  @ApiOperation({ summary: 'Test an external login provider with one login' })
   @HttpCode(200)
   @ApiOkResponse({
     type: ExternalLoginTestResultView,

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
 import {
   CreatedOidcClientView,
@@ -21,18 +29,21 @@ export class OidcClientsController {
   constructor(private readonly clients: OidcClientsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List OpenID Connect applications' })
   @ApiPageResponse(OidcClientView, 'The clients the caller may see')
   list(@Ctx() ctx: RequestContext, @Query() query: PageQueryDto): Promise<Page<OidcClientView>> {
     return this.clients.list(ctx, query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Register an OpenID Connect application' })
   @ApiCreatedResponse({ type: CreatedOidcClientView, description: 'A confidential client’s secret is in this answer only' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateOidcClientDto): Promise<CreatedOidcClientView> {
     return this.clients.create(ctx, dto);
   }
 
   @Get(':clientId')
+  @ApiOperation({ summary: 'Get an OpenID Connect application' })
   @ApiParam(CLIENT_ID)
   @ApiOkResponse({ type: OidcClientView })
   @ApiNotFoundResponse()
@@ -41,6 +52,7 @@ export class OidcClientsController {
   }
 
   @Put(':clientId')
+  @ApiOperation({ summary: 'Update an OpenID Connect application' })
   @ApiParam(CLIENT_ID)
   @ApiOkResponse({ type: OidcClientView })
   @ApiNotFoundResponse()
@@ -49,6 +61,7 @@ export class OidcClientsController {
   }
 
   @Delete(':clientId')
+  @ApiOperation({ summary: 'Delete an OpenID Connect application' })
   @HttpCode(204)
   @ApiParam(CLIENT_ID)
   @ApiNoContentResponse({ description: 'Deleted' })
@@ -58,6 +71,7 @@ export class OidcClientsController {
   }
 
   @Post(':clientId/secret')
+  @ApiOperation({ summary: 'Issue a new client secret' })
   @HttpCode(200)
   @ApiParam(CLIENT_ID)
   @ApiOkResponse({ type: RotatedClientSecretView, description: 'The new secret, shown once; the previous one no longer works' })
@@ -74,12 +88,14 @@ export class OidcKeysController {
   constructor(private readonly keys: SigningKeysService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List the OpenID Connect signing keys' })
   @ApiOkResponse({ type: [SigningKeyView], description: 'The keys in the JWKS: the signing one of each algorithm and those retiring' })
   list(): Promise<SigningKeyView[]> {
     return this.keys.list();
   }
 
   @Post('rotate')
+  @ApiOperation({ summary: 'Rotate the OpenID Connect signing keys' })
   @HttpCode(200)
   @ApiOkResponse({
     type: [SigningKeyView],

@@ -1,5 +1,5 @@
 import { Controller, Delete, HttpCode, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Ctx, RequestContext, TenantKeyed } from '@portico/core';
 import { AccountWebhooksService } from './account-webhooks.service';
 
@@ -13,6 +13,7 @@ export class AccountWebhooksController {
   constructor(private readonly webhooks: AccountWebhooksService) {}
 
   @Delete(':groupUid')
+  @ApiOperation({ summary: "Delete a portal group's organization" })
   @HttpCode(200)
   @ApiOkResponse({ description: 'The organization with that group uid is deleted (or was already gone): {"success": true}' })
   async deleteGroup(@Ctx() ctx: RequestContext, @Param('groupUid') groupUid: string): Promise<typeof SUCCESS> {
@@ -21,6 +22,7 @@ export class AccountWebhooksController {
   }
 
   @Delete(':groupUid/users/:userUid')
+  @ApiOperation({ summary: 'Remove a portal user from a group' })
   @HttpCode(200)
   @ApiOkResponse({ description: 'The user is no longer a member of that group (or never was): {"success": true}' })
   async removeUser(

@@ -5,6 +5,7 @@ import {
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -24,6 +25,7 @@ export class AutologinController {
   ) {}
 
   @Post('auth/autologin')
+  @ApiOperation({ summary: 'Issue a one-time sign-in link for a portal user' })
   @Public()
   @HttpCode(200)
   @ApiOkResponse({ type: AutologinView, description: 'The user was found or created; open loginUrl (once, within 60 s) to sign in' })
@@ -38,6 +40,7 @@ export class AutologinController {
   }
 
   @Post('v1/tenants/:key/autologin-secret')
+  @ApiOperation({ summary: "Replace a tenant's autologin secret" })
   @AdminOnly()
   @ApiCreatedResponse({ type: AutologinSecretView, description: 'A new secret, replacing the previous one at once; shown only here' })
   @ApiNotFoundResponse()

@@ -1,5 +1,14 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Ctx, RequestContext, TenantKeyed } from '@portico/core';
 import { NotificationAnswer, NotificationsService } from './notifications.service';
 
@@ -21,6 +30,7 @@ export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 
   @Post()
+  @ApiOperation({ summary: "Receive a portal's data notifications" })
   @HttpCode(200)
   @ApiHeader({ name: 'webhook-id', required: false, description: 'The delivery id: a delivery with an id already applied changes nothing' })
   @ApiBody({

@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly, ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext } from '@portico/core';
@@ -25,12 +26,14 @@ export class LdapDirectoriesController {
   constructor(private readonly ldap: LdapService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List LDAP directories' })
   @ApiPageResponse(LdapDirectoryView, 'Directories, by name: global ones (tenantKey null) and the tenants’')
   list(@Query() query: PageQueryDto): Promise<Page<LdapDirectoryView>> {
     return this.ldap.list(query);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Add an LDAP directory' })
   @ApiCreatedResponse({ type: LdapDirectoryView })
   @ApiBadRequestResponse({ description: 'A field is invalid; the message names it' })
   @ApiConflictResponse({ description: 'The name is taken for this tenant' })
@@ -39,6 +42,7 @@ export class LdapDirectoriesController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get an LDAP directory' })
   @ApiOkResponse({ type: LdapDirectoryView })
   @ApiNotFoundResponse()
   get(@IdParam() id: string): Promise<LdapDirectoryView> {
@@ -46,6 +50,7 @@ export class LdapDirectoriesController {
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Update an LDAP directory' })
   @ApiOkResponse({ type: LdapDirectoryView, description: 'Fields left out keep their value; bindPassword null removes it' })
   @ApiBadRequestResponse({ description: 'A field is invalid; the message names it' })
   @ApiNotFoundResponse()
@@ -55,6 +60,7 @@ export class LdapDirectoriesController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an LDAP directory' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted; the users it checked stay, unlinked' })
   @ApiNotFoundResponse()
@@ -63,6 +69,7 @@ export class LdapDirectoriesController {
   }
 
   @Post(':id/test')
+  @ApiOperation({ summary: 'Test the connection to an LDAP directory' })
   @HttpCode(200)
   @ApiOkResponse({
     type: LdapTestResultView,

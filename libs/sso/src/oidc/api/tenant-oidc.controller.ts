@@ -13,7 +13,8 @@ export class TenantOidcController {
 
   @Get()
   @ApiOperation({
-    summary: "The tenant's OpenID provider with Portico's redirect URI and the discovered endpoints (defaults before it is set)",
+    summary: "Get a tenant's OpenID Connect login",
+    description: "The tenant's OpenID provider with Portico's redirect URI and the discovered endpoints (defaults before it is set)",
   })
   @ApiOkResponse({ type: TenantOidcView })
   get(@Param('key') key: string): Promise<TenantOidcView> {
@@ -22,7 +23,8 @@ export class TenantOidcController {
 
   @Put()
   @ApiOperation({
-    summary:
+    summary: "Set a tenant's OpenID Connect login",
+    description:
       'Sets the provider and the sign-in behaviour; fields left out keep their value. A new issuer is discovered at once (400 naming issuer when that fails)',
   })
   @ApiOkResponse({ type: TenantOidcView })
@@ -32,7 +34,10 @@ export class TenantOidcController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Removes the provider and its client secret; sign-in through it stops at once' })
+  @ApiOperation({
+    summary: "Remove a tenant's OpenID Connect login",
+    description: 'Removes the provider and its client secret; sign-in through it stops at once',
+  })
   @ApiNoContentResponse()
   async delete(@Ctx() ctx: RequestContext, @Param('key') key: string): Promise<void> {
     await this.oidc.delete(ctx, key);

@@ -18,7 +18,10 @@ export class TenantOidcSsoController {
   ) {}
 
   @Get('init')
-  @ApiOperation({ summary: 'Starts a sign-in: redirects to the provider (code flow, PKCE, state and nonce); ?next=/path to come back to' })
+  @ApiOperation({
+    summary: 'Start an OpenID Connect sign-in',
+    description: 'Redirects to the provider (code flow, PKCE, state and nonce); ?next=/path to come back to',
+  })
   async init(@Param('tenantKey') key: string, @Query('next') next: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const outcome = await this.oidc.startLogin(key, typeof next === 'string' ? next : undefined);
     if (outcome.kind === 'refused') return refusalPage(res, outcome);
@@ -28,7 +31,8 @@ export class TenantOidcSsoController {
 
   @Get('jwks')
   @ApiOperation({
-    summary: "Portico's public key for the tenant's private_key_jwt client authentication (JWKS; empty until that method is chosen)",
+    summary: "Portico's client-authentication keys (JWKS)",
+    description: "Portico's public key for the tenant's private_key_jwt client authentication; empty until that method is chosen",
   })
   async jwks(@Param('tenantKey') key: string): Promise<{ keys: Record<string, unknown>[] }> {
     const jwks = await this.oidc.clientJwks(key);
@@ -37,7 +41,10 @@ export class TenantOidcSsoController {
   }
 
   @Get('callback')
-  @ApiOperation({ summary: "Redirect URI: the provider's authorization response (code, state, iss)" })
+  @ApiOperation({
+    summary: 'Finish an OpenID Connect sign-in (redirect URI)',
+    description: "The provider's authorization response (code, state, iss)",
+  })
   async callback(@Param('tenantKey') key: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     const params = new URLSearchParams(query.length > 8_192 ? '' : query);

@@ -12,14 +12,20 @@ export class SamlConnectionsController {
   constructor(private readonly saml: SamlService) {}
 
   @Get()
-  @ApiOperation({ summary: "The tenant's SAML connection with Portico's SP URLs and certificate (made on first use, disabled)" })
+  @ApiOperation({
+    summary: "Get a tenant's SAML connection",
+    description: "With Portico's SP URLs and certificate (made on first use, disabled)",
+  })
   @ApiOkResponse({ type: SamlConnectionView })
   get(@Param('key') key: string): Promise<SamlConnectionView> {
     return this.saml.get(key);
   }
 
   @Put()
-  @ApiOperation({ summary: 'Sets the IdP and the sign-in behaviour; fields left out keep their value' })
+  @ApiOperation({
+    summary: "Set a tenant's SAML connection",
+    description: 'Sets the IdP and the sign-in behaviour; fields left out keep their value',
+  })
   @ApiOkResponse({ type: SamlConnectionView })
   put(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: PutSamlConnectionDto): Promise<SamlConnectionView> {
     return this.saml.put(ctx, key, dto);
@@ -27,7 +33,10 @@ export class SamlConnectionsController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Removes the connection with its SP key pair; the next GET makes a new, disabled one' })
+  @ApiOperation({
+    summary: "Remove a tenant's SAML connection",
+    description: 'Removes the connection with its SP key pair; the next GET makes a new, disabled one',
+  })
   @ApiNoContentResponse()
   async delete(@Ctx() ctx: RequestContext, @Param('key') key: string): Promise<void> {
     await this.saml.delete(ctx, key);
@@ -35,7 +44,10 @@ export class SamlConnectionsController {
 
   @Post('import-metadata')
   @HttpCode(200)
-  @ApiOperation({ summary: "Sets the IdP's entity id, SSO URL and certificates from its metadata (pasted XML or a URL)" })
+  @ApiOperation({
+    summary: "Import the IdP's SAML metadata",
+    description: "Sets the IdP's entity id, SSO URL and certificates from its metadata (pasted XML or a URL)",
+  })
   @ApiOkResponse({ type: SamlConnectionView })
   importMetadata(@Ctx() ctx: RequestContext, @Param('key') key: string, @Body() dto: ImportIdpMetadataDto): Promise<SamlConnectionView> {
     return this.saml.importMetadata(ctx, key, dto);
@@ -44,7 +56,8 @@ export class SamlConnectionsController {
   @Post('sp-certificate/rotate')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'A new SP signing key and certificate at once; the previous certificate stays in the SP metadata until the next rotation',
+    summary: 'Rotate the SAML SP certificate',
+    description: 'A new SP signing key and certificate at once; the previous certificate stays in the SP metadata until the next rotation',
   })
   @ApiOkResponse({ type: SamlConnectionView })
   rotate(@Ctx() ctx: RequestContext, @Param('key') key: string): Promise<SamlConnectionView> {

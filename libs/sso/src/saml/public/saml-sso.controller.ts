@@ -14,7 +14,10 @@ export class SamlSsoController {
   constructor(private readonly saml: SamlService) {}
 
   @Get('metadata')
-  @ApiOperation({ summary: "Portico's SP metadata for the tenant (public; available before the connection is enabled)" })
+  @ApiOperation({
+    summary: "Get Portico's SAML SP metadata for a tenant",
+    description: 'Public; available before the connection is enabled',
+  })
   @ApiProduces('application/samlmetadata+xml')
   async metadata(@Param('tenantKey') key: string, @Res() res: Response): Promise<void> {
     const xml = await this.saml.spMetadata(key);
@@ -26,7 +29,10 @@ export class SamlSsoController {
   }
 
   @Get('init')
-  @ApiOperation({ summary: 'Starts a sign-in: redirects to the IdP with a signed AuthnRequest; ?next=/path to come back to' })
+  @ApiOperation({
+    summary: 'Start a SAML sign-in',
+    description: 'Redirects to the IdP with a signed AuthnRequest; ?next=/path to come back to',
+  })
   async init(@Param('tenantKey') key: string, @Query('next') next: unknown, @Res() res: Response): Promise<void> {
     const outcome = await this.saml.startLogin(key, typeof next === 'string' ? next : undefined);
     if (outcome.kind === 'refused') return refusalPage(res, outcome);
@@ -34,7 +40,10 @@ export class SamlSsoController {
   }
 
   @Post('consume')
-  @ApiOperation({ summary: 'Assertion consumer service (HTTP-POST binding): SAMLResponse and RelayState' })
+  @ApiOperation({
+    summary: 'Finish a SAML sign-in (assertion consumer service)',
+    description: 'HTTP-POST binding: SAMLResponse and RelayState',
+  })
   async consume(@Param('tenantKey') key: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const result = await this.saml.consume(key, body, req.ip ?? null);
     if (result.kind === 'refused') return refusalPage(res, result);

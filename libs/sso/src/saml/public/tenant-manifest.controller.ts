@@ -52,7 +52,10 @@ export class TenantManifestController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The tenant's manifest: Portico's hosts, API, SSO and webhook paths (only that tenant's API key)" })
+  @ApiOperation({
+    summary: "Get a tenant's manifest",
+    description: "Portico's hosts, API, SSO and webhook paths (only that tenant's API key)",
+  })
   @ApiOkResponse({ type: TenantManifest })
   async get(@Ctx() ctx: RequestContext, @Param('tenantKey') key: string): Promise<TenantManifest> {
     const tenant = await this.connections.tenantOrFail(key);

@@ -4,7 +4,7 @@
 //
 //   node bench/run.js                  the measurement (about two minutes)
 //   node bench/run.js --profile        and then a CPU profile of the server during the GET load
-//   node bench/run.js --profile-only   only that profile (BENCH_PROFILE_PATH=/health profiles another route)
+//   node bench/run.js --profile-only   only that profile (BENCH_PROFILE_PATH=/health or 'POST /api/v1/users' profiles another load)
 //
 // Everything runs on 127.0.0.1: the server and the bare app as child processes with the same Node
 // flags. Each load gets a warm-up, then it is measured twice, each time in interleaved slices:
@@ -14,7 +14,10 @@
 //    machine they put 2-3% of the requests of a plain Node server doing a fixed 400 µs per request at
 //    160-600 ms, where autocannon and a raw-socket client both measure p99 at 30-46 ms.
 // BENCH_DURATION / BENCH_WARMUP (seconds) change the windows; BENCH_SERVER=<path to main.js>
-// measures another build with the same harness.
+// measures another build with the same harness. BENCH_BASE=<path to another build's main.js> runs
+// that build beside this one: its GET /health, users GET and users POST take the same interleaved
+// slices, and a last table sets each figure beside the base's (how a change is judged on a machine
+// whose speed drifts: two separate runs minutes apart differ by more than most changes).
 // What metrics cost: two more servers, one with metrics on (METRICS_TOKEN) and one with them off,
 // take the users GET and the entitlement check in the same interleaved slices (both without rate
 // limits, whose refusals would be most of the answers at this load); BENCH_METRICS=off leaves
@@ -65,6 +68,7 @@ const PROFILE_ONLY = process.argv.includes('--profile-only');
 
 const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200, metricsCost: 0.05 };
 const METRICS = process.env.BENCH_METRICS !== 'off';
+const BASE_MAIN = process.env.BENCH_BASE ? path.resolve(process.env.BENCH_BASE) : null;
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 async function main() {
@@ -124,24 +128,22 @@ async function main() {
   const plainFixture = plainServer ? await makeFixture(plainServer.port) : null;
   const metricsServer = METRICS ? await startServer(tempDir(), { ...unlimited, METRICS_TOKEN }) : null;
   const metricsFixture = metricsServer ? await makeFixture(metricsServer.port) : null;
+  const baseServer = BASE_MAIN ? await startServer(tempDir(), {}, [], BASE_MAIN) : null;
+  const baseFixture = baseServer ? await makeFixture(baseServer.port) : null;
   const runId = randomBytes(4).toString('hex');
   const scratch = tempDir();
   const getUserAt = (port, f) => ({ url: `http://127.0.0.1:${port}/api/v1/users/${f.userId}`, headers: { authorization: f.basic } });
+  const postUserAt = (port, f, emails) => ({
+    url: `http://127.0.0.1:${port}/api/v1/users`,
+    method: 'POST',
+    headers: { authorization: f.basic, 'content-type': 'application/json' },
+    uniqueEmails: emails,
+  });
   const loads = [
     { name: 'bare Nest route (GET /bare)', pid: bare.child.pid, options: { url: `http://127.0.0.1:${bare.port}/bare` } },
     { name: 'server GET /health (no guard, no DB)', pid: server.child.pid, options: { url: `http://127.0.0.1:${server.port}/health` } },
     { name: 'GET /api/v1/users/{id} (tenant key)', pid: server.child.pid, options: getUserAt(server.port, fixture) },
-    {
-      name: 'POST /api/v1/users (unique emails)',
-      pid: server.child.pid,
-      created: true,
-      options: {
-        url: `http://127.0.0.1:${server.port}/api/v1/users`,
-        method: 'POST',
-        headers: { authorization: fixture.basic, 'content-type': 'application/json' },
-        uniqueEmails: runId,
-      },
-    },
+    { name: 'POST /api/v1/users (unique emails)', pid: server.child.pid, created: true, options: postUserAt(server.port, fixture, runId) },
     {
       // The time one request takes when nothing queues: at 50 connections latency is mostly
       // waiting (p50 is about 50 / requests per second), so this row shows the service time.
@@ -160,6 +162,14 @@ async function main() {
       { name: 'GET /api/v1/users/{id}, metrics on', pid: metricsServer.child.pid, options: getUserAt(metricsServer.port, metricsFixture) },
       { name: 'GET /entitlements/check, metrics off', pid: plainServer.child.pid, options: checkAt(plainServer.port, plainFixture) },
       { name: 'GET /entitlements/check, metrics on', pid: metricsServer.child.pid, options: checkAt(metricsServer.port, metricsFixture) },
+    );
+  }
+  if (baseServer) {
+    const { port, child } = baseServer;
+    loads.push(
+      { name: 'BASE GET /health', pid: child.pid, base: 1, options: { url: `http://127.0.0.1:${port}/health` } },
+      { name: 'BASE GET /api/v1/users/{id}', pid: child.pid, base: 2, options: getUserAt(port, baseFixture) },
+      { name: 'BASE POST /api/v1/users', pid: child.pid, base: 3, options: postUserAt(port, baseFixture, `${runId}-base`) },
     );
   }
   let created = 0;
@@ -202,12 +212,17 @@ async function main() {
     stop(infoServer.child),
     metricsServer && stop(metricsServer.child),
     plainServer && stop(plainServer.child),
+    baseServer && stop(baseServer.child),
   ]);
 
   created += loads.reduce((a, l) => a + l.latency.created, 0);
   const results = loads.map((l) => ({ ...summarise(l.name, l.slices, l.latency), single: Boolean(l.single) }));
   const [bareResult, , getUser] = results;
-  printTable(results, bareResult);
+  printTable(
+    results.filter((_, i) => !loads[i].base),
+    bareResult,
+  );
+  if (baseServer) printBaseComparison(results, loads);
   console.log(`\nRSS after the loads: ${loadedRssMb.toFixed(1)} MB; POST created ${created} users in total (warm-up included)`);
 
   const freshMedian = median(fresh);
@@ -308,6 +323,28 @@ function summarise(name, slices, latency) {
   };
 }
 
+/** This build's figures beside BENCH_BASE's, measured in the same slices. */
+function printBaseComparison(results, loads) {
+  console.log(`\nThis build beside BENCH_BASE (${path.relative(ROOT, BASE_MAIN)}), same interleaved slices`);
+  const pairs = [
+    [1, 'GET /health', 1],
+    [2, 'GET /api/v1/users/{id}', 2],
+    [3, 'POST /api/v1/users', 3],
+  ].map(([head, name, base]) => [name, results[head], results[loads.findIndex((l) => l.base === base)]]);
+  printMarkdownTable(
+    ['load', 'req/s base', 'req/s', 'vs base', 'CPU µs/req base', 'CPU µs/req', 'CPU vs base'],
+    pairs.map(([name, head, base]) => [
+      name,
+      Math.round(base.rps),
+      Math.round(head.rps),
+      pct(head.rps / base.rps),
+      Math.round(base.cpuUs),
+      Math.round(head.cpuUs),
+      pct(head.cpuUs / base.cpuUs),
+    ]),
+  );
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -352,9 +389,9 @@ function tempDir() {
   return makeTempDir('portico-bench-');
 }
 
-function startServer(dataDir, env = {}, flags = []) {
+function startServer(dataDir, env = {}, flags = [], main = SERVER_MAIN) {
   return startProcess(
-    [...NODE_FLAGS, ...flags, SERVER_MAIN],
+    [...NODE_FLAGS, ...flags, main],
     {
       DATABASE_URL: sqliteUrl(dataDir, 'portico.sqlite'),
       ADMIN_API_TOKEN: ADMIN_TOKEN,
@@ -411,21 +448,31 @@ async function scrapeSize(port) {
 async function profileGet(dataDir, fixture) {
   const file = path.join(tempDir(), 'get-user.cpuprofile');
   const server = await startServer(dataDir, { BENCH_PROFILE_FILE: file }, ['--require', path.join(__dirname, 'cpu-profile-hook.js')]);
-  const urlPath = process.env.BENCH_PROFILE_PATH ?? `/api/v1/users/${fixture.userId}`;
-  const options = { url: `http://127.0.0.1:${server.port}${urlPath}`, headers: { authorization: fixture.basic } };
+  // BENCH_PROFILE_PATH='POST /api/v1/users' profiles the user-creating POST (unique emails).
+  const [method, urlPath] = profileTarget(fixture);
+  const options = { url: `http://127.0.0.1:${server.port}${urlPath}`, method, headers: { authorization: fixture.basic } };
+  if (method === 'POST') Object.assign(options, { headers: { ...options.headers, 'content-type': 'application/json' } });
+  const emails = (slice) => (method === 'POST' ? { uniqueEmails: `profile-${slice}-${Date.now()}` } : {});
   const reply = (expected) => new Promise((resolve) => server.child.on('message', (m) => m === expected && resolve()));
   const dir = tempDir();
-  await wrkLoad(dir, { connections: CONNECTIONS, seconds: WARMUP_S, ...options });
+  await wrkLoad(dir, { connections: CONNECTIONS, seconds: WARMUP_S, ...options, ...emails('w') });
   server.child.send('start');
   await reply('started');
-  await wrkLoad(dir, { connections: CONNECTIONS, seconds: DURATION_S, ...options });
+  await wrkLoad(dir, { connections: CONNECTIONS, seconds: DURATION_S, ...options, ...emails('m') });
   server.child.send('stop');
   await reply('written');
   await stop(server.child);
-  summariseProfile(JSON.parse(readFileSync(file, 'utf8')));
+  summariseProfile(JSON.parse(readFileSync(file, 'utf8')), `${method} ${urlPath}`);
 }
 
-function summariseProfile(profile) {
+/** What --profile loads: BENCH_PROFILE_PATH as `/path` or `METHOD /path`, by default the users GET. */
+function profileTarget(fixture) {
+  const raw = process.env.BENCH_PROFILE_PATH ?? `/api/v1/users/${fixture.userId}`;
+  const match = /^(GET|POST) (\/\S*)$/.exec(raw);
+  return match ? [match[1], match[2]] : ['GET', raw];
+}
+
+function summariseProfile(profile, target) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -456,7 +503,7 @@ function summariseProfile(profile) {
     for (const b of seen) inclusive.set(b, (inclusive.get(b) ?? 0) + count);
   }
   const top = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
-  console.log(`\nCPU profile of the server during GET ${process.env.BENCH_PROFILE_PATH ?? '/api/v1/users/{id}'} (${total} samples)`);
+  console.log(`\nCPU profile of the server during ${target} (${total} samples)`);
   console.log('  self time by package                    | on the stack (inclusive)');
   for (const [bucket, count] of top(self, 16)) {
     console.log(`  ${pct(count / total).padStart(6)}  ${bucket.padEnd(32)} | ${pct((inclusive.get(bucket) ?? 0) / total).padStart(6)}`);

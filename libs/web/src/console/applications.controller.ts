@@ -33,6 +33,7 @@ import {
   tenantKeyChoices,
   text,
 } from './forms';
+import { formatUtc } from '../dates';
 
 const AREA = '/console/applications';
 const appPath = (clientId: string) => `${AREA}/${encodeURIComponent(clientId)}`;
@@ -266,10 +267,7 @@ function claimRows(claims: Record<string, unknown>): { name: string; value: stri
   return Object.entries(claims).map(([name, value]) => ({
     name,
     value: typeof value === 'string' ? value : JSON.stringify(value),
-    when:
-      TIME_CLAIMS.has(name) && typeof value === 'number'
-        ? new Date(value * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'
-        : null,
+    when: TIME_CLAIMS.has(name) && typeof value === 'number' ? formatUtc(value * 1000) : null,
   }));
 }
 

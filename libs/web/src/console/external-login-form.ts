@@ -1,5 +1,6 @@
 import type { CircuitView, ExternalLoginProviderView } from '@portico/external-login';
 import { checkbox, FormBody, text } from './forms';
+import { formatUtc } from '../dates';
 
 export const PROVIDER_LABELS = {
   name: 'Name',
@@ -66,7 +67,7 @@ export function circuitSummary(c: CircuitView): { label: string; tone: 'ok' | 'w
     return {
       label: 'paused',
       tone: 'warn',
-      detail: `Calls paused until ${c.openUntil?.toISOString().slice(11, 19)} UTC after ${c.consecutiveFailures} failures in a row`,
+      detail: `Calls paused until ${formatUtc(c.openUntil)} after ${c.consecutiveFailures} failures in a row`,
     };
   if (c.state === 'half-open')
     return {

@@ -1,5 +1,8 @@
 import { CreateTenantDto } from '@portico/tenants';
-import { checkbox, offsetParam, pager, parseForm } from './forms';
+import { PutSamlConnectionDto } from '@portico/sso';
+import { generateKeyPairSync } from 'node:crypto';
+import forge from 'node-forge';
+import { checkbox, inWords, offsetParam, pager, parseForm } from './forms';
 
 describe('console form helpers', () => {
   it('validates with the API’s DTO and names fields as the form labels them', async () => {
@@ -11,8 +14,29 @@ describe('console form helpers', () => {
     const bad = await parseForm(CreateTenantDto, { key: 'Not A Key', name: '' }, labels);
     expect(bad).toEqual({
       ok: false,
-      problem: { status: 400, errors: [expect.stringMatching(/^Key: must be 2-63 characters/), 'Name is required.'] },
+      problem: {
+        status: 400,
+        errors: [expect.stringMatching(/^Key: must be 2-63 characters/), 'Name is required.'],
+        fields: { key: [expect.stringMatching(/^Key: must be 2-63 characters/)], name: ['Name is required.'] },
+      },
     });
+  });
+
+  it('says which entry of a list is wrong, in words', async () => {
+    const pem = selfSignedPem();
+    const labels = { idpCertificates: 'IdP certificates', 'idpCertificates[]': 'certificate' };
+    const bad = await parseForm(
+      PutSamlConnectionDto,
+      { idpCertificates: [pem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'] },
+      labels,
+    );
+    expect(bad).toMatchObject({
+      ok: false,
+      problem: { fields: { idpCertificates: ['The second certificate is not a valid X.509 certificate'] } },
+    });
+    expect(inWords('redirectUris[0] must be a URL', 'redirectUris')).toBe('The first entry must be a URL');
+    expect(inWords('scopes[21] is unknown', 'scopes')).toBe('The 22nd entry is unknown');
+    expect(inWords('scopes[11] is unknown', 'scopes', 'Scopes')).toBe('The 12th entry in Scopes is unknown');
   });
 
   it('reads checkboxes and offsets from strings, never trusting their shape', () => {
@@ -40,3 +64,16 @@ describe('console form helpers', () => {
     });
   });
 });
+
+function selfSignedPem(): string {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date();
+  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+  cert.setSubject([{ name: 'commonName', value: 'idp.test' }]);
+  cert.setIssuer([{ name: 'commonName', value: 'idp.test' }]);
+  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}

@@ -24,14 +24,18 @@ export function checkbox(form: FormBody, name: string): boolean {
 
 export interface FormProblem {
   status: number;
+  /** Every message, for the summary above the form. */
   errors: string[];
+  /** The same messages by the form field they are about (its top-level name), to show beside it. */
+  fields?: Record<string, string[]>;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: FormProblem };
 
 /**
  * Validates a form with the same DTO class the JSON API uses. `labels` names the fields as the
- * form shows them, so "Key is required" reads better than "key must be a string".
+ * form shows them, so "Key is required" reads better than "key must be a string"; `labels['x[]']`
+ * names one entry of the list field `x` ("certificate": "The second certificate is …").
  */
 export async function parseForm<T extends object>(
   cls: new () => T,
@@ -42,7 +46,10 @@ export async function parseForm<T extends object>(
   const dto = plainToInstance(cls, defined);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true });
   if (!errors.length) return { ok: true, value: dto };
-  return { ok: false, problem: { status: 400, errors: errors.flatMap((e) => describe(e, labels)) } };
+  const found = errors.flatMap((e) => describe(e, labels).map((message) => ({ field: e.property, message })));
+  const fields: Record<string, string[]> = {};
+  for (const { field, message } of found) (fields[field] ??= []).push(message);
+  return { ok: false, problem: { status: 400, errors: found.map((f) => f.message), fields } };
 }
 
 function describe(error: ValidationError, labels: Record<string, string>, parent = ''): string[] {
@@ -50,8 +57,28 @@ function describe(error: ValidationError, labels: Record<string, string>, parent
   const label = labels[path] ?? labels[error.property];
   if (error.children?.length) return error.children.flatMap((c) => describe(c, labels, path));
   if (label && (error.value === undefined || error.value === '')) return [`${label} is required.`];
-  const messages = Object.values(error.constraints ?? {});
-  return messages.map((m) => (label ? `${label}: ${m.replace(new RegExp(`^${escapeRegExp(error.property)} `), '')}` : m));
+  return Object.values(error.constraints ?? {}).map((m) => inWords(m, error.property, label, labels[`${path}[]`]));
+}
+
+const ORDINAL = new Intl.PluralRules('en', { type: 'ordinal' });
+const SUFFIX: Partial<Record<Intl.LDMLPluralRule, string>> = { one: 'st', two: 'nd', few: 'rd' };
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
+
+/**
+ * A validator's message as a person reads it: `idpCertificates[1] is not a valid X.509
+ * certificate` becomes "The second certificate is not a valid X.509 certificate", `key must be …`
+ * becomes "Key: must be …".
+ */
+export function inWords(message: string, property: string, label?: string, entry?: string): string {
+  const name = escapeRegExp(property);
+  const indexed = new RegExp(`^${name}\\[(\\d+)\\]\\s*`).exec(message);
+  if (indexed) {
+    const n = Number(indexed[1]);
+    const which = ORDINALS[n] ?? `${n + 1}${SUFFIX[ORDINAL.select(n + 1)] ?? 'th'}`;
+    const noun = entry ?? (label ? `entry in ${label}` : 'entry');
+    return `The ${which} ${noun} ${message.slice(indexed[0].length)}`;
+  }
+  return label ? `${label}: ${message.replace(new RegExp(`^${name} `), '')}` : message;
 }
 
 function escapeRegExp(s: string): string {
@@ -130,4 +157,9 @@ export async function tenantKeyChoices(tenants: {
   list(q: { limit: number }): Promise<{ items: { key: string; name: string }[] }>;
 }): Promise<{ key: string; name: string }[]> {
   return (await tenants.list({ limit: 500 })).items.map((t) => ({ key: t.key, name: t.name }));
+}
+
+/** A failed form's locals: the summary list and the messages by field (`{{> field_error field="name"}}`). */
+export function formErrors(failure?: FormProblem): { errors?: string[]; fieldErrors: Record<string, string[]> } {
+  return { errors: failure?.errors, fieldErrors: failure?.fields ?? {} };
 }

@@ -12,7 +12,7 @@ import {
 import { TenantsService, TenantView } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, FormBody, FormProblem, parseForm, problem, text } from './forms';
+import { attempt, FormBody, formErrors, FormProblem, parseForm, problem, text } from './forms';
 import {
   directoryFormValues,
   directoryFromCreateForm,
@@ -93,7 +93,7 @@ export class LdapDirectoryPages {
           : '/console/settings/authentication',
         form: newDirectoryFormValues(form),
         presets: PRESET_CHOICES,
-        errors: failure?.errors,
+        ...formErrors(failure),
       }),
     );
   }
@@ -128,7 +128,7 @@ export class LdapDirectoryPages {
         form: extra.form ? { ...extra.form, bindPassword: '' } : directoryFormValues(d),
         presets: PRESET_CHOICES,
         mappingCount: Object.keys(d.groupRoleMapping).length,
-        errors: extra.problem?.errors,
+        ...formErrors(extra.problem),
         testErrors: extra.testProblem?.errors,
         testResult: extra.testResult,
         testForm: extra.testForm ?? {},

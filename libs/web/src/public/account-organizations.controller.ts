@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import { attempt, FormBody, FormProblem, parseForm, text } from '../console/forms';
 import { publicPage } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
+import { formatUtc } from '../dates';
 
 const LABELS = { email: 'Email', role: 'Role' };
 const orgPath = (id: string) => `/account/organizations/${id}`;
@@ -89,7 +90,7 @@ export class AccountOrganizationsController {
         org,
         myRole: managed.role,
         members: members.items.map((m) => ({ ...m, you: m.userId === ctx.actor.id })),
-        invitations: pending.map((i) => ({ ...i, expires: i.expiresAt.toISOString().slice(0, 10) })),
+        invitations: pending.map((i) => ({ ...i, expires: formatUtc(i.expiresAt) })),
         roles: INVITATION_ROLES.map((r) => ({ value: r, selected: r === role })),
         form: { email: text(form, 'email') },
         errors: failure?.errors,

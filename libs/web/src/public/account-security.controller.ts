@@ -6,6 +6,7 @@ import { OidcSessions } from '@portico/oidc';
 import type { Request, Response } from 'express';
 import { field, publicPage } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
+import { formatUtc } from '../dates';
 
 /** "3 minutes ago", "yesterday"…: when a session was last used, as people say it. */
 export function ago(at: Date | null, now = Date.now()): string {
@@ -20,7 +21,7 @@ export function ago(at: Date | null, now = Date.now()): string {
   return days === 1 ? 'yesterday' : `${days} days ago`;
 }
 
-const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'unknown');
+const day = (d: Date | null) => formatUtc(d) || 'unknown';
 
 /** The signed-in user's password and sessions (/account/password, /account/sessions). */
 @ApiExcludeController()
@@ -88,7 +89,7 @@ export class AccountSecurityController {
           clientId: a.clientId,
           name: a.name,
           scopes: a.scopes.join(', '),
-          since: a.grantedAt.toISOString().slice(0, 10),
+          since: formatUtc(a.grantedAt),
         })),
       }),
     );

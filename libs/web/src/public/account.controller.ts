@@ -8,6 +8,7 @@ import { MembershipsService, UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, refuse } from './public-page';
 import { TenantFramingInterceptor } from './tenant-framing';
+import { formatUtc } from '../dates';
 
 // A charge's status as its payer reads it (an unknown one may exist at the portal: still being billed).
 const ACCOUNT_STATUS = {
@@ -53,7 +54,7 @@ export class AccountController {
           clientId: a.clientId,
           name: a.name,
           scopes: a.scopes.join(', '),
-          since: a.grantedAt.toISOString().slice(0, 10),
+          since: formatUtc(a.grantedAt),
         })),
         charges: charges.map((c) => ({
           period: periodShortLabel(c.period, 'numeric'),

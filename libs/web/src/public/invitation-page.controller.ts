@@ -7,6 +7,7 @@ import { OidcSessions } from '@portico/oidc';
 import { UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { field, publicPage, signOut, startSession } from './public-page';
+import { formatUtc } from '../dates';
 
 // Account tokens are URL-safe random strings; anything else cannot be one.
 const TOKEN = /^[A-Za-z0-9_-]{16,200}$/;
@@ -176,7 +177,7 @@ export class InvitationPageController {
       publicPage(req, `Join ${invitation.organization.name}`, {
         invitation,
         token,
-        expires: invitation.expiresAt.toISOString().slice(0, 10),
+        expires: formatUtc(invitation.expiresAt),
         signedInAs: account?.email ?? null,
         canJoin: matches,
         otherAccount: !!account && !matches,

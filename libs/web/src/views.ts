@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { projectRoot } from '@portico/core';
+import type { Request, Response } from 'express';
 import hbs from 'hbs';
 import { join } from 'node:path';
 import { formatPlan } from './console/plan-fields';
@@ -28,5 +29,8 @@ export function configureViews(app: NestExpressApplication): void {
   );
   hbs.registerHelper('plan', (plan: unknown) => formatPlan(plan as Parameters<typeof formatPlan>[0]));
   app.useStaticAssets(join(root, 'assets'), { prefix: '/assets/', maxAge: '1h' });
+  // Browsers ask for /favicon.ico whatever a page links (Swagger's pages, a plain-text error): the same icon.
+  const favicon = join(root, 'assets/favicon.svg');
+  app.use('/favicon.ico', (_req: Request, res: Response) => res.type('image/svg+xml').sendFile(favicon, { maxAge: '1d' }));
   app.useStaticAssets(join(projectRoot(), 'node_modules/htmx.org/dist'), { prefix: '/assets/vendor/', maxAge: '1d' });
 }

@@ -10,7 +10,7 @@ import {
   readEntitlement,
   uniqueName,
 } from '../support/entitlements';
-import { makeTenant, TenantFixture } from '../support/factories';
+import { makeOrganization, makeTenant, TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
 import { alertOf, csrfOf, decode, WebSession } from '../support/web-session';
 
@@ -120,13 +120,35 @@ describe.each(databaseKinds())('console entitlements (%s)', (kind) => {
       classId: cls.id,
       status: 'active',
       expiresAt: '2001-01-01T00:00',
-      organizationId: '',
+      organization: '',
     });
     expect(saved.status).toBe(303);
     expectRefused(await check(t, `server=console.example.com;key=${entry.key}`));
     const page = await admin.get(`${AREA}/keys/${entry.id}`);
     expect(page.text).toContain('2001-01-01T00:00');
     expect(page.text).toContain('expired');
+  });
+
+  it('ties a key to an organization chosen by name or site ID, never by its id', async () => {
+    const org = await makeOrganization(t, tenant.auth, { name: 'Puffin Press' });
+    const key = uniqueName('puffin');
+    const created = await admin.submit(`${AREA}/keys`, { key, classId: cls.id, tenantKey: tenant.key, organization: 'puffin press' }, `${AREA}/keys`);
+    expect(created.status).toBe(303);
+    const api = await t.http.get('/api/v1/entitlements/virtual').query({ search: key }).set('Authorization', tenant.auth).expect(200);
+    const entry = api.body.items[0] as { id: string; organizationId: string };
+    expect(entry.organizationId).toBe(org.id);
+    const path = `${AREA}/keys/${entry.id}`;
+    const page = await admin.get(path);
+    expect(page.text).toContain('name="organization" value="Puffin Press"');
+    expect(page.text).not.toContain('name="organizationId"');
+
+    const fields = { key, classId: cls.id, status: 'active', expiresAt: '' };
+    const unknown = await admin.submit(path, { ...fields, organization: 'Pelican Press' });
+    expect(unknown.status).toBe(400);
+    expect(alertOf(unknown.text)).toBe(`No organization is named “Pelican Press” in tenant ${tenant.key}.`);
+    expect((await admin.submit(path, { ...fields, organization: String(org.siteId) })).status).toBe(303);
+    expect((await admin.submit(path, { ...fields, organization: '' })).status).toBe(303);
+    expect((await t.http.get(`/api/v1/entitlements/virtual/${entry.id}`).set('Authorization', tenant.auth).expect(200)).body.organizationId).toBeNull();
   });
 
   it('refuses a POST without the CSRF token', async () => {

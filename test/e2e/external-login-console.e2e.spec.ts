@@ -117,7 +117,7 @@ describe.each(databaseKinds())('console: external login (%s)', (kind) => {
   it('Test provider shows the answer: accepted with the user’s fields, refused with the reason, failed with why', async () => {
     const provider = await providerByName('Partner SSO');
     const path = `/console/external-login/${provider.id}`;
-    const accepted = await admin.submit(`${path}/test`, { siteId: '1001', username: 'siteadmin', password: 'mySuperSecretPassword' }, path);
+    const accepted = await admin.submit(`${path}/test`, { site: '1001', username: 'siteadmin', password: 'mySuperSecretPassword' }, path);
     expect(accepted.status).toBe(200);
     const result = /data-testid="test-result"[\s\S]*?<\/div>/.exec(accepted.text)?.[0] ?? '';
     expect(result).toContain('Accepted.');
@@ -125,15 +125,15 @@ describe.each(databaseKinds())('console: external login (%s)', (kind) => {
     expect(accepted.text).not.toContain('mySuperSecretPassword');
     expect(accepted.text).toContain('value="siteadmin"');
 
-    const refused = await admin.submit(`${path}/test`, { siteId: '1001', username: 'expired', password: 'whatever' }, path);
+    const refused = await admin.submit(`${path}/test`, { site: '1001', username: 'expired', password: 'whatever' }, path);
     expect(decode(refused.text)).toContain('Reason: “Your subscription has expired”');
 
-    const bad = await admin.submit(`${path}/test`, { siteId: 'x', username: '', password: '' }, path);
+    const bad = await admin.submit(`${path}/test`, { site: 'x', username: '', password: '' }, path);
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/data-testid="test-errors"/);
 
     await admin.submit(path, providerForm({ name: 'Partner SSO', url: `${fake.base}/error` }));
-    const failed = await admin.submit(`${path}/test`, { siteId: '1001', username: 'siteadmin', password: 'x' }, path);
+    const failed = await admin.submit(`${path}/test`, { site: '1001', username: 'siteadmin', password: 'x' }, path);
     expect(decode(failed.text)).toMatch(/No usable answer<\/strong> \(status, HTTP 500\): The provider answered HTTP 500/);
     await admin.submit(path, providerForm({ name: 'Partner SSO' }));
   });
@@ -153,6 +153,17 @@ describe.each(databaseKinds())('console: external login (%s)', (kind) => {
     expect(api.body).toMatchObject({ authMode: 'external', externalLoginProviderId: provider.id });
     const after = await admin.get(path);
     expect(after.text).toContain(`through <a href="/console/external-login/${provider.id}">Partner SSO</a>`);
+
+    // The provider's page and the list say who uses it; its test picks the organization by name.
+    const providerPath = `/console/external-login/${provider.id}`;
+    const providerPage = await admin.get(providerPath);
+    expect(providerPage.text).toMatch(new RegExp(`data-testid="assigned-organizations">\\s*<li><a href="${path}">Heron Works</a>`));
+    expect((await admin.get('/console/external-login')).text).toContain(`<a href="${providerPath}#organizations">1 using it</a>`);
+    const byName = await admin.submit(`${providerPath}/test`, { site: 'heron works', username: 'siteadmin', password: 'mySuperSecretPassword' }, providerPath);
+    expect(/data-testid="test-result"[\s\S]*?<\/div>/.exec(byName.text)?.[0]).toContain('Accepted.');
+    const unknown = await admin.submit(`${providerPath}/test`, { site: 'Nobody Ltd', username: 'siteadmin', password: 'x' }, providerPath);
+    expect(unknown.status).toBe(400);
+    expect(decode(unknown.text)).toContain('No organization named “Nobody Ltd” is assigned to this provider');
 
     // In use: the delete page says why it cannot go yet.
     const refused = await admin.submit(

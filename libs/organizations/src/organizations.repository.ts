@@ -56,6 +56,28 @@ export class OrganizationsRepository {
     return findRows(this.tx.manager, Organization, ctx.isPlatformAdmin ? { id: ids } : { id: ids, tenantId: ctx.tenantId });
   }
 
+  /** Organizations the caller may see that are assigned to an external login provider, by name. */
+  withLoginProvider(ctx: RequestContext, providerId: string, limit: number): Promise<Organization[]> {
+    return this.tx.manager.find(Organization, {
+      where: { externalLoginProviderId: providerId, ...tenantWhere(ctx) },
+      order: { name: 'ASC', id: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /** How many organizations the caller may see each of these external login providers is assigned to. */
+  async countByLoginProvider(ctx: RequestContext, providerIds: string[]): Promise<Map<string, number>> {
+    const qb = this.tx.manager
+      .createQueryBuilder(Organization, 'o')
+      .select('o.external_login_provider_id', 'providerId')
+      .addSelect('COUNT(*)', 'count')
+      .where('o.external_login_provider_id IN (:...ids)', { ids: providerIds })
+      .groupBy('o.external_login_provider_id');
+    if (!ctx.isPlatformAdmin) qb.andWhere(ctx.tenantId ? 'o.tenant_id = :tenantId' : 'o.tenant_id IS NULL', { tenantId: ctx.tenantId });
+    const rows = await qb.getRawMany<{ providerId: string; count: string | number }>();
+    return new Map(rows.map((r) => [r.providerId, Number(r.count)]));
+  }
+
   /** One tenant's (null: direct customers) organizations whose lowercased external uid is one of `uids`. */
   async findByExternalUids(ctx: RequestContext, tenantId: string | null, uids: string[]): Promise<Organization[]> {
     if (!mayRead(ctx, tenantId)) return [];

@@ -98,6 +98,16 @@ export class OrganizationsService {
     return (await this.organizations.findMany(ctx, ids)).map(toRef);
   }
 
+  /** The organizations assigned to an external login provider, by name (the first `limit`). */
+  async withLoginProvider(ctx: RequestContext, providerId: string, limit = 200): Promise<OrganizationRef[]> {
+    return (await this.organizations.withLoginProvider(ctx, providerId, limit)).map(toRef);
+  }
+
+  /** How many organizations each of these external login providers is assigned to (absent: none). */
+  async countByLoginProvider(ctx: RequestContext, providerIds: string[]): Promise<Map<string, number>> {
+    return providerIds.length ? this.organizations.countByLoginProvider(ctx, providerIds) : new Map();
+  }
+
   /**
    * For other modules: the organizations of one tenant (null: direct customers) whose externalUid is
    * one of these, compared case-insensitively (a directory's group names are).

@@ -5,6 +5,6 @@ export * from './user-credentials.service';
 export * from './dto/user.dto';
 export { User } from './entities/user.entity';
 export { Membership } from './entities/membership.entity';
-export type { MembershipRole } from './entities/membership.entity';
+export { MEMBERSHIP_ROLES, type MembershipRole } from './entities/membership.entity';
 export * from './password-policy';
 export { USER_EVENTS, MEMBERSHIP_EVENTS, type UserEventData, type MembershipEventData } from './user-events';

@@ -13,11 +13,12 @@ import {
 } from '@portico/core';
 import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
-import { MemberView } from './dto/user.dto';
+import { MemberView, UserView } from './dto/user.dto';
 import { Membership, MembershipRole } from './entities/membership.entity';
 import { User } from './entities/user.entity';
 import { membershipEventData } from './user-events';
 import { UsersRepository } from './users.repository';
+import { toUserView } from './users.service';
 
 export interface UserOrganization {
   organization: OrganizationRef;
@@ -85,6 +86,14 @@ export class MembershipsService {
       await this.users.deleteMembership(membership.id);
       await this.record(ctx, org, 'membership.deleted', userId, { role: membership.role });
     });
+  }
+
+  /** Users who could join the organization (its tenant's, not yet members) matching `search`, for a picker. */
+  async candidates(ctx: RequestContext, organizationId: string, search: string, limit = 10): Promise<UserView[]> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    const tenantKey = org.tenantId ? ((await this.tenants.findById(org.tenantId))?.key ?? null) : null;
+    const rows = await this.users.searchNonMembers(org.tenantId, org.id, search, limit);
+    return rows.map((u) => toUserView(u, tenantKey));
   }
 
   /** The organizations a user belongs to, with the role and whether it makes them a site administrator. */

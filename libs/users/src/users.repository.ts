@@ -90,12 +90,23 @@ export class UsersRepository {
     return this.tx.manager.countBy(User, { isPlatformAdmin: true, tenantId: IsNull() });
   }
 
-  /** Active platform administrators other than `exceptId`. */
-  countOtherActiveAdmins(exceptId: string): Promise<number> {
-    return this.tx.manager
-      .createQueryBuilder(User, 'u')
-      .where('u.is_platform_admin = :yes AND u.status = :active AND u.id <> :id', { yes: true, active: 'active', id: exceptId })
-      .getCount();
+  /**
+   * Active platform administrators other than `exceptId`. On PostgreSQL it locks every active
+   * admin row, all in one order, so two admins disabling each other at once cannot both succeed.
+   */
+  async countOtherActiveAdmins(exceptId: string): Promise<number> {
+    const admins = await findRows(
+      this.tx.manager,
+      User,
+      { isPlatformAdmin: true, status: 'active' },
+      { orderBy: { id: 'ASC' }, forUpdate: true },
+    );
+    return admins.filter((u) => u.id !== exceptId).length;
+  }
+
+  /** Every platform administrator, by email (a short list: the people who run Portico). */
+  platformAdmins(): Promise<User[]> {
+    return findRows(this.tx.manager, User, { isPlatformAdmin: true }, { orderBy: { emailLower: 'ASC' }, limit: 1000 });
   }
 
   /** An organization's members with their users, oldest first (the organization is the caller's, already checked). */
@@ -107,6 +118,25 @@ export class UsersRepository {
       .orderBy('ms.createdAt', 'ASC')
       .addOrderBy('ms.id', 'ASC');
     return scopedList(ctx, qb, query, {}, map);
+  }
+
+  /** Users of one tenant (null: direct users) whose email, username or name contains `search`, not yet members of the organization. */
+  searchNonMembers(tenantId: string | null, organizationId: string, search: string, limit: number): Promise<User[]> {
+    const qb = this.tx.manager
+      .createQueryBuilder(User, 'u')
+      .where(tenantId ? 'u.tenant_id = :tenantId' : 'u.tenant_id IS NULL', { tenantId })
+      .andWhere(
+        `(u.email_lower LIKE :s ${LIKE_ESCAPE} OR u.username_lower LIKE :s ${LIKE_ESCAPE} OR LOWER(u.first_name) LIKE :s ${LIKE_ESCAPE} OR LOWER(u.last_name) LIKE :s ${LIKE_ESCAPE})`,
+        { s: containsPattern(search) },
+      )
+      .andWhere((sub) => {
+        const members = sub.subQuery().select('m.user_id').from(Membership, 'm').where('m.organization_id = :org').getQuery();
+        return `u.id NOT IN ${members}`;
+      })
+      .setParameter('org', organizationId)
+      .orderBy('u.emailLower', 'ASC')
+      .limit(limit);
+    return qb.getMany();
   }
 
   findMembership(userId: string, organizationId: string): Promise<Membership | null> {

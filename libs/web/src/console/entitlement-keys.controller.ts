@@ -12,12 +12,14 @@ import {
   VirtualEntitlementView,
   VirtualImportService,
 } from '@portico/entitlements';
+import { OrganizationsService } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
 import 'express-session';
 import { safeNext } from '../safe-redirect';
 import { consolePage, flash } from './console-page';
 import { ENTITLEMENTS, entitlementTabs } from './entitlements.controller';
+import { organizationFromField, organizationNameChoices } from './organization-choice';
 import {
   attempt,
   CONSOLE_PAGE_SIZE,
@@ -48,7 +50,7 @@ const LABELS = {
   classId: 'Class',
   status: 'Status',
   expiresAt: 'Expires at',
-  organizationId: 'Organization ID',
+  organizationId: 'Organization',
   tenantKey: 'Tenant key',
 };
 // Report lines kept for the page after an import: every refusal first, then the others.
@@ -64,6 +66,7 @@ export class ConsoleEntitlementKeysController {
     private readonly importer: VirtualImportService,
     private readonly classes: EntitlementClassesService,
     private readonly tenants: TenantsService,
+    private readonly organizations: OrganizationsService,
   ) {}
 
   @Get('keys')
@@ -74,20 +77,23 @@ export class ConsoleEntitlementKeysController {
   @Post('keys')
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const expiresAt = expiryFromForm(text(form, 'expiresAt'));
-    const parsed = expiresAt.ok
-      ? await parseForm(
-          CreateVirtualEntitlementDto,
-          {
-            key: text(form, 'key'),
-            classId: text(form, 'classId'),
-            status: optionalText(form, 'status'),
-            expiresAt: expiresAt.value ?? undefined,
-            organizationId: optionalText(form, 'organizationId'),
-            tenantKey: optionalText(form, 'tenantKey'),
-          },
-          LABELS,
-        )
-      : expiresAt;
+    const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), optionalText(form, 'tenantKey') ?? null);
+    const parsed = !org.ok
+      ? org
+      : expiresAt.ok
+        ? await parseForm(
+            CreateVirtualEntitlementDto,
+            {
+              key: text(form, 'key'),
+              classId: text(form, 'classId'),
+              status: optionalText(form, 'status'),
+              expiresAt: expiresAt.value ?? undefined,
+              organizationId: org.value?.id,
+              tenantKey: optionalText(form, 'tenantKey'),
+            },
+            LABELS,
+          )
+        : expiresAt;
     const created = parsed.ok ? await attempt(() => this.virtual.create(ctx, parsed.value)) : parsed;
     if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
     flash(req, 'success', `Key “${created.value.key}” now opens ${created.value.className} on ${created.value.server}.`);
@@ -96,7 +102,7 @@ export class ConsoleEntitlementKeysController {
 
   @Get('keys/:id')
   async edit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    await this.renderEdit(req, res, await this.virtual.get(ctx, id));
+    await this.renderEdit(ctx, req, res, await this.virtual.get(ctx, id));
   }
 
   @Post('keys/:id')
@@ -108,21 +114,25 @@ export class ConsoleEntitlementKeysController {
     @Body() form: FormBody,
   ): Promise<void> {
     const expiresAt = expiryFromForm(text(form, 'expiresAt'));
-    const parsed = expiresAt.ok
-      ? await parseForm(
-          UpdateVirtualEntitlementDto,
-          {
-            key: text(form, 'key'),
-            classId: text(form, 'classId'),
-            status: text(form, 'status'),
-            expiresAt: expiresAt.value,
-            organizationId: optionalText(form, 'organizationId') ?? null,
-          },
-          LABELS,
-        )
-      : expiresAt;
+    const entry = await this.virtual.get(ctx, id);
+    const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), entry.tenantKey);
+    const parsed = !org.ok
+      ? org
+      : expiresAt.ok
+        ? await parseForm(
+            UpdateVirtualEntitlementDto,
+            {
+              key: text(form, 'key'),
+              classId: text(form, 'classId'),
+              status: text(form, 'status'),
+              expiresAt: expiresAt.value,
+              organizationId: org.value?.id ?? null,
+            },
+            LABELS,
+          )
+        : expiresAt;
     const updated = parsed.ok ? await attempt(() => this.virtual.update(ctx, id, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderEdit(req, res, await this.virtual.get(ctx, id), updated.problem, form);
+    if (!updated.ok) return this.renderEdit(ctx, req, res, entry, updated.problem, form);
     flash(req, 'success', `Key “${updated.value.key}” saved. The next check uses it.`);
     res.redirect(303, keyPath(id));
   }
@@ -223,6 +233,7 @@ export class ConsoleEntitlementKeysController {
         classes: classes.map((c) => ({ ...c, selected: c.id === filters.classId, chosen: c.id === text(form, 'classId') })),
         statuses: VIRTUAL_STATUSES.map((s) => ({ value: s, selected: s === filters.status })),
         tenantChoices: await tenantKeyChoices(this.tenants),
+        organizationNames: await organizationNameChoices(this.organizations, ctx),
         pager: here,
         back,
         errors: failure?.errors,
@@ -232,6 +243,7 @@ export class ConsoleEntitlementKeysController {
   }
 
   private async renderEdit(
+    ctx: RequestContext,
     req: Request,
     res: Response,
     entry: VirtualEntitlementView,
@@ -243,7 +255,7 @@ export class ConsoleEntitlementKeysController {
       classId: entry.classId,
       status: entry.status,
       expiresAt: entry.expiresAt ? entry.expiresAt.toISOString().slice(0, 16) : '',
-      organizationId: entry.organizationId ?? '',
+      organization: entry.organizationId ? ((await this.organizations.find(ctx, entry.organizationId))?.name ?? '') : '',
     };
     const classes = await this.classes.all();
     res.status(failure?.status ?? 200).render(
@@ -254,6 +266,7 @@ export class ConsoleEntitlementKeysController {
         form: values,
         classes: classes.map((c) => ({ ...c, chosen: c.id === values.classId })),
         statuses: VIRTUAL_STATUSES.map((s) => ({ value: s, chosen: s === values.status })),
+        organizationNames: await organizationNameChoices(this.organizations, ctx),
         errors: failure?.errors,
       }),
     );

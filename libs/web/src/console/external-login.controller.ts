@@ -9,32 +9,38 @@ import {
   TestExternalLoginProviderDto,
   UpdateExternalLoginProviderDto,
 } from '@portico/external-login';
+import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import { circuitSummary, PROVIDER_LABELS, providerFormValues, providerFromCreateForm, providerFromEditForm } from './external-login-form';
-import { attempt, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, text } from './forms';
+import { attempt, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, problem, text } from './forms';
 
 const AREA = '/console/external-login';
 const providerPath = (id: string) => `${AREA}/${id}`;
-const TEST_LABELS = { siteId: 'Site ID', username: 'Username', password: 'Password' };
+const TEST_LABELS = { siteId: 'Organization', username: 'Username', password: 'Password' };
+/** The assigned organizations a provider's page lists (and its test form offers by name). */
+const ASSIGNED_SHOWN = 200;
 
 /** Console: external login providers (create, edit, delete, test, breaker state). */
 @ApiExcludeController()
 @ConsoleOnly()
 @Controller('console/external-login')
 export class ConsoleExternalLoginController {
-  constructor(private readonly providers: ExternalLoginProvidersService) {}
+  constructor(
+    private readonly providers: ExternalLoginProvidersService,
+    private readonly organizations: OrganizationsService,
+  ) {}
 
   @Get()
-  async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
-    await this.renderList(req, res, query);
+  async list(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    await this.renderList(ctx, req, res, query);
   }
 
   @Post()
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const parsed = await parseForm(CreateExternalLoginProviderDto, providerFromCreateForm(form), PROVIDER_LABELS);
     const created = parsed.ok ? await attempt(() => this.providers.create(ctx, parsed.value)) : parsed;
-    if (!created.ok) return this.renderList(req, res, {}, created.problem, form);
+    if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
     flash(
       req,
       'success',
@@ -44,8 +50,8 @@ export class ConsoleExternalLoginController {
   }
 
   @Get(':id')
-  async edit(@Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    await this.renderEdit(req, res, await this.providers.get(id));
+  async edit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    await this.renderEdit(ctx, req, res, await this.providers.get(id));
   }
 
   @Post(':id')
@@ -58,7 +64,7 @@ export class ConsoleExternalLoginController {
   ): Promise<void> {
     const parsed = await parseForm(UpdateExternalLoginProviderDto, providerFromEditForm(form), PROVIDER_LABELS);
     const updated = parsed.ok ? await attempt(() => this.providers.update(ctx, id, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderEdit(req, res, await this.providers.get(id), { problem: updated.problem, form });
+    if (!updated.ok) return this.renderEdit(ctx, req, res, await this.providers.get(id), { problem: updated.problem, form });
     flash(req, 'success', `Provider “${updated.value.name}” saved.`);
     res.redirect(303, providerPath(id));
   }
@@ -72,18 +78,19 @@ export class ConsoleExternalLoginController {
     @Body() form: FormBody,
   ): Promise<void> {
     const provider = await this.providers.get(id);
-    const siteId = text(form, 'siteId');
+    const site = text(form, 'site');
     const password = typeof form.password === 'string' ? form.password : '';
-    const parsed = await parseForm(
-      TestExternalLoginProviderDto,
-      { siteId: /^\d{1,9}$/.test(siteId) ? Number(siteId) : siteId, username: text(form, 'username'), password },
-      TEST_LABELS,
-    );
+    const siteId = /^\d{1,9}$/.test(site) ? Number(site) : await this.siteIdByName(ctx, id, site);
+    const parsed = !site
+      ? problem(400, 'Organization is required: choose one assigned to this provider, or type a site ID.')
+      : siteId === null
+        ? problem(400, `No organization named “${site}” is assigned to this provider: choose one from the list, or type a site ID.`)
+        : await parseForm(TestExternalLoginProviderDto, { siteId, username: text(form, 'username'), password }, TEST_LABELS);
     const tested = parsed.ok ? await attempt(() => this.providers.test(ctx, id, parsed.value)) : parsed;
     // The password typed for the test is never put back on the page.
-    const testForm = { siteId, username: text(form, 'username') };
-    if (!tested.ok) return this.renderEdit(req, res, provider, { testProblem: tested.problem, testForm });
-    await this.renderEdit(req, res, await this.providers.get(id), { testResult: tested.value, testForm });
+    const testForm = { site, username: text(form, 'username') };
+    if (!tested.ok) return this.renderEdit(ctx, req, res, provider, { testProblem: tested.problem, testForm });
+    await this.renderEdit(ctx, req, res, await this.providers.get(id), { testResult: tested.value, testForm });
   }
 
   @Get(':id/delete')
@@ -100,9 +107,20 @@ export class ConsoleExternalLoginController {
     res.redirect(303, AREA);
   }
 
-  private async renderList(req: Request, res: Response, query: FormBody, failure?: FormProblem, form: FormBody = {}): Promise<void> {
+  private async renderList(
+    ctx: RequestContext,
+    req: Request,
+    res: Response,
+    query: FormBody,
+    failure?: FormProblem,
+    form: FormBody = {},
+  ): Promise<void> {
     const page = await this.providers.list({ limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
-    const items = page.items.map((p) => ({ ...p, circuitSummary: circuitSummary(p.circuit) }));
+    const assigned = await this.organizations.countByLoginProvider(
+      ctx,
+      page.items.map((p) => p.id),
+    );
+    const items = page.items.map((p) => ({ ...p, circuitSummary: circuitSummary(p.circuit), organizations: assigned.get(p.id) ?? 0 }));
     res.status(failure?.status ?? 200).render(
       'pages/console/external-login/list',
       consolePage(req, 'External login', AREA, {
@@ -115,6 +133,7 @@ export class ConsoleExternalLoginController {
   }
 
   private async renderEdit(
+    ctx: RequestContext,
     req: Request,
     res: Response,
     provider: ExternalLoginProviderView,
@@ -128,6 +147,8 @@ export class ConsoleExternalLoginController {
   ): Promise<void> {
     const status = extra.problem?.status ?? extra.testProblem?.status ?? 200;
     const form = extra.form ? { ...extra.form, accessToken: '', clientKey: '' } : providerFormValues(provider);
+    const organizations = await this.assigned(ctx, provider.id);
+    const assignedTotal = (await this.organizations.countByLoginProvider(ctx, [provider.id])).get(provider.id) ?? 0;
     res.status(status).render(
       'pages/console/external-login/edit',
       consolePage(req, `Provider ${provider.name}`, AREA, {
@@ -138,8 +159,24 @@ export class ConsoleExternalLoginController {
         testErrors: extra.testProblem?.errors,
         testResult: extra.testResult,
         testForm: extra.testForm ?? {},
+        organizations,
+        assignedTotal,
+        assignedMore: assignedTotal - organizations.length,
       }),
     );
+  }
+
+  private async assigned(ctx: RequestContext, providerId: string): Promise<(OrganizationRef & { signsIn: boolean })[]> {
+    const orgs = await this.organizations.withLoginProvider(ctx, providerId, ASSIGNED_SHOWN);
+    return orgs.map((o) => ({ ...o, signsIn: o.authMode === 'external' }));
+  }
+
+  /** The site ID of the organization named `name` (any case) among those assigned to the provider, or null. */
+  private async siteIdByName(ctx: RequestContext, providerId: string, name: string): Promise<number | null> {
+    if (!name) return null;
+    const wanted = name.toLowerCase();
+    const org = (await this.organizations.withLoginProvider(ctx, providerId, ASSIGNED_SHOWN)).find((o) => o.name.toLowerCase() === wanted);
+    return org?.siteId ?? null;
   }
 
   private renderConfirm(req: Request, res: Response, provider: ExternalLoginProviderView, failure?: FormProblem): void {

@@ -1,8 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { INVITATION_ROLES, InvitationsService } from '@portico/accounts';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
-import { ExternalLoginProvidersService } from '@portico/external-login';
 import { CreateOrganizationDto, OrganizationsService, OrganizationView, UpdateOrganizationDto } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
@@ -21,7 +19,8 @@ import {
   tenantKeyChoices,
   text,
 } from './forms';
-import { planAmount, planFromForm } from './plan-fields';
+import { OrganizationPages, orgPath } from './organization-page';
+import { planFromForm } from './plan-fields';
 
 const LABELS = {
   name: 'Name',
@@ -32,7 +31,6 @@ const LABELS = {
   authMode: 'Sign-in',
   externalLoginProviderId: 'External login provider',
 };
-const orgPath = (id: string) => `/console/organizations/${id}`;
 
 /** Console: customer organizations ("sites"), with or without a tenant. */
 @ApiExcludeController()
@@ -42,8 +40,7 @@ export class ConsoleOrganizationsController {
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
-    private readonly providers: ExternalLoginProvidersService,
-    private readonly invitations: InvitationsService,
+    private readonly pages: OrganizationPages,
   ) {}
 
   @Get()
@@ -73,8 +70,14 @@ export class ConsoleOrganizationsController {
   }
 
   @Get(':id')
-  async edit(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    await this.renderEdit(ctx, req, res, await this.organizations.get(ctx, id));
+  async edit(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Query() query: FormBody,
+  ): Promise<void> {
+    await this.pages.render(ctx, req, res, await this.organizations.get(ctx, id), { query });
   }
 
   @Post(':id')
@@ -101,7 +104,10 @@ export class ConsoleOrganizationsController {
         )
       : problem(400, plan.error);
     const updated = parsed.ok ? await attempt(() => this.organizations.update(ctx, id, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderEdit(ctx, req, res, await this.organizations.get(ctx, id), updated.problem, form);
+    if (!updated.ok) {
+      const org = await this.organizations.get(ctx, id);
+      return this.pages.render(ctx, req, res, org, { failure: updated.problem, failed: 'details', form });
+    }
     flash(req, 'success', `Organization “${updated.value.name}” saved.`);
     res.redirect(303, orgPath(id));
   }
@@ -140,39 +146,6 @@ export class ConsoleOrganizationsController {
         tenantChoices: await tenantKeyChoices(this.tenants),
         errors: failure?.errors,
         form,
-      }),
-    );
-  }
-
-  private async renderEdit(
-    ctx: RequestContext,
-    req: Request,
-    res: Response,
-    org: OrganizationView,
-    failure?: FormProblem,
-    form?: FormBody,
-  ): Promise<void> {
-    const values = form ?? {
-      name: org.name,
-      externalUid: org.externalUid ?? '',
-      price: planAmount(org.plan),
-      currency: org.plan?.currency ?? '',
-      authMode: org.authMode,
-      externalLoginProviderId: org.externalLoginProviderId ?? '',
-    };
-    const chosen = text(values, 'externalLoginProviderId');
-    const providers = (await this.providers.choices()).map((p) => ({ ...p, selected: p.id === chosen }));
-    const provider = providers.find((p) => p.id === org.externalLoginProviderId) ?? null;
-    res.status(failure?.status ?? 200).render(
-      'pages/console/organizations/edit',
-      consolePage(req, `Organization ${org.name}`, '/console/organizations', {
-        org,
-        form: values,
-        errors: failure?.errors,
-        providers,
-        provider,
-        invitations: await this.invitations.pending(ctx, org.id),
-        invitationRoles: INVITATION_ROLES,
       }),
     );
   }

@@ -58,6 +58,21 @@ export class UserCredentialsService {
     await this.tx.run(() => this.users.setEmailVerified(userId));
   }
 
+  /**
+   * Gives the platform administrator with this email (no tenant) a new password, for an operator at
+   * the command line who lost theirs; null when there is no such administrator.
+   */
+  async resetPlatformAdminPassword(ctx: RequestContext, email: string, password: string): Promise<LoginAccount | null> {
+    const user = await this.users.findByLogin(null, email.trim().toLowerCase());
+    if (!user?.isPlatformAdmin) return null;
+    const passwordHash = await this.crypto.hashPassword(password);
+    await this.tx.run(async () => {
+      await this.users.setPasswordHash(user.id, passwordHash);
+      await this.audit.record(ctx, { action: 'user.password_reset', targetType: 'user', targetId: user.id, details: { via: 'cli' } });
+    });
+    return toAccount(user);
+  }
+
   async countPlatformAdmins(): Promise<number> {
     return this.users.countPlatformAdmins();
   }

@@ -4,6 +4,7 @@ import {
   ConflictError,
   duplicateError,
   CryptoService,
+  ForbiddenError,
   InvalidInputError,
   isUniqueViolation,
   NotFoundError,
@@ -89,6 +90,7 @@ export class UsersService {
 
   /** `prepared`: the password from preparePassword, in place of `dto.password`. */
   async create(ctx: RequestContext, dto: CreateUserDto, createdVia = 'api', prepared?: PreparedPassword): Promise<UserView> {
+    if (dto.isPlatformAdmin) checkAdminCreation(ctx, dto, !!prepared);
     const tenant = await this.tenants.resolveOwner(ctx, dto.tenantKey);
     if (dto.role && !dto.organizationId) throw new InvalidInputError('role needs an organizationId');
     if (dto.organizationId) {
@@ -115,13 +117,14 @@ export class UsersService {
           externalUid: dto.externalUid ?? null,
           createdVia,
           emailVerified: dto.emailVerified ?? true,
+          isPlatformAdmin: dto.isPlatformAdmin ?? false,
         });
         await this.audit.record(ctx, {
           action: 'user.created',
           targetType: 'user',
           targetId: user.id,
           tenant,
-          details: { email: user.email, via: createdVia },
+          details: { email: user.email, via: createdVia, ...(user.isPlatformAdmin ? { platformAdmin: true } : {}) },
         });
         await this.outbox.emit('user.created', user.tenantId, { user: userEventData(user, tenant?.key ?? null) });
         if (dto.organizationId) {
@@ -146,6 +149,8 @@ export class UsersService {
   }
 
   async update(ctx: RequestContext, id: string, dto: UpdateUserDto): Promise<UserView> {
+    if (dto.isPlatformAdmin !== undefined && !ctx.isPlatformAdmin)
+      throw new ForbiddenError('Only a platform administrator may set isPlatformAdmin');
     if (dto.password) await this.checkPassword(dto.password, (await this.findOrFail(ctx, id)).tenantId);
     const passwordHash = dto.password ? await this.crypto.hashPassword(dto.password) : undefined;
     try {
@@ -168,10 +173,13 @@ export class UsersService {
         }
         if (dto.firstName !== undefined) set('firstName', dto.firstName.trim());
         if (dto.lastName !== undefined) set('lastName', dto.lastName.trim());
-        if (dto.status !== undefined) {
-          if (dto.status === 'disabled' && user.isPlatformAdmin) await this.ensureAnotherAdmin(user.id);
-          set('status', dto.status);
-        }
+        if (dto.isPlatformAdmin && user.tenantId)
+          throw new InvalidInputError('isPlatformAdmin: a platform administrator belongs to no tenant; this user is in one');
+        const leavesAdmins =
+          user.isPlatformAdmin && user.status === 'active' && (dto.status === 'disabled' || dto.isPlatformAdmin === false);
+        if (leavesAdmins) await this.ensureAnotherAdmin(user.id);
+        if (dto.status !== undefined) set('status', dto.status);
+        if (dto.isPlatformAdmin !== undefined) set('isPlatformAdmin', dto.isPlatformAdmin);
         if (dto.externalUid !== undefined) set('externalUid', dto.externalUid);
         if (dto.emailVerified !== undefined) set('emailVerified', dto.emailVerified);
         if (passwordHash) {
@@ -212,7 +220,7 @@ export class UsersService {
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.tx.run(async () => {
       const user = await this.findOrFail(ctx, id);
-      if (user.isPlatformAdmin) await this.ensureAnotherAdmin(user.id);
+      if (user.isPlatformAdmin && user.status === 'active') await this.ensureAnotherAdmin(user.id);
       await this.users.delete(user.id);
       const tenant = await this.tenantRef(ctx, user.tenantId);
       await this.audit.record(ctx, {
@@ -284,6 +292,13 @@ export class UsersService {
     });
   }
 
+  /** The platform administrators (people, not API tokens), by email. */
+  async listPlatformAdmins(ctx: RequestContext): Promise<UserView[]> {
+    if (!ctx.isPlatformAdmin) throw new ForbiddenError('Only platform administrators may list platform administrators');
+    return (await this.users.platformAdmins()).map((u) => toUserView(u, null));
+  }
+
+  /** Someone must always be able to sign in to the console. Joins the caller's transaction, whose write it guards. */
   private async ensureAnotherAdmin(exceptId: string): Promise<void> {
     if (!(await this.users.countOtherActiveAdmins(exceptId)))
       throw new ConflictError('This is the last active platform administrator; create another one first');
@@ -327,4 +342,12 @@ export function toUserView(u: User, tenantKey: string | null): UserView {
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
+}
+
+/** isPlatformAdmin on create: only from a platform administrator, for someone with no tenant and a password. */
+function checkAdminCreation(ctx: RequestContext, dto: CreateUserDto, passwordPrepared: boolean): void {
+  if (!ctx.isPlatformAdmin) throw new ForbiddenError('Only a platform administrator may create platform administrators (isPlatformAdmin)');
+  if (dto.tenantKey) throw new InvalidInputError('tenantKey: a platform administrator belongs to no tenant; leave tenantKey out');
+  if (!dto.password && !passwordPrepared)
+    throw new InvalidInputError('password: a platform administrator signs in with a password; give one');
 }

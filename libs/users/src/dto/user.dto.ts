@@ -84,6 +84,15 @@ export class CreateUserDto {
   @IsOptional()
   @IsBoolean({ message: 'emailVerified must be true or false' })
   emailVerified?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Platform admin callers only (a tenant key gets 403): the user administers all of Portico in the console and needs a password; no tenantKey',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'isPlatformAdmin must be true or false' })
+  isPlatformAdmin?: boolean;
 }
 
 export class UpdateUserDto {
@@ -141,6 +150,13 @@ export class UpdateUserDto {
   @IsOptionalNonNull()
   @IsBoolean({ message: 'emailVerified must be true or false' })
   emailVerified?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Platform admin callers only: promote a user without a tenant, or demote one (never the last active administrator: 409)',
+  })
+  @IsOptionalNonNull()
+  @IsBoolean({ message: 'isPlatformAdmin must be true or false' })
+  isPlatformAdmin?: boolean;
 }
 
 export class SetBillableDto {

@@ -155,7 +155,7 @@ describe.each(databaseKinds())('signing in through an external login provider (%
         .expect(200);
       expect(cleared.body).toMatchObject({ accessTokenSet: false, clientCertificate: null, clientKeySet: false });
 
-      const audit = await auditEvents(t, { action: 'external-login-provider.updated' });
+      const audit = await auditEvents(t, { action: 'external_login_provider.updated' });
       expect(audit[0].details).toMatchObject({ changed: expect.arrayContaining(['accessToken', 'clientCertificate', 'clientKey']) });
       expect(JSON.stringify(await auditEvents(t, {}))).not.toMatch(new RegExp(`${PROVIDER_TOKEN}|PRIVATE KEY`));
 
@@ -574,7 +574,7 @@ describe.each(databaseKinds())('signing in through an external login provider (%
       });
       expectError(await test(provider.id, { siteId: 'one', username: '', password: '' }), 400, /siteId.*username.*password|siteId/);
       expectError(await test('00000000-0000-4000-8000-0000000000ff', { siteId: 1, username: 'a', password: 'b' }), 404);
-      const audited = await auditEvents(t, { action: 'external-login-provider.tested' });
+      const audited = await auditEvents(t, { action: 'external_login_provider.tested' });
       expect(audited[0].details).toMatchObject({ outcome: 'failed', failure: 'status' });
       expect(JSON.stringify(audited)).not.toContain('mySuperSecretPassword');
     });

@@ -277,7 +277,7 @@ describe.each(databaseKinds())('Portico as an external login provider (%s)', (ki
       updatedAt: expect.any(String),
     });
 
-    const refusals = await auditEvents(t, { action: 'external-login.refused' });
+    const refusals = await auditEvents(t, { action: 'external_login.refused' });
     expect(refusals.map((e) => e.details?.reason)).toEqual(expect.arrayContaining(['token-missing', 'token-wrong']));
     expect(JSON.stringify(refusals)).not.toContain(TOKEN);
     await settings({ accessToken: null, accessTokenHeader: 'x-access-token' }).expect(200);
@@ -295,7 +295,7 @@ describe.each(databaseKinds())('Portico as an external login provider (%s)', (ki
       await settings({ allowedIps: allowed }).expect(200);
       await expectReply(call(body), expect.objectContaining({ login_successful: true }));
     }
-    const audit = (await auditEvents(t, { action: 'external-login.refused' })).find((e) => e.details?.reason === 'address');
+    const audit = (await auditEvents(t, { action: 'external_login.refused' })).find((e) => e.details?.reason === 'address');
     expect(audit?.details).toMatchObject({ reason: 'address', address: '127.0.0.1' });
     await settings({ allowedIps: [] }).expect(200);
   });
@@ -340,13 +340,13 @@ describe.each(databaseKinds())('Portico as an external login provider (%s)', (ki
       expect.objectContaining({ login_successful: true }),
     );
     await expectReply(call({ site_id: siteA.siteId, username: 'ada', password: 'Wrong-but-audited-1' }), INVALID);
-    const succeeded = (await auditEvents(t, { action: 'external-login.succeeded' })).filter((e) => e.target.id === ada.id);
+    const succeeded = (await auditEvents(t, { action: 'external_login.succeeded' })).filter((e) => e.target.id === ada.id);
     expect(succeeded[0]).toMatchObject({
       tenantKey: tenant.key,
       actor: { kind: 'system', label: 'external-login' },
       details: { siteId: siteA.siteId, username: 'ada', role: 'owner' },
     });
-    const failed = (await auditEvents(t, { action: 'external-login.failed' })).filter((e) => e.details?.username === 'ada');
+    const failed = (await auditEvents(t, { action: 'external_login.failed' })).filter((e) => e.details?.username === 'ada');
     expect(failed[0].details).toMatchObject({ siteId: siteA.siteId, reason: 'wrong-credentials' });
     const everything = JSON.stringify(await auditEvents(t, {}));
     expect(everything).not.toContain(PASSWORD);

@@ -101,7 +101,7 @@ const run = slapdPresent('LDAP directory API e2e');
     expect(t.app.get(CryptoService).decrypt(raw!.sealed)).toBe(BIND_PASSWORD_MARK);
 
     // The audit trail says a password is set, never which.
-    const [created] = (await auditEvents(t, { action: 'ldap-directory.created' })).filter((e) => e.target.id === id);
+    const [created] = (await auditEvents(t, { action: 'ldap_directory.created' })).filter((e) => e.target.id === id);
     expect(created.details).toMatchObject({ name: 'Acme directory', bindPasswordSet: true });
     expect(JSON.stringify(created)).not.toContain(BIND_PASSWORD_MARK);
   });
@@ -156,7 +156,7 @@ const run = slapdPresent('LDAP directory API e2e');
       /bindPassword is required with bindDn/,
     );
 
-    const updated = await auditEvents(t, { action: 'ldap-directory.updated' });
+    const updated = await auditEvents(t, { action: 'ldap_directory.updated' });
     expect(updated.filter((e) => e.target.id === id).map((e) => e.details?.changed)).toContainEqual(['bindDn', 'bindPassword']);
   });
 
@@ -280,7 +280,7 @@ const run = slapdPresent('LDAP directory API e2e');
         durationMs: expect.any(Number),
       });
       expect(await userCount()).toBe(before);
-      const [audited] = (await auditEvents(t, { action: 'ldap-directory.tested' })).filter((e) => e.target.id === id);
+      const [audited] = (await auditEvents(t, { action: 'ldap_directory.tested' })).filter((e) => e.target.id === id);
       expect(audited.details).toMatchObject({ username: 'grace', withPassword: true, outcome: 'authenticated' });
       expect(JSON.stringify(audited)).not.toContain(PEOPLE.grace.password);
     });

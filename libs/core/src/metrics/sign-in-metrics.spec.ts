@@ -15,7 +15,7 @@ describe('SignInMetrics', () => {
     signIns.observe('login', 'auth.login.locked', { waitSeconds: 4 });
     signIns.observe('saml', 'auth.saml.refused', {});
     signIns.observe('oidc', 'auth.login.succeeded', {});
-    signIns.observe('external-login', 'external-login.failed', { reason: 'disabled' });
+    signIns.observe('external-login', 'external_login.failed', { reason: 'disabled' });
     signIns.observe('autologin', 'auth.autologin.refused', {});
     // Not a sign-in's end: the first step of two, a tested configuration, a revoked consent.
     signIns.observe('login', 'auth.recovery_code.used', {});

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CounterMetric, Metrics } from './metrics.service';
 
 // The audit actions that end a sign-in attempt, whatever the method: their last word is the outcome.
-const ENDS_A_SIGN_IN = /^(?:auth\.(?:login|autologin|saml|oidc)|external-login)\.(succeeded|failed|locked|refused)$/;
+const ENDS_A_SIGN_IN = /^(?:auth\.(?:login|autologin|saml|oidc)|external_login)\.(succeeded|failed|locked|refused)$/;
 // The sign-in paths' labels (RequestContext.system) and the methods behind the login form.
 const METHODS = new Set(['password', 'ldap', 'external', 'saml', 'oidc', 'autologin', 'external-login']);
 

@@ -58,13 +58,13 @@ export class ExternalLoginEndpointService {
     const policy = await this.settings.policy();
     if (!policy.enabled) return fail(REASONS.disabled);
     if (!isAllowed(policy.allowList, caller.ip)) {
-      await this.record(caller, null, 'external-login.refused', { reason: 'address', address: caller.ip });
+      await this.record(caller, null, 'external_login.refused', { reason: 'address', address: caller.ip });
       return fail(REASONS.address);
     }
     if (policy.accessToken) {
       const sent = caller.headers[policy.accessTokenHeader.toLowerCase()];
       if (typeof sent !== 'string' || !this.crypto.safeEqual(sent, policy.accessToken)) {
-        await this.record(caller, null, 'external-login.refused', { reason: sent === undefined ? 'token-missing' : 'token-wrong' });
+        await this.record(caller, null, 'external_login.refused', { reason: sent === undefined ? 'token-missing' : 'token-wrong' });
         return fail(REASONS.token);
       }
     }
@@ -75,14 +75,14 @@ export class ExternalLoginEndpointService {
   async check(caller: CallerInfo, body: unknown): Promise<ContractReply> {
     const input = inputs(body);
     if (!input) {
-      await this.record(caller, null, 'external-login.failed', { reason: 'missing-inputs' });
+      await this.record(caller, null, 'external_login.failed', { reason: 'missing-inputs' });
       return fail(REASONS.missing);
     }
     const { siteId, username, password } = input;
     const ctx = RequestContext.system('external-login');
     const site = await this.organizations.findBySiteId(ctx, siteId);
     if (!site) {
-      await this.record(caller, null, 'external-login.failed', { reason: 'unknown-site', siteId, username });
+      await this.record(caller, null, 'external_login.failed', { reason: 'unknown-site', siteId, username });
       return fail(REASONS.unknownSite);
     }
     const tenant = site.tenantId ? await this.tenants.findById(site.tenantId) : null;
@@ -90,11 +90,11 @@ export class ExternalLoginEndpointService {
       this.record(caller, tenant, action, { siteId, username, ...details }, userId);
     // A suspended tenant's people cannot sign in on its login page either.
     if (tenant && tenant.status !== 'active') {
-      await audit('external-login.failed', null, { reason: 'tenant-suspended' });
+      await audit('external_login.failed', null, { reason: 'tenant-suspended' });
       return fail(REASONS.suspendedSite);
     }
     if (site.authMode === 'external') {
-      await audit('external-login.failed', null, { reason: 'delegated-site' });
+      await audit('external_login.failed', null, { reason: 'delegated-site' });
       return fail(REASONS.delegatedSite);
     }
 
@@ -106,7 +106,7 @@ export class ExternalLoginEndpointService {
     const siteKey = `site:${site.siteId}`;
     const reservation = await this.throttle.reserve('password', accountKey, siteKey, policy);
     if (!reservation.allowed) {
-      await audit('external-login.locked', null, {});
+      await audit('external_login.locked', null, {});
       return fail(lockedMessage(reservation.retryAfterSeconds));
     }
 
@@ -115,7 +115,7 @@ export class ExternalLoginEndpointService {
     const membership = account && !account.isPlatformAdmin ? await this.membershipIn(ctx, account.id, site) : null;
     if (!account || !membership) {
       const wait = await this.throttle.failed('password', accountKey, siteKey, policy);
-      await audit(wait ? 'external-login.locked' : 'external-login.failed', account?.id ?? null, {
+      await audit(wait ? 'external_login.locked' : 'external_login.failed', account?.id ?? null, {
         reason: account ? 'not-a-member' : 'wrong-credentials',
         ...(wait ? { waitSeconds: wait } : {}),
       });
@@ -123,15 +123,15 @@ export class ExternalLoginEndpointService {
     }
     await this.throttle.succeeded('password', accountKey, siteKey);
     if (account.status !== 'active') {
-      await audit('external-login.failed', account.id, { reason: 'disabled' });
+      await audit('external_login.failed', account.id, { reason: 'disabled' });
       return fail(REASONS.disabledAccount);
     }
     // A password alone would get around the authenticator this user chose.
     if (account.authenticatorEnabled) {
-      await audit('external-login.failed', account.id, { reason: 'authenticator' });
+      await audit('external_login.failed', account.id, { reason: 'authenticator' });
       return fail(REASONS.secondFactor);
     }
-    await audit('external-login.succeeded', account.id, { role: membership.role });
+    await audit('external_login.succeeded', account.id, { role: membership.role });
     return {
       login_successful: true,
       username: account.username,

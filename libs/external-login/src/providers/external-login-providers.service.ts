@@ -69,8 +69,8 @@ export class ExternalLoginProvidersService {
       return await this.tx.run(async () => {
         await this.repo.saveProvider(provider);
         await this.audit.record(ctx, {
-          action: 'external-login-provider.created',
-          targetType: 'external-login-provider',
+          action: 'external_login_provider.created',
+          targetType: 'external_login_provider',
           targetId: provider.id,
           details: { name: provider.name, url: provider.url, ...secretFlags(provider) },
         });
@@ -103,8 +103,8 @@ export class ExternalLoginProvidersService {
           await this.repo.saveProvider(provider);
           // Field names only: the encrypted columns change on every write and say nothing to a reader.
           await this.audit.record(ctx, {
-            action: 'external-login-provider.updated',
-            targetType: 'external-login-provider',
+            action: 'external_login_provider.updated',
+            targetType: 'external_login_provider',
             targetId: provider.id,
             details: { name: provider.name, changed: changed.map((k) => k.replace(/Encrypted$/, '')) },
           });
@@ -126,8 +126,8 @@ export class ExternalLoginProvidersService {
         const provider = await this.findOrFail(id);
         await this.repo.deleteProvider(provider.id);
         await this.audit.record(ctx, {
-          action: 'external-login-provider.deleted',
-          targetType: 'external-login-provider',
+          action: 'external_login_provider.deleted',
+          targetType: 'external_login_provider',
           targetId: provider.id,
           details: { name: provider.name },
         });
@@ -182,8 +182,8 @@ export class ExternalLoginProvidersService {
         };
     await this.tx.run(() =>
       this.audit.record(ctx, {
-        action: 'external-login-provider.tested',
-        targetType: 'external-login-provider',
+        action: 'external_login_provider.tested',
+        targetType: 'external_login_provider',
         targetId: id,
         details: { siteId: dto.siteId, username: dto.username, outcome: view.outcome, ...(view.failure ? { failure: view.failure } : {}) },
       }),

@@ -50,7 +50,7 @@ export class ExternalLoginSettingsService {
       if (allowedIps) row.allowedIps = allowedIps;
       await this.repo.saveSettings(row);
       await this.audit.record(ctx, {
-        action: 'settings.external-login.updated',
+        action: 'settings.external_login.updated',
         targetType: 'settings',
         targetId: 'external-login',
         details: { fields: Object.keys(dto), enabled: row.enabled, accessTokenSet: !!row.accessTokenEncrypted, allowedIps: row.allowedIps },

@@ -98,8 +98,8 @@ export class LdapService {
       return await this.tx.run(async () => {
         await this.store.saveDirectory(directory);
         await this.audit.record(ctx, {
-          action: 'ldap-directory.created',
-          targetType: 'ldap-directory',
+          action: 'ldap_directory.created',
+          targetType: 'ldap_directory',
           targetId: directory.id,
           tenant,
           details: { name: directory.name, url: directory.url, preset, bindPasswordSet: !!directory.bindPasswordEncrypted },
@@ -153,8 +153,8 @@ export class LdapService {
           await this.store.saveDirectory(d);
           // Field names only: the encrypted column changes on every write and says nothing to a reader.
           await this.audit.record(ctx, {
-            action: 'ldap-directory.updated',
-            targetType: 'ldap-directory',
+            action: 'ldap_directory.updated',
+            targetType: 'ldap_directory',
             targetId: d.id,
             tenant,
             details: { name: d.name, changed: changed.map((k) => k.replace(/Encrypted$/, '')) },
@@ -174,8 +174,8 @@ export class LdapService {
       const d = await this.findOrFail(id);
       await this.store.deleteDirectory(d.id);
       await this.audit.record(ctx, {
-        action: 'ldap-directory.deleted',
-        targetType: 'ldap-directory',
+        action: 'ldap_directory.deleted',
+        targetType: 'ldap_directory',
         targetId: d.id,
         tenant: d.tenantId ? await this.tenants.findById(d.tenantId) : null,
         details: { name: d.name },
@@ -189,8 +189,8 @@ export class LdapService {
     const result = await this.tester.test(d.tenantId, this.store.settingsOf(d), dto.username, dto.password);
     await this.tx.run(() =>
       this.audit.record(ctx, {
-        action: 'ldap-directory.tested',
-        targetType: 'ldap-directory',
+        action: 'ldap_directory.tested',
+        targetType: 'ldap_directory',
         targetId: d.id,
         details: { username: dto.username, withPassword: !!dto.password, outcome: result.outcome, failure: result.failure },
       }),

@@ -23,6 +23,7 @@ import { EmailVerification1764002020000 } from './1764002020000-email-verificati
 import { Invitations1764002200000 } from './1764002200000-invitations';
 import { TenantRateLimits1764002500000 } from './1764002500000-tenant-rate-limits';
 import { AuditKeysetIndex1764002510000 } from './1764002510000-audit-keyset-index';
+import { WebhookDeliveryDetail1764002600000 } from './1764002600000-webhook-delivery-detail';
 import { AuditActionNames1764002610000 } from './1764002610000-audit-action-names';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
@@ -52,5 +53,6 @@ export const ALL_MIGRATIONS = [
   TenantOidcClientKeys1764002300100,
   TenantRateLimits1764002500000,
   AuditKeysetIndex1764002510000,
+  WebhookDeliveryDetail1764002600000,
   AuditActionNames1764002610000,
 ];

@@ -7,3 +7,4 @@ export { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 export { WebhookMessage, MESSAGE_STATUSES } from './entities/webhook-message.entity';
 export type { MessageStatus } from './entities/webhook-message.entity';
 export { WebhookAttempt } from './entities/webhook-attempt.entity';
+export { TEST_EVENT as WEBHOOK_TEST_EVENT } from './delivery/constants';

@@ -8,7 +8,6 @@ import {
   InvalidInputError,
   NotFoundError,
   Page,
-  PageQueryDto,
   RequestContext,
   TransactionService,
   urlProblem,
@@ -20,6 +19,7 @@ import {
   RotatedWebhookSecretView,
   RotateWebhookSecretDto,
   UpdateWebhookEndpointDto,
+  WebhookEndpointQueryDto,
   WebhookEndpointView,
 } from './dto/webhook-endpoint.dto';
 import { AuditStream } from './audit-stream';
@@ -42,10 +42,14 @@ export class WebhookEndpointsService {
     private readonly auditStream: AuditStream,
   ) {}
 
-  async list(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
+  async list(ctx: RequestContext, query: WebhookEndpointQueryDto): Promise<Page<WebhookEndpointView>> {
     const page = await this.repo.listEndpoints(ctx, query);
     const tenants = await this.tenants.findByIds(page.items.map((e) => e.tenantId).filter((id): id is string => !!id));
     return { ...page, items: page.items.map((e) => toView(e, keyOf(e, tenants))) };
+  }
+
+  health(ctx: RequestContext): Promise<{ total: number; failing: number; disabled: number }> {
+    return this.repo.endpointHealth(ctx);
   }
 
   async get(ctx: RequestContext, id: string): Promise<WebhookEndpointView> {
@@ -63,6 +67,7 @@ export class WebhookEndpointsService {
       const endpoint = await this.repo.createEndpoint({
         tenantId: tenant?.id ?? null,
         url,
+        description: dto.description || null,
         events: dto.events,
         enabled: dto.enabled ?? true,
         allowPrivateNetwork,
@@ -82,6 +87,7 @@ export class WebhookEndpointsService {
       endpoint.allowPrivateNetwork = dto.allowPrivateNetwork ?? endpoint.allowPrivateNetwork;
       endpoint.url = checkedUrl(dto.url, endpoint.allowPrivateNetwork);
       endpoint.events = dto.events;
+      if (dto.description !== undefined) endpoint.description = dto.description || null;
       if (dto.enabled !== undefined && dto.enabled !== endpoint.enabled) {
         endpoint.enabled = dto.enabled;
         // Turned on again by a person: the old streak and reason no longer describe it.
@@ -197,6 +203,7 @@ export function toView(e: WebhookEndpoint, tenantKey: string | null): WebhookEnd
     id: e.id,
     tenantKey,
     url: e.url,
+    description: e.description,
     events: e.events,
     enabled: e.enabled,
     allowPrivateNetwork: e.allowPrivateNetwork,

@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, Clock, ConflictError, JobQueue, NotFoundError, Page, RequestContext, TransactionService } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
-import { DELIVER_JOB, deliverJobs } from './delivery/constants';
-import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
+import { randomUUID } from 'node:crypto';
+import { DELIVER_JOB, deliverJobs, TEST_EVENT } from './delivery/constants';
+import { DeliveryService } from './delivery/delivery.service';
+import {
+  DeliveryQueryDto,
+  MessageQueryDto,
+  ReplayResultView,
+  WebhookAttemptView,
+  WebhookMessageDetailView,
+  WebhookMessageView,
+} from './dto/webhook-delivery.dto';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
 import { WebhookMessage } from './entities/webhook-message.entity';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -19,6 +28,7 @@ export class WebhookMessagesService {
     private readonly endpoints: WebhookEndpointsService,
     private readonly tenants: TenantsService,
     private readonly clock: Clock,
+    private readonly delivery: DeliveryService,
   ) {}
 
   async attempts(ctx: RequestContext, endpointId: string, query: DeliveryQueryDto): Promise<Page<WebhookAttemptView>> {
@@ -35,6 +45,49 @@ export class WebhookMessagesService {
 
   async message(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
     return toMessageView(await this.messageOrFail(ctx, id));
+  }
+
+  /** The message with the body every attempt sent. */
+  async messageDetail(ctx: RequestContext, id: string): Promise<WebhookMessageDetailView> {
+    const message = await this.messageOrFail(ctx, id);
+    return { ...toMessageView(message), payload: message.payload };
+  }
+
+  /**
+   * A signed `webhook.test` message to this endpoint, sent now and awaited so the caller can say
+   * what the receiver answered; a failure is retried on the usual schedule like any message.
+   */
+  async sendTest(ctx: RequestContext, endpointId: string): Promise<WebhookMessageView> {
+    const id = await this.tx.run(async () => {
+      const endpoint = await this.endpoints.findOrFail(ctx, endpointId);
+      if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled: enable it first, then send a test event');
+      const now = this.clock.now();
+      const message = { id: randomUUID(), eventId: randomUUID() };
+      await this.repo.insertMessages([
+        {
+          ...message,
+          endpointId: endpoint.id,
+          tenantId: endpoint.tenantId,
+          eventType: TEST_EVENT,
+          payload: JSON.stringify({
+            type: TEST_EVENT,
+            timestamp: now.toISOString(),
+            data: { endpointId: endpoint.id, note: 'A test event sent by an administrator; nothing changed.' },
+          }),
+          nextAttemptAt: now,
+        },
+      ]);
+      await this.audit.record(ctx, {
+        action: 'webhook_endpoint.test_sent',
+        targetType: 'webhook_endpoint',
+        targetId: endpoint.id,
+        tenant: endpoint.tenantId ? await this.tenants.findById(endpoint.tenantId) : null,
+        details: { messageId: message.id },
+      });
+      return message.id;
+    });
+    await this.delivery.deliver([id]);
+    return this.message(ctx, id);
   }
 
   /** Sends the message again now, with a fresh retry schedule (same webhook-id and body). */
@@ -95,6 +148,8 @@ function toAttemptView(a: WebhookAttempt, eventType: string): WebhookAttemptView
     durationMs: a.durationMs,
     error: a.error,
     responseBody: a.responseBody,
+    requestHeaders: a.requestHeaders,
+    responseHeaders: a.responseHeaders,
     at: a.at,
   };
 }

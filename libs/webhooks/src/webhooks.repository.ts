@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Page, PageQueryDto, pruneRows, RequestContext, scopedList, tenantWhere, TransactionService } from '@portico/core';
-import { In, IsNull, LessThan, MoreThanOrEqual } from 'typeorm';
+import { In, IsNull, LessThan, MoreThan, MoreThanOrEqual } from 'typeorm';
 import { WebhookAttempt } from './entities/webhook-attempt.entity';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookMessage } from './entities/webhook-message.entity';
@@ -24,9 +24,26 @@ export class WebhooksRepository {
 
   // Endpoints
 
-  listEndpoints(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpoint>> {
+  listEndpoints(ctx: RequestContext, query: PageQueryDto & { search?: string }): Promise<Page<WebhookEndpoint>> {
     const qb = this.tx.manager.createQueryBuilder(WebhookEndpoint, 'e').orderBy('e.created_at', 'ASC').addOrderBy('e.id', 'ASC');
+    if (query.search) {
+      // lower() on both sides: SQLite's LIKE ignores case and PostgreSQL's does not.
+      const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere("(lower(e.url) LIKE :pattern ESCAPE '\\' OR lower(e.description) LIKE :pattern ESCAPE '\\')", { pattern });
+    }
     return scopedList(ctx, qb, query, { tenantColumn: 'e.tenant_id' }, (rows) => rows);
+  }
+
+  /** How many of the caller's endpoints exist, are failing (enabled, failed since their last success) and are disabled. */
+  async endpointHealth(ctx: RequestContext): Promise<{ total: number; failing: number; disabled: number }> {
+    const m = this.tx.manager;
+    const scope = tenantWhere(ctx);
+    const [total, failing, disabled] = await Promise.all([
+      m.countBy(WebhookEndpoint, scope),
+      m.countBy(WebhookEndpoint, { ...scope, enabled: true, consecutiveFailures: MoreThan(0) }),
+      m.countBy(WebhookEndpoint, { ...scope, enabled: false }),
+    ]);
+    return { total, failing, disabled };
   }
 
   /** The endpoint if the caller may see it. */
@@ -97,13 +114,18 @@ export class WebhooksRepository {
   }
 
   /** The endpoint's messages, newest first (the caller has already checked the endpoint). */
-  listMessages(ctx: RequestContext, endpointId: string, query: PageQueryDto & { status?: string }): Promise<Page<WebhookMessage>> {
+  listMessages(
+    ctx: RequestContext,
+    endpointId: string,
+    query: PageQueryDto & { status?: string; eventType?: string },
+  ): Promise<Page<WebhookMessage>> {
     const qb = this.tx.manager
       .createQueryBuilder(WebhookMessage, 'm')
       .where('m.endpoint_id = :endpointId', { endpointId })
       .orderBy('m.created_at', 'DESC')
       .addOrderBy('m.id', 'DESC');
     if (query.status) qb.andWhere('m.status = :status', { status: query.status });
+    if (query.eventType) qb.andWhere('m.event_type = :eventType', { eventType: query.eventType });
     return scopedList(ctx, qb, query, {}, (rows) => rows);
   }
 

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { Page, PageQueryDto, RequestContext } from '@portico/core';
-import { DeliveryQueryDto, MessageQueryDto, ReplayResultView, WebhookAttemptView, WebhookMessageView } from './dto/webhook-delivery.dto';
+import { Page, RequestContext } from '@portico/core';
+import {
+  DeliveryQueryDto,
+  MessageQueryDto,
+  ReplayResultView,
+  WebhookAttemptView,
+  WebhookMessageDetailView,
+  WebhookMessageView,
+} from './dto/webhook-delivery.dto';
 import {
   CreatedWebhookEndpointView,
   CreateWebhookEndpointDto,
   RotatedWebhookSecretView,
   RotateWebhookSecretDto,
   UpdateWebhookEndpointDto,
+  WebhookEndpointQueryDto,
   WebhookEndpointView,
 } from './dto/webhook-endpoint.dto';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -20,8 +28,13 @@ export class WebhooksService {
     private readonly messages: WebhookMessagesService,
   ) {}
 
-  listEndpoints(ctx: RequestContext, query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
+  listEndpoints(ctx: RequestContext, query: WebhookEndpointQueryDto): Promise<Page<WebhookEndpointView>> {
     return this.endpoints.list(ctx, query);
+  }
+
+  /** Counts for a health summary: endpoints, those failing now, those disabled. */
+  endpointHealth(ctx: RequestContext): Promise<{ total: number; failing: number; disabled: number }> {
+    return this.endpoints.health(ctx);
   }
 
   getEndpoint(ctx: RequestContext, id: string): Promise<WebhookEndpointView> {
@@ -54,6 +67,15 @@ export class WebhooksService {
 
   getMessage(ctx: RequestContext, id: string): Promise<WebhookMessageView> {
     return this.messages.message(ctx, id);
+  }
+
+  getMessageDetail(ctx: RequestContext, id: string): Promise<WebhookMessageDetailView> {
+    return this.messages.messageDetail(ctx, id);
+  }
+
+  /** Sends a signed test event to the endpoint now and answers with the message after that attempt. */
+  sendTestEvent(ctx: RequestContext, endpointId: string): Promise<WebhookMessageView> {
+    return this.messages.sendTest(ctx, endpointId);
   }
 
   resend(ctx: RequestContext, messageId: string): Promise<WebhookMessageView> {

@@ -1,6 +1,7 @@
-import { DOMAIN_EVENT_NAMES } from '@portico/webhooks';
-import type { WebhookAttemptView, WebhookEndpointView, WebhookMessageView } from '@portico/webhooks';
-import { checkbox, FormBody, optionalText, text } from './forms';
+import { DOMAIN_EVENT_NAMES, MESSAGE_STATUSES, WEBHOOK_TEST_EVENT } from '@portico/webhooks';
+import type { MessageStatus, WebhookAttemptView, WebhookEndpointView, WebhookMessageView } from '@portico/webhooks';
+import { formatUtc } from '../dates';
+import { checkbox, filterParam, FormBody, optionalText, text } from './forms';
 
 export const WEBHOOK_LABELS = { url: 'URL', events: 'Events', tenantKey: 'Tenant' };
 
@@ -14,6 +15,7 @@ export function endpointFromCreateForm(form: FormBody): Record<string, unknown> 
   return {
     tenantKey: optionalText(form, 'tenantKey'),
     url: text(form, 'url'),
+    description: text(form, 'description'),
     events: events(form),
     allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork'),
   };
@@ -22,6 +24,7 @@ export function endpointFromCreateForm(form: FormBody): Record<string, unknown> 
 export function endpointFromEditForm(form: FormBody): Record<string, unknown> {
   return {
     url: text(form, 'url'),
+    description: text(form, 'description'),
     events: events(form),
     enabled: checkbox(form, 'enabled'),
     allowPrivateNetwork: checkbox(form, 'allowPrivateNetwork'),
@@ -35,7 +38,7 @@ export function eventChoices(selected: unknown): { name: string; checked: boolea
 }
 
 export function formValues(e: WebhookEndpointView): FormBody {
-  return { url: e.url, events: e.events, enabled: e.enabled, allowPrivateNetwork: e.allowPrivateNetwork };
+  return { url: e.url, description: e.description ?? '', events: e.events, enabled: e.enabled, allowPrivateNetwork: e.allowPrivateNetwork };
 }
 
 /** The endpoint's state as the list and page show it. */
@@ -45,7 +48,7 @@ export function endpointState(e: WebhookEndpointView): { label: string; tone: st
     return {
       label: 'failing',
       tone: 'wait',
-      detail: `${e.consecutiveFailures} failed attempt(s) in a row since ${e.failingSince ? new Date(e.failingSince).toISOString() : '?'}`,
+      detail: `${e.consecutiveFailures} failed attempt(s) in a row since ${formatUtc(e.failingSince) || '?'}`,
     };
   }
   return { label: 'healthy', tone: 'ok', detail: null };
@@ -67,4 +70,48 @@ export function messageRow(m: WebhookMessageView): Record<string, unknown> {
 
 export function attemptRow(a: WebhookAttemptView): Record<string, unknown> {
   return { ...a, shortId: a.messageId.slice(0, 8) };
+}
+
+/** The delivery log's filters; a value the choices do not offer is left out rather than refused. */
+export function messageFilters(query: FormBody): {
+  selection: { status?: MessageStatus; eventType?: string };
+  statuses: { value: string; selected: boolean }[];
+  eventTypes: { value: string; selected: boolean }[];
+  active: boolean;
+} {
+  const status = MESSAGE_STATUSES.find((s) => s === filterParam(query, 'status', 16));
+  const types = [...DOMAIN_EVENT_NAMES, WEBHOOK_TEST_EVENT];
+  const eventType = types.find((t) => t === filterParam(query, 'eventType', 64));
+  return {
+    selection: { status, eventType },
+    statuses: MESSAGE_STATUSES.map((value) => ({ value, selected: value === status })),
+    eventTypes: types.map((value) => ({ value, selected: value === eventType })),
+    active: !!(status || eventType),
+  };
+}
+
+/** One attempt in full, headers as name/value rows in the order they were kept. */
+export function attemptDetail(a: WebhookAttemptView): Record<string, unknown> {
+  const rows = (h: Record<string, string> | null) => (h ? Object.entries(h).map(([name, value]) => ({ name, value })) : null);
+  const tone = a.statusCode && a.statusCode >= 200 && a.statusCode < 300 ? 'ok' : 'bad';
+  return { ...a, tone, requestHeaders: rows(a.requestHeaders), responseHeaders: rows(a.responseHeaders) };
+}
+
+/** The payload indented for reading (it is sent compact); as stored when it is not JSON. */
+export function prettyPayload(payload: string): string {
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    return payload;
+  }
+}
+
+/** What happened to a test event, in a sentence for the flash. */
+export function testOutcome(m: WebhookMessageView): { ok: boolean; message: string } {
+  const took = m.lastDurationMs !== null ? ` in ${m.lastDurationMs} ms` : '';
+  if (m.status === 'succeeded')
+    return { ok: true, message: `Test event delivered: the endpoint answered HTTP ${m.lastStatusCode}${took}.` };
+  const why = m.lastError ?? (m.lastStatusCode ? `HTTP ${m.lastStatusCode}` : 'no answer');
+  const next = m.status === 'pending' && m.nextAttemptAt ? ` It is tried again at ${formatUtc(m.nextAttemptAt)}.` : '';
+  return { ok: false, message: `Test event not delivered: ${why}${took}.${next}` };
 }

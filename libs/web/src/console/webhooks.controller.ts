@@ -5,27 +5,41 @@ import { TenantsService } from '@portico/tenants';
 import { CreateWebhookEndpointDto, ReplayDto, UpdateWebhookEndpointDto, WebhookEndpointView, WebhooksService } from '@portico/webhooks';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, tenantKeyChoices, text } from './forms';
 import {
+  attempt,
+  CONSOLE_PAGE_SIZE,
+  filterParam,
+  FormBody,
+  FormProblem,
+  offsetParam,
+  pager,
+  parseForm,
+  tenantKeyChoices,
+  text,
+} from './forms';
+import {
+  attemptDetail,
   attemptRow,
   endpointFromCreateForm,
   endpointFromEditForm,
   endpointState,
   eventChoices,
   formValues,
+  messageFilters,
   messageRow,
+  prettyPayload,
+  testOutcome,
   WEBHOOK_LABELS,
 } from './webhooks-form';
 
 const AREA = '/console/webhooks';
 const endpointPath = (id: string) => `${AREA}/${id}`;
+const VERIFY_HINT = 'Receivers verify signatures with it (for example with the standardwebhooks library).';
 
 interface EditExtras {
   problem?: FormProblem;
   form?: FormBody;
-  secret?: { label: string; value: string };
   replayProblem?: FormProblem;
-  status?: number;
 }
 
 /** Console: webhook endpoints, their delivery log, resend and replay, secret rotation. */
@@ -49,9 +63,9 @@ export class ConsoleWebhooksController {
     const parsed = await parseForm(CreateWebhookEndpointDto, endpointFromCreateForm(form), WEBHOOK_LABELS);
     const created = parsed.ok ? await attempt(() => this.webhooks.createEndpoint(ctx, parsed.value)) : parsed;
     if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
-    // The secret is shown on this answer only (not kept in the session for a redirect).
-    const { secret, ...endpoint } = created.value;
-    await this.renderEdit(ctx, req, res, endpoint, { secret: { label: 'Signing secret', value: secret }, status: 201 });
+    // Shown once through the one-time flash, so reloading the page never creates a second endpoint.
+    flash(req, 'success', `Endpoint created. ${VERIFY_HINT}`, { label: 'Signing secret', value: created.value.secret });
+    res.redirect(303, endpointPath(created.value.id));
   }
 
   @Get(':id')
@@ -62,7 +76,7 @@ export class ConsoleWebhooksController {
     @IdParam() id: string,
     @Query() query: FormBody,
   ): Promise<void> {
-    await this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), {}, offsetParam(query));
+    await this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), {}, query);
   }
 
   @Post(':id')
@@ -83,9 +97,11 @@ export class ConsoleWebhooksController {
   @Post(':id/rotate-secret')
   async rotate(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
     const rotated = await this.webhooks.rotateSecret(ctx, id, {});
-    await this.renderEdit(ctx, req, res, await this.webhooks.getEndpoint(ctx, id), {
-      secret: { label: 'New signing secret (the previous one signs too for 24 hours)', value: rotated.secret },
+    flash(req, 'success', `New signing secret set; the previous one signs too for 24 hours. ${VERIFY_HINT}`, {
+      label: 'New signing secret',
+      value: rotated.secret,
     });
+    res.redirect(303, endpointPath(id));
   }
 
   @Post(':id/replay')
@@ -106,6 +122,41 @@ export class ConsoleWebhooksController {
       replayed.value.queued ? `${replayed.value.queued} failed message(s) queued again.` : 'No failed message since then.',
     );
     res.redirect(303, endpointPath(id));
+  }
+
+  @Post(':id/test')
+  async sendTest(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
+    const sent = await attempt(() => this.webhooks.sendTestEvent(ctx, id));
+    if (!sent.ok) {
+      flash(req, 'error', `No test event sent: ${sent.problem.errors.join(' ')}`);
+      return res.redirect(303, endpointPath(id));
+    }
+    const outcome = testOutcome(sent.value);
+    flash(req, outcome.ok ? 'success' : 'error', outcome.message);
+    res.redirect(303, `${endpointPath(id)}/messages/${sent.value.id}`);
+  }
+
+  @Get(':id/messages/:messageId')
+  async message(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @IdParam('messageId') messageId: string,
+  ): Promise<void> {
+    const [endpoint, message] = await Promise.all([this.webhooks.getEndpoint(ctx, id), this.webhooks.getMessageDetail(ctx, messageId)]);
+    if (message.endpointId !== id) throw new NotFoundError('Webhook message');
+    const attempts = await this.webhooks.listAttempts(ctx, id, { messageId, limit: 50 });
+    res.render(
+      'pages/console/webhooks/message',
+      consolePage(req, `Message ${message.id}`, AREA, {
+        endpoint,
+        message: messageRow(message),
+        payload: prettyPayload(message.payload),
+        attempts: attempts.items.map(attemptDetail),
+        moreAttempts: attempts.total > attempts.items.length ? attempts.total - attempts.items.length : 0,
+      }),
+    );
   }
 
   @Post(':id/messages/:messageId/resend')
@@ -150,12 +201,14 @@ export class ConsoleWebhooksController {
     failure?: FormProblem,
     form: FormBody = {},
   ): Promise<void> {
-    const page = await this.webhooks.listEndpoints(ctx, { limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
+    const search = filterParam(query, 'search');
+    const page = await this.webhooks.listEndpoints(ctx, { search, limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) });
     res.status(failure?.status ?? 200).render(
       'pages/console/webhooks/list',
       consolePage(req, 'Webhooks', AREA, {
         page: { ...page, items: page.items.map((e) => ({ ...e, state: endpointState(e) })) },
-        pager: pager(AREA, {}, page),
+        pager: pager(AREA, { search }, page),
+        search,
         errors: failure?.errors,
         form,
         events: eventChoices(form.events),
@@ -170,14 +223,15 @@ export class ConsoleWebhooksController {
     res: Response,
     endpoint: WebhookEndpointView,
     extra: EditExtras = {},
-    offset = 0,
+    query: FormBody = {},
   ): Promise<void> {
+    const filters = messageFilters(query);
     const [messages, attempts] = await Promise.all([
-      this.webhooks.listMessages(ctx, endpoint.id, { limit: CONSOLE_PAGE_SIZE, offset }),
+      this.webhooks.listMessages(ctx, endpoint.id, { ...filters.selection, limit: CONSOLE_PAGE_SIZE, offset: offsetParam(query) }),
       this.webhooks.listAttempts(ctx, endpoint.id, { limit: 10 }),
     ]);
     const form = extra.form ?? formValues(endpoint);
-    res.status(extra.problem?.status ?? extra.replayProblem?.status ?? extra.status ?? 200).render(
+    res.status(extra.problem?.status ?? extra.replayProblem?.status ?? 200).render(
       'pages/console/webhooks/edit',
       consolePage(req, `Webhook ${endpoint.url}`, AREA, {
         endpoint,
@@ -186,9 +240,9 @@ export class ConsoleWebhooksController {
         events: eventChoices(form.events),
         errors: extra.problem?.errors,
         replayErrors: extra.replayProblem?.errors,
-        secret: extra.secret,
         messages: { ...messages, items: messages.items.map(messageRow) },
-        pager: pager(endpointPath(endpoint.id), {}, messages),
+        pager: pager(endpointPath(endpoint.id), filters.selection, messages),
+        filters,
         attempts: attempts.items.map(attemptRow),
         replaySince: new Date(this.clock.nowMs() - 86_400_000).toISOString().slice(0, 16),
       }),

@@ -22,6 +22,9 @@ export function deliverJobs(ids: string[], jobIdSuffix?: string): { data: Delive
   return jobs;
 }
 
+/** The event type of a test message an administrator sends; no endpoint subscribes to it. */
+export const TEST_EVENT = 'webhook.test';
+
 /** Bytes of an endpoint's answer kept in the delivery log. */
 export const RESPONSE_BODY_LIMIT = 2048;
 /** An endpoint whose deliveries all failed for this long is disabled. */

@@ -15,6 +15,7 @@ import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { WebhookMessage } from '../entities/webhook-message.entity';
 import { WebhooksRepository } from '../webhooks.repository';
 import { DELIVER_JOB, deliverJobs, DISABLE_AFTER_MS, LEASE_MARGIN_MS, RESPONSE_BODY_LIMIT } from './constants';
+import { loggedRequestHeaders, loggedResponseHeaders } from './delivery-log';
 import { Verdict, verdict } from './retry-policy';
 import { signedHeaders } from './signing';
 
@@ -25,6 +26,8 @@ interface Attempted {
   durationMs: number;
   error: string | null;
   responseBody: string | null;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string> | null;
   verdict: Verdict;
 }
 
@@ -120,14 +123,15 @@ export class DeliveryService {
   }
 
   private async send(message: WebhookMessage, endpoint: WebhookEndpoint, secrets: string[]): Promise<Attempted> {
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Portico-Webhooks/1',
+      ...signedHeaders(secrets, message.id, Math.floor(this.clock.nowMs() / 1000), message.payload),
+    };
     const result = await this.http.send({
       url: endpoint.url,
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Portico-Webhooks/1',
-        ...signedHeaders(secrets, message.id, Math.floor(this.clock.nowMs() / 1000), message.payload),
-      },
+      headers,
       body: message.payload,
       timeoutMs: this.config.webhookTimeoutMs,
       maxBytes: RESPONSE_BODY_LIMIT,
@@ -144,6 +148,8 @@ export class DeliveryService {
       durationMs: result.durationMs,
       error: describeFailure(result),
       responseBody: result.ok ? result.body : null,
+      requestHeaders: loggedRequestHeaders(headers),
+      responseHeaders: result.ok ? loggedResponseHeaders(result.headers) : null,
       verdict: verdict(
         { statusCode, retryAfter: result.ok ? result.headers['retry-after'] : undefined },
         message.scheduleStep,
@@ -167,6 +173,8 @@ export class DeliveryService {
           durationMs: a.durationMs,
           error: a.error,
           responseBody: a.responseBody,
+          requestHeaders: a.requestHeaders,
+          responseHeaders: a.responseHeaders,
           at: now,
         })),
       );

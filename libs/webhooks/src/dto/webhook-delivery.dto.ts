@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageQueryDto } from '@portico/core';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from '../entities/webhook-message.entity';
 
 export class DeliveryQueryDto extends PageQueryDto {
@@ -16,6 +16,12 @@ export class MessageQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
+
+  @ApiPropertyOptional({ example: 'user.created', description: 'Only messages of this event type' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  eventType?: string;
 }
 
 export class ReplayDto {
@@ -35,6 +41,20 @@ export class WebhookAttemptView {
   @ApiProperty() durationMs: number;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The start of the answer, at most 2 KiB' }) responseBody: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'The headers sent, each signature shortened (null on attempts older than this field)',
+  })
+  requestHeaders: Record<string, string> | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'The answer’s headers (at most 40, cookies hidden); null when no answer came',
+  })
+  responseHeaders: Record<string, string> | null;
   @ApiProperty() at: Date;
 }
 
@@ -52,6 +72,10 @@ export class WebhookMessageView {
   @ApiProperty({ nullable: true, type: Date }) deliveredAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) failedAt: Date | null;
   @ApiProperty() createdAt: Date;
+}
+
+export class WebhookMessageDetailView extends WebhookMessageView {
+  @ApiProperty({ description: 'The request body, the same on every attempt' }) payload: string;
 }
 
 export class ReplayResultView {

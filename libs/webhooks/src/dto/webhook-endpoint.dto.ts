@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptionalNonNull, Trim } from '@portico/core';
+import { IsOptionalNonNull, PageQueryDto, Trim } from '@portico/core';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -37,6 +37,13 @@ export class UpdateWebhookEndpointDto {
   @IsIn(DOMAIN_EVENT_NAMES, { each: true, message: EVENTS_MESSAGE })
   events: string[];
 
+  @ApiPropertyOptional({ example: 'Acme portal, production', description: 'For people: what receives these events' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @Length(0, 200)
+  description?: string;
+
   @ApiPropertyOptional({ default: true, description: 'Re-enabling clears the failure streak and the reason it was turned off' })
   @IsOptionalNonNull()
   @IsBoolean()
@@ -60,6 +67,14 @@ export class CreateWebhookEndpointDto extends UpdateWebhookEndpointDto {
   tenantKey?: string;
 }
 
+export class WebhookEndpointQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only endpoints whose URL or description contains this (any case)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  search?: string;
+}
+
 export class RotateWebhookSecretDto {
   @ApiPropertyOptional({ default: 1440, minimum: 0, maximum: 10080, description: 'Minutes the previous secret keeps signing too' })
   @IsOptional()
@@ -74,6 +89,7 @@ export class WebhookEndpointView {
   @ApiProperty() id: string;
   @ApiProperty({ nullable: true, type: String }) tenantKey: string | null;
   @ApiProperty() url: string;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: DOMAIN_EVENT_NAMES, isArray: true }) events: string[];
   @ApiProperty() enabled: boolean;
   @ApiProperty() allowPrivateNetwork: boolean;

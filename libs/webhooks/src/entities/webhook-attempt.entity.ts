@@ -33,6 +33,14 @@ export class WebhookAttempt extends BaseEntity {
   @Column({ type: 'text', nullable: true })
   responseBody: string | null;
 
+  /** The headers sent, signatures shortened (null on attempts made before they were kept). */
+  @Column({ type: 'simple-json', nullable: true })
+  requestHeaders: Record<string, string> | null = null;
+
+  /** The answer's headers, bounded and with cookies hidden (null when no answer came). */
+  @Column({ type: 'simple-json', nullable: true })
+  responseHeaders: Record<string, string> | null = null;
+
   // Millisecond precision from the application (SQLite's clock has seconds).
   @Column({ type: Date })
   at: Date;

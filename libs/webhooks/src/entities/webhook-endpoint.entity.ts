@@ -19,6 +19,10 @@ export class WebhookEndpoint extends BaseEntity {
   @Column({ type: 'simple-json' })
   events: string[];
 
+  /** What the receiver is, for people reading the list (searchable with the URL). */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  description: string | null = null;
+
   @Column({ type: Boolean })
   enabled: boolean = true;
 

@@ -20,6 +20,11 @@ export class MailRepository {
     return toPage(found, query, (row) => row);
   }
 
+  /** Mail queued for SMTP that has not gone out yet. */
+  countQueued(): Promise<number> {
+    return this.tx.manager.countBy(MailMessage, { status: 'queued' });
+  }
+
   byId(id: string): Promise<MailMessage | null> {
     return this.tx.manager.findOneBy(MailMessage, { id });
   }

@@ -90,6 +90,11 @@ export class MailService {
     return { ...page, items: page.items.map(summary) };
   }
 
+  /** How many mails wait to be sent over SMTP (retries included). */
+  waitingCount(): Promise<number> {
+    return this.repo.countQueued();
+  }
+
   async read(id: string): Promise<MailView | null> {
     const m = await this.repo.byId(id);
     if (!m) return null;

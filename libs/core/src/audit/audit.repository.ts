@@ -36,6 +36,45 @@ export class AuditRepository {
     return this.select(selection).orderBy('e.at', 'DESC').addOrderBy('e.id', 'DESC').offset(skip).limit(take).getManyAndCount();
   }
 
+  /** The latest events a user did or that were done to them, newest first. */
+  involving(userId: string, limit: number): Promise<AuditEvent[]> {
+    return this.tx.manager
+      .createQueryBuilder(AuditEvent, 'e')
+      .where("(e.actorId = :userId OR (e.targetType = 'user' AND e.targetId = :userId))", { userId })
+      .orderBy('e.at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Which of these exact actions the log holds at least once (one index lookup each). */
+  async recordedActions(actions: string[]): Promise<string[]> {
+    if (!actions.length) return [];
+    const rows: { action: string }[] = await this.tx.manager
+      .createQueryBuilder(AuditEvent, 'e')
+      .select('DISTINCT e.action', 'action')
+      .where('e.action IN (:...actions)', { actions })
+      .getRawMany();
+    return rows.map((r) => r.action);
+  }
+
+  /** Events of these exact actions at or after `since`, counted per UTC month (`YYYY-MM`) and action. */
+  async monthlyCounts(actions: string[], since: Date): Promise<{ month: string; action: string; count: number }[]> {
+    // The timestamp as text starts `YYYY-MM` on both databases (both keep UTC).
+    const month = 'substr(CAST(e.at AS TEXT), 1, 7)';
+    const rows: { month: string; action: string; count: string | number }[] = await this.tx.manager
+      .createQueryBuilder(AuditEvent, 'e')
+      .select(month, 'month')
+      .addSelect('e.action', 'action')
+      .addSelect('COUNT(*)', 'count')
+      .where('e.action IN (:...actions)', { actions })
+      .andWhere('e.at >= :since', { since })
+      .groupBy(month)
+      .addGroupBy('e.action')
+      .getRawMany();
+    return rows.map((r) => ({ month: r.month, action: r.action, count: Number(r.count) }));
+  }
+
   /**
    * Up to `limit` events after `cursor`, oldest first: keyset pagination on (at, id), so each page
    * is one range scan of the (at, id) index from the cursor, however deep into the log it is.

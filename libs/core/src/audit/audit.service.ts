@@ -100,8 +100,23 @@ export class AuditService {
     this.signIns.observe(label, action, details);
   }
 
+  /** Which of these exact actions have happened at least once. */
+  recordedActions(actions: string[]): Promise<string[]> {
+    return this.repo.recordedActions(actions);
+  }
+
+  /** Counts of these exact actions per UTC month (`YYYY-MM`) since `since`. */
+  monthlyCounts(actions: string[], since: Date): Promise<{ month: string; action: string; count: number }[]> {
+    return this.repo.monthlyCounts(actions, since);
+  }
+
   async list(filter: AuditFilter): Promise<Page<AuditEventView>> {
     return toPage(await this.repo.list(filter, filter), filter, auditEventView);
+  }
+
+  /** The latest `limit` events a user did or that were done to them, newest first. */
+  async involving(userId: string, limit = 20): Promise<AuditEventView[]> {
+    return (await this.repo.involving(userId, limit)).map(auditEventView);
   }
 }
 

@@ -8,3 +8,4 @@ export { DEFAULT_ATTRIBUTE_MAPPING } from './login/attribute-mapping';
 export { SamlConnection } from './entities/saml-connection.entity';
 export { SamlRequest } from './entities/saml-request.entity';
 export { SamlAssertionReplay } from './entities/saml-assertion-replay.entity';
+export type { ExpiringIdpCertificate } from './saml-connections';

@@ -12,7 +12,7 @@ import {
 } from '@portico/core';
 import { OrganizationsService } from '@portico/organizations';
 import { TenantRef, TenantsService } from '@portico/tenants';
-import { expiresSoon, generateSpKeyPair, normalizePem, readCertificate } from './certificates';
+import { CertificateInfo, expiresSoon, generateSpKeyPair, normalizePem, readCertificate } from './certificates';
 import { CertificateView, ImportIdpMetadataDto, PutSamlConnectionDto, SamlConnectionView } from './dto/saml-connection.dto';
 import type { SamlConnection } from './entities/saml-connection.entity';
 import { DEFAULT_ATTRIBUTE_MAPPING } from './login/attribute-mapping';
@@ -26,6 +26,13 @@ export interface SamlUrls {
   acsUrl: string;
   spMetadataUrl: string;
   initUrl: string;
+}
+
+/** An IdP certificate a tenant's SAML sign-in trusts that is about to expire (or has). */
+export interface ExpiringIdpCertificate {
+  tenantKey: string;
+  subject: string;
+  notAfter: Date;
 }
 
 /** Each tenant's SAML connection: its settings, Portico's SP key pair (made on first use) and the URLs. */
@@ -76,6 +83,26 @@ export class SamlConnections {
       if (isUniqueViolation(err)) return (await this.repository.connectionOf(tenant.id))!;
       throw err;
     }
+  }
+
+  /** IdP certificates of every tenant that expire before `before` (already expired ones too), soonest first. */
+  async expiringCertificates(before: Date): Promise<ExpiringIdpCertificate[]> {
+    const rows = await this.repository.allCertificates();
+    const tenants = await this.tenants.findByIds(rows.map((r) => r.tenantId));
+    const expiring: ExpiringIdpCertificate[] = [];
+    for (const row of rows) {
+      for (const pem of row.idpCertificates) {
+        let info: CertificateInfo;
+        try {
+          info = readCertificate(pem);
+        } catch {
+          continue;
+        }
+        const tenantKey = tenants.get(row.tenantId)?.key;
+        if (tenantKey && info.notAfter < before) expiring.push({ tenantKey, subject: info.subject, notAfter: info.notAfter });
+      }
+    }
+    return expiring.sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
   }
 
   async find(tenantId: string): Promise<SamlConnection | null> {

@@ -21,6 +21,11 @@ export class SamlRepository {
     return this.tx.manager.findOneBy(SamlConnection, { tenantId });
   }
 
+  /** Every connection's tenant and IdP certificates. */
+  allCertificates(): Promise<Pick<SamlConnection, 'tenantId' | 'idpCertificates'>[]> {
+    return this.tx.manager.find(SamlConnection, { select: { tenantId: true, idpCertificates: true } });
+  }
+
   /** Inserts a new connection; a second one for the tenant fails on the unique constraint. */
   async insertConnection(fields: DeepPartial<SamlConnection>): Promise<SamlConnection> {
     const m = this.tx.manager;

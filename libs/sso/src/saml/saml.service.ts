@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RequestContext } from '@portico/core';
 import type { TenantRef } from '@portico/tenants';
-import { SamlConnections } from './saml-connections';
+import { ExpiringIdpCertificate, SamlConnections } from './saml-connections';
 import { ImportIdpMetadataDto, PutSamlConnectionDto, SamlConnectionView } from './dto/saml-connection.dto';
 import { readCertificate } from './certificates';
 import { ConsumeOutcome, SamlLogin, SamlTestResult, StartOutcome } from './login/saml-login';
@@ -52,6 +52,11 @@ export class SamlService {
     const row = await this.connections.ensure(tenant);
     const settings = this.connections.engineSettings(tenant, row);
     return spMetadataXml(settings);
+  }
+
+  /** IdP certificates of any tenant that expire within `days` days (or have expired), soonest first. */
+  expiringIdpCertificates(now: Date, days = 30): Promise<ExpiringIdpCertificate[]> {
+    return this.connections.expiringCertificates(new Date(now.getTime() + days * 86_400_000));
   }
 
   async manifestFacts(tenant: TenantRef): Promise<SamlManifestFacts> {

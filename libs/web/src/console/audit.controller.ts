@@ -1,9 +1,11 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuditExporter, AuditSelection, AuditService, ConsoleOnly } from '@portico/core';
+import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
+import { auditRow } from './audit-targets';
 import { consolePage } from './console-page';
-import { CONSOLE_PAGE_SIZE, filterParam, FormBody, offsetParam, pager } from './forms';
+import { CONSOLE_PAGE_SIZE, filterParam, FormBody, offsetParam, pager, tenantKeyChoices } from './forms';
 
 // Suggestions for the action filter (a prefix: `user.` finds every user event); any can be typed.
 const KNOWN_ACTIONS = [
@@ -25,8 +27,23 @@ const KNOWN_ACTIONS = [
   'user.deleted',
   'user.billable_changed',
   'membership.',
+  'invitation.',
   'auth.',
+  'auth.login.',
+  'external_login.',
+  'external_login_provider.',
+  'ldap_directory.',
+  'saml.',
+  'oidc.',
+  'oidc_client.',
+  'settings.',
+  'entitlement_class.',
+  'entitlement_source.',
+  'virtual_entitlement.',
   'webhook_endpoint.',
+  'webhook_message.',
+  'billing.',
+  'mail.',
 ];
 
 interface AuditFilters {
@@ -44,6 +61,7 @@ export class ConsoleAuditController {
   constructor(
     private readonly audit: AuditService,
     private readonly exporter: AuditExporter,
+    private readonly tenants: TenantsService,
   ) {}
 
   @Get()
@@ -67,8 +85,9 @@ export class ConsoleAuditController {
     res.status(status).render(
       'pages/console/audit',
       consolePage(req, 'Audit log', '/console/audit', {
-        page,
+        page: { ...page, items: page.items.map(auditRow) },
         filters: filters.shown,
+        tenantChoices: await tenantKeyChoices(this.tenants),
         problems: filters.problems,
         filtered: Object.values(filters.shown).some(Boolean),
         pager: pager('/console/audit', filters.shown, page),

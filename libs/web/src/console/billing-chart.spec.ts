@@ -20,9 +20,10 @@ describe('billing charts', () => {
     expect(charts.map((c) => c.currency)).toEqual(['EUR', 'USD']);
     const eur = charts[0];
     const nov = eur.months[1];
-    expect(nov.direct.height).toBeCloseTo(nov.tenant.height * 2, 0);
-    expect(nov.direct.y + nov.direct.height).toBe(eur.baseline);
-    expect(eur.months[0].direct.height).toBe(0);
+    const [direct, tenant] = nov.bars;
+    expect(direct.height).toBeCloseTo(tenant.height * 2, 0);
+    expect(direct.y + direct.height).toBe(eur.baseline);
+    expect(eur.months[0].bars[0].height).toBe(0);
     expect(eur.gridlines.map((g) => g.label)).toEqual(['€0.00', '€30.00', '€60.00', '€90.00', '€120.00']);
     expect(eur.summary).toBe('Billed in EUR, October 2026 to November 2026: November 2026: €100.00 direct, €50.00 through tenants.');
     expect(charts[1].summary).toContain('October 2026: $7.00 direct, $0.00 through tenants');

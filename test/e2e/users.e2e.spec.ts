@@ -344,10 +344,15 @@ describe.each(databaseKinds())('users (%s)', (kind) => {
       [{ email: 'name@example.com', firstName: 'x'.repeat(101) }, /\bfirstName\b/],
       [{ email: 'name2@example.com', lastName: { x: 1 } }, /\blastName\b/],
       [{ email: 'role@example.com', organizationId: 'nope' }, /\borganizationId\b/],
-      [{ email: 'admin@example.com', isPlatformAdmin: true }, /property isPlatformAdmin should not exist/],
       [{ email: 'hash@example.com', passwordHash: 'x' }, /property passwordHash should not exist/],
     ];
     for (const [body, message] of bad) expectError(await t.http.post('/api/v1/users').set(as()).send(body), 400, message);
+    // A tenant key may not make a platform administrator: refused in words, not as an unknown field.
+    expectError(
+      await t.http.post('/api/v1/users').set(as()).send({ email: 'admin@example.com', isPlatformAdmin: true }),
+      403,
+      /^Only a platform administrator may create platform administrators/,
+    );
     const badPatch: [Record<string, unknown>, RegExp][] = [
       [{ email: null }, /\bemail\b/],
       [{ email: 'nope' }, /\bemail\b/],

@@ -89,7 +89,9 @@ const GUEST = 'grace.hopper@kestrel.example';
   it('removes a member only after the confirmation page says what happens', async () => {
     await follow(page.getByTestId('member-row').getByRole('link', { name: 'Remove…' }));
     await page.getByRole('heading', { name: `Remove ${ADA} from “${ORG}”?` }).waitFor();
-    expect(await page.locator('.confirm p').first().textContent()).toContain('Ada Lovelace (ada.lovelace@kestrel.example) stops being an owner');
+    expect(await page.locator('.confirm p').first().textContent()).toContain(
+      'Ada Lovelace (ada.lovelace@kestrel.example) stops being an owner',
+    );
     await shot(page, 'org-member-remove');
     // The first click only asked.
     expect(await members()).toEqual([{ email: ADA, role: 'owner' }]);

@@ -132,7 +132,11 @@ describe.each(databaseKinds())('console entitlements (%s)', (kind) => {
   it('ties a key to an organization chosen by name or site ID, never by its id', async () => {
     const org = await makeOrganization(t, tenant.auth, { name: 'Puffin Press' });
     const key = uniqueName('puffin');
-    const created = await admin.submit(`${AREA}/keys`, { key, classId: cls.id, tenantKey: tenant.key, organization: 'puffin press' }, `${AREA}/keys`);
+    const created = await admin.submit(
+      `${AREA}/keys`,
+      { key, classId: cls.id, tenantKey: tenant.key, organization: 'puffin press' },
+      `${AREA}/keys`,
+    );
     expect(created.status).toBe(303);
     const api = await t.http.get('/api/v1/entitlements/virtual').query({ search: key }).set('Authorization', tenant.auth).expect(200);
     const entry = api.body.items[0] as { id: string; organizationId: string };
@@ -148,7 +152,9 @@ describe.each(databaseKinds())('console entitlements (%s)', (kind) => {
     expect(alertOf(unknown.text)).toBe(`No organization is named “Pelican Press” in tenant ${tenant.key}.`);
     expect((await admin.submit(path, { ...fields, organization: String(org.siteId) })).status).toBe(303);
     expect((await admin.submit(path, { ...fields, organization: '' })).status).toBe(303);
-    expect((await t.http.get(`/api/v1/entitlements/virtual/${entry.id}`).set('Authorization', tenant.auth).expect(200)).body.organizationId).toBeNull();
+    expect(
+      (await t.http.get(`/api/v1/entitlements/virtual/${entry.id}`).set('Authorization', tenant.auth).expect(200)).body.organizationId,
+    ).toBeNull();
   });
 
   it('refuses a POST without the CSRF token', async () => {

@@ -159,7 +159,11 @@ describe.each(databaseKinds())('console: external login (%s)', (kind) => {
     const providerPage = await admin.get(providerPath);
     expect(providerPage.text).toMatch(new RegExp(`data-testid="assigned-organizations">\\s*<li><a href="${path}">Heron Works</a>`));
     expect((await admin.get('/console/external-login')).text).toContain(`<a href="${providerPath}#organizations">1 using it</a>`);
-    const byName = await admin.submit(`${providerPath}/test`, { site: 'heron works', username: 'siteadmin', password: 'mySuperSecretPassword' }, providerPath);
+    const byName = await admin.submit(
+      `${providerPath}/test`,
+      { site: 'heron works', username: 'siteadmin', password: 'mySuperSecretPassword' },
+      providerPath,
+    );
     expect(/data-testid="test-result"[\s\S]*?<\/div>/.exec(byName.text)?.[0]).toContain('Accepted.');
     const unknown = await admin.submit(`${providerPath}/test`, { site: 'Nobody Ltd', username: 'siteadmin', password: 'x' }, providerPath);
     expect(unknown.status).toBe(400);

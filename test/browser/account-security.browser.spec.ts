@@ -159,7 +159,8 @@ const PASSWORD = 'Lantern-Pelican-31-dock';
     await console.setViewportSize({ width: 1280, height: 900 });
     await console.goto('/console/users');
     const row = console.locator(`tr[data-email="${EMAIL}"]`);
-    await Promise.all([console.waitForEvent('load'), row.getByRole('link', { name: 'Sign out…' }).click()]);
+    await Promise.all([console.waitForEvent('load'), row.getByRole('link', { name: EMAIL }).click()]);
+    await Promise.all([console.waitForEvent('load'), console.getByRole('link', { name: 'Sign out everywhere…' }).click()]);
     expect(await console.getByRole('heading', { level: 1 }).innerText()).toBe(`Sign ${EMAIL} out everywhere?`);
     for (const width of [1280, 390]) {
       await console.setViewportSize({ width, height: 900 });

@@ -169,7 +169,9 @@ describe.each(databaseKinds())('console authentication settings forms (%s)', (ki
       const user = await makeUser(t, t.admin, { password: 'Velvet-Otter-42-river' });
       const res = await admin.submit(`/console/users/${user.id}/authenticator/reset`, {}, `/console/users/${user.id}/authenticator/reset`);
       expect(res.status).toBe(303);
-      expect(decode((await admin.get('/console/users')).text)).toContain(`${user.email} has no authenticator app: nothing to reset.`);
+      expect(decode((await admin.get(`/console/users/${user.id}`)).text)).toContain(
+        `${user.email} has no authenticator app: nothing to reset.`,
+      );
     });
   });
 

@@ -20,6 +20,9 @@ export type ResetResult =
   | { ok: false; reason: TokenFailure }
   | { ok: false; reason: 'password'; problem: string };
 
+/** Which mail a reset request sent: the link, or (an account without a Portico password) how it signs in. */
+export type ResetMail = 'password-reset' | 'password-reset-sso';
+
 // Reset mails: a few per address, more per client address; every request counts, known address or not.
 const FORGOT_POLICY: ThrottlePolicy = { maxFailures: 3, baseWaitSeconds: 300, maxWaitSeconds: 3600 };
 
@@ -79,13 +82,16 @@ export class PasswordResetService implements BeforeApplicationShutdown {
     this.pending.add(work);
   }
 
-  /** POST /api/v1/users/{id}/password-reset: the same mail, for a user the caller may see. */
-  async requestFor(ctx: RequestContext, userId: string): Promise<void> {
+  /**
+   * POST /api/v1/users/{id}/password-reset: the same mail, for a user the caller may see. Says which
+   * mail went: the link, or (no Portico password) how they sign in instead.
+   */
+  async requestFor(ctx: RequestContext, userId: string): Promise<ResetMail | null> {
     const user = await this.users.find(ctx, userId);
     if (!user) throw new NotFoundError('User');
     const account = await this.credentials.findById(user.id);
     const tenant = user.tenantId ? await this.tenants.findById(user.tenantId) : null;
-    if (account) await this.mailTo(ctx, account, tenant);
+    return account ? this.mailTo(ctx, account, tenant) : null;
   }
 
   /** Whether a link works on these pages, without using it (the form is shown only for one that does). */
@@ -126,8 +132,9 @@ export class PasswordResetService implements BeforeApplicationShutdown {
     await this.mailTo(RequestContext.system('password-reset', account.tenantId, ip), account, tenant);
   }
 
-  private async mailTo(ctx: RequestContext, account: LoginAccount, tenant: TenantRef | null): Promise<void> {
+  private async mailTo(ctx: RequestContext, account: LoginAccount, tenant: TenantRef | null): Promise<ResetMail> {
     const vars = { firstName: account.firstName || 'there', email: account.email };
+    const mail: ResetMail = account.passwordHash ? 'password-reset' : 'password-reset-sso';
     await this.tx.run(async () => {
       if (account.passwordHash) {
         await this.tokens.revokeAll('password-reset', account.id);
@@ -161,8 +168,9 @@ export class PasswordResetService implements BeforeApplicationShutdown {
         targetType: 'user',
         targetId: account.id,
         tenant: tenant ? { id: tenant.id, key: tenant.key } : null,
-        details: { mail: account.passwordHash ? 'password-reset' : 'password-reset-sso' },
+        details: { mail },
       });
     });
+    return mail;
   }
 }

@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { AuthSettingsService, LoginThrottleService, ThrottlePolicy } from '@portico/auth';
-import { AppConfig, AuditService, RequestContext, TooManyRequestsError, TransactionService } from '@portico/core';
+import {
+  AppConfig,
+  AuditService,
+  ConflictError,
+  NotFoundError,
+  RequestContext,
+  TooManyRequestsError,
+  TransactionService,
+} from '@portico/core';
 import { MailService } from '@portico/mail';
-import type { TenantRef } from '@portico/tenants';
-import { UserCredentialsService } from '@portico/users';
+import { TenantRef, TenantsService } from '@portico/tenants';
+import { UserCredentialsService, UsersService } from '@portico/users';
 import { accountPageUrl, mailTenant } from '../mail-links';
 import { AccountTokensService, TokenFailure } from '../tokens/account-tokens.service';
 
@@ -35,6 +43,8 @@ export class EmailVerificationService {
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly tenants: TenantsService,
   ) {}
 
   /** Whether new accounts of a tenant (null: direct customers) must verify their address before signing in. */
@@ -61,6 +71,24 @@ export class EmailVerificationService {
           email: account.email,
           link: accountPageUrl(this.config.publicUrl, tenant, '/email/verify', raw),
         },
+      });
+    });
+  }
+
+  /** An administrator sends a user the link again (a user the caller may see; 409 once the address is verified). */
+  async resendFor(ctx: RequestContext, userId: string): Promise<void> {
+    const user = await this.users.find(ctx, userId);
+    if (!user) throw new NotFoundError('User');
+    if (user.emailVerified) throw new ConflictError(`${user.email} is verified already`);
+    const tenant = user.tenantId ? await this.tenants.findById(user.tenantId) : null;
+    await this.tx.run(async () => {
+      await this.send(user, tenant);
+      await this.audit.record(ctx, {
+        action: 'user.email_verification_sent',
+        targetType: 'user',
+        targetId: user.id,
+        tenant: tenant ? { id: tenant.id, key: tenant.key } : null,
+        details: { email: user.email },
       });
     });
   }

@@ -25,6 +25,7 @@ import { TenantRateLimits1764002500000 } from './1764002500000-tenant-rate-limit
 import { AuditKeysetIndex1764002510000 } from './1764002510000-audit-keyset-index';
 import { WebhookDeliveryDetail1764002600000 } from './1764002600000-webhook-delivery-detail';
 import { AuditActionNames1764002610000 } from './1764002610000-audit-action-names';
+import { AdminApiTokenLastUsed1764002730000 } from './1764002730000-admin-api-token-last-used';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -55,4 +56,5 @@ export const ALL_MIGRATIONS = [
   AuditKeysetIndex1764002510000,
   WebhookDeliveryDetail1764002600000,
   AuditActionNames1764002610000,
+  AdminApiTokenLastUsed1764002730000,
 ];

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, CryptoService, RequestContext } from '@portico/core';
-import { UserCredentialsService } from '@portico/users';
-import { ApiTokensService } from './api-tokens.service';
+import { LoginAccount, UserCredentialsService } from '@portico/users';
+import { ApiTokensService, ENVIRONMENT_TOKEN_NAME } from './api-tokens.service';
+import { LoginThrottleService } from './throttle/login-throttle.service';
 
 /**
  * What a fresh instance needs at start: its first platform admin and the ADMIN_API_TOKEN. Run by
@@ -17,10 +18,11 @@ export class AdminBootstrapService {
     private readonly crypto: CryptoService,
     private readonly credentials: UserCredentialsService,
     private readonly tokens: ApiTokensService,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   async run(): Promise<void> {
-    if (this.config.adminApiToken) await this.tokens.ensure('ADMIN_API_TOKEN', this.config.adminApiToken);
+    if (this.config.adminApiToken) await this.tokens.ensure(ENVIRONMENT_TOKEN_NAME, this.config.adminApiToken);
     if ((await this.credentials.countPlatformAdmins()) > 0) return;
     const ctx = RequestContext.system('bootstrap');
     const email = this.config.adminEmail ?? 'admin@localhost';
@@ -36,5 +38,17 @@ export class AdminBootstrapService {
     process.stdout.write(
       `\n  First platform administrator created.\n  Sign in at ${this.config.publicUrl}/console/login\n  email:    ${email}\n  password: ${password}\n  (shown once; set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n\n`,
     );
+  }
+
+  /**
+   * The way back in (`npm run admin -- reset-password`): a new generated password for a platform
+   * administrator, whose password lockout ends with it. Null when no administrator has that email.
+   */
+  async resetPassword(ctx: RequestContext, email: string): Promise<{ account: LoginAccount; password: string } | null> {
+    const password = this.crypto.randomToken(12);
+    const account = await this.credentials.resetPlatformAdminPassword(ctx, email, password);
+    if (!account) return null;
+    await this.throttle.succeeded('password', this.throttle.accountKey(null, account.email, account.id), null);
+    return { account, password };
   }
 }

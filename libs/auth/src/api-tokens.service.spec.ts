@@ -1,4 +1,12 @@
-import { AppConfig, buildDataSourceOptions, CryptoService, TransactionService } from '@portico/core';
+import {
+  AppConfig,
+  AuditService,
+  buildDataSourceOptions,
+  CryptoService,
+  RequestContext,
+  TestClock,
+  TransactionService,
+} from '@portico/core';
 import { DataSource } from 'typeorm';
 import { ApiTokensService } from './api-tokens.service';
 import { AuthRepository } from './auth.repository';
@@ -8,6 +16,9 @@ describe('ApiTokensService', () => {
   let ds: DataSource;
   let tokens: ApiTokensService;
   let tx: TransactionService;
+  const clock = new TestClock();
+  const audit = { record: jest.fn() } as unknown as AuditService;
+  const admin = new RequestContext({ kind: 'platform-admin', id: 'a', label: 'admin@example.com' }, null);
 
   beforeAll(async () => {
     const config = new AppConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:' });
@@ -16,7 +27,7 @@ describe('ApiTokensService', () => {
       synchronize: true,
     }).initialize();
     tx = new TransactionService(ds);
-    tokens = new ApiTokensService(tx, new AuthRepository(tx), new CryptoService(config));
+    tokens = new ApiTokensService(tx, new AuthRepository(tx), new CryptoService(config), audit, clock);
   });
   afterAll(() => ds.destroy());
 
@@ -51,5 +62,39 @@ describe('ApiTokensService', () => {
       writes.mockRestore();
     }
     expect(await tokens.verify('third-token-0123456789abcdef')).not.toBeNull();
+  });
+
+  it('records when a token was last used at most once a minute', async () => {
+    const { token, secret } = await tokens.create(admin, 'deploy script');
+    expect(token.lastUsedAt).toBeNull();
+    clock.freeze(new Date('2026-12-07T10:00:00Z'));
+    try {
+      await tokens.verify(secret);
+      const touches = jest.spyOn(AuthRepository.prototype, 'touchToken');
+      clock.advance(59_000);
+      await tokens.verify(secret);
+      expect(touches).not.toHaveBeenCalled();
+      clock.advance(2_000);
+      await tokens.verify(secret);
+      expect(touches).toHaveBeenCalledTimes(1);
+      touches.mockRestore();
+      expect((await tokens.find(admin, token.id)).lastUsedAt).toEqual(new Date('2026-12-07T10:01:01Z'));
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('creates tokens that work until revoked, keeps only their hash, and keep the ADMIN_API_TOKEN name for the environment', async () => {
+    const { token, secret } = await tokens.create(admin, 'ci');
+    expect(secret).toMatch(/^portico_[\w-]{43}$/);
+    expect((await tokens.verify(secret))?.id).toBe(token.id);
+    const stored = await ds.manager.findOneByOrFail(AdminApiToken, { id: token.id });
+    expect(stored.tokenHash).not.toContain(secret.slice(8));
+    await tokens.revoke(admin, token.id);
+    expect(await tokens.verify(secret)).toBeNull();
+    expect((await tokens.list(admin)).map((t) => t.name)).not.toContain('ci');
+    await expect(tokens.create(admin, 'admin_api_token')).rejects.toThrow('kept for the token set in the environment');
+    const tenant = new RequestContext({ kind: 'tenant', id: 'k', label: 't', tenantId: 't', tenantKey: 't' }, 't');
+    await expect(tokens.list(tenant)).rejects.toThrow('Only platform administrators');
   });
 });

@@ -65,6 +65,7 @@ import { LoginThrottleService } from './throttle/login-throttle.service';
   ],
   exports: [
     AdminBootstrapService,
+    ApiTokensService,
     AuthSettingsService,
     LoginThrottleService,
     LoginService,

@@ -35,6 +35,28 @@ export class AuthRepository {
     else if (existing.revokedAt) await m.update(AdminApiToken, { id: existing.id }, { revokedAt: null });
   }
 
+  /** The active tokens, newest first. */
+  listActiveTokens(): Promise<AdminApiToken[]> {
+    return findRows(this.tx.manager, AdminApiToken, { revokedAt: null }, { orderBy: { createdAt: 'DESC' }, limit: 500 });
+  }
+
+  activeTokenById(id: string): Promise<AdminApiToken | null> {
+    return findOneFast(this.tx.manager, AdminApiToken, { id, revokedAt: null });
+  }
+
+  async insertToken(name: string, tokenHash: string): Promise<AdminApiToken> {
+    const m = this.tx.manager;
+    return m.save(m.create(AdminApiToken, { name, tokenHash }));
+  }
+
+  async revokeToken(id: string, at: Date): Promise<void> {
+    await updateRows(this.tx.manager, AdminApiToken, { id, revokedAt: null }, { revokedAt: at });
+  }
+
+  async touchToken(id: string, at: Date): Promise<void> {
+    await updateRows(this.tx.manager, AdminApiToken, { id }, { lastUsedAt: at });
+  }
+
   // --- settings
 
   /** The global settings row, or an unsaved one holding the defaults. */

@@ -1,5 +1,7 @@
 export * from './auth.module';
 export * from './admin-bootstrap.service';
+export * from './api-tokens.service';
+export * from './dto/admin-api-token.dto';
 export * from './session/session-store';
 export * from './session/session-data';
 export * from './session/finish-login';

@@ -13,4 +13,8 @@ export class AdminApiToken extends BaseEntity {
 
   @Column({ type: Date, nullable: true })
   revokedAt: Date | null = null;
+
+  /** Recorded at most once a minute (ApiTokensService.verify), not on every request. */
+  @Column({ type: Date, nullable: true })
+  lastUsedAt: Date | null = null;
 }

@@ -42,6 +42,7 @@ import { AccountEmailController } from './public/account-email.controller';
 import { AccountOrganizationsController } from './public/account-organizations.controller';
 import { InvitationPageController } from './public/invitation-page.controller';
 import { ConsoleOrganizationInvitationsController } from './console/organization-invitations.controller';
+import { ConsoleOrganizationMembersController } from './console/organization-members.controller';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
 import { AutologinSessionController } from './public/autologin-session.controller';
@@ -54,6 +55,10 @@ import { MailBanner } from './console/mail-banner';
 import { MailModule } from '@portico/mail';
 import { AccountRecoveryController } from './public/account-recovery.controller';
 import { limitPublicDoors } from './public/door-limits';
+import { ConsoleAdministratorsController } from './console/administrators.controller';
+import { ConsoleApiTokensController } from './console/api-tokens.controller';
+import { ConsoleMeController } from './console/me.controller';
+import { ConsoleNotFoundController } from './console/not-found.controller';
 
 const CONTROLLERS = [
   ConsoleLoginController,
@@ -63,6 +68,7 @@ const CONTROLLERS = [
   ConsoleTenantOidcController,
   ConsoleOrganizationsController,
   ConsoleOrganizationInvitationsController,
+  ConsoleOrganizationMembersController,
   ConsoleUsersController,
   ConsoleAuditController,
   ConsoleMailboxController,
@@ -80,6 +86,9 @@ const CONTROLLERS = [
   ConsoleOidcKeysController,
   ConsoleBillingController,
   ConsoleBillingChargesController,
+  ConsoleAdministratorsController,
+  ConsoleApiTokensController,
+  ConsoleMeController,
   LoginController,
   AccountController,
   AccountSecurityController,
@@ -91,6 +100,8 @@ const CONTROLLERS = [
   AutologinSessionController,
   OidcInteractionController,
   ConsoleTenantIdentityLinksController,
+  // Last: any /console address no page above answers.
+  ConsoleNotFoundController,
 ];
 
 /** Server-rendered pages: the admin console and the public login, signup and account pages. */

@@ -22,6 +22,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { href: '/console/billing', label: 'Billing' },
   { href: '/console/audit', label: 'Audit log' },
   { href: '/console/mail', label: 'Mailbox' },
+  { href: '/console/administrators', label: 'Administrators' },
 ];
 
 /** The locals every console page needs: the CSRF token, who is signed in, the navigation, a one-time flash. */

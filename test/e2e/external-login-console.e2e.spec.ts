@@ -78,11 +78,14 @@ describe.each(databaseKinds())('console: external login (%s)', (kind) => {
       '/console/external-login',
     );
     expect(res.status).toBe(400);
-    expect(errorsOf(res.text)).toEqual([expect.stringMatching(/^url: Refused to connect to 127\.0\.0\.1 .* needs allowPrivateNetwork$/)]);
+    expect(errorsOf(res.text)).toEqual([expect.stringMatching(/^URL: Refused to connect to 127\.0\.0\.1 .* needs allowPrivateNetwork$/)]);
+    // The message is beside the URL field too, in words.
+    expect(res.text).toMatch(/data-testid="error-url">URL: Refused to connect/);
     expect(res.text).toContain(`value="${fake.base}/login"`);
     expect(res.text).not.toContain(TOKEN);
     const blank = await admin.submit('/console/external-login', providerForm({ name: '', timeoutMs: 'soon' }), '/console/external-login');
     expect(errorsOf(blank.text)).toEqual(expect.arrayContaining(['Name is required.', expect.stringMatching(/^Timeout \(ms\): /)]));
+    expect(blank.text).toContain('data-testid="error-name">Name is required.');
   });
 
   it('creates a provider, shows the token as stored but never its value, keeps it on save, removes it on request', async () => {

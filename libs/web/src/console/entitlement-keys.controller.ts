@@ -24,11 +24,14 @@ import {
   attempt,
   CONSOLE_PAGE_SIZE,
   filterParam,
+  fieldProblem,
   FormBody,
+  formErrors,
   FormProblem,
   offsetParam,
   optionalText,
   pager,
+  onField,
   parseForm,
   problem,
   tenantKeyChoices,
@@ -79,7 +82,7 @@ export class ConsoleEntitlementKeysController {
     const expiresAt = expiryFromForm(text(form, 'expiresAt'));
     const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), optionalText(form, 'tenantKey') ?? null);
     const parsed = !org.ok
-      ? org
+      ? onField(org, 'organizationId')
       : expiresAt.ok
         ? await parseForm(
             CreateVirtualEntitlementDto,
@@ -94,7 +97,7 @@ export class ConsoleEntitlementKeysController {
             LABELS,
           )
         : expiresAt;
-    const created = parsed.ok ? await attempt(() => this.virtual.create(ctx, parsed.value)) : parsed;
+    const created = parsed.ok ? await attempt(() => this.virtual.create(ctx, parsed.value), LABELS) : parsed;
     if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
     flash(req, 'success', `Key “${created.value.key}” now opens ${created.value.className} on ${created.value.server}.`);
     res.redirect(303, `${KEYS}?search=${encodeURIComponent(created.value.key)}`);
@@ -117,7 +120,7 @@ export class ConsoleEntitlementKeysController {
     const entry = await this.virtual.get(ctx, id);
     const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), entry.tenantKey);
     const parsed = !org.ok
-      ? org
+      ? onField(org, 'organizationId')
       : expiresAt.ok
         ? await parseForm(
             UpdateVirtualEntitlementDto,
@@ -131,7 +134,7 @@ export class ConsoleEntitlementKeysController {
             LABELS,
           )
         : expiresAt;
-    const updated = parsed.ok ? await attempt(() => this.virtual.update(ctx, id, parsed.value)) : parsed;
+    const updated = parsed.ok ? await attempt(() => this.virtual.update(ctx, id, parsed.value), LABELS) : parsed;
     if (!updated.ok) return this.renderEdit(ctx, req, res, entry, updated.problem, form);
     flash(req, 'success', `Key “${updated.value.key}” saved. The next check uses it.`);
     res.redirect(303, keyPath(id));
@@ -236,7 +239,7 @@ export class ConsoleEntitlementKeysController {
         organizationNames: await organizationNameChoices(this.organizations, ctx),
         pager: here,
         back,
-        errors: failure?.errors,
+        ...formErrors(failure),
         form,
       }),
     );
@@ -267,7 +270,7 @@ export class ConsoleEntitlementKeysController {
         classes: classes.map((c) => ({ ...c, chosen: c.id === values.classId })),
         statuses: VIRTUAL_STATUSES.map((s) => ({ value: s, chosen: s === values.status })),
         organizationNames: await organizationNameChoices(this.organizations, ctx),
-        errors: failure?.errors,
+        ...formErrors(failure),
       }),
     );
   }
@@ -318,7 +321,7 @@ function expiryFromForm(value: string): { ok: true; value: Date | null } | { ok:
       : value;
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
-    ? problem(400, 'Expires at must be a date and time such as 2030-12-31 23:59.')
+    ? fieldProblem(400, 'expiresAt', 'Expires at must be a date and time such as 2030-12-31 23:59.')
     : { ok: true, value: date };
 }
 

@@ -5,7 +5,7 @@ import { EntitlementSourceDto, EntitlementSourcesService, EntitlementSourceView 
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import { ENTITLEMENTS, entitlementTabs } from './entitlements.controller';
-import { attempt, checkbox, FormBody, FormProblem, optionalText, parseForm, problem, text } from './forms';
+import { attempt, checkbox, fieldProblem, FormBody, formErrors, FormProblem, optionalText, parseForm, text } from './forms';
 
 const SOURCES = `${ENTITLEMENTS}/sources`;
 const sourcePath = (id: string) => `${SOURCES}/${id}`;
@@ -27,7 +27,7 @@ export class ConsoleEntitlementSourcesController {
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const fields = sourceFields(form);
     const parsed = fields.ok ? await parseForm(EntitlementSourceDto, fields.value, LABELS) : fields;
-    const created = parsed.ok ? await attempt(() => this.sources.create(ctx, parsed.value)) : parsed;
+    const created = parsed.ok ? await attempt(() => this.sources.create(ctx, parsed.value), LABELS) : parsed;
     if (!created.ok) return this.renderList(req, res, created.problem, form);
     flash(
       req,
@@ -52,7 +52,7 @@ export class ConsoleEntitlementSourcesController {
   ): Promise<void> {
     const fields = sourceFields(form);
     const parsed = fields.ok ? await parseForm(EntitlementSourceDto, fields.value, LABELS) : fields;
-    const updated = parsed.ok ? await attempt(() => this.sources.update(ctx, id, parsed.value)) : parsed;
+    const updated = parsed.ok ? await attempt(() => this.sources.update(ctx, id, parsed.value), LABELS) : parsed;
     if (!updated.ok) return this.renderEdit(req, res, await this.sources.get(id), updated.problem, form);
     flash(req, 'success', 'Source saved. Cached answers were dropped: the next check asks it afresh.');
     res.redirect(303, sourcePath(id));
@@ -79,7 +79,7 @@ export class ConsoleEntitlementSourcesController {
       consolePage(req, 'Delegation sources', ENTITLEMENTS, {
         tabs: entitlementTabs(SOURCES),
         page,
-        errors: failure?.errors,
+        ...formErrors(failure),
         form: { cacheSeconds: '60', timeoutMs: '3000', ...form },
       }),
     );
@@ -100,7 +100,7 @@ export class ConsoleEntitlementSourcesController {
         tabs: entitlementTabs(SOURCES),
         source,
         form: values,
-        errors: failure?.errors,
+        ...formErrors(failure),
       }),
     );
   }
@@ -129,8 +129,8 @@ function sourceFields(form: FormBody): { ok: true; value: Record<string, unknown
   };
   const cacheSeconds = whole('cacheSeconds');
   const timeoutMs = whole('timeoutMs');
-  if (cacheSeconds === null) return problem(400, 'Cache (seconds) must be a whole number.');
-  if (timeoutMs === null) return problem(400, 'Timeout (ms) must be a whole number.');
+  if (cacheSeconds === null) return fieldProblem(400, 'cacheSeconds', 'Cache (seconds) must be a whole number.');
+  if (timeoutMs === null) return fieldProblem(400, 'timeoutMs', 'Timeout (ms) must be a whole number.');
   return {
     ok: true,
     value: {

@@ -12,10 +12,11 @@ import {
 } from '@portico/entitlements';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, CONSOLE_PAGE_SIZE, filterParam, FormBody, FormProblem, offsetParam, pager, parseForm, text } from './forms';
+import { attempt, CONSOLE_PAGE_SIZE, filterParam, FormBody, formErrors, FormProblem, offsetParam, pager, parseForm, text } from './forms';
 
 export const ENTITLEMENTS = '/console/entitlements';
 const LABELS = { name: 'Class name', server: 'Server', realKey: 'Real key' };
+const SERVER_LABELS = { server: 'Server', allowedIps: 'Allowed callers' };
 const classPath = (id: string) => `${ENTITLEMENTS}/classes/${id}`;
 
 /** The sub-navigation of the entitlements area. */
@@ -49,7 +50,7 @@ export class ConsoleEntitlementsController {
   @Post('classes')
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const parsed = await parseForm(EntitlementClassDto, classFields(form), LABELS);
-    const created = parsed.ok ? await attempt(() => this.classes.create(ctx, parsed.value)) : parsed;
+    const created = parsed.ok ? await attempt(() => this.classes.create(ctx, parsed.value), LABELS) : parsed;
     if (!created.ok) return this.renderList(req, res, {}, created.problem, form);
     flash(
       req,
@@ -73,7 +74,7 @@ export class ConsoleEntitlementsController {
     @Body() form: FormBody,
   ): Promise<void> {
     const parsed = await parseForm(EntitlementClassDto, classFields(form), LABELS);
-    const updated = parsed.ok ? await attempt(() => this.classes.update(ctx, id, parsed.value)) : parsed;
+    const updated = parsed.ok ? await attempt(() => this.classes.update(ctx, id, parsed.value), LABELS) : parsed;
     if (!updated.ok) return this.renderEdit(req, res, await this.classes.get(id), updated.problem, form);
     flash(req, 'success', `Class “${updated.value.name}” saved. The next check uses it.`);
     res.redirect(303, classPath(id));
@@ -104,7 +105,7 @@ export class ConsoleEntitlementsController {
     const allowedIps = text(form, 'allowedIps')
       .split(/[\s,]+/)
       .filter(Boolean);
-    const saved = await attempt(() => this.access.put(ctx, server, { allowedIps }));
+    const saved = await attempt(() => this.access.put(ctx, server, { allowedIps }), SERVER_LABELS);
     if (!saved.ok) return this.renderServers(req, res, saved.problem, form);
     flash(
       req,
@@ -149,7 +150,7 @@ export class ConsoleEntitlementsController {
         page: { ...page, items: page.items.map((c) => ({ ...c, virtualCount: counts.get(c.id) ?? 0 })) },
         search,
         pager: pager(ENTITLEMENTS, { search }, page),
-        errors: failure?.errors,
+        ...formErrors(failure),
         form,
       }),
     );
@@ -162,7 +163,7 @@ export class ConsoleEntitlementsController {
         tabs: entitlementTabs(ENTITLEMENTS),
         cls,
         form: form ?? { name: cls.name, server: cls.server, realKey: cls.realKey },
-        errors: failure?.errors,
+        ...formErrors(failure),
       }),
     );
   }
@@ -184,16 +185,22 @@ export class ConsoleEntitlementsController {
 
   private async renderServers(req: Request, res: Response, failure?: FormProblem, form?: FormBody): Promise<void> {
     const servers = await this.access.overview();
+    const sent = form && text(form, 'server');
+    // A refused list's message goes beside the form it came from: that server's card, or "Another server".
+    const besideCard = servers.some((s) => s.server === sent);
+    const { errors, fieldErrors } = formErrors(failure);
     res.status(failure?.status ?? 200).render(
       'pages/console/entitlements/servers',
       consolePage(req, 'Caller allow-lists', ENTITLEMENTS, {
         tabs: entitlementTabs(`${ENTITLEMENTS}/servers`),
         servers: servers.map((s) => ({
           ...s,
-          text: form && text(form, 'server') === s.server ? text(form, 'allowedIps') : s.allowedIps.join('\n'),
+          text: form && sent === s.server ? text(form, 'allowedIps') : s.allowedIps.join('\n'),
           restricted: s.allowedIps.length > 0,
+          fieldErrors: sent === s.server ? fieldErrors : {},
         })),
-        errors: failure?.errors,
+        errors,
+        fieldErrors: besideCard ? {} : fieldErrors,
         form: form ?? {},
       }),
     );

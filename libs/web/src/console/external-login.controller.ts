@@ -13,7 +13,7 @@ import { OrganizationRef, OrganizationsService } from '@portico/organizations';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import { circuitSummary, PROVIDER_LABELS, providerFormValues, providerFromCreateForm, providerFromEditForm } from './external-login-form';
-import { attempt, CONSOLE_PAGE_SIZE, FormBody, FormProblem, offsetParam, pager, parseForm, problem, text } from './forms';
+import { attempt, CONSOLE_PAGE_SIZE, FormBody, formErrors, FormProblem, offsetParam, pager, parseForm, problem, text } from './forms';
 
 const AREA = '/console/external-login';
 const providerPath = (id: string) => `${AREA}/${id}`;
@@ -39,7 +39,7 @@ export class ConsoleExternalLoginController {
   @Post()
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
     const parsed = await parseForm(CreateExternalLoginProviderDto, providerFromCreateForm(form), PROVIDER_LABELS);
-    const created = parsed.ok ? await attempt(() => this.providers.create(ctx, parsed.value)) : parsed;
+    const created = parsed.ok ? await attempt(() => this.providers.create(ctx, parsed.value), PROVIDER_LABELS) : parsed;
     if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
     flash(
       req,
@@ -63,7 +63,7 @@ export class ConsoleExternalLoginController {
     @Body() form: FormBody,
   ): Promise<void> {
     const parsed = await parseForm(UpdateExternalLoginProviderDto, providerFromEditForm(form), PROVIDER_LABELS);
-    const updated = parsed.ok ? await attempt(() => this.providers.update(ctx, id, parsed.value)) : parsed;
+    const updated = parsed.ok ? await attempt(() => this.providers.update(ctx, id, parsed.value), PROVIDER_LABELS) : parsed;
     if (!updated.ok) return this.renderEdit(ctx, req, res, await this.providers.get(id), { problem: updated.problem, form });
     flash(req, 'success', `Provider “${updated.value.name}” saved.`);
     res.redirect(303, providerPath(id));
@@ -126,7 +126,7 @@ export class ConsoleExternalLoginController {
       consolePage(req, 'External login', AREA, {
         page: { ...page, items },
         pager: pager(AREA, {}, page),
-        errors: failure?.errors,
+        ...formErrors(failure),
         form: { accessTokenHeader: 'x-access-token', timeoutMs: '5000', ...form, accessToken: '', clientKey: '' },
       }),
     );
@@ -155,7 +155,7 @@ export class ConsoleExternalLoginController {
         provider,
         circuit: circuitSummary(provider.circuit),
         form,
-        errors: extra.problem?.errors,
+        ...formErrors(extra.problem),
         testErrors: extra.testProblem?.errors,
         testResult: extra.testResult,
         testForm: extra.testForm ?? {},

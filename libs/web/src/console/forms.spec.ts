@@ -2,7 +2,9 @@ import { CreateTenantDto } from '@portico/tenants';
 import { PutSamlConnectionDto } from '@portico/sso';
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import { checkbox, inWords, offsetParam, pager, parseForm } from './forms';
+import { InvalidInputError } from '@portico/core';
+import { UpdateAuthSettingsDto } from '@portico/auth';
+import { attempt, checkbox, inWords, offsetParam, pager, parseForm } from './forms';
 
 describe('console form helpers', () => {
   it('validates with the API’s DTO and names fields as the form labels them', async () => {
@@ -37,6 +39,49 @@ describe('console form helpers', () => {
     expect(inWords('redirectUris[0] must be a URL', 'redirectUris')).toBe('The first entry must be a URL');
     expect(inWords('scopes[21] is unknown', 'scopes')).toBe('The 22nd entry is unknown');
     expect(inWords('scopes[11] is unknown', 'scopes', 'Scopes')).toBe('The 12th entry in Scopes is unknown');
+  });
+
+  it('keeps a nested field’s messages under its path, for the field that shows it', async () => {
+    const bad = await parseForm(
+      UpdateAuthSettingsDto,
+      { lockout: { maxPasswordFailures: 1000 } },
+      { 'lockout.maxPasswordFailures': 'Wrong passwords' },
+    );
+    expect(bad).toMatchObject({
+      ok: false,
+      problem: { fields: { 'lockout.maxPasswordFailures': ['Wrong passwords: must not be greater than 100'] } },
+    });
+  });
+
+  it('puts a refused input’s messages from the domain in words beside the fields they start with', async () => {
+    const labels = { url: 'URL', clientCertificate: 'Client certificate', clientKey: 'Client key', caCertificate: 'CA certificate' };
+    const refused = await attempt(() => {
+      throw new InvalidInputError(
+        'url: Refused to connect to 127.0.0.1; clientKey does not belong to clientCertificate; caCertificate must be PEM; timeouts are off',
+      );
+    }, labels);
+    expect(refused).toEqual({
+      ok: false,
+      problem: {
+        status: 400,
+        errors: [
+          'URL: Refused to connect to 127.0.0.1',
+          'Client key does not belong to the client certificate',
+          'CA certificate must be PEM',
+          'timeouts are off',
+        ],
+        fields: {
+          url: ['URL: Refused to connect to 127.0.0.1'],
+          clientKey: ['Client key does not belong to the client certificate'],
+          caCertificate: ['CA certificate must be PEM'],
+        },
+      },
+    });
+    // Without labels the message is shown as the domain wrote it.
+    expect(await attempt(() => Promise.reject(new InvalidInputError('url: bad')))).toEqual({
+      ok: false,
+      problem: { status: 400, errors: ['url: bad'] },
+    });
   });
 
   it('reads checkboxes and offsets from strings, never trusting their shape', () => {

@@ -46,18 +46,38 @@ export async function parseForm<T extends object>(
   const dto = plainToInstance(cls, defined);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true });
   if (!errors.length) return { ok: true, value: dto };
-  const found = errors.flatMap((e) => describe(e, labels).map((message) => ({ field: e.property, message })));
-  const fields: Record<string, string[]> = {};
-  for (const { field, message } of found) (fields[field] ??= []).push(message);
-  return { ok: false, problem: { status: 400, errors: found.map((f) => f.message), fields } };
+  return {
+    ok: false,
+    problem: byField(
+      400,
+      errors.flatMap((e) => describe(e, labels)),
+    ),
+  };
 }
 
-function describe(error: ValidationError, labels: Record<string, string>, parent = ''): string[] {
+interface FieldMessage {
+  /** The field's path in the DTO up to any list index: `url`, `lockout.maxWaitSeconds`, `idpCertificates`. */
+  field?: string;
+  message: string;
+}
+
+function byField(status: number, found: FieldMessage[]): FormProblem {
+  const fields: Record<string, string[]> = {};
+  for (const { field, message } of found) if (field) (fields[field] ??= []).push(message);
+  return { status, errors: found.map((f) => f.message), fields };
+}
+
+function describe(error: ValidationError, labels: Record<string, string>, parent = '', field = ''): FieldMessage[] {
   const path = parent ? `${parent}.${error.property}` : error.property;
+  // A list entry's messages, however deep, belong to the list's field.
+  const own = field && (field !== parent || /^\d+$/.test(error.property)) ? field : path;
   const label = labels[path] ?? labels[error.property];
-  if (error.children?.length) return error.children.flatMap((c) => describe(c, labels, path));
-  if (label && (error.value === undefined || error.value === '')) return [`${label} is required.`];
-  return Object.values(error.constraints ?? {}).map((m) => inWords(m, error.property, label, labels[`${path}[]`]));
+  if (error.children?.length) return error.children.flatMap((c) => describe(c, labels, path, own));
+  if (label && (error.value === undefined || error.value === '')) return [{ field: own, message: `${label} is required.` }];
+  return Object.values(error.constraints ?? {}).map((m) => ({
+    field: own,
+    message: inWords(m, error.property, label, labels[`${path}[]`]),
+  }));
 }
 
 const ORDINAL = new Intl.PluralRules('en', { type: 'ordinal' });
@@ -78,7 +98,27 @@ export function inWords(message: string, property: string, label?: string, entry
     const noun = entry ?? (label ? `entry in ${label}` : 'entry');
     return `The ${which} ${noun} ${message.slice(indexed[0].length)}`;
   }
-  return label ? `${label}: ${message.replace(new RegExp(`^${name} `), '')}` : message;
+  return label ? `${label}: ${message.replace(new RegExp(`^${name}:? `), '')}` : message;
+}
+
+/**
+ * A domain's message as a person reads it, beside the field it starts with: `url: Refused to …`
+ * becomes "URL: Refused to …", `clientKey does not belong to clientCertificate` becomes "Client key
+ * does not belong to the client certificate". Field names the labels do not know stay as they are.
+ */
+function domainInWords(message: string, labels: Record<string, string>): FieldMessage {
+  const names = Object.keys(labels).filter((k) => /^\w+$/.test(k));
+  if (!names.length) return { message };
+  const field = new RegExp(`^(${names.join('|')})\\b`).exec(message)?.[1];
+  const words = message.replace(new RegExp(`\\b(${names.join('|')})\\b`, 'g'), (name, _n, at: number) =>
+    at === 0 ? labels[name] : `the ${lowerFirst(labels[name])}`,
+  );
+  return { field, message: words };
+}
+
+// "Client key" reads "client key" mid-sentence; "URL" and "CA certificate" keep their capitals.
+function lowerFirst(label: string): string {
+  return /^[A-Z][A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }
 
 function escapeRegExp(s: string): string {
@@ -89,20 +129,38 @@ export function problem(status: number, ...errors: string[]): { ok: false; probl
   return { ok: false, problem: { status, errors } };
 }
 
+/** A problem with one field, shown in the summary and beside that field. */
+export function fieldProblem(status: number, field: string, message: string): { ok: false; problem: FormProblem } {
+  return { ok: false, problem: byField(status, [{ field, message }]) };
+}
+
+/** Another helper's refusal, shown beside `field` as well. */
+export function onField(refused: { ok: false; problem: FormProblem }, field: string): { ok: false; problem: FormProblem } {
+  return { ok: false, problem: { ...refused.problem, fields: { ...refused.problem.fields, [field]: refused.problem.errors } } };
+}
+
 const logger = new Logger('ConsoleForms');
 
 /**
  * Runs a service call from a form. Domain exceptions (and Nest's HTTP exceptions) come back as a
  * problem to show on the page with their status; anything unexpected propagates to the global
- * filter, which logs it and answers 500.
+ * filter, which logs it and answers 500. With the form's `labels`, a refused input's messages
+ * ("url: …; clientKey …") are put in words beside the fields they name.
  */
-export async function attempt<T>(run: () => Promise<T>): Promise<Parsed<T>> {
+export async function attempt<T>(run: () => Promise<T>, labels?: Record<string, string>): Promise<Parsed<T>> {
   try {
     return { ok: true, value: await run() };
   } catch (err) {
     if (err instanceof DomainException || err instanceof HttpException) {
       const body = toErrorBody(err, logger);
-      return problem(body.statusCode, body.message);
+      if (!labels || body.statusCode !== 400) return problem(body.statusCode, body.message);
+      return {
+        ok: false,
+        problem: byField(
+          400,
+          body.message.split('; ').map((m) => domainInWords(m, labels)),
+        ),
+      };
     }
     throw err;
   }

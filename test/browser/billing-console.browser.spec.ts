@@ -83,6 +83,10 @@ describe('billing console in a real browser', () => {
     expect(await page.getByTestId('preview-tenant').textContent()).toBe('2');
     await page.screenshot({ path: '/tmp/billing-dry-run.png', fullPage: true });
 
+    // The real run asks first, saying what it will bill.
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Run billing for November 2026…' }).click()]);
+    await page.getByRole('heading', { name: 'Bill November 2026 for real?' }).waitFor();
+    expect(await page.getByRole('main').innerText()).toContain('sends 2 bill(s) to tenants');
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Run billing for November 2026' }).click()]);
     await page.getByRole('status').getByText('Billing run for November 2026 started.').waitFor();
     const runId = new URL(page.url()).pathname.split('/').pop()!;

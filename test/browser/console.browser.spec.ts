@@ -195,6 +195,7 @@ describe('admin console in a real browser', () => {
     const call = async () => (await fetch(`${t.baseUrl}/api/v1/users`, { headers: { Authorization: basic(keyId, secret) } })).status;
     expect(await call()).toBe(200);
 
+    await follow(page.getByRole('link', { name: 'Suspend tenant…' }));
     await submit(page, page.getByRole('button', { name: 'Suspend tenant' }));
     await page
       .getByRole('heading', { name: /Acme Portal/ })
@@ -208,7 +209,8 @@ describe('admin console in a real browser', () => {
       .waitFor();
     expect(await call()).toBe(200);
 
-    await submit(page, page.getByTestId('api-key-row').filter({ hasText: keyId }).getByRole('button', { name: 'Revoke' }));
+    await follow(page.getByTestId('api-key-row').filter({ hasText: keyId }).getByRole('link', { name: 'Revoke…' }));
+    await submit(page, page.getByRole('button', { name: 'Revoke API key' }));
     await page.getByRole('status').getByText(`API key ${keyId} revoked`).waitFor();
     expect(await page.getByTestId('api-key-row').filter({ hasText: keyId }).textContent()).toContain('revoked');
     expect(await call()).toBe(401);
@@ -331,13 +333,15 @@ describe('admin console in a real browser', () => {
   it('deletes a user and an organization through their confirm pages', async () => {
     if (!chromiumPresent) return;
     await page.goto('/console/users');
-    await follow(page.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
+    await follow(page.locator(`tr[data-email="${USER_EMAIL}"]`).getByRole('link', { name: USER_EMAIL }));
+    await follow(page.getByRole('link', { name: 'Delete user…' }));
     await submit(page, page.getByRole('button', { name: 'Delete user' }));
     await page.getByRole('status').getByText(`User ${USER_EMAIL} deleted.`).waitFor();
     expect(await page.locator(`tr[data-email="${USER_EMAIL}"]`).count()).toBe(0);
 
     // The last platform admin cannot be deleted: the confirm page says why.
-    await follow(page.locator(`tr[data-email="${ADMIN_EMAIL}"]`).getByRole('link', { name: 'Delete…' }));
+    await follow(page.locator(`tr[data-email="${ADMIN_EMAIL}"]`).getByRole('link', { name: ADMIN_EMAIL }));
+    await follow(page.getByRole('link', { name: 'Delete user…' }));
     expect(await submit(page, page.getByRole('button', { name: 'Delete user' }))).toBe(409);
     expect(await page.getByTestId('form-errors').textContent()).toContain('last active platform administrator');
 

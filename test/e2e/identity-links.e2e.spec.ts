@@ -286,7 +286,10 @@ describe.each(databaseKinds())('identity links (%s)', (kind) => {
 
     it('deletes a link', async () => {
       const link = (await api('get', '/api/v1/identity-links', tenant.auth).query({ provider: 'console' }).expect(200)).body.items[0];
-      const page = await admin.get(tab());
+      // The row's Delete opens a confirmation that names the link and deletes nothing.
+      const page = await admin.get(`${tab()}/${link.id}/delete`);
+      expect(decode(page.text)).toContain(`Delete the link of console id “${link.foreignId}”?`);
+      expect((await api('get', '/api/v1/identity-links', tenant.auth).query({ provider: 'console' })).body.total).toBe(1);
       const res = await admin.postRaw(`${tab()}/${link.id}/delete`, { _csrf: csrfOf(page.text) });
       expect(res.status).toBe(303);
       expect((await api('get', '/api/v1/identity-links', tenant.auth).query({ provider: 'console' })).body.total).toBe(0);
@@ -294,6 +297,7 @@ describe.each(databaseKinds())('identity links (%s)', (kind) => {
       const theirs = (await api('get', '/api/v1/identity-links', other.auth).expect(200)).body.items[0];
       const wrong = await admin.postRaw(`${tab()}/${theirs.id}/delete`, { _csrf: csrfOf((await admin.get(tab())).text) });
       expect(wrong.status).toBe(404);
+      expect((await admin.get(`${tab()}/${theirs.id}/delete`)).status).toBe(404);
     });
 
     it('answers 404 for an unknown tenant and sends strangers to the console login', async () => {

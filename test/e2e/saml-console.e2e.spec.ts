@@ -112,7 +112,10 @@ run('console: tenant SAML tab (%s)', (kind) => {
   it('rotates the SP certificate', async () => {
     const before = (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body.spCertificateDetails
       .fingerprintSha256;
-    const res = await admin.submit(`${page()}/rotate`, {}, page());
+    // The tab's button opens a confirmation that says what breaks, and rotates nothing.
+    const confirm = await admin.get(`${page()}/rotate`);
+    expect(decode(confirm.text)).toContain('An IdP that checks request signatures refuses sign-ins until it has the new certificate');
+    const res = await admin.submit(`${page()}/rotate`, {}, `${page()}/rotate`);
     expect(res.status).toBe(303);
     const html = decode((await admin.get(page())).text);
     expect(html).toContain('New SP certificate');
@@ -121,6 +124,10 @@ run('console: tenant SAML tab (%s)', (kind) => {
   });
 
   it('runs a test login that shows the mapped attributes and creates nothing', async () => {
+    // The page's form-action lets its test-login form's redirect reach the IdP, and nothing else.
+    const csp = (await admin.get(page())).headers['content-security-policy'];
+    expect(csp).toContain(`form-action 'self' ${new URL(idp.ssoUrl).origin};`);
+    expect((await admin.get(`/console/tenants/${tenant.key}`)).headers['content-security-policy']).toContain("form-action 'self';");
     const started = await admin.submit(`${page()}/test`, {}, page());
     expect(started.status).toBe(303);
     const { id, url } = authnRequestOf(started.headers.location);

@@ -76,9 +76,10 @@ export class FakeBillingApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    if (req.method !== 'POST' || req.url !== '/api/account/bills') return send(res, 404, { success: false, error: 'Not found' });
+    // Credentials first, as most APIs check them, whatever the route.
     const expected = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return send(res, 401, { success: false, error: 'Invalid credentials' });
+    if (req.method !== 'POST' || req.url !== '/api/account/bills') return send(res, 404, { success: false, error: 'Not found' });
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));

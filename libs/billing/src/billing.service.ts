@@ -4,8 +4,10 @@ import {
   AuditService,
   Clock,
   ForbiddenError,
+  InvalidInputError,
   isUniqueViolation,
   JobQueue,
+  NotFoundError,
   Page,
   RedisUnavailableError,
   RequestContext,
@@ -26,6 +28,7 @@ import { BillingPreview, PreviewCounts, PreviewItem } from './run/billing-previe
 import { BillingRunner } from './run/billing-runner';
 import { staleBefore } from './run/lease';
 import { RunProgress } from './run/run-execution';
+import { BillingApiCheck, TenantBillClient } from './run/tenant-bill-client';
 import { toChargeView, toRunView } from './views';
 
 const PREVIEW_ITEMS = 1000;
@@ -51,6 +54,7 @@ export class BillingService {
     private readonly repo: BillingRepository,
     private readonly runner: BillingRunner,
     private readonly preview: BillingPreview,
+    private readonly billClient: TenantBillClient,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
@@ -75,6 +79,24 @@ export class BillingService {
     const counts = await this.preview.walk(period, (item) => (items.length < PREVIEW_ITEMS ? items.push(item) : (more = true)));
     const { totals, ...rest } = counts;
     return { period, dryRun: true, counts: rest, totals, items, itemsTruncated: more };
+  }
+
+  /** Checks a tenant's saved billing API without sending a bill (the contract has no dry request). */
+  async checkTenantBillingApi(ctx: RequestContext, tenantKey: string): Promise<BillingApiCheck> {
+    adminOnly(ctx);
+    const tenant = await this.tenants.findByKey(tenantKey);
+    if (!tenant) throw new NotFoundError(`Tenant "${tenantKey}"`);
+    const api = await this.tenants.billingApi(tenant.id);
+    if (!api) throw new InvalidInputError('No billing API is saved for this tenant: its organizations are billed directly in Portico.');
+    const check = await this.billClient.check(api);
+    await this.audit.record(ctx, {
+      action: 'tenant.billing_api.tested',
+      targetType: 'tenant',
+      targetId: tenant.id,
+      tenant,
+      details: { ok: check.ok },
+    });
+    return check;
   }
 
   /** The dry run streamed, for the command line. */

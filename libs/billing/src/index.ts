@@ -8,6 +8,7 @@ export * from './period';
 export { CHARGE_EVENTS, type ChargeEventData } from './charge-events';
 export type { PreviewCounts, PreviewItem } from './run/billing-preview';
 export type { RunProgress } from './run/run-execution';
+export type { BillingApiCheck } from './run/tenant-bill-client';
 export { BillingRun } from './entities/billing-run.entity';
 export type { BillingRunTotal } from './entities/billing-run.entity';
 export { Charge, CHARGE_ROUTES, CHARGE_STATUSES } from './entities/charge.entity';

@@ -136,12 +136,22 @@ export class IdentityMapService {
     }
   }
 
+  /** One link by its id; `tenantKey` (the console's tenant page) must then be the link's tenant. */
+  async get(ctx: RequestContext, id: string, tenantKey?: string): Promise<IdentityLinkView> {
+    const row = await this.findOrFail(ctx, id, tenantKey);
+    return toView(row, (await this.tenants.findById(row.tenantId))?.key ?? '');
+  }
+
   /** Deletes a link by its id; `tenantKey` (the console's tenant page) must then be the link's tenant. */
   async remove(ctx: RequestContext, id: string, tenantKey?: string): Promise<void> {
+    await this.removeRow(ctx, await this.findOrFail(ctx, id, tenantKey));
+  }
+
+  private async findOrFail(ctx: RequestContext, id: string, tenantKey?: string): Promise<IdentityLink> {
     const tenant = await this.scope(ctx, tenantKey);
     const row = tenant === undefined ? null : await this.links.find(id, tenant?.id ?? null);
     if (!row) throw new NotFoundError('Identity link');
-    await this.removeRow(ctx, row);
+    return row;
   }
 
   /** Deletes the link a foreign id names. */

@@ -14,6 +14,7 @@ import {
   PageQueryDto,
   RequestContext,
   TransactionService,
+  urlProblem,
 } from '@portico/core';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, CreateTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { ApiKeyCache } from './api-key-cache';
@@ -172,6 +173,14 @@ export class TenantsService {
     return this.tenants.listApiKeys(tenant.id, query, (rows) => rows.map(toApiKeyView));
   }
 
+  /** One of the tenant's keys (revoked or not); 404 for a key of another tenant. */
+  async getApiKey(key: string, keyId: string): Promise<ApiKeyView> {
+    const tenant = await this.findByKeyOrFail(key);
+    const apiKey = await this.tenants.findApiKey(tenant.id, keyId);
+    if (!apiKey) throw new NotFoundError('API key');
+    return toApiKeyView(apiKey);
+  }
+
   async createApiKey(ctx: RequestContext, key: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     return this.tx.run(async () => {
       const tenant = await this.findByKeyOrFail(key);
@@ -282,8 +291,12 @@ export class TenantsService {
     } else if (dto.billingApi) {
       const api = dto.billingApi;
       if (!api.password && !row.billingApiPasswordSealed) throw new InvalidInputError('billingApi.password is required the first time');
-      if (api.url.startsWith('http:') && !api.allowPrivateNetwork)
-        throw new InvalidInputError('billingApi.url must use https (plain http only with allowPrivateNetwork)');
+      // The policy every outbound call follows, checked at save so a bad URL is named now, not at the next run.
+      const problem = urlProblem(new URL(api.url), { allowHttp: api.allowPrivateNetwork, allowPrivateNetwork: api.allowPrivateNetwork });
+      if (problem) {
+        const hint = api.url.startsWith('http:') ? ' (plain http:// only with allowPrivateNetwork)' : '';
+        throw new InvalidInputError(`billingApi.url: ${problem}${hint}`);
+      }
       row.billingApiUrl = api.url.replace(/\/+$/, '');
       row.billingApiUsername = api.username;
       if (api.password) row.billingApiPasswordSealed = this.crypto.encrypt(api.password);

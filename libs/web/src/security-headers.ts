@@ -93,3 +93,23 @@ export function framingPolicy(origins: string[]): string {
   const allowed = origins.filter((o) => ORIGIN.test(o));
   return `${PAGE_POLICY};frame-ancestors ${allowed.length ? allowed.join(' ') : "'none'"}`;
 }
+
+/**
+ * Lets the forms of this one page lead to `target`'s origin: a browser holds a form's whole
+ * redirect chain to the page's `form-action`, so a form answered by a redirect to another site
+ * (a test login at an IdP) needs that origin listed. Nothing else of the policy changes.
+ */
+export function allowFormTarget(res: Response, target: string): void {
+  let origin: string;
+  try {
+    origin = new URL(target).origin;
+  } catch {
+    return;
+  }
+  const policy = res.getHeader('Content-Security-Policy');
+  if (typeof policy !== 'string' || !ORIGIN.test(origin)) return;
+  res.setHeader(
+    'Content-Security-Policy',
+    policy.replace(/(^|;)\s*form-action ([^;]*)/, (_m, lead: string, values: string) => `${lead}form-action ${values} ${origin}`),
+  );
+}

@@ -15,6 +15,18 @@ export type BillOutcome =
    */
   | { kind: 'retry'; error: string; unknown: boolean };
 
+/**
+ * What a check of a tenant's billing API found. The contract has no dry request (every POST to
+ * /account/bills is a real bill), so a check sends none: see TenantBillClient.check.
+ */
+export interface BillingApiCheck {
+  /** false: bills would not get through as configured; `message` says why. */
+  ok: boolean;
+  message: string;
+}
+
+const CHECK_TIMEOUT_MS = 5000;
+
 // Answers that say "not now" rather than "no": the request was turned away before any work.
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429]);
 // Failures to open a connection: nothing was sent. Anything later (a reset, a hang-up) may follow a bill.
@@ -41,10 +53,10 @@ export class TenantBillClient {
 
   async submit(api: TenantBillingApi, charge: Charge, timeoutMs: number): Promise<BillOutcome> {
     const result = await this.http.send({
-      url: `${api.url.replace(/\/+$/, '')}/account/bills`,
+      url: billsUrl(api),
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${api.username}:${api.password}`).toString('base64')}`,
+        authorization: basic(api),
         'content-type': 'application/json',
         accept: 'application/json',
         'idempotency-key': charge.id,
@@ -75,6 +87,45 @@ export class TenantBillClient {
     }
     return readAnswer(result.status, result.body);
   }
+
+  /**
+   * Checks what can be checked without making a bill: the URL passes the outbound policy, the host
+   * answers (over TLS for https, the certificate verified), and a GET of /account/bills with the
+   * credentials is not refused as unauthorized.
+   */
+  async check(api: TenantBillingApi): Promise<BillingApiCheck> {
+    const url = billsUrl(api);
+    const result = await this.http.send({
+      url,
+      method: 'GET',
+      headers: { authorization: basic(api), accept: 'application/json' },
+      timeoutMs: CHECK_TIMEOUT_MS,
+      maxBytes: 4096,
+      truncateBody: true,
+      allowHttp: api.allowPrivateNetwork,
+      allowPrivateNetwork: api.allowPrivateNetwork,
+    });
+    if (!result.ok) {
+      if (result.error === 'refused' || result.error === 'invalidUrl')
+        return { ok: false, message: `Portico may not call ${url}: ${result.message}.` };
+      if (result.error === 'timeout') return { ok: false, message: `${url} did not answer within ${CHECK_TIMEOUT_MS / 1000} seconds.` };
+      return { ok: false, message: clip(`${url} could not be reached: ${result.message}.`) };
+    }
+    const over = url.startsWith('https:') ? 'over TLS with a valid certificate' : 'over plain HTTP (allowed for a private network)';
+    const answered = `${url} answered ${over} with HTTP ${result.status}`;
+    if (result.status === 401 || result.status === 403)
+      return { ok: false, message: `${answered}: it refused the user name and password.` };
+    if (result.status >= 500) return { ok: false, message: `${answered}: a server error, so bills would fail now too.` };
+    return { ok: true, message: `${answered} and did not refuse the user name and password.` };
+  }
+}
+
+function billsUrl(api: TenantBillingApi): string {
+  return `${api.url.replace(/\/+$/, '')}/account/bills`;
+}
+
+function basic(api: TenantBillingApi): string {
+  return `Basic ${Buffer.from(`${api.username}:${api.password}`).toString('base64')}`;
 }
 
 /** The answer to a bill: success `{"success": true, "data": {"id", "status"}}`, anything else a reason. */

@@ -1,6 +1,14 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { BillingRunView, BillingService, BillingTotalView, CreateBillingRunDto, periodLabel, periodOf } from '@portico/billing';
+import {
+  BillingPreviewView,
+  BillingRunView,
+  BillingService,
+  BillingTotalView,
+  CreateBillingRunDto,
+  periodLabel,
+  periodOf,
+} from '@portico/billing';
 import { Clock, ConsoleOnly, Ctx, formatAmount, IdParam, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { billingCharts, chartPeriods } from './billing-chart';
@@ -53,10 +61,36 @@ export class ConsoleBillingController {
       );
       return;
     }
+    // A real run bills for real: the first click only leads to the page that says what it will do.
+    if (text(form, 'confirm') !== 'yes') return res.redirect(303, `${AREA}/runs/confirm?period=${period}`);
     const run = await attempt(() => this.billing.startRun(ctx, period, 'console'));
     if (!run.ok) return this.renderOverview(ctx, req, res, {}, run.problem, form);
     flash(req, 'success', `Billing run for ${periodLabel(period)} started. It proceeds in the background: refresh this page to follow it.`);
     res.redirect(303, `${AREA}/runs/${run.value.id}`);
+  }
+
+  @Get('runs/confirm')
+  async confirmRun(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+    const parsed = await parseForm(CreateBillingRunDto, { period: text(query, 'period'), dryRun: false }, LABELS);
+    const preview = parsed.ok ? await attempt(() => this.billing.dryRun(ctx, parsed.value.period)) : parsed;
+    if (!preview.ok) return this.renderOverview(ctx, req, res, {}, preview.problem, { period: text(query, 'period') });
+    const p = preview.value;
+    const totals = totalsView(p.totals).map((t) => `${t.amount} ${t.route === 'tenant' ? 'through tenants' : 'direct'}`);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Run billing for ${periodLabel(p.period)}`, AREA, {
+        heading: `Bill ${periodLabel(p.period)} for real?`,
+        message: runConfirmMessage(p, totals),
+        action: `${AREA}/runs`,
+        fields: [
+          { name: 'period', value: p.period },
+          { name: 'dryRun', value: 'off' },
+          { name: 'confirm', value: 'yes' },
+        ],
+        confirmLabel: `Run billing for ${periodLabel(p.period)}`,
+        cancelHref: AREA,
+      }),
+    );
   }
 
   @Get('runs/:id')
@@ -93,13 +127,29 @@ export class ConsoleBillingController {
       consolePage(req, 'Billing', AREA, {
         tabs: BILLING_TABS('runs'),
         errors: problem?.errors,
-        form: { period: form ? text(form, 'period') : current, dryRun: form ? checkbox(form, 'dryRun') : false },
+        // A dry run unless the admin chooses otherwise.
+        form: { period: form ? text(form, 'period') : current, dryRun: form ? checkbox(form, 'dryRun') : true },
         charts: billingCharts(monthly, periods),
         runs: page.items.map(runRow),
         pager: pager(AREA, {}, page),
       }),
     );
   }
+}
+
+/** What a real run will do, from its dry run, in one paragraph. */
+function runConfirmMessage(p: BillingPreviewView, totals: string[]): string {
+  const name = periodLabel(p.period);
+  const { direct, tenant, retry, wouldFail, alreadyBilled } = p.counts;
+  const already = alreadyBilled ? ` The ${alreadyBilled} organization(s) already billed for ${name} are not billed again.` : '';
+  if (!direct && !tenant && !retry) return `Nothing is waiting to be billed for ${name}: the run would bill nobody.${already}`;
+  return (
+    `This records ${direct} direct charge(s) and sends ${tenant} bill(s) to tenants' billing APIs` +
+    (retry ? `, and sends ${retry} earlier tenant bill(s) again` : '') +
+    (totals.length ? ` (${totals.join(', ')})` : '') +
+    (wouldFail ? `; ${wouldFail} would fail (see the dry run)` : '') +
+    `.${already} A bill a tenant's API has accepted cannot be taken back from Portico.`
+  );
 }
 
 /** A run as the console lists it: its counts, totals per currency, and a badge for its status. */

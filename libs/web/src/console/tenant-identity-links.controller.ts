@@ -52,6 +52,27 @@ export class ConsoleTenantIdentityLinksController {
     res.redirect(303, tabPath(key));
   }
 
+  @Get(':id/delete')
+  async confirmRemove(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @IdParam() id: string,
+  ): Promise<void> {
+    const link = await this.identityMap.get(ctx, id, key);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, 'Delete identity link', '/console/tenants', {
+        heading: `Delete the link of ${link.provider} id “${link.foreignId}”?`,
+        message: `The ${link.entityType} stays in Portico, but the portal's calls that name it by this ${link.provider} id (account and data-sharing webhooks) no longer reach it until the link is made again.`,
+        action: `${tabPath(key)}/${link.id}/delete`,
+        confirmLabel: 'Delete link',
+        cancelHref: tabPath(key),
+      }),
+    );
+  }
+
   @Post(':id/delete')
   async remove(
     @Ctx() ctx: RequestContext,

@@ -6,6 +6,7 @@ import { OrganizationsService } from '@portico/organizations';
 import { ImportIdpMetadataDto, NAME_ID_FORMATS, PutSamlConnectionDto, SamlConnectionView, SamlService } from '@portico/sso';
 import { TenantsService } from '@portico/tenants';
 import type { Request, Response } from 'express';
+import { allowFormTarget } from '../security-headers';
 import { consolePage, flash } from './console-page';
 import { attempt, checkbox, FormBody, FormProblem, optionalText, parseForm, problem, text } from './forms';
 import { tenantTabs } from './tenant-tabs';
@@ -114,6 +115,22 @@ export class ConsoleTenantSamlController {
     res.redirect(303, samlPath(key));
   }
 
+  @Get('rotate')
+  async confirmRotate(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Rotate the SP certificate · ${tenant.name}`, '/console/tenants', {
+        heading: `Rotate the SAML SP certificate of “${tenant.name}”?`,
+        message:
+          'A new key signs every AuthnRequest from this moment. An IdP that checks request signatures refuses sign-ins until it has the new certificate: give it the new one, or point it at the metadata URL, which lists both. The tenant’s users cannot sign in through SAML at such an IdP until then.',
+        action: `${samlPath(tenant.key)}/rotate`,
+        confirmLabel: 'Rotate SP certificate',
+        cancelHref: samlPath(tenant.key),
+      }),
+    );
+  }
+
   @Post('rotate')
   async rotate(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
     const done = await attempt(() => this.saml.rotateSpCertificate(ctx, key));
@@ -172,6 +189,8 @@ export class ConsoleTenantSamlController {
     const orgs = await this.organizations.list(RequestContext.system('console'), { tenantKey: tenant.key, limit: 500 });
     const status = extra.problem?.status ?? extra.importProblem?.status ?? extra.testProblem?.status ?? 200;
     const form = extra.form ? formFromPost(extra.form) : formFromView(view);
+    // "Start a test login" is answered by a redirect to the IdP, which the page's form-action must allow.
+    if (view.idpSsoUrl) allowFormTarget(res, view.idpSsoUrl);
     res.status(status).render(
       'pages/console/tenants/saml',
       consolePage(req, `SAML · ${tenant.name}`, '/console/tenants', {

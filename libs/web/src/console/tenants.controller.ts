@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
+import { BillingApiCheck, BillingService } from '@portico/billing';
 import { AppConfig, ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import { OidcClientsService } from '@portico/oidc';
 import { PortalService } from '@portico/portal';
@@ -21,11 +22,23 @@ import {
   text,
 } from './forms';
 import { parseTenantAuthForm, tenantAuthSummary, tenantAuthView } from './tenant-auth-form';
+import { INTEGRATION_LABELS, integrationsView, parseIntegrationsForm, relabelIntegrationErrors } from './tenant-integrations-form';
 import { parseRateLimitForm, RATE_LIMIT_LABELS, rateLimitView } from './tenant-rate-limit-form';
 import { tenantTabs } from './tenant-tabs';
 
 const LABELS = { key: 'Key', name: 'Name', label: 'Label' };
 const tenantPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}`;
+
+/** What the tenant page shows besides the saved state: a refused form (as typed) or a billing API check. */
+interface DetailExtras {
+  problem?: FormProblem;
+  form?: FormBody;
+  authForm?: FormBody;
+  rateForm?: FormBody;
+  integrationsProblem?: FormProblem;
+  integrationsForm?: FormBody;
+  billingCheck?: BillingApiCheck;
+}
 
 /** Console: partner portals (tenants), their status, API keys and authentication overrides. */
 @ApiExcludeController()
@@ -37,6 +50,7 @@ export class ConsoleTenantsController {
     private readonly authSettings: AuthSettingsService,
     private readonly portal: PortalService,
     private readonly oidcClients: OidcClientsService,
+    private readonly billing: BillingService,
     private readonly config: AppConfig,
   ) {}
 
@@ -69,9 +83,26 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(UpdateTenantDto, { name: text(form, 'name') }, LABELS);
     const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderDetail(ctx, req, res, key, updated.problem, form);
+    if (!updated.ok) return this.renderDetail(ctx, req, res, key, { problem: updated.problem, form });
     flash(req, 'success', `Tenant renamed to “${updated.value.name}”.`);
     res.redirect(303, tenantPath(key));
+  }
+
+  /** Suspending takes the portal's integration down: the first click only asks. */
+  @Get(':key/suspend')
+  async confirmSuspend(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Suspend tenant ${tenant.name}`, '/console/tenants', {
+        heading: `Suspend tenant “${tenant.name}”?`,
+        message: `Its API keys are refused at once (its portal's calls fail with 403), and its sign-in and sign-up pages, /t/${tenant.key}/login and /t/${tenant.key}/signup, answer 404 “not found”: its users cannot sign in. Nothing is deleted; reactivating the tenant restores everything.`,
+        action: `${tenantPath(tenant.key)}/status`,
+        fields: [{ name: 'status', value: 'suspended' }],
+        confirmLabel: 'Suspend tenant',
+        cancelHref: tenantPath(tenant.key),
+      }),
+    );
   }
 
   @Post(':key/status')
@@ -84,12 +115,14 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(UpdateTenantDto, { status: text(form, 'status') }, { status: 'Status' });
     const updated = parsed.ok ? await attempt(() => this.tenants.update(ctx, key, parsed.value)) : parsed;
-    if (!updated.ok) return this.renderDetail(ctx, req, res, key, updated.problem);
+    if (!updated.ok) return this.renderDetail(ctx, req, res, key, { problem: updated.problem });
     const suspended = updated.value.status === 'suspended';
     flash(
       req,
       'success',
-      suspended ? 'Tenant suspended: its API keys are refused until it is reactivated.' : 'Tenant reactivated: its API keys work again.',
+      suspended
+        ? 'Tenant suspended: its API keys are refused and its sign-in and sign-up pages answer “not found” until it is reactivated.'
+        : 'Tenant reactivated: its API keys and its sign-in pages work again.',
     );
     res.redirect(303, tenantPath(key));
   }
@@ -106,8 +139,14 @@ export class ConsoleTenantsController {
     const chosen = parseTenantAuthForm(form);
     const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }) : chosen;
     const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
-    if (!saved.ok) return this.renderDetail(ctx, req, res, key, saved.problem, {}, form);
-    flash(req, 'success', `Authentication settings saved. ${tenantAuthSummary(saved.value)}`);
+    if (!saved.ok) return this.renderDetail(ctx, req, res, key, { problem: saved.problem, authForm: form });
+    // Saved all the same (an administrator may mean it), but never with a green "saved".
+    const nobody = !Object.values(saved.value.effective.methods).some(Boolean);
+    flash(
+      req,
+      nobody ? 'error' : 'success',
+      `${nobody ? 'Saved, but nobody in this tenant can sign in now.' : 'Authentication settings saved.'} ${tenantAuthSummary(saved.value)}`,
+    );
     res.redirect(303, tenantPath(key));
   }
 
@@ -123,7 +162,7 @@ export class ConsoleTenantsController {
     const chosen = parseRateLimitForm(form);
     const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, RATE_LIMIT_LABELS) : chosen;
     const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
-    if (!saved.ok) return this.renderDetail(ctx, req, res, key, saved.problem, {}, undefined, form);
+    if (!saved.ok) return this.renderDetail(ctx, req, res, key, { problem: saved.problem, rateForm: form });
     const limit = saved.value.rateLimit ?? this.config.rateLimits.api;
     const rate = limit.perSecond ? `${limit.perSecond} calls a second and ${limit.burst} more in any 10 seconds` : 'no limit';
     flash(
@@ -132,6 +171,38 @@ export class ConsoleTenantsController {
       `API rate limit saved: ${rate}${saved.value.rateLimit ? '' : ' (the global default)'}. It applies within seconds.`,
     );
     res.redirect(303, tenantPath(key));
+  }
+
+  /** Billing API, portal origins allowed to frame Portico, data-sharing URL (the password field is write-only). */
+  @Post(':key/integrations')
+  async saveIntegrations(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('key') key: string,
+    @Body() form: FormBody,
+  ): Promise<void> {
+    const chosen = parseIntegrationsForm(form);
+    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, INTEGRATION_LABELS) : chosen;
+    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    if (!saved.ok)
+      return this.renderDetail(ctx, req, res, key, {
+        integrationsProblem: relabelIntegrationErrors(saved.problem),
+        integrationsForm: form,
+      });
+    const { billingApi, embedOrigins } = saved.value;
+    const billing = billingApi ? `bills go to ${billingApi.url}/account/bills` : 'its organizations are billed directly in Portico';
+    const framing = embedOrigins.length ? `${embedOrigins.length} portal origin(s) may frame its pages` : 'no portal may frame its pages';
+    flash(req, 'success', `Integrations saved: ${billing}; ${framing}.`);
+    res.redirect(303, `${tenantPath(key)}#integrations`);
+  }
+
+  /** Checks the saved billing API without billing anything (see BillingService.checkTenantBillingApi). */
+  @Post(':key/billing-api/test')
+  async testBillingApi(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    const checked = await attempt(() => this.billing.checkTenantBillingApi(ctx, key));
+    if (!checked.ok) return this.renderDetail(ctx, req, res, key, { integrationsProblem: checked.problem });
+    await this.renderDetail(ctx, req, res, key, { billingCheck: checked.value });
   }
 
   @Post(':key/api-keys')
@@ -144,7 +215,7 @@ export class ConsoleTenantsController {
   ): Promise<void> {
     const parsed = await parseForm(CreateApiKeyDto, { label: optionalText(form, 'label') }, LABELS);
     const created = parsed.ok ? await attempt(() => this.tenants.createApiKey(ctx, key, parsed.value)) : parsed;
-    if (!created.ok) return this.renderDetail(ctx, req, res, key, created.problem, form);
+    if (!created.ok) return this.renderDetail(ctx, req, res, key, { problem: created.problem, form });
     flash(
       req,
       'success',
@@ -157,6 +228,22 @@ export class ConsoleTenantsController {
     res.redirect(303, tenantPath(key));
   }
 
+  @Get(':key/api-keys/:keyId/revoke')
+  async confirmRevoke(@Req() req: Request, @Res() res: Response, @Param('key') key: string, @Param('keyId') keyId: string): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    const apiKey = await this.tenants.getApiKey(key, keyId);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Revoke API key ${apiKey.keyId}`, '/console/tenants', {
+        heading: `Revoke API key ${apiKey.keyId}${apiKey.label ? ` (“${apiKey.label}”)` : ''}?`,
+        message: `It stops working at once: every call ${tenant.name}'s portal makes with it is refused with 401. Make sure the portal already uses another key. A revoked key cannot be restored.`,
+        action: `${tenantPath(tenant.key)}/api-keys/${encodeURIComponent(apiKey.keyId)}/revoke`,
+        confirmLabel: 'Revoke API key',
+        cancelHref: tenantPath(tenant.key),
+      }),
+    );
+  }
+
   @Post(':key/api-keys/:keyId/revoke')
   async revokeApiKey(
     @Ctx() ctx: RequestContext,
@@ -166,9 +253,25 @@ export class ConsoleTenantsController {
     @Param('keyId') keyId: string,
   ): Promise<void> {
     const revoked = await attempt(() => this.tenants.revokeApiKey(ctx, key, keyId));
-    if (!revoked.ok) return this.renderDetail(ctx, req, res, key, revoked.problem);
+    if (!revoked.ok) return this.renderDetail(ctx, req, res, key, { problem: revoked.problem });
     flash(req, 'success', `API key ${keyId} revoked: it stops working at once.`);
     res.redirect(303, tenantPath(key));
+  }
+
+  @Get(':key/autologin-secret')
+  async confirmReplaceSecret(@Req() req: Request, @Res() res: Response, @Param('key') key: string): Promise<void> {
+    const tenant = await this.tenants.get(key);
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Replace the autologin secret of ${tenant.name}`, '/console/tenants', {
+        heading: `Replace the autologin secret of “${tenant.name}”?`,
+        message:
+          'A new secret is shown once. The current one stops working at once: the portal’s autologin calls are refused with 401 until it is given the new secret.',
+        action: `${tenantPath(tenant.key)}/autologin-secret`,
+        confirmLabel: 'Replace the secret',
+        cancelHref: `${tenantPath(tenant.key)}#autologin`,
+      }),
+    );
   }
 
   @Post(':key/autologin-secret')
@@ -179,7 +282,7 @@ export class ConsoleTenantsController {
     @Param('key') key: string,
   ): Promise<void> {
     const rotated = await attempt(() => this.portal.rotateAutologinSecret(ctx, key));
-    if (!rotated.ok) return this.renderDetail(ctx, req, res, key, rotated.problem);
+    if (!rotated.ok) return this.renderDetail(ctx, req, res, key, { problem: rotated.problem });
     flash(req, 'success', 'New autologin secret set; the previous one, if any, stopped working. Give it to the portal now.', {
       label: 'Autologin secret',
       value: rotated.value.secret,
@@ -226,24 +329,16 @@ export class ConsoleTenantsController {
     );
   }
 
-  private async renderDetail(
-    ctx: RequestContext,
-    req: Request,
-    res: Response,
-    key: string,
-    failure?: FormProblem,
-    form: FormBody = {},
-    authForm?: FormBody,
-    rateForm?: FormBody,
-  ): Promise<void> {
+  private async renderDetail(ctx: RequestContext, req: Request, res: Response, key: string, extra: DetailExtras = {}): Promise<void> {
     const tenant = await this.tenants.get(key);
     const apiKeys = await this.tenants.listApiKeys(key, { limit: 500 });
     const autologinSetAt = await this.portal.autologinSecretRotatedAt(tenant.id);
     const applications = await this.oidcClients.list(ctx, { limit: 500 }, { tenantKey: tenant.key });
     const settings = await this.authSettings.forTenant(key);
-    const auth = tenantAuthView(settings, await this.authSettings.global(), authForm);
-    const rateLimit = rateLimitView(settings, this.config.rateLimits.api, rateForm);
-    res.status(failure?.status ?? 200).render(
+    const auth = tenantAuthView(settings, await this.authSettings.global(), extra.authForm);
+    const rateLimit = rateLimitView(settings, this.config.rateLimits.api, extra.rateForm);
+    const status = extra.problem?.status ?? extra.integrationsProblem?.status ?? (extra.billingCheck?.ok === false ? 400 : 200);
+    res.status(status).render(
       'pages/console/tenants/detail',
       consolePage(req, `Tenant ${tenant.name}`, '/console/tenants', {
         tenant,
@@ -256,8 +351,11 @@ export class ConsoleTenantsController {
         applicationsHidden: applications.total - applications.items.length,
         auth,
         rateLimit,
-        errors: failure?.errors,
-        form: { name: tenant.name, ...form },
+        integrations: integrationsView(settings, extra.integrationsForm),
+        integrationErrors: extra.integrationsProblem?.errors,
+        billingCheck: extra.billingCheck,
+        errors: extra.problem?.errors,
+        form: { name: tenant.name, ...extra.form },
       }),
     );
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Patch, Put, Query } from
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -29,6 +30,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ description: 'The email, username or externalUid is taken in this tenant' })
+  @ApiForbiddenResponse({ description: 'isPlatformAdmin sent with a tenant API key: only a platform administrator makes administrators' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateUserDto): Promise<UserView> {
     return this.users.create(ctx, dto);
   }
@@ -45,7 +47,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Update a user' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
-  @ApiConflictResponse()
+  @ApiConflictResponse({ description: 'Taken email, username or externalUid; or it would leave no active platform administrator' })
+  @ApiForbiddenResponse({ description: 'isPlatformAdmin sent with a tenant API key' })
   update(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
     return this.users.update(ctx, id, dto);
   }
@@ -55,6 +58,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted, with its memberships' })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The last active platform administrator' })
   delete(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<void> {
     return this.users.delete(ctx, id);
   }

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { DynamicModule, LoggerService, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AdminBootstrapService, AuthModule } from '@portico/auth';
-import { AppConfig, ConfigError, CoreModule, RequestContext } from '@portico/core';
-import { DataSource } from 'typeorm';
+import { AppConfig, CoreModule, RequestContext } from '@portico/core';
 import { ALL_MIGRATIONS } from '../../../../migrations';
 import { ALL_ENTITIES } from '../entities';
+import { ensureSchema, runCli, StderrLogger, UsageError } from './cli-support';
 
 const USAGE = `Usage: npm run admin -- reset-password <email>
 
@@ -14,8 +14,6 @@ const USAGE = `Usage: npm run admin -- reset-password <email>
 
 Uses the database of DATABASE_URL (default: the embedded SQLite file), as the server does.
 `;
-
-class UsageError extends Error {}
 
 /** `npm run admin -- reset-password <email>`: the way back in for an operator who lost the admin password. */
 async function main(): Promise<number> {
@@ -31,8 +29,7 @@ async function main(): Promise<number> {
   const config = new AppConfig({ LOG_LEVEL: 'warn', ...process.env, REDIS_URL: '', SMTP_URL: '', BILLING_SCHEDULE: 'false' });
   const app = await NestFactory.createApplicationContext(AdminCliModule.register(config), { logger: new StderrLogger() });
   try {
-    if (await app.get(DataSource).showMigrations())
-      throw new Error('The database has migrations to apply: run `npm run migrate` first (or start the server once)');
+    await ensureSchema(app, config);
     const ctx = RequestContext.system(`cli:${process.env.USER ?? 'admin'}`);
     const reset = await app.get(AdminBootstrapService).resetPassword(ctx, email);
     if (!reset) {
@@ -62,27 +59,4 @@ class AdminCliModule {
   }
 }
 
-/** Warnings and errors only, on stderr: stdout carries the password. */
-class StderrLogger implements LoggerService {
-  log(): void {}
-  warn(message: unknown): void {
-    process.stderr.write(`warning: ${String(message)}\n`);
-  }
-  error(message: unknown): void {
-    process.stderr.write(`error: ${String(message)}\n`);
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    process.stderr.write(
-      err instanceof ConfigError ? `${err.message}\n` : `admin failed: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
-    process.exit(err instanceof ConfigError ? 78 : 1);
-  },
-);
+runCli(main, USAGE, 'admin failed');

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DynamicModule, INestApplicationContext, LoggerService, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   BillingModule,
@@ -12,13 +12,13 @@ import {
   PreviewItem,
   RunProgress,
 } from '@portico/billing';
-import { AppConfig, ConfigError, CoreModule, formatAmount, RequestContext, withStartupLock } from '@portico/core';
+import { AppConfig, CoreModule, formatAmount, RequestContext } from '@portico/core';
 import { OrganizationsModule } from '@portico/organizations';
 import { TenantsModule } from '@portico/tenants';
 import { SingleBar } from 'cli-progress';
-import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../../../migrations';
 import { ALL_ENTITIES } from '../entities';
+import { ensureSchema, runCli, StderrLogger, UsageError } from './cli-support';
 
 const USAGE = `Usage: npm run billing -- --period YYYY-MM [--dry-run [--limit N]]
 
@@ -36,8 +36,6 @@ interface Args {
   dryRun: boolean;
   limit: number;
 }
-
-class UsageError extends Error {}
 
 /** `npm run billing -- --period 2026-11 [--dry-run]`: a billing run from the command line, with a progress bar. */
 async function main(): Promise<number> {
@@ -242,12 +240,6 @@ function parseArgs(argv: string[]): Args | null {
   return args;
 }
 
-async function ensureSchema(app: INestApplicationContext, config: AppConfig): Promise<void> {
-  const dataSource = app.get(DataSource);
-  if (config.migrateOnStart) await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
-  else if (await dataSource.showMigrations()) throw new Error('The database has migrations to apply: run `npm run migrate` first');
-}
-
 @Module({})
 class BillingCliModule {
   static register(config: AppConfig): DynamicModule {
@@ -263,27 +255,4 @@ class BillingCliModule {
   }
 }
 
-/** Warnings and errors only, on stderr: stdout carries the summary. */
-class StderrLogger implements LoggerService {
-  log(): void {}
-  warn(message: unknown): void {
-    process.stderr.write(`warning: ${String(message)}\n`);
-  }
-  error(message: unknown): void {
-    process.stderr.write(`error: ${String(message)}\n`);
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    process.stderr.write(
-      err instanceof ConfigError ? `${err.message}\n` : `Billing failed: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
-    process.exit(err instanceof ConfigError ? 78 : 1);
-  },
-);
+runCli(main, USAGE, 'Billing failed');

@@ -54,14 +54,14 @@ export class ConsoleAdministratorsController {
 
   @Get(':id/disable')
   async confirmDisable(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    this.renderDisableConfirm(req, res, await this.admin(ctx, id));
+    this.renderConfirm(req, res, await this.admin(ctx, id), 'disable');
   }
 
   @Post(':id/disable')
   async disable(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
     const admin = await this.admin(ctx, id);
     const done = await attempt(() => this.users.update(ctx, id, { status: 'disabled' }));
-    if (!done.ok) return this.renderDisableConfirm(req, res, admin, done.problem);
+    if (!done.ok) return this.renderConfirm(req, res, admin, 'disable', done.problem);
     flash(req, 'success', `${admin.email} is disabled and can no longer sign in.`);
     res.redirect(303, LIST);
   }
@@ -77,14 +77,14 @@ export class ConsoleAdministratorsController {
 
   @Get(':id/delete')
   async confirmDelete(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
-    this.renderDeleteConfirm(req, res, await this.admin(ctx, id));
+    this.renderConfirm(req, res, await this.admin(ctx, id), 'delete');
   }
 
   @Post(':id/delete')
   async delete(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string): Promise<void> {
     const admin = await this.admin(ctx, id);
     const done = await attempt(() => this.users.delete(ctx, id));
-    if (!done.ok) return this.renderDeleteConfirm(req, res, admin, done.problem);
+    if (!done.ok) return this.renderConfirm(req, res, admin, 'delete', done.problem);
     flash(req, 'success', `Administrator ${admin.email} deleted.`);
     res.redirect(303, LIST);
   }
@@ -122,30 +122,27 @@ export class ConsoleAdministratorsController {
     );
   }
 
-  private renderDisableConfirm(req: Request, res: Response, admin: UserView, failure?: FormProblem): void {
-    const self = admin.id === req.portico?.actor.id;
+  private renderConfirm(req: Request, res: Response, admin: UserView, kind: 'disable' | 'delete', failure?: FormProblem): void {
+    const self =
+      admin.id === req.portico?.actor.id ? `This is you: ${kind === 'disable' ? 'your session ends' : 'you are signed out'} at once. ` : '';
+    const text = {
+      disable: {
+        verb: 'Disable',
+        message:
+          'They can no longer sign in to the console or use their sessions. Their account stays, and another administrator can enable it again.',
+      },
+      delete: {
+        verb: 'Delete',
+        message: 'The account and its sign-in methods are removed. It cannot be undone; the audit log keeps what they did.',
+      },
+    }[kind];
     res.status(failure?.status ?? 200).render(
       'pages/console/confirm',
-      consolePage(req, `Disable ${admin.email}`, LIST, {
-        heading: `Disable administrator ${admin.email}?`,
-        message: `${self ? 'This is you: your session ends at once. ' : ''}They can no longer sign in to the console or use their sessions. Their account stays, and another administrator can enable it again.`,
-        action: `${LIST}/${admin.id}/disable`,
-        confirmLabel: 'Disable administrator',
-        cancelHref: LIST,
-        errors: failure?.errors,
-      }),
-    );
-  }
-
-  private renderDeleteConfirm(req: Request, res: Response, admin: UserView, failure?: FormProblem): void {
-    const self = admin.id === req.portico?.actor.id;
-    res.status(failure?.status ?? 200).render(
-      'pages/console/confirm',
-      consolePage(req, `Delete ${admin.email}`, LIST, {
-        heading: `Delete administrator ${admin.email}?`,
-        message: `${self ? 'This is you: you are signed out at once. ' : ''}The account and its sign-in methods are removed. It cannot be undone; the audit log keeps what they did.`,
-        action: `${LIST}/${admin.id}/delete`,
-        confirmLabel: 'Delete administrator',
+      consolePage(req, `${text.verb} ${admin.email}`, LIST, {
+        heading: `${text.verb} administrator ${admin.email}?`,
+        message: `${self}${text.message}`,
+        action: `${LIST}/${admin.id}/${kind}`,
+        confirmLabel: `${text.verb} administrator`,
         cancelHref: LIST,
         errors: failure?.errors,
       }),

@@ -82,7 +82,7 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
   });
 
   it('starts a run, shows its progress page, then its counts, the chart and the charges', async () => {
-    const started = await admin.submit(`${AREA}/runs`, { period: '2026-11' }, AREA);
+    const started = await admin.submit(`${AREA}/runs`, { period: '2026-11', confirm: 'yes' }, AREA);
     expect(started.status).toBe(303);
     const runId = /\/console\/billing\/runs\/([0-9a-f-]{36})$/.exec(started.headers.location)![1];
     const first = await admin.get(started.headers.location);
@@ -111,6 +111,10 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
     expect(tenantRows.text.match(/data-testid="charge-row"/g)).toHaveLength(1);
     expect(tenantRows.text).not.toContain(XSS);
     expect(tenantRows.text).toContain('bill-1');
+    // An organization is picked by its name, not its id.
+    const byName = await admin.get(`${AREA}/charges?organization=${encodeURIComponent('portal without UID')}`);
+    expect(byName.text.match(/data-testid="charge-row"/g)).toHaveLength(1);
+    expect(text(byName.text)).toContain('Portal without uid');
   });
 
   it('says which charge filter is wrong', async () => {
@@ -119,6 +123,9 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
     expect(alertOf(res.text)).toContain('Period: must be a month written YYYY-MM');
     expect(text(res.text)).toContain('Status: must be one of pending, submitted, open, failed');
     expect(res.text).toContain('No charge matches these filters.');
+    const nobody = await admin.get(`${AREA}/charges?organization=Nobody+Ltd`);
+    expect(nobody.status).toBe(400);
+    expect(alertOf(nobody.text)).toContain('No organization is named “Nobody Ltd”.');
   });
 
   it("lists the charges of a user's organizations on the account page", async () => {
@@ -145,7 +152,7 @@ describe.each(databaseKinds())('console billing (%s)', (kind) => {
   it('shows a bill the tenant may hold as unknown, and says what to do about it', async () => {
     // The first call makes the bill but its answer comes too late; the retry gets a 500.
     api.script('grp-1', 'hang', 500);
-    const started = await admin.submit(`${AREA}/runs`, { period: '2027-02' }, AREA);
+    const started = await admin.submit(`${AREA}/runs`, { period: '2027-02', confirm: 'yes' }, AREA);
     const runId = /\/console\/billing\/runs\/([0-9a-f-]{36})$/.exec(started.headers.location)![1];
     expect((await waitForRun(t, runId)).counts).toMatchObject({ unknown: 1, submitted: 0 });
     const detail = await admin.get(started.headers.location);

@@ -81,6 +81,17 @@ describe.each(databaseKinds())('console authentication settings forms (%s)', (ki
       await admin.submit(SETTINGS, VALID);
     });
 
+    it('saves every sign-in method off with a warning in words, not a green “saved”', async () => {
+      const { password: _on, ...noMethod } = VALID;
+      expect((await admin.submit(SETTINGS, noMethod)).status).toBe(303);
+      const page = decode((await admin.get(SETTINGS)).text);
+      expect(page).toMatch(
+        /class="flash error" role="status">\s*<p>Saved, but every sign-in method is off: from the next request on, nobody can sign in/,
+      );
+      expect((await globalSettings()).methods).toMatchObject({ password: false, saml: false, ldap: false, external: false });
+      await admin.submit(SETTINGS, VALID);
+    });
+
     it('refuses a post without its CSRF token with a 403 and changes nothing', async () => {
       const before = await globalSettings();
       const res = await admin.postRaw(SETTINGS, { ...VALID, sessionIdleMinutes: '99' });

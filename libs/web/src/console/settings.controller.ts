@@ -4,7 +4,7 @@ import { AuthSettingsService, UpdateAuthSettingsDto } from '@portico/auth';
 import { ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, checkbox, FormBody, FormProblem, parseForm, problem, text } from './forms';
+import { attempt, checkbox, fieldProblem, FormBody, formErrors, FormProblem, parseForm, text } from './forms';
 import { methodsFrom } from './tenant-auth-form';
 
 const PATH = '/console/settings/authentication';
@@ -19,13 +19,14 @@ const LABELS = {
 };
 
 const WHOLE_NUMBER = /^-?\d{1,15}$/;
-const NUMBER_FIELDS: [string, string][] = [
-  ['sessionIdleMinutes', LABELS.sessionIdleMinutes],
-  ['maxPasswordFailures', LABELS['lockout.maxPasswordFailures']],
-  ['maxAuthenticatorFailures', LABELS['lockout.maxAuthenticatorFailures']],
-  ['baseWaitSeconds', LABELS['lockout.baseWaitSeconds']],
-  ['maxWaitSeconds', LABELS['lockout.maxWaitSeconds']],
-  ['passwordMinLength', LABELS['passwordPolicy.minLength']],
+// Each number's form field and its place in the DTO (where its errors are kept).
+const NUMBER_FIELDS: [string, keyof typeof LABELS][] = [
+  ['sessionIdleMinutes', 'sessionIdleMinutes'],
+  ['maxPasswordFailures', 'lockout.maxPasswordFailures'],
+  ['maxAuthenticatorFailures', 'lockout.maxAuthenticatorFailures'],
+  ['baseWaitSeconds', 'lockout.baseWaitSeconds'],
+  ['maxWaitSeconds', 'lockout.maxWaitSeconds'],
+  ['passwordMinLength', 'passwordPolicy.minLength'],
 ];
 
 const int = (form: FormBody, name: string) => {
@@ -37,11 +38,16 @@ const int = (form: FormBody, name: string) => {
  * Text that is no whole number gets its own message: the DTO checks the range first and would
  * answer "abc" with "must not be greater than 1440".
  */
-function notWholeNumbers(form: FormBody, errors: string[]): FormProblem | null {
-  const wrong = NUMBER_FIELDS.filter(([name]) => text(form, name) !== '' && !WHOLE_NUMBER.test(text(form, name))).map(([, label]) => label);
+function notWholeNumbers(form: FormBody, refused?: FormProblem): FormProblem | null {
+  const wrong = NUMBER_FIELDS.filter(([name]) => text(form, name) !== '' && !WHOLE_NUMBER.test(text(form, name))).map(([, path]) => path);
   if (!wrong.length) return null;
-  const others = errors.filter((e) => !wrong.some((label) => e.startsWith(label)));
-  return { status: 400, errors: [...wrong.map((label) => `${label} must be a whole number.`), ...others] };
+  const fields: Record<string, string[]> = Object.fromEntries(wrong.map((path) => [path, [`${LABELS[path]} must be a whole number.`]]));
+  const others = Object.entries(refused?.fields ?? {}).filter(([path]) => !fields[path]);
+  return {
+    status: 400,
+    errors: [...Object.values(fields), ...others.map(([, messages]) => messages)].flat(),
+    fields: { ...fields, ...Object.fromEntries(others) },
+  };
 }
 
 // What the form sent, to show again after a refused save.
@@ -107,15 +113,26 @@ export class ConsoleSettingsController {
       ...verificationField(form),
     };
     const parsed = await parseForm(UpdateAuthSettingsDto, plain, LABELS);
-    const wrongFormat = notWholeNumbers(form, parsed.ok ? [] : parsed.problem.errors);
+    const wrongFormat = notWholeNumbers(form, parsed.ok ? undefined : parsed.problem);
     const checked = wrongFormat
       ? { ok: false as const, problem: wrongFormat }
       : parsed.ok && plain.lockout.baseWaitSeconds > plain.lockout.maxWaitSeconds
-        ? problem(400, `${LABELS['lockout.baseWaitSeconds']} must not be longer than ${LABELS['lockout.maxWaitSeconds'].toLowerCase()}.`)
+        ? fieldProblem(
+            400,
+            'lockout.baseWaitSeconds',
+            `${LABELS['lockout.baseWaitSeconds']} must not be longer than ${LABELS['lockout.maxWaitSeconds'].toLowerCase()}.`,
+          )
         : parsed;
     const saved = checked.ok ? await attempt(() => this.settings.updateGlobal(ctx, checked.value)) : checked;
     if (!saved.ok) return this.render(req, res, saved.problem, form);
-    flash(req, 'success', 'Authentication settings saved. They apply from the next request on.');
+    // Saved all the same (an administrator may mean it), but never with a green "saved".
+    if (!Object.values(saved.value.methods).some(Boolean))
+      flash(
+        req,
+        'error',
+        'Saved, but every sign-in method is off: from the next request on, nobody can sign in except platform administrators (to the console, with their password) and tenants that choose their own methods.',
+      );
+    else flash(req, 'success', 'Authentication settings saved. They apply from the next request on.');
     res.redirect(303, PATH);
   }
 
@@ -124,6 +141,6 @@ export class ConsoleSettingsController {
     const shown = form ? typed(form) : await this.settings.global();
     if (failure) res.status(failure.status);
     // `auth`, not `settings`: Express reserves that local for the app settings, where hbs finds the views.
-    res.render('pages/console/settings-authentication', consolePage(req, 'Authentication', PATH, { auth: shown, errors: failure?.errors }));
+    res.render('pages/console/settings-authentication', consolePage(req, 'Authentication', PATH, { auth: shown, ...formErrors(failure) }));
   }
 }

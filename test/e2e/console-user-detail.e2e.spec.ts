@@ -127,7 +127,7 @@ describe.each(databaseKinds())('console user page (%s)', (kind) => {
 
     const own = await admin.submit(`${page(adminId)}/password`, { password: NEW_PASSWORD }, page(adminId));
     expect(own.status).toBe(409);
-    expect(alertOf(own.text)).toBe('This is you: change your own password with your current one, on your own account page.');
+    expect(alertOf(own.text)).toBe('This is you: change your own password with your current one, on your account page (/console/me).');
   });
 
   it('mails a password reset or, without a Portico password, how they sign in; resends verification only while unverified', async () => {

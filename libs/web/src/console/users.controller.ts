@@ -166,7 +166,7 @@ export class ConsoleUsersController {
     const signOut = checkbox(form, 'signOut');
     let saved: Parsed<UserView>;
     if (user.id === ctx.actor.id)
-      saved = problem(409, 'This is you: change your own password with your current one, on your own account page.');
+      saved = problem(409, 'This is you: change your own password with your current one, on your account page (/console/me).');
     else if (!password) saved = problem(400, 'Password is required.');
     else {
       const parsed = await parseForm(UpdateUserDto, { password }, PASSWORD_LABELS);

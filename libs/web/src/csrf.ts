@@ -1,3 +1,4 @@
+import { UnauthorizedException } from '@nestjs/common';
 import { csrfSync } from 'csrf-sync';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RouteKinds } from '@portico/core';
@@ -19,8 +20,17 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
 export function csrfMiddleware(routes: RouteKinds): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (routes.of(req).kind !== 'page') return next();
-    return csrfSynchronisedProtection(req, res, next);
+    return csrfSynchronisedProtection(req, res, (err?: unknown) => {
+      // A console form sent after the session ended (its token ended with it): that is a sign-in
+      // to ask for, which brings the admin back to the form's page, not a refused form.
+      if (err && !req.session?.userId && isConsoleForm(req.path)) return next(new UnauthorizedException('Please sign in to the console'));
+      next(err);
+    });
   };
+}
+
+function isConsoleForm(path: string): boolean {
+  return path.startsWith('/console/') && path !== '/console/login';
 }
 
 /** The token to put in a form's hidden `_csrf` field. */

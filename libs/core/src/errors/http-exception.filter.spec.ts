@@ -1,4 +1,4 @@
-import { ArgumentsHost, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HttpExceptionFilter, toErrorBody } from './http-exception.filter';
 
@@ -87,5 +87,66 @@ describe('toErrorBody', () => {
       message: 'No such user',
     });
     expect(errors).toHaveLength(0);
+  });
+});
+
+describe('HttpExceptionFilter when the session has ended', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  /** A request the guard (or the CSRF check) refused with 401; what the filter answered. */
+  function refused(method: string, path: string, headers: Record<string, string> = {}) {
+    const answer: { status?: number; location?: string; hxRedirect?: string; rendered?: boolean } = {};
+    const res = {
+      headersSent: false,
+      status(code: number) {
+        answer.status = code;
+        return res;
+      },
+      redirect(code: number, to: string) {
+        answer.status = code;
+        answer.location = to;
+      },
+      set(name: string, value: string) {
+        if (name === 'HX-Redirect') answer.hxRedirect = value;
+        return res;
+      },
+      end() {},
+      render() {
+        answer.rendered = true;
+      },
+    };
+    const all: Record<string, string> = { host: 'portico.test', ...headers };
+    const req = { path, method, originalUrl: path, accepts: () => 'html', get: (name: string) => all[name.toLowerCase()] };
+    const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as unknown as ArgumentsHost;
+    new HttpExceptionFilter().catch(new UnauthorizedException('Please sign in to the console'), host);
+    return answer;
+  }
+
+  it('sends a page asked for to sign in and back to it', () => {
+    expect(refused('GET', '/console/users?search=ada')).toEqual({
+      status: 303,
+      location: '/console/login?next=%2Fconsole%2Fusers%3Fsearch%3Dada',
+    });
+  });
+
+  it('sends a form to sign in and back to the page it was on, which only this site’s Referer names', () => {
+    const here = { referer: 'http://portico.test/console/tenants/acme?tab=keys' };
+    expect(refused('POST', '/console/tenants/acme/api-keys', here)).toEqual({
+      status: 303,
+      location: '/console/login?next=%2Fconsole%2Ftenants%2Facme%3Ftab%3Dkeys&expired=1',
+    });
+    expect(refused('POST', '/console/tenants/acme/api-keys', { referer: 'https://evil.test/console/x' }).location).toBe(
+      '/console/login?next=%2Fconsole&expired=1',
+    );
+    expect(refused('POST', '/account/password', { referer: 'not a url' }).location).toBe('/login?next=%2Faccount&expired=1');
+    // htmx follows a 303 inside the page: it is told to load the sign-in page instead.
+    expect(refused('POST', '/console/users/1/status', { ...here, 'hx-request': 'true' })).toMatchObject({
+      status: 204,
+      hxRedirect: '/console/login?next=%2Fconsole%2Ftenants%2Facme%3Ftab%3Dkeys&expired=1',
+    });
+  });
+
+  it('shows other refused posts as an error page, as before', () => {
+    expect(refused('POST', '/saml/acs')).toEqual({ status: 401, rendered: true });
   });
 });

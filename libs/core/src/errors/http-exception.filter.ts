@@ -83,6 +83,18 @@ function bodyParserError(exception: unknown): ErrorBody | null {
   return null;
 }
 
+/** The same-origin page a form was sent from, as the Referer names it (path and query), or null. */
+function formPage(req: Request): string | null {
+  const referer = req.get('referer');
+  if (!referer) return null;
+  try {
+    const url = new URL(referer);
+    return url.host === req.get('host') ? url.pathname + url.search : null;
+  } catch {
+    return null;
+  }
+}
+
 export function reasonPhrase(status: number): string {
   const name = HttpStatus[status];
   if (!name) return 'Error';
@@ -119,10 +131,22 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const wantsHtml = !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
     if (wantsHtml) {
       res.status(body.statusCode);
-      if (body.statusCode === 401 && req.method === 'GET') {
+      if (body.statusCode === 401) {
         const login = req.path.startsWith('/console') ? '/console/login' : '/login';
-        res.redirect(303, `${login}?next=${encodeURIComponent(req.originalUrl)}`);
-        return;
+        const htmx = req.get('HX-Request') === 'true';
+        if (req.method === 'GET' && !htmx) {
+          res.redirect(303, `${login}?next=${encodeURIComponent(req.originalUrl)}`);
+          return;
+        }
+        // A console or account form (or an htmx call) after the session ended: sign in, then back
+        // to the page it was on. What was sent is not kept (it may hold a secret); the sign-in page says so.
+        if (/^\/(console|account)(\/|$)/.test(req.path)) {
+          const back = formPage(req) ?? (login === '/login' ? '/account' : '/console');
+          const to = `${login}?next=${encodeURIComponent(back)}${req.method === 'GET' ? '' : '&expired=1'}`;
+          if (htmx) res.set('HX-Redirect', to).status(204).end();
+          else res.redirect(303, to);
+          return;
+        }
       }
       this.renderPage(req, res, body);
       return;

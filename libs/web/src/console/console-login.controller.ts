@@ -19,12 +19,14 @@ export class ConsoleLoginController {
 
   @Public()
   @Get('login')
-  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string): void {
+  page(@Req() req: Request, @Res() res: Response, @Query('next') next?: string, @Query('expired') expired?: string): void {
     res.render('pages/console/login', {
       layout: 'layouts/public',
       title: 'Sign in to the console',
       csrf: csrfToken(req),
       next: safeNext(next, '/console'),
+      // A form was sent after the session ended (see the error filter).
+      expired: expired === '1',
     });
   }
 

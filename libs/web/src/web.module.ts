@@ -43,6 +43,7 @@ import { AccountOrganizationsController } from './public/account-organizations.c
 import { InvitationPageController } from './public/invitation-page.controller';
 import { ConsoleOrganizationInvitationsController } from './console/organization-invitations.controller';
 import { ConsoleOrganizationMembersController } from './console/organization-members.controller';
+import { OrganizationPages } from './console/organization-page';
 import { LoginController } from './public/login.controller';
 import { SignupPageController } from './public/signup-page.controller';
 import { AutologinSessionController } from './public/autologin-session.controller';
@@ -129,7 +130,7 @@ const CONTROLLERS = [
     EmailChangeModule,
   ],
   controllers: CONTROLLERS,
-  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor, MailBanner],
+  providers: [LdapDirectoryPages, TenantFraming, TenantFramingInterceptor, MailBanner, OrganizationPages],
 })
 export class WebModule implements NestModule {
   constructor(

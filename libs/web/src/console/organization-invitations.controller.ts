@@ -2,9 +2,7 @@ import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { CreateInvitationDto, InvitationsService } from '@portico/accounts';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
-import { ExternalLoginProvidersService } from '@portico/external-login';
 import { OrganizationsService } from '@portico/organizations';
-import { MembershipsService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import { attempt, FormBody, parseForm, text } from './forms';
@@ -17,16 +15,11 @@ const invitationsOf = (id: string) => `${orgPath(id)}#invitations`;
 @ConsoleOnly()
 @Controller('console/organizations/:id/invitations')
 export class ConsoleOrganizationInvitationsController {
-  private readonly pages: OrganizationPages;
-
   constructor(
     private readonly invitations: InvitationsService,
     private readonly organizations: OrganizationsService,
-    providers: ExternalLoginProvidersService,
-    memberships: MembershipsService,
-  ) {
-    this.pages = new OrganizationPages(providers, memberships, invitations);
-  }
+    private readonly pages: OrganizationPages,
+  ) {}
 
   @Post()
   async invite(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @IdParam() id: string, @Body() form: FormBody) {

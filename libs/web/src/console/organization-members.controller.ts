@@ -1,8 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { InvitationsService } from '@portico/accounts';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
-import { ExternalLoginProvidersService } from '@portico/external-login';
 import { OrganizationsService, OrganizationView } from '@portico/organizations';
 import { AddMemberDto, MembershipsService, SetMemberRoleDto, UsersService, UserView } from '@portico/users';
 import type { Request, Response } from 'express';
@@ -19,17 +17,12 @@ const asRole = (role: string) => `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`
 @ConsoleOnly()
 @Controller('console/organizations/:id/members')
 export class ConsoleOrganizationMembersController {
-  private readonly pages: OrganizationPages;
-
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly memberships: MembershipsService,
     private readonly users: UsersService,
-    providers: ExternalLoginProvidersService,
-    invitations: InvitationsService,
-  ) {
-    this.pages = new OrganizationPages(providers, memberships, invitations);
-  }
+    private readonly pages: OrganizationPages,
+  ) {}
 
   /** The member search's matches as the admin types (htmx); the page itself answers the same search without JavaScript. */
   @Get('candidates')

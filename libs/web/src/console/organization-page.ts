@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { INVITATION_ROLES, InvitationsService } from '@portico/accounts';
 import { RequestContext } from '@portico/core';
 import { ExternalLoginProvidersService } from '@portico/external-login';
@@ -25,6 +26,7 @@ export interface OrganizationPageState {
 const CANDIDATES = 10;
 
 /** The organization page (details, members, invitations), rendered by its controllers and again with a form's errors. */
+@Injectable()
 export class OrganizationPages {
   constructor(
     private readonly providers: ExternalLoginProvidersService,

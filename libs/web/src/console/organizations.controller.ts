@@ -1,11 +1,8 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { InvitationsService } from '@portico/accounts';
 import { ConsoleOnly, Ctx, IdParam, RequestContext } from '@portico/core';
-import { ExternalLoginProvidersService } from '@portico/external-login';
 import { CreateOrganizationDto, OrganizationsService, OrganizationView, UpdateOrganizationDto } from '@portico/organizations';
 import { TenantsService } from '@portico/tenants';
-import { MembershipsService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import {
@@ -40,17 +37,11 @@ const LABELS = {
 @ConsoleOnly()
 @Controller('console/organizations')
 export class ConsoleOrganizationsController {
-  private readonly pages: OrganizationPages;
-
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly tenants: TenantsService,
-    providers: ExternalLoginProvidersService,
-    memberships: MembershipsService,
-    invitations: InvitationsService,
-  ) {
-    this.pages = new OrganizationPages(providers, memberships, invitations);
-  }
+    private readonly pages: OrganizationPages,
+  ) {}
 
   @Get()
   async list(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {

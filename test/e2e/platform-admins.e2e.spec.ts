@@ -1,6 +1,7 @@
 import { watchResponses } from '../support/api-checks';
 import { buildIntoTemp, startCli } from '../support/cli-build';
 import { databaseKinds } from '../support/databases';
+import { Phone } from '../support/phone';
 import { makeTenant, makeUser, TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
 import { alertOf, decode, realProblems, WebSession } from '../support/web-session';
@@ -166,6 +167,29 @@ describe.each(databaseKinds())('platform administrators (%s)', (kind) => {
     );
     expect(wrong.status).toBe(401);
     expect(decode(wrong.text)).toMatch(/class="field-error"[^>]*>Your current password is not right.</);
+  });
+
+  it('turns your own authenticator app on, and refuses to turn it off while the settings require one for administrators', async () => {
+    const me = await adminWeb.get('/console/me');
+    const phone = new Phone(/data-testid="totp-secret">([A-Z2-7]+)</.exec(me.text)![1]);
+    const on = await adminWeb.submit('/console/me/authenticator', { action: 'enable', code: await phone.code() }, '/console/me');
+    expect(on.headers.location).toBe('/account/authenticator/recovery-codes');
+    expect((await adminWeb.get('/account/authenticator/recovery-codes')).text).toContain('href="/console/me"');
+    const require = (on: boolean) =>
+      t.http.put('/api/v1/settings/authentication').set('Authorization', t.admin).send({ requireAuthenticatorForAdmins: on }).expect(200);
+    await require(true);
+    try {
+      const refused = await adminWeb.submit('/console/me/authenticator', { action: 'disable', code: await phone.code() }, '/console/me');
+      expect(refused.status).toBe(409);
+      expect(alertOf(refused.text)).toBe(
+        'Platform administrators must use an authenticator app (Authentication settings): it cannot be turned off.',
+      );
+    } finally {
+      await require(false);
+    }
+    const off = await adminWeb.submit('/console/me/authenticator', { action: 'disable', code: await phone.code() }, '/console/me');
+    expect(off.headers.location).toBe('/console/me');
+    expect((await adminWeb.get('/console/me')).text).toContain('data-testid="totp-secret"');
   });
 
   describe('npm run admin -- reset-password', () => {

@@ -201,7 +201,7 @@ export class ConsoleEntitlementsController {
         })),
         errors,
         fieldErrors: besideCard ? {} : fieldErrors,
-        form: form ?? {},
+        form: besideCard ? {} : (form ?? {}),
       }),
     );
   }

@@ -1,11 +1,11 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { browserTests, CHROMIUM, follow, LAUNCH_ARGS } from '../support/browser';
+import { browserTests, CHROMIUM, consoleSession, follow, LAUNCH_ARGS } from '../support/browser';
 import { makeTenant, type TenantFixture } from '../support/factories';
 import { FakeBillingApi } from '../support/fake-billing-api';
 import { authnRequestOf, requireXmlsec, TestIdp } from '../support/saml-idp';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 const run = browserTests('console tenants browser tests') && requireXmlsec() ? describe : describe.skip;
 
@@ -59,21 +59,7 @@ run('console: a tenant’s page in a real browser', () => {
     billing = await new FakeBillingApi().start();
     browserIdp = await startBrowserIdp({ email: 'tess@acme.example', name: 'Tess', surname: 'Ter' });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    const context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
-    // Every Content-Security-Policy refusal, as the page's own event and as Chromium's console line.
-    await context.addInitScript({
-      content:
-        "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
-    });
-    page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    await page.goto('/console/login');
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await follow(page.getByRole('button', { name: 'Sign in' }));
+    page = await consoleSession(browser, t.baseUrl, problems);
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './test-app';
 
 // Debian's Chromium, installed by the system package manager; the tests never download a browser.
 export const CHROMIUM = '/usr/bin/chromium';
@@ -31,4 +32,27 @@ export async function follow(target: Locator): Promise<void> {
   const loaded = target.page().waitForEvent('load');
   await target.click();
   await loaded;
+}
+
+/**
+ * A page at `baseUrl`, 1280 px wide, signed in to the console as the first administrator. Script
+ * errors and console errors, Content-Security-Policy refusals among them, go to `problems`; the
+ * failed loads of error statuses a test provokes do not.
+ */
+export async function consoleSession(browser: Browser, baseUrl: string, problems: string[]): Promise<Page> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 900 } });
+  await context.addInitScript({
+    content:
+      "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+  });
+  await page.goto('/console/login');
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await follow(page.getByRole('button', { name: 'Sign in' }));
+  return page;
 }

@@ -7,7 +7,6 @@ import {
   InvalidInputError,
   isUniqueViolation,
   JobQueue,
-  NotFoundError,
   Page,
   RedisUnavailableError,
   RequestContext,
@@ -84,8 +83,7 @@ export class BillingService {
   /** Checks a tenant's saved billing API without sending a bill (the contract has no dry request). */
   async checkTenantBillingApi(ctx: RequestContext, tenantKey: string): Promise<BillingApiCheck> {
     adminOnly(ctx);
-    const tenant = await this.tenants.findByKey(tenantKey);
-    if (!tenant) throw new NotFoundError(`Tenant "${tenantKey}"`);
+    const tenant = await this.tenants.get(tenantKey);
     const api = await this.tenants.billingApi(tenant.id);
     if (!api) throw new InvalidInputError('No billing API is saved for this tenant: its organizations are billed directly in Portico.');
     const check = await this.billClient.check(api);

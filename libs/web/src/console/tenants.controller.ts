@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuthSettingsService, UpdateTenantSettingsDto } from '@portico/auth';
+import { AuthSettingsService, TenantSettingsView, UpdateTenantSettingsDto } from '@portico/auth';
 import { BillingApiCheck, BillingService } from '@portico/billing';
 import { AppConfig, ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import { OidcClientsService } from '@portico/oidc';
@@ -17,6 +17,7 @@ import {
   offsetParam,
   optionalText,
   pager,
+  Parsed,
   parseForm,
   problem,
   text,
@@ -136,9 +137,7 @@ export class ConsoleTenantsController {
     @Param('key') key: string,
     @Body() form: FormBody,
   ): Promise<void> {
-    const chosen = parseTenantAuthForm(form);
-    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }) : chosen;
-    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    const saved = await this.saveSettings(ctx, key, parseTenantAuthForm(form));
     if (!saved.ok) return this.renderDetail(ctx, req, res, key, { problem: saved.problem, authForm: form });
     // Saved all the same (an administrator may mean it), but never with a green "saved".
     const nobody = !Object.values(saved.value.effective.methods).some(Boolean);
@@ -159,9 +158,7 @@ export class ConsoleTenantsController {
     @Param('key') key: string,
     @Body() form: FormBody,
   ): Promise<void> {
-    const chosen = parseRateLimitForm(form);
-    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, RATE_LIMIT_LABELS) : chosen;
-    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    const saved = await this.saveSettings(ctx, key, parseRateLimitForm(form), RATE_LIMIT_LABELS);
     if (!saved.ok) return this.renderDetail(ctx, req, res, key, { problem: saved.problem, rateForm: form });
     const limit = saved.value.rateLimit ?? this.config.rateLimits.api;
     const rate = limit.perSecond ? `${limit.perSecond} calls a second and ${limit.burst} more in any 10 seconds` : 'no limit';
@@ -182,9 +179,7 @@ export class ConsoleTenantsController {
     @Param('key') key: string,
     @Body() form: FormBody,
   ): Promise<void> {
-    const chosen = parseIntegrationsForm(form);
-    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, INTEGRATION_LABELS) : chosen;
-    const saved = parsed.ok ? await attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
+    const saved = await this.saveSettings(ctx, key, parseIntegrationsForm(form), INTEGRATION_LABELS);
     if (!saved.ok)
       return this.renderDetail(ctx, req, res, key, {
         integrationsProblem: relabelIntegrationErrors(saved.problem),
@@ -312,6 +307,17 @@ export class ConsoleTenantsController {
     if (!deleted.ok) return this.renderConfirm(req, res, tenant, deleted.problem);
     flash(req, 'success', `Tenant “${tenant.name}” (${tenant.key}) deleted, with everything it owned.`);
     res.redirect(303, '/console/tenants');
+  }
+
+  /** One section of the tenant's settings: its form's values, checked as the settings API checks them, then saved. */
+  private async saveSettings(
+    ctx: RequestContext,
+    key: string,
+    chosen: Parsed<object>,
+    labels?: Record<string, string>,
+  ): Promise<Parsed<TenantSettingsView>> {
+    const parsed = chosen.ok ? await parseForm(UpdateTenantSettingsDto, { ...chosen.value }, labels) : chosen;
+    return parsed.ok ? attempt(() => this.authSettings.updateTenant(ctx, key, parsed.value)) : parsed;
   }
 
   private async renderList(req: Request, res: Response, query: FormBody, failure?: FormProblem, form: FormBody = {}): Promise<void> {

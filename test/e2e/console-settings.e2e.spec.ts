@@ -192,7 +192,7 @@ describe.each(databaseKinds())('console authentication settings forms (%s)', (ki
       expect(missing.status).toBe(404);
       expect(missing.text).toContain('class="sidenav"');
       expect(missing.text).toMatch(/<a href="\/console\/tenants" class="active/);
-      expect(missing.text).toContain(`<span class="who">${ADMIN_EMAIL}</span>`);
+      expect(missing.text).toMatch(new RegExp(`<a class="who" href="/console/me"[^>]*>${ADMIN_EMAIL}</a>`));
       expect(decode(missing.text)).toContain('Tenant "no-such-tenant" not found');
 
       const badId = await admin.get('/console/users/not-a-uuid/delete');

@@ -94,8 +94,13 @@ describe.each(databaseKinds())('console entitlements (%s)', (kind) => {
     expect(found.text).toContain(key);
     const id = /href="\/console\/entitlements\/keys\/([0-9a-f-]{36})"/.exec(found.text)![1];
 
+    // The row's Suspend asks first, naming what stops working, and changes nothing.
+    const confirm = await admin.get(`${AREA}/keys/${id}/suspend?back=${encodeURIComponent(`${AREA}/keys?search=${key}`)}`);
+    expect(decode(confirm.text)).toContain(`Suspend key “${key}”?`);
+    expect(decode(confirm.text)).toContain(`<a href="${AREA}/keys?search=${key}">Cancel</a>`);
+    readEntitlement(await check(t, `server=console.example.com;key=${key}`));
     const suspended = await admin.postRaw(`${AREA}/keys/${id}/status`, {
-      _csrf: csrfOf(found.text),
+      _csrf: csrfOf(confirm.text),
       status: 'suspended',
       back: `${AREA}/keys?search=${key}`,
     });

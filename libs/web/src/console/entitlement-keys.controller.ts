@@ -140,7 +140,33 @@ export class ConsoleEntitlementKeysController {
     res.redirect(303, keyPath(id));
   }
 
-  /** Suspend or resume from the list; back to the same filtered page. */
+  @Get('keys/:id/suspend')
+  async confirmSuspend(
+    @Ctx() ctx: RequestContext,
+    @Req() req: Request,
+    @Res() res: Response,
+    @IdParam() id: string,
+    @Query() query: FormBody,
+  ): Promise<void> {
+    const entry = await this.virtual.get(ctx, id);
+    const back = backTo(text(query, 'back'));
+    res.render(
+      'pages/console/confirm',
+      consolePage(req, `Suspend key ${entry.key}`, ENTITLEMENTS, {
+        heading: `Suspend key “${entry.key}”?`,
+        message: `The next check of it answers “not found”: the customer can no longer open ${entry.className} on ${entry.server} until you resume the key. Nothing is deleted.`,
+        action: `${keyPath(entry.id)}/status`,
+        fields: [
+          { name: 'status', value: 'suspended' },
+          { name: 'back', value: back },
+        ],
+        confirmLabel: 'Suspend key',
+        cancelHref: back,
+      }),
+    );
+  }
+
+  /** Suspend (after its confirmation) or resume from the list; back to the same filtered page. */
   @Post('keys/:id/status')
   async setStatus(
     @Ctx() ctx: RequestContext,

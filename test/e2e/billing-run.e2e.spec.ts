@@ -325,7 +325,10 @@ describe.each(databaseKinds())('billing runs (%s)', (kind) => {
 
   it('refuses a billing API on a private address unless allowed, without retrying', async () => {
     const locked = await makeTenant(t);
-    await setBillingApi(t, locked.key, { url: 'https://127.0.0.1:9/api', username: 'u', password: 'p', allowPrivateNetwork: false });
+    // A private address written as such is refused when saved; a name that resolves to one, when called.
+    const literal = { url: 'https://127.0.0.1:9/api', username: 'u', password: 'p', allowPrivateNetwork: false };
+    await expect(setBillingApi(t, locked.key, literal)).rejects.toThrow(/400 .*billingApi\.url: Refused to connect to 127\.0\.0\.1/);
+    await setBillingApi(t, locked.key, { ...literal, url: 'https://localhost:9/api' });
     const lockedOrg = await makeOrganization(t, locked.auth, { externalUid: 'grp-locked', plan: EUR(100) });
     await runPeriod(t, '2026-09');
     const charge = (await chargesOf(t, locked.auth, { period: '2026-09' }))[0];

@@ -86,7 +86,7 @@ describe.each(databaseKinds())('console authentication settings forms (%s)', (ki
       expect((await admin.submit(SETTINGS, noMethod)).status).toBe(303);
       const page = decode((await admin.get(SETTINGS)).text);
       expect(page).toMatch(
-        /class="flash error" role="status">\s*<p>Saved, but every sign-in method is off: from the next request on, nobody can sign in/,
+        /class="flash warning" role="alert">\s*<p>Saved, but every sign-in method is off: from the next request on, nobody can sign in/,
       );
       expect((await globalSettings()).methods).toMatchObject({ password: false, saml: false, ldap: false, external: false });
       await admin.submit(SETTINGS, VALID);

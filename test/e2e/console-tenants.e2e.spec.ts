@@ -187,7 +187,7 @@ describe.each(databaseKinds())('console: a tenant’s integrations and safety (%
     const none = await admin.submit(`${page()}/settings`, { signup: 'inherit', methods: 'custom', emailVerification: 'inherit' }, page());
     expect(none.status).toBe(303);
     const warned = await admin.get(page());
-    expect(decode(warned.text)).toMatch(/class="flash error" role="status">\s*<p>Saved, but nobody in this tenant can sign in now\./);
+    expect(decode(warned.text)).toMatch(/class="flash warning" role="alert">\s*<p>Saved, but nobody in this tenant can sign in now\./);
     await admin.submit(`${page()}/settings`, { signup: 'inherit', methods: 'inherit', emailVerification: 'inherit' }, page());
     expect(decode((await admin.get(page())).text)).toMatch(/class="flash success" role="status">\s*<p>Authentication settings saved\./);
   });

@@ -20,6 +20,6 @@ declare module 'express-session' {
     recoveryCodes?: string;
     /** An authenticator seed being enrolled, encrypted, until a code confirms it. */
     enrollSecret?: string;
-    flash?: { kind: 'success' | 'error'; message: string; secret?: { label: string; value: string } };
+    flash?: { kind: 'success' | 'warning' | 'error'; message: string; secret?: { label: string; value: string } };
   }
 }

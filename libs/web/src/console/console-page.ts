@@ -39,6 +39,9 @@ export function consolePage(req: Request, title: string, active: string, data: R
   };
 }
 
-export function flash(req: Request, kind: 'success' | 'error', message: string, secret?: { label: string; value: string }): void {
+/** A warning: saved as asked, but with a consequence the admin must not miss (yellow, announced at once). */
+export type FlashKind = 'success' | 'warning' | 'error';
+
+export function flash(req: Request, kind: FlashKind, message: string, secret?: { label: string; value: string }): void {
   req.session.flash = { kind, message, ...(secret ? { secret } : {}) };
 }

@@ -129,7 +129,7 @@ export class ConsoleSettingsController {
     if (!Object.values(saved.value.methods).some(Boolean))
       flash(
         req,
-        'error',
+        'warning',
         'Saved, but every sign-in method is off: from the next request on, nobody can sign in except platform administrators (to the console, with their password) and tenants that choose their own methods.',
       );
     else flash(req, 'success', 'Authentication settings saved. They apply from the next request on.');

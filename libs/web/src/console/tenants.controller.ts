@@ -143,7 +143,7 @@ export class ConsoleTenantsController {
     const nobody = !Object.values(saved.value.effective.methods).some(Boolean);
     flash(
       req,
-      nobody ? 'error' : 'success',
+      nobody ? 'warning' : 'success',
       `${nobody ? 'Saved, but nobody in this tenant can sign in now.' : 'Authentication settings saved.'} ${tenantAuthSummary(saved.value)}`,
     );
     res.redirect(303, tenantPath(key));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { expectError, watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, TenantFixture } from '../support/factories';
-import { startTestApp, TestApp } from '../support/test-app';
+import { basic, startTestApp, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 /** /api/v1/webhooks: endpoints per tenant, secrets shown once, URL policy, tenant isolation. */
@@ -180,6 +181,83 @@ describe.each(databaseKinds())('webhooks API (%s)', (kind) => {
     expectError(await create(t.admin, local({ tenantKey: 'no-such-tenant' })), 400, /tenantKey "no-such-tenant" does not name a tenant/);
     const all = await t.http.get(base).set('Authorization', t.admin).expect(200);
     expect(all.body.total).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends a signed test event on demand and answers what the receiver said', async () => {
+    const { body: ep } = await localFor(a).expect(201);
+    const before = receiver.received.length;
+    const sent = await t.http.post(`${base}/${ep.id}/test`).set('Authorization', a.auth).expect(201);
+    expect(sent.body).toMatchObject({
+      endpointId: ep.id,
+      eventType: 'webhook.test',
+      status: 'succeeded',
+      attempts: 1,
+      lastStatusCode: 204,
+    });
+    const [hook] = receiver.received.slice(before);
+    expect(hook.headers['webhook-id']).toBe(sent.body.id);
+    expect(new Webhook(ep.secret).verify(hook.body, hook.headers as Record<string, string>)).toMatchObject({
+      type: 'webhook.test',
+      data: { endpointId: ep.id },
+    });
+    await t.http.get(`/api/v1/webhooks/messages/${sent.body.id}`).set('Authorization', a.auth).expect(200);
+
+    // A receiver that fails: the answer says so and the message waits for its retry.
+    receiver.respond = (_h, res) => void res.writeHead(500).end('down for maintenance');
+    try {
+      const failed = await t.http.post(`${base}/${ep.id}/test`).set('Authorization', t.admin).expect(201);
+      expect(failed.body).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: 500, deliveredAt: null });
+      expect(failed.body.nextAttemptAt).toEqual(expect.any(String));
+    } finally {
+      receiver.respond = () => undefined;
+    }
+  });
+
+  it('refuses a test event to another tenant’s endpoint, a disabled one, and without credentials', async () => {
+    const { body: ep } = await localFor(a).expect(201);
+    const before = receiver.received.length;
+    expectError(await t.http.post(`${base}/${ep.id}/test`).set('Authorization', b.auth), 404, /Webhook endpoint not found/);
+    expectError(await t.http.post(`${base}/${randomUUID()}/test`).set('Authorization', a.auth), 404);
+    expectError(await t.http.post(`${base}/not-a-uuid/test`).set('Authorization', a.auth), 400, /id must be a UUID/);
+    await t.http.post(`${base}/${ep.id}/test`).expect(401);
+    await t.http.post(`${base}/${ep.id}/test`).set('Authorization', basic(a.keyId, 'not-the-secret')).expect(401);
+    await t.http.post(`${base}/${ep.id}/test`).set('Authorization', 'Bearer not-a-real-token').expect(401);
+    await t.http.put(`${base}/${ep.id}`).set('Authorization', a.auth).send({ url: ep.url, events: ep.events, enabled: false }).expect(200);
+    expectError(
+      await t.http.post(`${base}/${ep.id}/test`).set('Authorization', a.auth),
+      409,
+      'The endpoint is disabled: enable it first, then send a test event',
+    );
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('searches endpoints by URL or description, any case, with % and _ taken literally', async () => {
+    const c = await makeTenant(t);
+    const make = (auth: string, url: string, description: string) => create(auth, remote({ url, description })).expect(201);
+    const { body: percent } = await make(c.auth, 'https://hooks.example.com/a', 'Billing: 100% of charges');
+    const { body: underscore } = await make(c.auth, 'https://hooks.example.com/b', 'billing_mirror');
+    const { body: byUrl } = await make(c.auth, 'https://Portal.Example.net/hooks', 'Sign-ups');
+    await make(b.auth, 'https://hooks.example.com/c', 'Billing of tenant b');
+    const search = async (q: string) =>
+      (await t.http.get(base).query({ search: q }).set('Authorization', c.auth).expect(200)).body.items.map((e: { id: string }) => e.id);
+    expect(await search('BILLING')).toEqual([percent.id, underscore.id]);
+    expect(await search('100%')).toEqual([percent.id]);
+    expect(await search('%')).toEqual([percent.id]);
+    expect(await search('_')).toEqual([underscore.id]);
+    expect(await search('portal.example')).toEqual([byUrl.id]);
+    expect(await search('nothing like it')).toEqual([]);
+    const paged = await t.http.get(base).query({ search: 'billing', limit: 1, offset: 1 }).set('Authorization', c.auth).expect(200);
+    expect(paged.body).toMatchObject({ total: 2, limit: 1, offset: 1, items: [{ id: underscore.id }] });
+
+    expectError(
+      await t.http
+        .get(base)
+        .query({ search: 'x'.repeat(5000) })
+        .set('Authorization', c.auth),
+      400,
+      /search/,
+    );
+    expectError(await t.http.get(base).query({ search: 'bill\u0000ing' }).set('Authorization', c.auth), 400, /search/);
   });
 
   it('requires credentials and a valid id', async () => {

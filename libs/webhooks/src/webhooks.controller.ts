@@ -9,7 +9,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPageResponse, Ctx, IdParam, Page, PageQueryDto, RequestContext, TenantOrAdmin } from '@portico/core';
+import { ApiPageResponse, Ctx, IdParam, Page, RequestContext, TenantOrAdmin } from '@portico/core';
 import {
   DeliveryQueryDto,
   MessageQueryDto,
@@ -24,6 +24,7 @@ import {
   RotatedWebhookSecretView,
   RotateWebhookSecretDto,
   UpdateWebhookEndpointDto,
+  WebhookEndpointQueryDto,
   WebhookEndpointView,
 } from './dto/webhook-endpoint.dto';
 import { WebhooksService } from './webhooks.service';
@@ -37,7 +38,7 @@ export class WebhookEndpointsController {
   @ApiOperation({ summary: 'List webhook endpoints' })
   @Get()
   @ApiPageResponse(WebhookEndpointView, 'The endpoints the caller may see')
-  list(@Ctx() ctx: RequestContext, @Query() query: PageQueryDto): Promise<Page<WebhookEndpointView>> {
+  list(@Ctx() ctx: RequestContext, @Query() query: WebhookEndpointQueryDto): Promise<Page<WebhookEndpointView>> {
     return this.webhooks.listEndpoints(ctx, query);
   }
 
@@ -84,6 +85,18 @@ export class WebhookEndpointsController {
   rotate(@Ctx() ctx: RequestContext, @IdParam() id: string, @Body() dto: RotateWebhookSecretDto): Promise<RotatedWebhookSecretView> {
     // The body is optional: a POST without one rotates with the default overlap.
     return this.webhooks.rotateSecret(ctx, id, dto ?? {});
+  }
+
+  @ApiOperation({ summary: 'Send a signed test event to a webhook endpoint' })
+  @Post(':id/test')
+  @ApiCreatedResponse({
+    type: WebhookMessageView,
+    description: 'The webhook.test message after its first attempt: delivered, or pending a retry with the status code or error',
+  })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The endpoint is disabled' })
+  sendTest(@Ctx() ctx: RequestContext, @IdParam() id: string): Promise<WebhookMessageView> {
+    return this.webhooks.sendTestEvent(ctx, id);
   }
 
   @ApiOperation({ summary: "List an endpoint's delivery attempts" })

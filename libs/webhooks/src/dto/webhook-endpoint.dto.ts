@@ -68,7 +68,7 @@ export class CreateWebhookEndpointDto extends UpdateWebhookEndpointDto {
 }
 
 export class WebhookEndpointQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Only endpoints whose URL or description contains this (any case)' })
+  @ApiPropertyOptional({ description: 'Only endpoints whose URL or description contains this (any case; % and _ match themselves)' })
   @IsOptional()
   @IsString()
   @Length(1, 200)

@@ -27,6 +27,13 @@ export function configureViews(app: NestExpressApplication): void {
           ? '—'
           : JSON.stringify(v),
   );
+  // On a field's control: while the field has an error (the field_error partial shows it), says so
+  // and points at it, so a screen reader reads the error with the field. Same context as the partial.
+  hbs.registerHelper('fieldAria', function (this: { fieldErrors?: Record<string, unknown> } | undefined, field: string) {
+    const errors = this?.fieldErrors?.[field];
+    if (!Array.isArray(errors) || errors.length === 0) return '';
+    return new hbs.handlebars.SafeString(` aria-invalid="true" aria-describedby="${hbs.handlebars.escapeExpression(`${field}-error`)}"`);
+  });
   hbs.registerHelper('plan', (plan: unknown) => formatPlan(plan as Parameters<typeof formatPlan>[0]));
   app.useStaticAssets(join(root, 'assets'), { prefix: '/assets/', maxAge: '1h' });
   // Browsers ask for /favicon.ico whatever a page links (Swagger's pages, a plain-text error): the same icon.

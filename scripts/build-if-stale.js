@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 /**
- * Builds dist/ only when it is missing or older than the sources, so `npm start` does not
- * recompile on every start. With --if-missing (the operators' commands: migrate, billing, the
- * worker) it builds only when there is no build at all: rewriting dist/ under a running server is
- * what an operator's command must never do, so a stale build is only reported.
+ * Builds dist/ only when the entry a command runs (argument, relative to the project; the server's
+ * main.js by default) is missing or older than the sources, so `npm start` does not recompile on
+ * every start and an operator's command after an upgrade runs the new code, not a stale build
+ * without its file. A running server has loaded its modules already, so a rebuild under it is safe.
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
-const builtEntry = join(root, 'dist/apps/server/src/main.js');
+const entryArg = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
+const builtEntry = join(root, entryArg ?? 'dist/apps/server/src/main.js');
 const sourceRoots = ['apps', 'libs', 'migrations'];
 const configFiles = ['tsconfig.json', 'tsconfig.build.json'];
 
@@ -31,16 +32,11 @@ function newestSource() {
 
 const built = existsSync(builtEntry) ? statSync(builtEntry).mtimeMs : 0;
 const stale = built > 0 && newestSource() > built;
-const onlyIfMissing = process.argv.includes('--if-missing');
 
 if (built > 0 && !stale) process.exit(0);
-if (onlyIfMissing && stale) {
-  process.stderr.write(
-    'Note: the sources changed since the last build; this runs the built code. Run `npm run build` to use the changes.\n',
-  );
-  process.exit(0);
-}
-process.stderr.write(built ? 'Sources changed since the last build: building…\n' : 'No build yet: building…\n');
+process.stderr.write(
+  built ? 'Sources changed since the last build: building…\n' : `${relative(root, builtEntry)} is not built yet: building…\n`,
+);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const result = spawnSync(npm, ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

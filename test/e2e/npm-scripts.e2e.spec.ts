@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
+const ADMIN_ENTRY = 'dist/apps/server/src/cli/admin.js';
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 /**
- * `npm start` builds only when dist/ is missing or older than the sources; the operators' commands
- * (migrate, billing, the worker) run the built code and never rebuild a dist/ a server may be
- * running from. Exercised on a small project of the same shape whose "build" only records that it ran.
+ * `npm start` and the operators' commands (admin, migrate, billing, the worker) build only when the
+ * entry they run is missing or older than the sources. Exercised on a small project of the same
+ * shape whose "build" only records that it ran.
  */
 describe('npm scripts: building is its own step', () => {
   let dir: string;
@@ -32,7 +33,7 @@ describe('npm scripts: building is its own step', () => {
     writeFileSync(join(dir, 'tsconfig.json'), '{}\n');
     writeFileSync(join(dir, 'tsconfig.build.json'), '{}\n');
     const build =
-      "const fs=require('fs');fs.mkdirSync('dist/apps/server/src',{recursive:true});fs.writeFileSync('dist/apps/server/src/main.js','');fs.appendFileSync('builds.log','built\\n')";
+      "const fs=require('fs');fs.mkdirSync('dist/apps/server/src/cli',{recursive:true});fs.writeFileSync('dist/apps/server/src/main.js','');fs.writeFileSync('dist/apps/server/src/cli/admin.js','');fs.appendFileSync('builds.log','built\\n')";
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shape', private: true, scripts: { build: `node -e "${build}"` } }));
     // The fixture's sources are older than anything the build writes.
     for (const file of ['apps/server/src/main.ts', 'tsconfig.json', 'tsconfig.build.json']) touch(join(dir, file), -60);
@@ -54,20 +55,35 @@ describe('npm scripts: building is its own step', () => {
     expect(buildsRun()).toBe(2);
   });
 
-  it('an operator command builds a missing build, but leaves a stale one alone and says so', () => {
-    expect(ensure('--if-missing').status).toBe(0);
-    expect(buildsRun()).toBe(1);
-    touch(join(dir, 'apps/server/src/main.ts'), 60);
-    const run = ensure('--if-missing');
+  it('an operator command builds when its own entry is missing, as after an upgrade that added it', () => {
+    ensure();
+    // The build of a release that had no admin command yet.
+    rmSync(join(dir, ADMIN_ENTRY));
+    const run = ensure(ADMIN_ENTRY);
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('Run `npm run build` to use the changes');
-    expect(buildsRun()).toBe(1);
+    expect(run.stderr).toContain(`${ADMIN_ENTRY} is not built yet: building…`);
+    expect(buildsRun()).toBe(2);
+    expect(ensure(ADMIN_ENTRY).status).toBe(0);
+    expect(buildsRun()).toBe(2);
   });
 
-  it('migrate, billing and the worker run the built code without building first', () => {
-    for (const name of ['migrate', 'billing', 'start:worker']) {
-      expect(scripts[name]).not.toMatch(/npm run build/);
-      expect(scripts[name]).toContain('build-if-stale.js --if-missing');
+  it('an operator command rebuilds a stale build before it runs', () => {
+    ensure(ADMIN_ENTRY);
+    touch(join(dir, 'apps/server/src/main.ts'), 60);
+    const run = ensure(ADMIN_ENTRY);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('Sources changed since the last build');
+    expect(buildsRun()).toBe(2);
+  });
+
+  it('admin, migrate, billing and the worker each check their own entry before running it', () => {
+    for (const [name, entry] of Object.entries({
+      admin: ADMIN_ENTRY,
+      migrate: 'dist/apps/server/src/cli/migrate.js',
+      billing: 'dist/apps/server/src/cli/billing.js',
+      'start:worker': 'dist/apps/worker/src/main.js',
+    })) {
+      expect(scripts[name]).toBe(`node scripts/build-if-stale.js ${entry} && node ${entry}`);
     }
     expect(scripts.prestart).toBe('node scripts/build-if-stale.js');
     // The guard itself is plain Node: it runs before anything is compiled.

@@ -1,5 +1,5 @@
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { browserTests, CHROMIUM, follow, LAUNCH_ARGS } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { browserTests, consoleSession, consoleSignIn, follow, launchChromium, screenshots, submit } from '../support/browser';
 import { Phone } from '../support/phone';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
 
@@ -14,20 +14,15 @@ const NEW_PASSWORD = 'a new password for the first admin';
 (browserTests('console administrators browser tests') ? describe : describe.skip)('console administrators in a real browser', () => {
   let t: TestApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  const shots = (name: string) => screenshots(page, `console-admins-${name}`);
 
   beforeAll(async () => {
     t = await startTestApp('sqlite');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-    });
-    await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    browser = await launchChromium();
+    page = await consoleSession(browser, t.baseUrl, pageErrors);
+    expect(new URL(page.url()).pathname).toBe('/console');
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -54,7 +49,8 @@ const NEW_PASSWORD = 'a new password for the first admin';
     const other = await browser.newContext({ baseURL: t.baseUrl });
     try {
       const theirs = await other.newPage();
-      await signIn(theirs, SECOND, password);
+      await consoleSignIn(theirs, SECOND, password);
+      expect(new URL(theirs.url()).pathname).toBe('/console');
       expect(await theirs.locator('.topbar .who').innerText()).toBe(SECOND);
       await theirs.goto('/console/administrators');
       await theirs.getByTestId('admin-row').filter({ hasText: SECOND }).getByText('you').waitFor();
@@ -132,10 +128,7 @@ const NEW_PASSWORD = 'a new password for the first admin';
 
     // Signing in again takes the new password and a code.
     await follow(page.getByRole('button', { name: 'Sign out' }));
-    await page.goto('/console/login');
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(NEW_PASSWORD);
-    await follow(page.getByRole('button', { name: 'Sign in' }));
+    await consoleSignIn(page, ADMIN_EMAIL, NEW_PASSWORD);
     await page.getByLabel('Code', { exact: true }).fill(await phone.code());
     await follow(page.getByRole('button', { name: 'Continue' }));
     expect(new URL(page.url()).pathname).toBe('/console');
@@ -146,27 +139,4 @@ const NEW_PASSWORD = 'a new password for the first admin';
     await page.getByRole('status').getByText('Your authenticator app is off.').waitFor();
     await page.getByTestId('totp-secret').waitFor();
   });
-
-  async function signIn(p: Page, email: string, password: string): Promise<void> {
-    await p.goto('/console/login');
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(password);
-    await follow(p.getByRole('button', { name: 'Sign in' }));
-    expect(new URL(p.url()).pathname).toBe('/console');
-  }
-
-  /** Clicks a button that posts a form; the status of that POST (the page it leads to has loaded). */
-  async function submit(button: Locator): Promise<number> {
-    const posted = button.page().waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
-    await follow(button);
-    return (await posted).status();
-  }
-
-  /** The page as it is now, at 1280 px and at 390 px wide. */
-  async function shots(name: string): Promise<void> {
-    await page.screenshot({ path: `/tmp/console-admins-${name}-1280.png`, fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: `/tmp/console-admins-${name}-390.png`, fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
-  }
 });

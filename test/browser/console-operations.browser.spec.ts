@@ -1,10 +1,8 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { browserTests, CHROMIUM, follow, LAUNCH_ARGS } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { browserTests, consoleSession, follow, launchChromium, screenshots } from '../support/browser';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
+import { ADMIN_EMAIL, startTestApp, type TestApp } from '../support/test-app';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
-
-const SHOTS = '/tmp/h5-shots';
 
 /** Operations an administrator looks into: the dashboard, the webhook delivery log and a test event, the audit log's filters. */
 (browserTests('console operations browser tests') ? describe : describe.skip)('console operations in a real browser', () => {
@@ -14,20 +12,15 @@ const SHOTS = '/tmp/h5-shots';
   let receiver: WebhookReceiver;
   let tenant: TenantFixture;
   const pageErrors: string[] = [];
+  const shots = (name: string) => screenshots(page, `console-operations-${name}`);
 
   beforeAll(async () => {
     t = await startTestApp('sqlite');
     receiver = await new WebhookReceiver((_hook, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-receiver': 'portal-7' }).end('{"received":true,"by":"portal"}');
     }).start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    const context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto('/console/login');
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await follow(page.getByRole('button', { name: 'Sign in' }));
+    browser = await launchChromium();
+    page = await consoleSession(browser, t.baseUrl, pageErrors);
   });
 
   afterAll(async () => {
@@ -150,13 +143,5 @@ const SHOTS = '/tmp/h5-shots';
   async function scrollsSideways(): Promise<boolean> {
     // A string: the specs compile without the DOM's types.
     return page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
-  }
-
-  async function shots(name: string): Promise<void> {
-    await page.screenshot({ path: `${SHOTS}/${name}-1280.png`, fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(200);
-    await page.screenshot({ path: `${SHOTS}/${name}-390.png`, fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
   }
 });

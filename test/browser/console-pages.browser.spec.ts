@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 // What the checks below read in the page (the project compiles without the DOM's types).
 interface Anchor {
@@ -20,9 +20,9 @@ interface Doc {
 }
 // Used inside page.evaluate callbacks, which run in the page: a type only, nothing to serialize.
 type InPage = { document: Doc; location: { origin: string } };
-import { browserTests, CHROMIUM, LAUNCH_ARGS } from '../support/browser';
+import { browserTests, consoleSignIn, launchChromium } from '../support/browser';
 import { makeOrganization, makeTenant, makeUser } from '../support/factories';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 const MAX_PAGES = 250;
 // Pages of one shape (ids and query values aside) beyond this many are the same page again.
@@ -51,7 +51,7 @@ const PER_SHAPE = 2;
       .send({ name: 'Crawl App', redirectUris: ['https://app.crawl.example/callback'] })
       .expect(201);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     const here = () => new URL(page.url()).pathname + new URL(page.url()).search;
@@ -62,10 +62,7 @@ const PER_SHAPE = 2;
     page.on('response', (r) => {
       if (r.status() >= 400 && r.url().startsWith(t.baseUrl)) problems.push(`${r.url().slice(t.baseUrl.length)}: answered ${r.status()}`);
     });
-    await page.goto('/console/login');
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL('**/console'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await consoleSignIn(page);
   });
 
   afterAll(async () => {

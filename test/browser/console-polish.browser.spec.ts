@@ -1,5 +1,5 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { browserTests, CHROMIUM, LAUNCH_ARGS, follow } from '../support/browser';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { browserTests, consoleSession, follow, launchChromium } from '../support/browser';
 import { makeTenant, type TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, basic, startTestApp, type TestApp } from '../support/test-app';
 
@@ -15,6 +15,7 @@ type InPage = { document: { querySelectorAll(s: string): ArrayLike<{ noValidate:
   let page: Page;
   const pageErrors: string[] = [];
 
+  // On the sign-in page a stale form led to, which brings the admin back where they were.
   const signIn = async () => {
     await page.getByLabel('Email').fill(ADMIN_EMAIL);
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -24,13 +25,10 @@ type InPage = { document: { querySelectorAll(s: string): ArrayLike<{ noValidate:
   beforeAll(async () => {
     t = await startTestApp('sqlite');
     tenant = await makeTenant(t, 'polish-portal');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
+    browser = await launchChromium();
+    page = await consoleSession(browser, t.baseUrl, pageErrors);
+    context = page.context();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto('/console/login');
-    await signIn();
   });
 
   afterAll(async () => {

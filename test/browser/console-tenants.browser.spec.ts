@@ -1,7 +1,7 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { browserTests, CHROMIUM, consoleSession, follow, LAUNCH_ARGS } from '../support/browser';
+import { browserTests, consoleSession, follow, launchChromium, screenshots } from '../support/browser';
 import { makeTenant, type TenantFixture } from '../support/factories';
 import { FakeBillingApi } from '../support/fake-billing-api';
 import { authnRequestOf, requireXmlsec, TestIdp } from '../support/saml-idp';
@@ -52,13 +52,14 @@ run('console: a tenant’s page in a real browser', () => {
   const problems: string[] = [];
   const tenantPage = () => `/console/tenants/${tenant.key}`;
   const flash = () => page.locator('.flash').first();
+  const shots = (name: string) => screenshots(page, `console-tenants-${name}`);
 
   beforeAll(async () => {
     t = await startTestApp('sqlite');
     tenant = await makeTenant(t, 'acme-portal');
     billing = await new FakeBillingApi().start();
     browserIdp = await startBrowserIdp({ email: 'tess@acme.example', name: 'Tess', surname: 'Ter' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     page = await consoleSession(browser, t.baseUrl, problems);
   });
 
@@ -176,20 +177,14 @@ run('console: a tenant’s page in a real browser', () => {
     await section.getByLabel('Custom for this tenant:').check();
     for (const box of await section.locator('.method-choices input[type=checkbox]').all()) await box.uncheck();
     await follow(section.getByRole('button', { name: 'Save authentication settings' }));
-    expect(await flash().getAttribute('class')).toContain('error');
+    // Not the red error flash: a yellow warning, announced as an alert.
+    expect(await flash().getAttribute('class')).toContain('warning');
+    expect(await flash().getAttribute('role')).toBe('alert');
     expect(await flash().innerText()).toMatch(/^Saved, but nobody in this tenant can sign in now\./);
     await shots('tenant-nobody-signs-in');
   });
 
   async function apiStatus(): Promise<number> {
     return (await t.http.get('/api/v1/users').set('Authorization', tenant.auth)).status;
-  }
-
-  /** The page at 1280 and 390 px wide, for a person to look at. */
-  async function shots(name: string): Promise<void> {
-    await page.screenshot({ path: `/tmp/console-tenants-${name}-1280.png`, fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: `/tmp/console-tenants-${name}-390.png`, fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
   }
 });

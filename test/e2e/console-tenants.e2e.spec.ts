@@ -3,8 +3,8 @@ import { watchResponses } from '../support/api-checks';
 import { databaseKinds } from '../support/databases';
 import { makeTenant, TenantFixture } from '../support/factories';
 import { FakeBillingApi } from '../support/fake-billing-api';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
-import { decode, realProblems, WebSession } from '../support/web-session';
+import { startTestApp, TestApp } from '../support/test-app';
+import { consoleAdmin, decode, realProblems, WebSession } from '../support/web-session';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -46,8 +46,7 @@ describe.each(databaseKinds())('console: a tenant’s integrations and safety (%
     problems = watchResponses(t);
     api = await new FakeBillingApi().start();
     tenant = await makeTenant(t);
-    admin = new WebSession(t);
-    expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+    admin = await consoleAdmin(t);
   });
   afterAll(async () => {
     await t?.close();

@@ -4,8 +4,8 @@ import { OidcSessions } from '@portico/oidc';
 import type { Grant } from 'oidc-provider';
 import { databaseKinds } from '../support/databases';
 import { makeOrganization, makeTenant, makeUser, TenantFixture } from '../support/factories';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, TestApp } from '../support/test-app';
-import { alertOf, csrfOf, decode, WebSession } from '../support/web-session';
+import { ADMIN_EMAIL, startTestApp, TestApp } from '../support/test-app';
+import { alertOf, consoleAdmin, csrfOf, decode, WebSession } from '../support/web-session';
 
 const PASSWORD = 'Velvet-Otter-42-river';
 const NEW_PASSWORD = 'Copper-Kettle-77-dune';
@@ -51,8 +51,7 @@ describe.each(databaseKinds())('console user page (%s)', (kind) => {
     t = await startTestApp(kind, { TRUST_PROXY: 'loopback' });
     tenant = await makeTenant(t);
     other = await makeTenant(t);
-    admin = new WebSession(t, '203.0.113.9');
-    expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(303);
+    admin = await consoleAdmin(t, '203.0.113.9');
     adminId = (await t.http.get('/api/v1/users').query({ email: ADMIN_EMAIL }).set('Authorization', t.admin).expect(200)).body.items[0].id;
   });
   afterAll(async () => t?.close());

@@ -1,7 +1,7 @@
 import { CookieAccessInfo, type CookieJar } from 'cookiejar';
 import request, { type Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import type { TestApp } from './test-app';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestApp } from './test-app';
 
 /** A form as a browser sends it: fields with one value or several. */
 export type Form = Record<string, string | string[]>;
@@ -60,6 +60,13 @@ export class WebSession {
   private with<T extends request.Test>(req: T): T {
     return (this.ip ? req.set('X-Forwarded-For', this.ip) : req) as T;
   }
+}
+
+/** A session signed in to the console as the first administrator, from `ip` when given. */
+export async function consoleAdmin(t: TestApp, ip?: string): Promise<WebSession> {
+  const admin = new WebSession(t, ip);
+  expect((await admin.submit('/console/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).headers.location).toBe('/console');
+  return admin;
 }
 
 export function csrfOf(html: string): string {

@@ -32,6 +32,7 @@ import {
   optionalText,
   pager,
   onField,
+  Parsed,
   parseForm,
   problem,
   tenantKeyChoices,
@@ -79,24 +80,12 @@ export class ConsoleEntitlementKeysController {
 
   @Post('keys')
   async create(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Body() form: FormBody): Promise<void> {
-    const expiresAt = expiryFromForm(text(form, 'expiresAt'));
-    const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), optionalText(form, 'tenantKey') ?? null);
-    const parsed = !org.ok
-      ? onField(org, 'organizationId')
-      : expiresAt.ok
-        ? await parseForm(
-            CreateVirtualEntitlementDto,
-            {
-              key: text(form, 'key'),
-              classId: text(form, 'classId'),
-              status: optionalText(form, 'status'),
-              expiresAt: expiresAt.value ?? undefined,
-              organizationId: org.value?.id,
-              tenantKey: optionalText(form, 'tenantKey'),
-            },
-            LABELS,
-          )
-        : expiresAt;
+    const parsed = await this.parseKeyForm(ctx, CreateVirtualEntitlementDto, form, optionalText(form, 'tenantKey') ?? null, (found) => ({
+      status: optionalText(form, 'status'),
+      expiresAt: found.expiresAt ?? undefined,
+      organizationId: found.organizationId ?? undefined,
+      tenantKey: optionalText(form, 'tenantKey'),
+    }));
     const created = parsed.ok ? await attempt(() => this.virtual.create(ctx, parsed.value), LABELS) : parsed;
     if (!created.ok) return this.renderList(ctx, req, res, {}, created.problem, form);
     flash(req, 'success', `Key “${created.value.key}” now opens ${created.value.className} on ${created.value.server}.`);
@@ -116,24 +105,11 @@ export class ConsoleEntitlementKeysController {
     @IdParam() id: string,
     @Body() form: FormBody,
   ): Promise<void> {
-    const expiresAt = expiryFromForm(text(form, 'expiresAt'));
     const entry = await this.virtual.get(ctx, id);
-    const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), entry.tenantKey);
-    const parsed = !org.ok
-      ? onField(org, 'organizationId')
-      : expiresAt.ok
-        ? await parseForm(
-            UpdateVirtualEntitlementDto,
-            {
-              key: text(form, 'key'),
-              classId: text(form, 'classId'),
-              status: text(form, 'status'),
-              expiresAt: expiresAt.value,
-              organizationId: org.value?.id ?? null,
-            },
-            LABELS,
-          )
-        : expiresAt;
+    const parsed = await this.parseKeyForm(ctx, UpdateVirtualEntitlementDto, form, entry.tenantKey, (found) => ({
+      status: text(form, 'status'),
+      ...found,
+    }));
     const updated = parsed.ok ? await attempt(() => this.virtual.update(ctx, id, parsed.value), LABELS) : parsed;
     if (!updated.ok) return this.renderEdit(ctx, req, res, entry, updated.problem, form);
     flash(req, 'success', `Key “${updated.value.key}” saved. The next check uses it.`);
@@ -231,6 +207,25 @@ export class ConsoleEntitlementKeysController {
     req.session.entitlementImport = { created, updated, failed, lines: kept, more: lines.length - kept.length };
     flash(req, failed ? 'error' : 'success', `Import done: ${created} created, ${updated} updated, ${failed} refused.`);
     res.redirect(303, IMPORT);
+  }
+
+  /**
+   * The key form through `cls`: its expiry and its organization (by name, within `tenantKey`) read
+   * first, each refusal beside its field; `fields` adds what differs between create and edit.
+   */
+  private async parseKeyForm<T extends object>(
+    ctx: RequestContext,
+    cls: new () => T,
+    form: FormBody,
+    tenantKey: string | null,
+    fields: (found: { expiresAt: Date | null; organizationId: string | null }) => Record<string, unknown>,
+  ): Promise<Parsed<T>> {
+    const expiresAt = expiryFromForm(text(form, 'expiresAt'));
+    const org = await organizationFromField(this.organizations, ctx, text(form, 'organization'), tenantKey);
+    if (!org.ok) return onField(org, 'organizationId');
+    if (!expiresAt.ok) return expiresAt;
+    const found = { expiresAt: expiresAt.value, organizationId: org.value?.id ?? null };
+    return parseForm(cls, { key: text(form, 'key'), classId: text(form, 'classId'), ...fields(found) }, LABELS);
   }
 
   private async renderList(

@@ -1,6 +1,6 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { browserTests, CHROMIUM, follow, LAUNCH_ARGS } from '../support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
+import type { Browser, Page } from 'playwright-core';
+import { browserTests, consoleSession, follow, launchChromium, screenshots } from '../support/browser';
+import { ADMIN_EMAIL, startTestApp, type TestApp } from '../support/test-app';
 
 const EMAIL = 'grace@example.com';
 const PASSWORD = 'Velvet-Otter-42-river';
@@ -19,14 +19,7 @@ const PASSWORD = 'Velvet-Otter-42-river';
     return ((await res.json()) as { status: string }).status;
   };
 
-  /** The page at a desktop and a phone width, into /tmp (never into git). */
-  async function shots(name: string): Promise<void> {
-    for (const width of [1280, 390]) {
-      await admin.setViewportSize({ width, height: 900 });
-      await admin.screenshot({ path: `/tmp/h1-${name}-${width}.png`, fullPage: true });
-    }
-    await admin.setViewportSize({ width: 1280, height: 900 });
-  }
+  const shots = (name: string) => screenshots(admin, `console-users-${name}`);
 
   /** The user signs in in a browser of their own; returns it to check whether it is still signed in. */
   async function userBrowser(): Promise<Page> {
@@ -51,13 +44,8 @@ const PASSWORD = 'Velvet-Otter-42-river';
       body: JSON.stringify({ email: EMAIL, firstName: 'Grace', lastName: 'Brewster', password: PASSWORD }),
     });
     userId = ((await created.json()) as { id: string }).id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    admin = await (await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } })).newPage();
-    admin.on('pageerror', (e) => pageErrors.push(e.message));
-    await admin.goto('/console/login');
-    await admin.getByLabel('Email').fill(ADMIN_EMAIL);
-    await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await follow(admin.getByRole('button', { name: 'Sign in' }));
+    browser = await launchChromium();
+    admin = await consoleSession(browser, t.baseUrl, pageErrors);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
-import { CHROMIUM, chromiumPresent, LAUNCH_ARGS, follow } from '../support/browser';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { browserTests, collectProblems, consoleSignIn, follow, launchChromium, submit } from '../support/browser';
 import { totpCode } from '../../libs/auth/src/totp/totp';
 import { makeTenant, makeUser, type TenantFixture } from '../support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/test-app';
@@ -10,35 +10,24 @@ const DIRECT_USER = 'grace@direct.example';
 const SETTINGS = '/console/settings/authentication';
 const NO_SIGNUP = 'There is no sign-up page here.';
 
-describe('console: authentication settings, tenant overrides and authenticator reset, in a real browser', () => {
+const run = browserTests('console authentication browser tests') ? describe : describe.skip;
+
+run('console: authentication settings, tenant overrides and authenticator reset, in a real browser', () => {
   let t: TestApp;
   let browser: Browser;
-  let adminContext: BrowserContext;
   let admin: Page;
   let tenant: TenantFixture;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!chromiumPresent) {
-      if (process.env.CI === 'true')
-        throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the browser tests (apt-get install chromium)`);
-      process.stderr.write(
-        `\n  [skipped] console authentication browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium to run them)\n\n`,
-      );
-      return;
-    }
     t = await startTestApp('sqlite');
     tenant = await makeTenant(t, 'globex');
     await makeUser(t, tenant.auth, { email: TENANT_USER, firstName: 'Tom', lastName: 'Globex', password: PASSWORD });
     await makeUser(t, t.admin, { email: DIRECT_USER, firstName: 'Grace', lastName: 'Hopper', password: PASSWORD });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    adminContext = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
-    admin = await adminContext.newPage();
-    admin.on('pageerror', (e) => consoleErrors.push(e.message));
-    admin.on('console', (m) => {
-      // Error statuses the tests provoke on purpose (400, 404) are logged as failed loads.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-    });
+    browser = await launchChromium();
+    admin = await (await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } })).newPage();
+    // Error statuses the tests provoke on purpose (400, 404) are logged as failed loads, and not collected.
+    collectProblems(admin, consoleErrors);
   });
 
   afterAll(async () => {
@@ -47,16 +36,11 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it('signs the admin in to the console', async () => {
-    if (!chromiumPresent) return;
-    await admin.goto('/console/login');
-    await admin.getByLabel('Email').fill(ADMIN_EMAIL);
-    await admin.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await follow(admin.getByRole('button', { name: 'Sign in' }));
+    await consoleSignIn(admin);
     expect(new URL(admin.url()).pathname).toBe('/console');
   });
 
   it('turns the sign-up page off and on globally', async () => {
-    if (!chromiumPresent) return;
     await admin.goto(SETTINGS);
     await shot(admin, 'settings');
     await setGlobalSignup(false);
@@ -70,12 +54,11 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it('shows a clear message and keeps the console around it for a number the form cannot take', async () => {
-    if (!chromiumPresent) return;
     await admin.goto(SETTINGS);
     // The browser's own range check would stop the form; the server must say it too.
     await admin.locator('form[action="/console/settings/authentication"]').evaluate((form) => form.setAttribute('novalidate', ''));
     await admin.getByLabel('Idle timeout (minutes)').fill('2');
-    expect(await submit(admin, admin.getByRole('button', { name: 'Save' }))).toBe(400);
+    expect(await submit(admin.getByRole('button', { name: 'Save' }))).toBe(400);
     expect(await admin.getByRole('alert').innerText()).toContain('Idle timeout (minutes): must not be less than 5');
     expect(await admin.getByLabel('Idle timeout (minutes)').inputValue()).toBe('2');
     await admin.getByRole('navigation', { name: 'Console' }).waitFor();
@@ -83,7 +66,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it("sets a tenant's sign-up Off, then Inherit, which follows the global value", async () => {
-    if (!chromiumPresent) return;
     await admin.goto(`/console/tenants/${tenant.key}`);
     const section = authSection();
     expect(await section.getByRole('group', { name: 'Sign-up page' }).getByLabel('Inherit global (currently on)').isChecked()).toBe(true);
@@ -126,7 +108,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it('turns password sign-in off for the tenant: its users are refused clearly, the admin still gets in', async () => {
-    if (!chromiumPresent) return;
     await admin.goto(`/console/tenants/${tenant.key}`);
     const methods = authSection().getByRole('group', { name: 'Sign-in methods' });
     await methods.getByLabel('Custom for this tenant').check();
@@ -159,7 +140,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it("resets a user's authenticator: the user then signs in with the password alone", async () => {
-    if (!chromiumPresent) return;
     // The user sets up an authenticator app, reading the key from the page like an app would.
     const context = await browser.newContext({ baseURL: t.baseUrl });
     const user = await context.newPage();
@@ -188,7 +168,7 @@ describe('console: authentication settings, tenant overrides and authenticator r
     await follow(admin.getByRole('link', { name: 'Reset authenticator…' }));
     expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe(`Reset the authenticator app of ${DIRECT_USER}?`);
     await shot(admin, 'reset-confirm');
-    expect(await submit(admin, admin.getByRole('button', { name: 'Reset authenticator' }))).toBe(303);
+    expect(await submit(admin.getByRole('button', { name: 'Reset authenticator' }))).toBe(303);
     expect(new URL(admin.url()).pathname).toBe(userPage);
     expect(await flashText()).toBe(
       `Authenticator app of ${DIRECT_USER} reset. They now sign in with their password alone until they set up an authenticator app again.`,
@@ -202,7 +182,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it('shows a console 404 inside the console, with its menu', async () => {
-    if (!chromiumPresent) return;
     const res = await admin.goto('/console/tenants/no-such-tenant');
     expect(res?.status()).toBe(404);
     expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe('404 · Not Found');
@@ -215,7 +194,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
   });
 
   it('loaded every console page without script errors', () => {
-    if (!chromiumPresent) return;
     expect(consoleErrors).toEqual([]);
   });
 
@@ -224,14 +202,14 @@ describe('console: authentication settings, tenant overrides and authenticator r
   }
 
   async function saveTenantAuth(): Promise<void> {
-    expect(await submit(admin, authSection().getByRole('button', { name: 'Save authentication settings' }))).toBe(303);
+    expect(await submit(authSection().getByRole('button', { name: 'Save authentication settings' }))).toBe(303);
     expect(new URL(admin.url()).pathname).toBe(`/console/tenants/${tenant.key}`);
   }
 
   async function setGlobalSignup(on: boolean): Promise<void> {
     await admin.goto(SETTINGS);
     await admin.getByLabel(/Sign-up page enabled/).setChecked(on);
-    expect(await submit(admin, admin.getByRole('button', { name: 'Save' }))).toBe(303);
+    expect(await submit(admin.getByRole('button', { name: 'Save' }))).toBe(303);
     expect(await flashText()).toBe('Authentication settings saved. They apply from the next request on.');
   }
 
@@ -264,7 +242,7 @@ describe('console: authentication settings, tenant overrides and authenticator r
       await page.goto(path);
       await page.getByLabel(opts.email ? 'Email' : 'Email or username').fill(login);
       await page.getByLabel('Password').fill(password);
-      const status = await submit(page, page.getByRole('button', { name: 'Sign in' }));
+      const status = await submit(page.getByRole('button', { name: 'Sign in' }));
       const alert = page.getByRole('alert');
       return {
         status,
@@ -276,15 +254,6 @@ describe('console: authentication settings, tenant overrides and authenticator r
       await context.close();
     }
   }
-
-  /** Clicks a submit button and answers the status of the POST it sent (before any redirect). */
-  async function submit(p: Page, button: Locator): Promise<number> {
-    const posted = p.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document');
-    await follow(button);
-    return (await posted).status();
-  }
-
-  /** Clicks something that loads a new page and waits until that page has loaded. */
 
   async function shot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: `/tmp/console-auth-${name}.png`, fullPage: true });

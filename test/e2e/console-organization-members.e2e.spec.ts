@@ -64,12 +64,30 @@ describe.each(databaseKinds())('console: organization members (%s)', (kind) => {
     expect((await admin.submit(`${path}/members/${mine.id}/role`, { role: 'owner' }, path)).status).toBe(303);
     expect(await members(org.id)).toEqual([{ userId: mine.id, role: 'owner' }]);
 
+    // The only owner can be neither removed nor given another role; the page says why, before any confirmation.
+    const lastOwner =
+      'Osprey Mills must keep an owner and this is its only one: make another member an owner first, or delete the organization';
+    const refusedAsk = await admin.get(`${path}/members/${mine.id}/remove`);
+    expect(refusedAsk.status).toBe(409);
+    expect(errorsOf(refusedAsk.text)).toEqual([lastOwner]);
+    const refusedRemove = await admin.submit(`${path}/members/${mine.id}/remove`, {}, path);
+    expect(refusedRemove.status).toBe(409);
+    expect(errorsOf(refusedRemove.text)).toEqual([lastOwner]);
+    const refusedDemote = await admin.submit(`${path}/members/${mine.id}/role`, { role: 'member' }, path);
+    expect(refusedDemote.status).toBe(409);
+    expect(errorsOf(refusedDemote.text)).toEqual([lastOwner]);
+    const other = await makeUser(t, a.auth, { organizationId: org.id, role: 'owner' });
+    expect(await members(org.id)).toEqual([
+      { userId: mine.id, role: 'owner' },
+      { userId: other.id, role: 'owner' },
+    ]);
+
     const asked = await admin.get(`${path}/members/${mine.id}/remove`);
     expect(asked.status).toBe(200);
     expect(decode(asked.text)).toContain('Remove lin.osprey@mills.example from “Osprey Mills”?');
-    expect(await members(org.id)).toHaveLength(1);
+    expect(await members(org.id)).toHaveLength(2);
     expect((await admin.submit(`${path}/members/${mine.id}/remove`, {}, path)).status).toBe(303);
-    expect(await members(org.id)).toEqual([]);
+    expect(await members(org.id)).toEqual([{ userId: other.id, role: 'owner' }]);
     const gone = await admin.submit(`${path}/members/${mine.id}/remove`, {}, path);
     expect(gone.status).toBe(404);
     expect(errorsOf(gone.text)).toEqual(['That user is not a member of Osprey Mills (any more).']);

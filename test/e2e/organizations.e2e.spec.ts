@@ -258,10 +258,49 @@ describe.each(databaseKinds())('organizations and members (%s)', (kind) => {
       expect(reroled.body).toMatchObject({ userId: bob.id, organizationId: org.id, role: 'admin', email: bob.email });
       await expectAudited(t, 'membership.updated', bob.id, { organizationId: org.id, role: 'admin' });
 
+      // Ada is the only owner: she stays one until someone else is.
+      await t.http.put(`/api/v1/organizations/${org.id}/members/${bob.id}`).set(as()).send({ role: 'owner' }).expect(200);
       await t.http.delete(`/api/v1/organizations/${org.id}/members/${ada.id}`).set(as()).expect(204);
       await expectAudited(t, 'membership.deleted', ada.id, { organizationId: org.id });
       expect(await memberIds(org.id)).toEqual([bob.id]);
       expectError(await t.http.delete(`/api/v1/organizations/${org.id}/members/${ada.id}`).set(as()), 404, /Membership/);
+    });
+
+    it('keeps an owner: the only one can be neither removed nor given another role, the organization can be deleted', async () => {
+      const org = await makeOrganization(t, tenant.auth, { name: 'Kestrel Forge' });
+      const ada = await makeUser(t, tenant.auth, { organizationId: org.id, role: 'owner' });
+      const bob = await makeUser(t, tenant.auth, { organizationId: org.id, role: 'admin' });
+      const lastOwner =
+        'Kestrel Forge must keep an owner and this is its only one: make another member an owner first, or delete the organization';
+      expectError(await t.http.delete(`/api/v1/organizations/${org.id}/members/${ada.id}`).set(as()), 409, lastOwner);
+      for (const role of ['admin', 'member']) {
+        expectError(await t.http.put(`/api/v1/organizations/${org.id}/members/${ada.id}`).set(as()).send({ role }), 409, lastOwner);
+      }
+      // A platform admin is held to it too; other members come and go as before.
+      expectError(await t.http.delete(`/api/v1/organizations/${org.id}/members/${ada.id}`).set('Authorization', t.admin), 409, lastOwner);
+      await t.http.put(`/api/v1/organizations/${org.id}/members/${bob.id}`).set(as()).send({ role: 'member' }).expect(200);
+      await t.http.delete(`/api/v1/organizations/${org.id}/members/${bob.id}`).set(as()).expect(204);
+      expect((await t.http.get(`/api/v1/organizations/${org.id}/members`).set(as()).expect(200)).body.items).toEqual([
+        expect.objectContaining({ userId: ada.id, role: 'owner' }),
+      ]);
+
+      // Two owners demoted at the same moment: one goes, the other is the last and stays.
+      await t.http.put(`/api/v1/organizations/${org.id}/members/${bob.id}`).set(as()).send({ role: 'owner' }).expect(200);
+      const demote = (id: string) => t.http.put(`/api/v1/organizations/${org.id}/members/${id}`).set(as()).send({ role: 'admin' });
+      const statuses = (await Promise.all([demote(ada.id), demote(bob.id)])).map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 409]);
+      const owners = (await t.http.get(`/api/v1/organizations/${org.id}/members`).set(as()).expect(200)).body.items.filter(
+        (m: { role: string }) => m.role === 'owner',
+      );
+      expect(owners).toHaveLength(1);
+
+      // An organization that never had an owner is not held to one.
+      const ownerless = await makeOrganization(t, tenant.auth);
+      const carl = await makeUser(t, tenant.auth, { organizationId: ownerless.id, role: 'admin' });
+      await t.http.delete(`/api/v1/organizations/${ownerless.id}/members/${carl.id}`).set(as()).expect(204);
+
+      await t.http.delete(`/api/v1/organizations/${org.id}`).set(as()).expect(204);
+      await t.http.get(`/api/v1/users/${ada.id}`).set(as()).expect(200);
     });
 
     it('PUT adds a user who is not yet a member', async () => {

@@ -39,6 +39,7 @@ export class MembersController {
   @ApiOperation({ summary: "Set a member's role" })
   @ApiOkResponse({ type: MemberView, description: 'The membership with its role set (created if missing)' })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The organization’s only owner cannot be given another role' })
   setRole(
     @Ctx() ctx: RequestContext,
     @IdParam() id: string,
@@ -53,6 +54,7 @@ export class MembersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Removed from the organization' })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The organization’s only owner cannot be removed (deleting the organization can)' })
   remove(@Ctx() ctx: RequestContext, @IdParam() id: string, @IdParam('userId') userId: string): Promise<void> {
     return this.memberships.remove(ctx, id, userId);
   }

@@ -26,6 +26,15 @@ export interface UserOrganization {
   isSiteAdministrator: boolean;
 }
 
+/** How a membership change is made. */
+export interface MembershipChangeOptions {
+  /**
+   * A directory states the membership (LDAP groups, an identity provider's group role, the tenant's
+   * portal): Portico follows it even when that leaves the organization without an owner.
+   */
+  fromDirectory?: boolean;
+}
+
 /** Memberships of users in organizations, always within one tenant. */
 @Injectable()
 export class MembershipsService {
@@ -59,8 +68,14 @@ export class MembershipsService {
     }
   }
 
-  /** Sets the role, adding the user when not yet a member (PUT semantics). */
-  async setRole(ctx: RequestContext, organizationId: string, userId: string, role: MembershipRole): Promise<MemberView> {
+  /** Sets the role, adding the user when not yet a member (PUT semantics); the last owner keeps theirs. */
+  async setRole(
+    ctx: RequestContext,
+    organizationId: string,
+    userId: string,
+    role: MembershipRole,
+    opts: MembershipChangeOptions = {},
+  ): Promise<MemberView> {
     const org = await this.orgOrFail(ctx, organizationId);
     return this.tx.run(async () => {
       const user = await this.userInOrgTenant(org, userId, true);
@@ -69,6 +84,7 @@ export class MembershipsService {
         membership = await this.users.addMembership(user.id, org.id, role);
         await this.record(ctx, org, 'membership.created', user.id, { role });
       } else if (membership.role !== role) {
+        if (membership.role === 'owner' && !opts.fromDirectory) await this.keepAnOwner(org, user.id);
         membership.role = role;
         await this.users.saveMembership(membership);
         await this.record(ctx, org, 'membership.updated', user.id, { role });
@@ -78,11 +94,13 @@ export class MembershipsService {
     });
   }
 
-  async remove(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
+  /** Removes the membership, but never the last owner's: deleting the organization is the way to end it. */
+  async remove(ctx: RequestContext, organizationId: string, userId: string, opts: MembershipChangeOptions = {}): Promise<void> {
     const org = await this.orgOrFail(ctx, organizationId);
     await this.tx.run(async () => {
       const membership = await this.users.findMembership(userId, org.id);
       if (!membership) throw new NotFoundError('Membership');
+      if (membership.role === 'owner' && !opts.fromDirectory) await this.keepAnOwner(org, userId);
       await this.users.deleteMembership(membership.id);
       await this.record(ctx, org, 'membership.deleted', userId, { role: membership.role });
     });
@@ -111,6 +129,25 @@ export class MembershipsService {
       .filter((r) => orgs.has(r.organizationId))
       .map((r) => ({ organization: orgs.get(r.organizationId)!, role: r.role, isSiteAdministrator: r.role !== 'member' }))
       .sort((a, b) => a.organization.name.localeCompare(b.organization.name));
+  }
+
+  /**
+   * The 409 a person gets before removing the organization's last owner (for a page to say so before
+   * it asks to confirm); nothing when the user is not its last owner.
+   */
+  async checkRemovable(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
+    const org = await this.orgOrFail(ctx, organizationId);
+    const membership = await this.users.findMembership(userId, org.id);
+    if (membership?.role === 'owner') await this.tx.run(() => this.keepAnOwner(org, userId));
+  }
+
+  /** Refuses a change that takes the last owner away from the organization (in the caller's transaction). */
+  private async keepAnOwner(org: OrganizationRef, userId: string): Promise<void> {
+    const others = (await this.users.ownerIds(org.id)).filter((id) => id !== userId);
+    if (others.length) return;
+    throw new ConflictError(
+      `${org.name} must keep an owner and this is its only one: make another member an owner first, or delete the organization`,
+    );
   }
 
   private async orgOrFail(ctx: RequestContext, id: string): Promise<OrganizationRef> {

@@ -149,6 +149,20 @@ export class UsersRepository {
     return findRows(this.tx.manager, Membership, { userId });
   }
 
+  /**
+   * The user ids of an organization's owners. On PostgreSQL it locks their rows, so two owners
+   * removed or demoted at once cannot both go and leave the organization without one.
+   */
+  async ownerIds(organizationId: string): Promise<string[]> {
+    const owners = await findRows(
+      this.tx.manager,
+      Membership,
+      { organizationId, role: 'owner' },
+      { orderBy: { id: 'ASC' }, forUpdate: true },
+    );
+    return owners.map((o) => o.userId);
+  }
+
   addMembership(userId: string, organizationId: string, role: MembershipRole): Promise<Membership> {
     const m = this.tx.manager;
     return m.save(m.create(Membership, { userId, organizationId, role }));

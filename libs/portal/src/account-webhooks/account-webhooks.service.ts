@@ -45,7 +45,7 @@ export class AccountWebhooksService {
       const user = org ? await this.directory.findUser(ctx, tenant, userUid) : null;
       if (!org || !user) return null;
       try {
-        await this.memberships.remove(ctx, org.id, user.id);
+        await this.memberships.remove(ctx, org.id, user.id, { fromDirectory: true });
       } catch (err) {
         if (err instanceof NotFoundError) return null;
         throw err;

@@ -148,7 +148,7 @@ export class PortalDirectory {
       return 'created';
     }
     if (!opts.setRole || current.role === role) return 'unchanged';
-    await this.memberships.setRole(ctx, organizationId, userId, role);
+    await this.memberships.setRole(ctx, organizationId, userId, role, { fromDirectory: true });
     return 'updated';
   }
 

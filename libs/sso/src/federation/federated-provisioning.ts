@@ -145,7 +145,7 @@ export class FederatedProvisioning {
   ): Promise<void> {
     if (who.groupUid) {
       const org = await this.groupOrganization(ctx, tenant, who);
-      await this.memberships.setRole(ctx, org.id, userId, who.role);
+      await this.memberships.setRole(ctx, org.id, userId, who.role, { fromDirectory: true });
       return;
     }
     if (!settings.defaultOrganizationId) return;

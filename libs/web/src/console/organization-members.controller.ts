@@ -78,6 +78,9 @@ export class ConsoleOrganizationMembersController {
     const org = await this.organizations.get(ctx, id);
     const member = await this.memberOf(ctx, org, userId);
     if (!member.ok) return this.fail(ctx, req, res, org, member.problem);
+    // The last owner cannot go: say so now rather than after a confirmation.
+    const removable = await attempt(() => this.memberships.checkRemovable(ctx, org.id, userId));
+    if (!removable.ok) return this.fail(ctx, req, res, org, removable.problem);
     this.renderConfirm(req, res, org, member.value);
   }
 

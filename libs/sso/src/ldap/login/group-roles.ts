@@ -66,8 +66,8 @@ export class GroupRoles {
       const held = new Map((await this.memberships.organizationsOf(ctx, userId)).map((o) => [o.organization.id, o.role]));
       for (const orgId of new Set(mapped.map((m) => m.organization!.id))) {
         const role = wanted.get(orgId);
-        if (role && held.get(orgId) !== role) await this.memberships.setRole(ctx, orgId, userId, role);
-        else if (!role && held.has(orgId)) await this.memberships.remove(ctx, orgId, userId);
+        if (role && held.get(orgId) !== role) await this.memberships.setRole(ctx, orgId, userId, role, { fromDirectory: true });
+        else if (!role && held.has(orgId)) await this.memberships.remove(ctx, orgId, userId, { fromDirectory: true });
       }
     });
   }

@@ -82,8 +82,13 @@ export async function consoleSession(browser: Browser, baseUrl: string, problems
   return page;
 }
 
-/** The page at a desktop and a phone width, into `/tmp/<name>-1280.png` and `-390.png` (never into git). */
+/**
+ * With SCREENSHOTS=1, the page at a desktop and a phone width, into `/tmp/<name>-1280.png` and
+ * `-390.png` (never into git), for a person to look at; otherwise nothing, so the suite does not
+ * pay for pictures nobody views.
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS !== '1') return;
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
     // Let the layout settle at the new width before the picture.

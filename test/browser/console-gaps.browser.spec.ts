@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { browserTests, consoleSession, launchChromium, screenshots, submit } from '../support/browser';
+import { browserTests, consoleSession, follow, launchChromium, screenshots, submit } from '../support/browser';
+import { makeTenant } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const SETTINGS = '/console/settings/authentication';
@@ -57,5 +58,45 @@ run('console: field errors announced, warnings that are not errors, in a real br
     await screenshots(admin, 'w2-warning');
     await admin.locator('input[name="password"]').check();
     expect(await submit(admin.getByRole('button', { name: 'Save' }))).toBe(303);
+  });
+
+  it("asks before turning a tenant's directory off, and the first save changes nothing", async () => {
+    const tenant = await makeTenant(t, 'initech');
+    const created = await t.http
+      .post('/api/v1/ldap-directories')
+      .set('Authorization', t.admin)
+      .send({
+        tenantKey: tenant.key,
+        name: 'Initech AD',
+        url: 'ldaps://ldap.initech.example',
+        bindDn: 'cn=svc,dc=initech',
+        bindPassword: 'svc-Secret-1',
+        searchBase: 'dc=initech',
+      })
+      .expect(201);
+    const enabled = async () =>
+      (await t.http.get(`/api/v1/ldap-directories/${created.body.id}`).set('Authorization', t.admin).expect(200)).body.enabled;
+    const page = `/console/tenants/${tenant.key}/ldap/${created.body.id}`;
+    const enabledBox = () => admin.locator('label', { hasText: 'Enabled: this tenant’s users can sign in' }).locator('input');
+    await admin.goto(page);
+    await enabledBox().uncheck();
+    await admin.getByLabel('Timeout (ms)').fill('6000');
+    expect(await submit(admin.getByRole('button', { name: 'Save', exact: true }))).toBe(200);
+    expect(await admin.getByRole('heading', { level: 1 }).innerText()).toBe('Turn off directory “Initech AD”?');
+    expect(await admin.locator('.confirm p').first().innerText()).toMatch(/^From the next request on, nobody can sign in through it/);
+    expect(await enabled()).toBe(true);
+    await screenshots(admin, 'w2-turn-off');
+    await follow(admin.getByRole('link', { name: 'Cancel' }));
+    expect(await enabledBox().isChecked()).toBe(true);
+    expect(await enabled()).toBe(true);
+
+    await enabledBox().uncheck();
+    await admin.getByLabel('Timeout (ms)').fill('6000');
+    await submit(admin.getByRole('button', { name: 'Save', exact: true }));
+    expect(await submit(admin.getByRole('button', { name: 'Turn off directory' }))).toBe(303);
+    expect(await admin.locator('.flash').innerText()).toContain('Directory “Initech AD” saved.');
+    expect(await enabledBox().isChecked()).toBe(false);
+    expect(await admin.getByLabel('Timeout (ms)').inputValue()).toBe('6000');
+    expect(await enabled()).toBe(false);
   });
 });

@@ -196,6 +196,27 @@ const CSRF_REFUSED = 'This form has expired or did not come from Portico';
     });
   });
 
+  it('asks before turning a directory off, saves nothing until confirmed, and never carries a typed password', async () => {
+    const [d] = await directories(tenant.key);
+    const page = `${tab()}/${d.id}`;
+    const { enabled: _on, ...off } = form({ name: d.name, bindPassword: 'typed-Secret-9' });
+    const asked = await admin.submit(page, off);
+    expect(asked.status).toBe(200);
+    expect(decode(asked.text)).toContain(`Turn off directory “${d.name}”?`);
+    expect(decode(asked.text)).toContain('nobody can sign in through it');
+    expect(decode(asked.text)).toContain('The new secret you typed is not saved by this step');
+    expect(asked.text).not.toContain('typed-Secret-9');
+    expect((await directories(tenant.key))[0]).toMatchObject({ enabled: true });
+    const carried = Object.fromEntries(
+      [...asked.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], decode(m[2])]),
+    );
+    expect(carried).toMatchObject({ confirmTurnOff: 'yes', name: d.name });
+    expect((await admin.postRaw(page, carried)).status).toBe(303);
+    expect((await directories(tenant.key))[0]).toMatchObject({ enabled: false, bindPasswordSet: true });
+    expect((await admin.submit(page, form({ name: d.name }))).status).toBe(303);
+    expect((await directories(tenant.key))[0]).toMatchObject({ enabled: true });
+  });
+
   it('refuses every form without its CSRF token', async () => {
     const [d] = await directories(tenant.key);
     for (const [path, body] of [

@@ -140,6 +140,21 @@ describe.each(databaseKinds())('console: tenant OpenID Connect tab (%s)', (kind)
     );
   });
 
+  it('asks before turning sign-in through the provider off; the first save changes nothing', async () => {
+    const enabled = async () => (await t.http.get(`/api/v1/tenants/${tenant.key}/oidc`).set('Authorization', t.admin)).body.enabled;
+    expect((await admin.submit(page(), settingsForm({ clientSecret: '', enabled: 'on' }))).status).toBe(303);
+    expect(await enabled()).toBe(true);
+    const asked = await admin.submit(page(), settingsForm({ clientSecret: '' }));
+    expect(asked.status).toBe(200);
+    expect(decode(asked.text)).toMatch(/Turn off OpenID Connect sign-in for “[^”]+”\?[\s\S]*button leaves this tenant's sign-in page/);
+    expect(await enabled()).toBe(true);
+    const carried = Object.fromEntries(
+      [...asked.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], decode(m[2])]),
+    );
+    expect((await admin.postRaw(page(), carried)).status).toBe(303);
+    expect(await enabled()).toBe(false);
+  });
+
   it('offers the OpenID Connect switch on the global and the tenant authentication forms', async () => {
     const global = decode((await admin.get('/console/settings/authentication')).text);
     expect(global).toMatch(/<input type="checkbox" name="oidc"/);

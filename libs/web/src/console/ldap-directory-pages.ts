@@ -23,6 +23,7 @@ import {
   transportBadge,
 } from './ldap-directory-form';
 import { tenantTabs } from './tenant-tabs';
+import { turnOffConfirmation } from './turn-off-confirmation';
 
 export const GLOBAL_AREA = '/console/ldap-directories';
 const TEST_LABELS = { username: 'Username', password: 'Password' };
@@ -140,6 +141,20 @@ export class LdapDirectoryPages {
     const d = await this.directory(scope, id);
     const plain = directoryFromEditForm(form);
     const parsed = plain.ok ? await parseForm(UpdateLdapDirectoryDto, plain.value, LDAP_LABELS) : problem(400, plain.error);
+    const question = parsed.ok
+      ? turnOffConfirmation({
+          wasOn: d.enabled,
+          form,
+          heading: `Turn off directory “${d.name}”?`,
+          message: `From the next request on, nobody can sign in through it${d.linkedUsers ? `: the ${d.linkedUsers} Portico user${d.linkedUsers === 1 ? '' : 's'} it checks need a Portico password or another directory${scope.tenant ? ` of “${scope.tenant.name}”` : ''} until it is on again` : ''}. The other settings in the form are saved as well.`,
+          confirmLabel: 'Turn off directory',
+          action: `${scope.base}/${id}`,
+          cancelHref: `${scope.base}/${id}`,
+          secrets: ['bindPassword'],
+        })
+      : null;
+    if (question)
+      return void res.status(200).render('pages/console/confirm', this.page(req, scope, `Turn off directory ${d.name}`, question));
     const updated = parsed.ok ? await attempt(() => this.ldap.update(ctx, id, parsed.value)) : parsed;
     if (!updated.ok) return this.detail(req, res, scope, d, { problem: wordedProblem(updated.problem), form });
     flash(req, 'success', `Directory “${updated.value.name}” saved.`);

@@ -16,6 +16,7 @@ import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
 import { attempt, checkbox, FormBody, FormProblem, parseForm, problem, text } from './forms';
 import { tenantTabs } from './tenant-tabs';
+import { turnOffConfirmation } from './turn-off-confirmation';
 
 const oidcPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}/oidc`;
 
@@ -90,6 +91,7 @@ export class ConsoleTenantOidcController {
       claimMapping: Object.fromEntries(MAPPING_FIELDS.map((f) => [f, text(form, `map_${f}`)])),
     };
     const parsed = await parseForm(PutTenantOidcDto, plain, LABELS);
+    if (parsed.ok && (await this.askBeforeTurningOff(req, res, key, form))) return;
     const saved = parsed.ok ? await attempt(() => this.oidc.put(ctx, key, parsed.value)) : parsed;
     if (!saved.ok) return this.render(req, res, key, { problem: saved.problem, form });
     flash(
@@ -100,6 +102,23 @@ export class ConsoleTenantOidcController {
         : 'OpenID Connect settings saved. Sign-in through the provider is off.',
     );
     res.redirect(303, oidcPath(key));
+  }
+
+  private async askBeforeTurningOff(req: Request, res: Response, key: string, form: FormBody): Promise<boolean> {
+    const [tenant, current] = await Promise.all([this.tenants.get(key), this.oidc.get(key)]);
+    const question = turnOffConfirmation({
+      wasOn: current.enabled,
+      form,
+      heading: `Turn off OpenID Connect sign-in for “${tenant.name}”?`,
+      message: `From the next request on, the “Sign in with ${current.buttonName}” button leaves this tenant's sign-in page and its users can no longer sign in through the provider. Users with a Portico password or another method keep signing in that way. The other settings in the form are saved as well.`,
+      confirmLabel: 'Turn off OpenID Connect sign-in',
+      action: oidcPath(key),
+      cancelHref: oidcPath(key),
+      secrets: ['clientSecret'],
+    });
+    if (!question) return false;
+    res.status(200).render('pages/console/confirm', consolePage(req, `Turn off OpenID Connect · ${tenant.name}`, '/console/tenants', question));
+    return true;
   }
 
   /** Starts a test sign-in (the page opens it in a new window): checked like a real one, shown, nothing created. */

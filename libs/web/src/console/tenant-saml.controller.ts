@@ -10,6 +10,7 @@ import { allowFormTarget } from '../security-headers';
 import { consolePage, flash } from './console-page';
 import { attempt, checkbox, FormBody, FormProblem, optionalText, parseForm, problem, text } from './forms';
 import { tenantTabs } from './tenant-tabs';
+import { turnOffConfirmation } from './turn-off-confirmation';
 
 const samlPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}/saml`;
 
@@ -76,6 +77,7 @@ export class ConsoleTenantSamlController {
       attributeMapping: Object.fromEntries(MAPPING_FIELDS.map((f) => [f, text(form, `map_${f}`)])),
     };
     const parsed = await parseForm(PutSamlConnectionDto, plain, LABELS);
+    if (parsed.ok && (await this.askBeforeTurningOff(req, res, key, form))) return;
     const saved = parsed.ok ? await attempt(() => this.saml.put(ctx, key, parsed.value)) : parsed;
     if (!saved.ok) return this.render(req, res, key, { problem: saved.problem, form });
     flash(
@@ -84,6 +86,22 @@ export class ConsoleTenantSamlController {
       saved.value.enabled ? 'SAML settings saved. Sign-in through the IdP is on.' : 'SAML settings saved. Sign-in through the IdP is off.',
     );
     res.redirect(303, samlPath(key));
+  }
+
+  private async askBeforeTurningOff(req: Request, res: Response, key: string, form: FormBody): Promise<boolean> {
+    const [tenant, current] = await Promise.all([this.tenants.get(key), this.saml.get(key)]);
+    const question = turnOffConfirmation({
+      wasOn: current.enabled,
+      form,
+      heading: `Turn off SAML sign-in for “${tenant.name}”?`,
+      message: `From the next request on, this tenant's users can no longer sign in through the IdP (${current.idpEntityId ?? 'SAML'}), from its sign-in page or from the IdP's own portal. Users with a Portico password or another method keep signing in that way. The other settings in the form are saved as well.`,
+      confirmLabel: 'Turn off SAML sign-in',
+      action: samlPath(key),
+      cancelHref: samlPath(key),
+    });
+    if (!question) return false;
+    res.status(200).render('pages/console/confirm', consolePage(req, `Turn off SAML · ${tenant.name}`, '/console/tenants', question));
+    return true;
   }
 
   @Post('import')

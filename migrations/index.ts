@@ -26,6 +26,7 @@ import { AuditKeysetIndex1764002510000 } from './1764002510000-audit-keyset-inde
 import { WebhookDeliveryDetail1764002600000 } from './1764002600000-webhook-delivery-detail';
 import { AuditActionNames1764002610000 } from './1764002610000-audit-action-names';
 import { AdminApiTokenLastUsed1764002730000 } from './1764002730000-admin-api-token-last-used';
+import { AuditUserIndexes1764002800000 } from './1764002800000-audit-user-indexes';
 
 /** Every migration, in order. A landed migration is never edited: add a new file. */
 export const ALL_MIGRATIONS = [
@@ -57,4 +58,5 @@ export const ALL_MIGRATIONS = [
   WebhookDeliveryDetail1764002600000,
   AuditActionNames1764002610000,
   AdminApiTokenLastUsed1764002730000,
+  AuditUserIndexes1764002800000,
 ];

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { browserTests, consoleSession, follow, launchChromium, screenshots, submit } from '../support/browser';
-import { makeTenant } from '../support/factories';
+import { makeTenant, makeUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const SETTINGS = '/console/settings/authentication';
@@ -98,5 +98,24 @@ run('console: field errors announced, warnings that are not errors, in a real br
     expect(await enabledBox().isChecked()).toBe(false);
     expect(await admin.getByLabel('Timeout (ms)').inputValue()).toBe('6000');
     expect(await enabled()).toBe(false);
+  });
+
+  it("opens the audit log from a user's page with everything involving them, and clears that filter", async () => {
+    const tenant = await makeTenant(t, 'umbrella');
+    const user = await makeUser(t, tenant.auth, { email: 'alice@umbrella.example', firstName: 'Alice', lastName: 'Abernathy' });
+    await makeUser(t, tenant.auth, { email: 'bob@umbrella.example', firstName: 'Bob', lastName: 'Other' });
+    await admin.goto(`/console/users/${user.id}`);
+    await follow(admin.getByRole('link', { name: /Everything they did or that was done to them/ }));
+    expect(await admin.getByTestId('user-filter').innerText()).toMatch(
+      /^Events involving alice@umbrella\.example: what they did and what was done/,
+    );
+    const targets = await admin.getByTestId('audit-row').allInnerTexts();
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.join('\n')).toContain('alice@umbrella.example');
+    expect(targets.join('\n')).not.toContain('bob@umbrella.example');
+    await screenshots(admin, 'w2-audit-user');
+    await follow(admin.getByRole('link', { name: "Show every user's events" }));
+    expect(await admin.getByTestId('user-filter').count()).toBe(0);
+    expect((await admin.getByTestId('audit-row').allInnerTexts()).join('\n')).toContain('bob@umbrella.example');
   });
 });

@@ -75,7 +75,19 @@ describe.each(databaseKinds())('console user page (%s)', (kind) => {
     expect(shown.text).toContain(`<a href="/console/organizations/${org.id}">Analytical Engines</a>`);
     expect(words).toContain('admin (site administrator)');
     expect(words).toContain('membership.created');
-    expect(decode(shown.text)).toContain(`href="/console/audit?actor=${encodeURIComponent(user.email)}"`);
+    // The log filtered by the user: what was done to their account too, not only what they did.
+    const involving = `/console/audit?user=${user.id}`;
+    expect(decode(shown.text)).toContain(`href="${involving}"`);
+    const log = textOf((await admin.get(involving)).text);
+    expect(log).toContain(`Events involving ${user.email} : what they did and what was done to their account. Show every user's events`);
+    expect(log).toContain('membership.created');
+    expect(log).not.toContain('organization.created');
+    expect((await admin.get('/console/audit?user=not-a-uuid')).status).toBe(400);
+    const api = await t.http.get('/api/v1/audit-events').query({ userId: user.id }).set('Authorization', t.admin).expect(200);
+    expect(api.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['user.created', 'membership.created']));
+    for (const e of api.body.items as { actor: { id: string }; target: { type: string; id: string } }[])
+      expect(e.actor.id === user.id || (e.target.type === 'user' && e.target.id === user.id)).toBe(true);
+    await t.http.get('/api/v1/audit-events').query({ userId: 'nope' }).set('Authorization', t.admin).expect(400);
 
     expect((await admin.get(page(NOBODY))).status).toBe(404);
     expect((await admin.get('/console/users/not-a-uuid')).status).toBe(400);

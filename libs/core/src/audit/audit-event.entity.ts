@@ -8,6 +8,9 @@ import { BaseEntity } from '../database/base.entity';
 @Index(['at'])
 // The export's keyset: pages follow (at, id) in this order.
 @Index(['at', 'id'])
+// A user's events, done by them or to them, newest first (the user page, the log's user filter).
+@Index(['actorId', 'at'])
+@Index(['targetId', 'at'])
 export class AuditEvent extends BaseEntity {
   // Millisecond precision from the application: SQLite's own clock only has seconds.
   @Column({ type: Date })

@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import type { Response } from 'express';
 import { AdminOnly } from '../http/access.decorator';
 import { ApiPageResponse, Page, PageQueryDto } from '../pagination/pagination';
@@ -26,6 +26,11 @@ export class AuditQueryDto extends PageQueryDto {
   @Type(() => Date)
   @IsDate({ message: 'since must be an ISO 8601 date-time' })
   since?: Date;
+
+  @ApiPropertyOptional({ description: 'Only events this user did or that were done to their account (their id)', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be a user id (a UUID)' })
+  userId?: string;
 }
 
 export class AuditExportQueryDto {
@@ -63,6 +68,11 @@ export class AuditExportQueryDto {
   @IsString()
   @Length(1, 320)
   actor?: string;
+
+  @ApiPropertyOptional({ description: 'Only events this user did or that were done to their account (their id)', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be a user id (a UUID)' })
+  userId?: string;
 }
 
 @ApiTags('audit')

@@ -13,6 +13,8 @@ export interface AuditSelection {
   actionPrefix?: string;
   /** Actors whose label starts with this (an email, `tenant:acme`, `api-token:ci`). */
   actor?: string;
+  /** Events this user did or that were done to them (their account is the target). */
+  userId?: string;
   /** At or after. */
   since?: Date;
   /** Before. */
@@ -38,13 +40,7 @@ export class AuditRepository {
 
   /** The latest events a user did or that were done to them, newest first. */
   involving(userId: string, limit: number): Promise<AuditEvent[]> {
-    return this.tx.manager
-      .createQueryBuilder(AuditEvent, 'e')
-      .where("(e.actorId = :userId OR (e.targetType = 'user' AND e.targetId = :userId))", { userId })
-      .orderBy('e.at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .limit(limit)
-      .getMany();
+    return this.select({ userId }).orderBy('e.at', 'DESC').addOrderBy('e.id', 'DESC').limit(limit).getMany();
   }
 
   /** Which of these exact actions the log holds at least once (one index lookup each). */
@@ -101,6 +97,8 @@ export class AuditRepository {
         actorPrefix: s.actor,
         actorLength: s.actor.length,
       });
+    // Each side of the OR has its own (actor_id, at) or (target_id, at) index.
+    if (s.userId) qb.andWhere("(e.actorId = :userId OR (e.targetType = 'user' AND e.targetId = :userId))", { userId: s.userId });
     if (s.since) qb.andWhere('e.at >= :since', { since: s.since });
     if (s.until) qb.andWhere('e.at < :until', { until: s.until });
     return qb;

@@ -1,7 +1,9 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { AuditExporter, AuditSelection, AuditService, ConsoleOnly } from '@portico/core';
+import { AuditExporter, AuditSelection, AuditService, ConsoleOnly, Ctx, RequestContext } from '@portico/core';
 import { TenantsService } from '@portico/tenants';
+import { UsersService } from '@portico/users';
+import { isUUID } from 'class-validator';
 import type { Request, Response } from 'express';
 import { auditRow } from './audit-targets';
 import { consolePage } from './console-page';
@@ -48,7 +50,7 @@ const KNOWN_ACTIONS = [
 
 interface AuditFilters {
   /** As typed, for the form, the pager and the download links. */
-  shown: Record<'tenantKey' | 'action' | 'actor' | 'since' | 'until', string | undefined>;
+  shown: Record<'tenantKey' | 'action' | 'actor' | 'user' | 'since' | 'until', string | undefined>;
   selection: AuditSelection;
   problems: string[];
 }
@@ -62,23 +64,31 @@ export class ConsoleAuditController {
     private readonly audit: AuditService,
     private readonly exporter: AuditExporter,
     private readonly tenants: TenantsService,
+    private readonly users: UsersService,
   ) {}
 
   @Get()
-  async list(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+  async list(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
     const filters = auditFilters(query);
-    await this.render(req, res, filters, filters.problems.length ? 400 : 200, offsetParam(query));
+    await this.render(ctx, req, res, filters, filters.problems.length ? 400 : 200, offsetParam(query));
   }
 
   /** The same export as the API's, with the page's filters (CSV unless NDJSON is asked for). */
   @Get('export')
-  async export(@Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
+  async export(@Ctx() ctx: RequestContext, @Req() req: Request, @Res() res: Response, @Query() query: FormBody): Promise<void> {
     const filters = auditFilters(query);
-    if (filters.problems.length) return this.render(req, res, filters, 400, 0);
+    if (filters.problems.length) return this.render(ctx, req, res, filters, 400, 0);
     await this.exporter.stream(filters.selection, filterParam(query, 'format', 8) === 'ndjson' ? 'ndjson' : 'csv', res);
   }
 
-  private async render(req: Request, res: Response, filters: AuditFilters, status: number, offset: number): Promise<void> {
+  private async render(
+    ctx: RequestContext,
+    req: Request,
+    res: Response,
+    filters: AuditFilters,
+    status: number,
+    offset: number,
+  ): Promise<void> {
     const selection = filters.problems.length ? { ...filters.selection, since: undefined, until: undefined } : filters.selection;
     const page = await this.audit.list({ ...selection, limit: CONSOLE_PAGE_SIZE, offset });
     const query = new URLSearchParams(Object.entries(filters.shown).filter((e): e is [string, string] => !!e[1])).toString();
@@ -87,6 +97,7 @@ export class ConsoleAuditController {
       consolePage(req, 'Audit log', '/console/audit', {
         page: { ...page, items: page.items.map(auditRow) },
         filters: filters.shown,
+        userFilter: filters.selection.userId ? await this.userFilter(ctx, filters) : undefined,
         tenantChoices: await tenantKeyChoices(this.tenants),
         problems: filters.problems,
         filtered: Object.values(filters.shown).some(Boolean),
@@ -97,6 +108,19 @@ export class ConsoleAuditController {
       }),
     );
   }
+
+  /** The user the log is filtered by, as people know them, and the address without that filter. */
+  private async userFilter(ctx: RequestContext, filters: AuditFilters): Promise<{ label: string; href?: string; clearHref: string }> {
+    const id = filters.selection.userId as string;
+    // A deleted user's events stay in the log: shown by id then.
+    const user = await this.users.get(ctx, id).catch(() => null);
+    const rest = new URLSearchParams(Object.entries({ ...filters.shown, user: undefined }).filter((e): e is [string, string] => !!e[1]));
+    return {
+      label: user ? user.email : id,
+      href: user ? `/console/users/${user.id}` : undefined,
+      clearHref: `/console/audit${rest.size ? `?${rest.toString()}` : ''}`,
+    };
+  }
 }
 
 function auditFilters(query: FormBody): AuditFilters {
@@ -104,15 +128,18 @@ function auditFilters(query: FormBody): AuditFilters {
     tenantKey: filterParam(query, 'tenantKey', 64),
     action: filterParam(query, 'action', 64),
     actor: filterParam(query, 'actor', 320),
+    user: filterParam(query, 'user', 64),
     since: filterParam(query, 'since', 40),
     until: filterParam(query, 'until', 40),
   };
   const problems: string[] = [];
   const since = moment(shown.since, 'From', problems);
   const until = moment(shown.until, 'To', problems);
+  const userId = shown.user && isUUID(shown.user) ? shown.user : undefined;
+  if (shown.user && !userId) problems.push('The user filter must be a user id from a user page.');
   return {
     shown,
-    selection: { tenantKey: shown.tenantKey, actionPrefix: shown.action, actor: shown.actor, since, until },
+    selection: { tenantKey: shown.tenantKey, actionPrefix: shown.action, actor: shown.actor, userId, since, until },
     problems,
   };
 }

@@ -393,7 +393,7 @@ export class ConsoleUsersController {
         sessions,
         applications: applications.map((a) => ({ ...a, scopes: a.scopes.join(' ') })),
         events: events.map((e) => ({ ...e, byThem: e.actor.id === id })),
-        auditHref: `/console/audit?${new URLSearchParams({ actor: user.email }).toString()}`,
+        auditHref: `/console/audit?${new URLSearchParams({ user: user.id }).toString()}`,
       }),
     );
   }

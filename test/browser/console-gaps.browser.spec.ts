@@ -4,6 +4,7 @@ import { makeTenant, makeUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const SETTINGS = '/console/settings/authentication';
+const PASSWORD = 'Velvet-Otter-42-river';
 const METHOD_BOXES = ['password', 'saml', 'ldap', 'external', 'oidc'].map((m) => `input[name="${m}"]`).join(', ');
 
 const run = browserTests('console gaps browser tests') ? describe : describe.skip;
@@ -117,5 +118,43 @@ run('console: field errors announced, warnings that are not errors, in a real br
     await follow(admin.getByRole('link', { name: "Show every user's events" }));
     expect(await admin.getByTestId('user-filter').count()).toBe(0);
     expect((await admin.getByTestId('audit-row').allInnerTexts()).join('\n')).toContain('bob@umbrella.example');
+  });
+
+  it("sends an account form sent after the session ended to the tenant's own sign-in page, then back, having saved nothing", async () => {
+    const tenant = await makeTenant(t, 'hooli');
+    await makeUser(t, tenant.auth, { email: 'gavin@hooli.example', firstName: 'Gavin', lastName: 'Belson', password: PASSWORD });
+    const context = await browser.newContext({ baseURL: t.baseUrl, viewport: { width: 1280, height: 900 } });
+    const person = await context.newPage();
+    const signIn = async () => {
+      await person.getByLabel('Email or username').fill('gavin@hooli.example');
+      await person.getByLabel('Password').fill(PASSWORD);
+      await follow(person.getByRole('button', { name: 'Sign in' }));
+    };
+    try {
+      await person.goto(`/t/${tenant.key}/login`);
+      await signIn();
+      await person.goto('/account/password');
+      // The session ends (idle timeout, sign-out elsewhere); the page stays open.
+      await context.clearCookies({ name: 'portico.sid' });
+      await person.getByLabel('Current password').fill(PASSWORD);
+      await person.getByLabel('New password', { exact: true }).fill('Another-Secret-Phrase-77');
+      await person.getByLabel('Repeat the new password').fill('Another-Secret-Phrase-77');
+      await follow(person.getByRole('button', { name: 'Change password' }));
+      expect(new URL(person.url()).pathname).toBe(`/t/${tenant.key}/login`);
+      expect(await person.getByRole('heading', { level: 1 }).innerText()).toBe(`Sign in to Tenant ${tenant.key}`);
+      expect(await person.getByTestId('session-ended').innerText()).toContain('nothing was saved');
+      await screenshots(person, 'w2-account-expired');
+      // The old password still works: nothing was saved.
+      await signIn();
+      expect(new URL(person.url()).pathname).toBe('/account/password');
+
+      // A cookie naming no tenant key (here, another site) is ignored: Portico's own sign-in page.
+      await context.clearCookies();
+      await context.addCookies([{ name: 'portico.signin', value: 'evil.example%2F', url: t.baseUrl }]);
+      await person.goto('/account');
+      expect(new URL(person.url()).pathname).toBe('/login');
+    } finally {
+      await context.close();
+    }
   });
 });

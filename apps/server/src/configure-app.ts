@@ -24,7 +24,7 @@ import {
   requestLogger,
   RouteKinds,
 } from '@portico/core';
-import { configureViews, consoleErrorLocals, csrfMiddleware, securityHeaders } from '@portico/web';
+import { configureViews, consoleErrorLocals, csrfMiddleware, securityHeaders, signInPageOf } from '@portico/web';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
 import type { IncomingMessage } from 'node:http';
@@ -107,7 +107,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): { 
       exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ')),
     }),
   );
-  app.useGlobalFilters(new HttpExceptionFilter(consoleErrorLocals));
+  app.useGlobalFilters(new HttpExceptionFilter(consoleErrorLocals, signInPageOf));
 
   const document = documentErrors(
     SwaggerModule.createDocument(

@@ -21,9 +21,10 @@ export function csrfMiddleware(routes: RouteKinds): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (routes.of(req).kind !== 'page') return next();
     return csrfSynchronisedProtection(req, res, (err?: unknown) => {
-      // A console form sent after the session ended (its token ended with it): that is a sign-in
-      // to ask for, which brings the admin back to the form's page, not a refused form.
+      // A console or account form sent after the session ended (its token ended with it): that is a
+      // sign-in to ask for, which brings the person back to the form's page, not a refused form.
       if (err && !req.session?.userId && isConsoleForm(req.path)) return next(new UnauthorizedException('Please sign in to the console'));
+      if (err && !req.session?.userId && isAccountForm(req.path)) return next(new UnauthorizedException('Please sign in'));
       next(err);
     });
   };
@@ -31,6 +32,11 @@ export function csrfMiddleware(routes: RouteKinds): RequestHandler {
 
 function isConsoleForm(path: string): boolean {
   return path.startsWith('/console/') && path !== '/console/login';
+}
+
+// The signed-in person's own forms; confirming an email change from its link needs no session.
+function isAccountForm(path: string): boolean {
+  return path.startsWith('/account/') && path !== '/account/email/confirm';
 }
 
 /** The token to put in a form's hidden `_csrf` field. */

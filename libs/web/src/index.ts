@@ -4,3 +4,4 @@ export { configureViews } from './views';
 export { csrfMiddleware } from './csrf';
 export { securityHeaders } from './security-headers';
 export { consoleErrorLocals } from './console/console-error-page';
+export { signInPageOf } from './public/sign-in-page';

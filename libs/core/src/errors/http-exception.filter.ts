@@ -115,7 +115,11 @@ export type ErrorPageLocals = (req: Request, res: Response, body: ErrorBody) => 
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly pageLocals?: ErrorPageLocals) {}
+  constructor(
+    private readonly pageLocals?: ErrorPageLocals,
+    /** The sign-in page for a person outside the console (a tenant's own), null for Portico's `/login`. */
+    private readonly signInPage?: (req: Request) => string | null,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -132,7 +136,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (wantsHtml) {
       res.status(body.statusCode);
       if (body.statusCode === 401) {
-        const login = req.path.startsWith('/console') ? '/console/login' : '/login';
+        const inConsole = req.path.startsWith('/console');
+        const login = inConsole ? '/console/login' : (this.signInPage?.(req) ?? '/login');
         const htmx = req.get('HX-Request') === 'true';
         if (req.method === 'GET' && !htmx) {
           res.redirect(303, `${login}?next=${encodeURIComponent(req.originalUrl)}`);
@@ -141,7 +146,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
         // A console or account form (or an htmx call) after the session ended: sign in, then back
         // to the page it was on. What was sent is not kept (it may hold a secret); the sign-in page says so.
         if (/^\/(console|account)(\/|$)/.test(req.path)) {
-          const back = formPage(req) ?? (login === '/login' ? '/account' : '/console');
+          const back = formPage(req) ?? (inConsole ? '/console' : '/account');
           const to = `${login}?next=${encodeURIComponent(back)}${req.method === 'GET' ? '' : '&expired=1'}`;
           if (htmx) res.set('HX-Redirect', to).status(204).end();
           else res.redirect(303, to);

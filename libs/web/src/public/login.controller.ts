@@ -185,9 +185,11 @@ export class LoginController {
 
   private show(req: Request, res: Response, tenant: TenantRef | null, data: Record<string, unknown>): void {
     const signedOut = req.query.signedOut === '1';
+    // An account form was sent after the session ended (see the error filter).
+    const expired = req.query.expired === '1';
     res.render(
       'pages/public/login',
-      publicPage(req, 'Sign in', { tenant, action: tenant ? `/t/${tenant.key}/login` : '/login', signedOut, ...data }),
+      publicPage(req, 'Sign in', { tenant, action: tenant ? `/t/${tenant.key}/login` : '/login', signedOut, expired, ...data }),
     );
   }
 

@@ -5,6 +5,7 @@ import { UserCredentialsService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { from, Observable, switchMap } from 'rxjs';
 import { framingPolicy } from '../security-headers';
+import { rememberSignInPage } from './sign-in-page';
 
 /**
  * Lets a tenant's portal frame the pages served in that tenant's context (its sign-in and sign-up
@@ -37,12 +38,21 @@ export class TenantFramingInterceptor implements NestInterceptor {
     private readonly framing: TenantFraming,
     private readonly tenants: TenantsService,
     private readonly credentials: UserCredentialsService,
+    private readonly config: AppConfig,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request>();
     const res = context.switchToHttp().getResponse<Response>();
-    return from(this.tenantOf(req).then((id) => (id ? this.framing.apply(req, res, id) : undefined))).pipe(switchMap(() => next.handle()));
+    return from(this.prepare(req, res)).pipe(switchMap(() => next.handle()));
+  }
+
+  private async prepare(req: Request, res: Response): Promise<void> {
+    const id = await this.tenantOf(req);
+    if (id) await this.framing.apply(req, res, id);
+    // A signed-in user's page: after their session ends, a form sends them to their tenant's sign-in page.
+    if (req.portico?.actor.kind === 'user')
+      rememberSignInPage(req, res, id ? ((await this.tenants.findById(id))?.key ?? null) : null, this.config.secureCookies);
   }
 
   private async tenantOf(req: Request): Promise<string | null> {

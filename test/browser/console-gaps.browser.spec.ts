@@ -157,4 +157,19 @@ run('console: field errors announced, warnings that are not errors, in a real br
       await context.close();
     }
   });
+
+  it("links a tenant's user to a portal id by choosing the user by email, not by id", async () => {
+    const tenant = await makeTenant(t, 'pied-piper');
+    await makeUser(t, tenant.auth, { email: 'richard@piedpiper.example', firstName: 'Richard', lastName: 'Hendricks' });
+    await admin.goto(`/console/tenants/${tenant.key}/identity-links`);
+    const form = admin.locator('form', { has: admin.getByRole('button', { name: 'Add link' }) });
+    await form.getByLabel('Provider').fill('crm');
+    await form.getByLabel('Type').selectOption('user');
+    await form.getByLabel('User or organization').fill('richard@piedpiper.example');
+    await form.getByLabel('Foreign id').fill('CRM-42');
+    expect(await submit(form.getByRole('button', { name: 'Add link' }))).toBe(303);
+    expect(await admin.getByRole('status').innerText()).toBe('Linked crm id “CRM-42” to the user.');
+    expect(await admin.getByTestId('identity-link-row').innerText()).toMatch(/crm\s+user\s+CRM-42\s+richard@piedpiper\.example/);
+    await screenshots(admin, 'w2-identity-links');
+  });
 });

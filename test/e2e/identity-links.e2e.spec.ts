@@ -12,7 +12,7 @@ describe.each(databaseKinds())('identity links (%s)', (kind) => {
   let other: TenantFixture;
   let user: { id: string; email: string };
   let org: { id: string; name: string };
-  let theirUser: { id: string };
+  let theirUser: { id: string; email: string };
 
   const api = (method: 'get' | 'post' | 'delete', path: string, auth: string) => t.http[method](path).set('Authorization', auth);
   const create = (body: Record<string, unknown>, auth = tenant.auth) => api('post', '/api/v1/identity-links', auth).send(body);
@@ -257,30 +257,56 @@ describe.each(databaseKinds())('identity links (%s)', (kind) => {
       expect(filtered.text).not.toContain('CRM-0001');
     });
 
-    it('adds a link from the form, and shows why one is refused', async () => {
+    it('adds a link from the form, naming the record by email, name or site ID, and shows why one is refused', async () => {
       const page = await admin.get(tab());
+      expect(decode(page.text)).toContain('User or organization <input type="text" name="record"');
       const added = await admin.postRaw(tab(), {
         _csrf: csrfOf(page.text),
         provider: 'console',
         entityType: 'organization',
-        localId: org.id,
+        record: org.name,
         foreignId: 'from the console',
       });
       expect(added.status).toBe(303);
       const after = await admin.get(tab());
       expect(decode(after.text)).toContain('Linked console id “from the console” to the organization.');
       expect(after.text).toContain('from the console');
-
-      const refused = await admin.postRaw(tab(), {
+      const byEmail = await admin.postRaw(tab(), {
         _csrf: csrfOf(after.text),
         provider: 'console',
         entityType: 'user',
-        localId: theirUser.id,
-        foreignId: 'nope',
+        record: user.email.toUpperCase(),
+        foreignId: 'U-1',
       });
-      expect(refused.status).toBe(400);
-      expect(alertOf(refused.text)).toMatch(/localId does not name a user of tenant/);
-      const missingToken = await admin.postRaw(tab(), { provider: 'console', entityType: 'user', localId: user.id, foreignId: 'x' });
+      expect(byEmail.status).toBe(303);
+      const links = (await api('get', '/api/v1/identity-links', tenant.auth).query({ provider: 'console' }).expect(200)).body.items;
+      expect(links.map((l: { entityType: string; localId: string }) => [l.entityType, l.localId]).sort()).toEqual([
+        ['organization', org.id],
+        ['user', user.id],
+      ]);
+      await api(
+        'delete',
+        `/api/v1/identity-links/${links.find((l: { entityType: string }) => l.entityType === 'user').id}`,
+        tenant.auth,
+      ).expect(204);
+
+      // Another tenant's user by email, an organization nobody has: refused in words, nothing linked.
+      for (const [entityType, record, message] of [
+        ['user', theirUser.email, `No user of tenant ${tenant.key} has the email ${theirUser.email}.`],
+        ['organization', 'Nobody Inc', `No organization is named “Nobody Inc” in tenant ${tenant.key}.`],
+      ]) {
+        const refused = await admin.postRaw(tab(), {
+          _csrf: csrfOf(after.text),
+          provider: 'console',
+          entityType,
+          record,
+          foreignId: 'nope',
+        });
+        expect(refused.status).toBe(400);
+        expect(alertOf(refused.text)).toContain(message);
+        expect(decode(refused.text)).toContain(`value="${record}"`);
+      }
+      const missingToken = await admin.postRaw(tab(), { provider: 'console', entityType: 'user', record: user.email, foreignId: 'x' });
       expect(missingToken.status).toBe(403);
     });
 

@@ -7,10 +7,23 @@ import { TenantsService } from '@portico/tenants';
 import { UsersService } from '@portico/users';
 import type { Request, Response } from 'express';
 import { consolePage, flash } from './console-page';
-import { attempt, CONSOLE_PAGE_SIZE, filterParam, FormBody, FormProblem, offsetParam, pager, parseForm, text } from './forms';
+import {
+  attempt,
+  CONSOLE_PAGE_SIZE,
+  filterParam,
+  FormBody,
+  FormProblem,
+  offsetParam,
+  pager,
+  Parsed,
+  parseForm,
+  problem,
+  text,
+} from './forms';
+import { organizationFromField } from './organization-choice';
 import { tenantTabs } from './tenant-tabs';
 
-const LABELS = { provider: 'Provider', entityType: 'Type', localId: 'Portico id', foreignId: 'Foreign id' };
+const LABELS = { provider: 'Provider', entityType: 'Type', localId: 'User or organization', foreignId: 'Foreign id' };
 const tabPath = (key: string) => `/console/tenants/${encodeURIComponent(key)}/identity-links`;
 
 /** Console: a tenant's identity map (its own ids for Portico's users and organizations), one tab of the tenant page. */
@@ -44,8 +57,15 @@ export class ConsoleTenantIdentityLinksController {
     @Param('key') key: string,
     @Body() form: FormBody,
   ): Promise<void> {
-    const fields = { provider: text(form, 'provider'), entityType: text(form, 'entityType'), localId: text(form, 'localId') };
-    const parsed = await parseForm(CreateIdentityLinkDto, { ...fields, foreignId: rawText(form, 'foreignId'), tenantKey: key }, LABELS);
+    const fields = { provider: text(form, 'provider'), entityType: text(form, 'entityType') };
+    const record = await this.recordOf(ctx, key, fields.entityType, text(form, 'record'));
+    const parsed = record.ok
+      ? await parseForm(
+          CreateIdentityLinkDto,
+          { ...fields, localId: record.value, foreignId: rawText(form, 'foreignId'), tenantKey: key },
+          LABELS,
+        )
+      : record;
     const created = parsed.ok ? await attempt(() => this.identityMap.create(ctx, parsed.value)) : parsed;
     if (!created.ok) return this.render(ctx, req, res, key, {}, created.problem, form);
     flash(req, 'success', `Linked ${created.value.provider} id “${created.value.foreignId}” to the ${created.value.entityType}.`);
@@ -121,6 +141,17 @@ export class ConsoleTenantIdentityLinksController {
         form: { provider: 'portal', entityType: 'user', ...form },
       }),
     );
+  }
+
+  /** The record the form names as people know it: a user of the tenant by email, an organization by name or site ID. */
+  private async recordOf(ctx: RequestContext, key: string, entityType: string, value: string): Promise<Parsed<string | undefined>> {
+    if (!value) return { ok: true, value: undefined };
+    if (entityType === 'organization') {
+      const org = await organizationFromField(this.organizations, ctx, value, key);
+      return org.ok ? { ok: true, value: org.value?.id } : org;
+    }
+    const [user] = (await this.users.list(ctx, { email: value, tenantKey: key, limit: 1 })).items;
+    return user ? { ok: true, value: user.id } : problem(400, `No user of tenant ${key} has the email ${value}.`);
   }
 
   /** Each link with what its Portico record is called, so the page can be read without looking ids up. */

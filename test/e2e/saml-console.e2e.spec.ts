@@ -168,28 +168,6 @@ run('console: tenant SAML tab (%s)', (kind) => {
     expect((await admin.get(consumed.headers.location)).status).toBe(404);
   });
 
-  it('asks before turning sign-in off, and the first save changes nothing', async () => {
-    const samlEnabled = async () => (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body.enabled;
-    expect(await samlEnabled()).toBe(true);
-    const asked = await admin.submit(page(), settingsForm({ clockSkewSeconds: '90' }));
-    expect(asked.status).toBe(200);
-    const question = decode(asked.text);
-    expect(question).toMatch(/Turn off SAML sign-in for “[^”]+”\?/);
-    expect(question).toContain("this tenant's users can no longer sign in through the IdP");
-    expect(await samlEnabled()).toBe(true);
-    // Confirming sends what the page carries: every typed value, and the admin's yes.
-    const fields = Object.fromEntries(
-      [...asked.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], decode(m[2])]),
-    );
-    expect(fields).toMatchObject({ clockSkewSeconds: '90', confirmTurnOff: 'yes' });
-    expect((await admin.postRaw(page(), fields)).status).toBe(303);
-    const api = (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body;
-    expect(api).toMatchObject({ enabled: false, clockSkewSeconds: 90 });
-    expect(decode((await admin.get(page())).text)).toContain('SAML settings saved. Sign-in through the IdP is off.');
-    // Off already: saving again asks nothing.
-    expect((await admin.submit(page(), settingsForm())).status).toBe(303);
-  });
-
   it('looks right in a real browser', async () => {
     if (!chromiumPresent) {
       if (process.env.CI === 'true') throw new Error(`Chromium is missing at ${CHROMIUM}; CI=true requires the screenshot`);
@@ -212,5 +190,27 @@ run('console: tenant SAML tab (%s)', (kind) => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('asks before turning sign-in off, and the first save changes nothing', async () => {
+    const samlEnabled = async () => (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body.enabled;
+    expect(await samlEnabled()).toBe(true);
+    const asked = await admin.submit(page(), settingsForm({ clockSkewSeconds: '90' }));
+    expect(asked.status).toBe(200);
+    const question = decode(asked.text);
+    expect(question).toMatch(/Turn off SAML sign-in for “[^”]+”\?/);
+    expect(question).toContain("this tenant's users can no longer sign in through the IdP");
+    expect(await samlEnabled()).toBe(true);
+    // Confirming sends what the page carries: every typed value, and the admin's yes.
+    const fields = Object.fromEntries(
+      [...asked.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], decode(m[2])]),
+    );
+    expect(fields).toMatchObject({ clockSkewSeconds: '90', confirmTurnOff: 'yes' });
+    expect((await admin.postRaw(page(), fields)).status).toBe(303);
+    const api = (await t.http.get(`/api/v1/tenants/${tenant.key}/saml`).set('Authorization', t.admin)).body;
+    expect(api).toMatchObject({ enabled: false, clockSkewSeconds: 90 });
+    expect(decode((await admin.get(page())).text)).toContain('SAML settings saved. Sign-in through the IdP is off.');
+    // Off already: saving again asks nothing.
+    expect((await admin.submit(page(), settingsForm())).status).toBe(303);
   });
 });

@@ -117,7 +117,9 @@ export class ConsoleTenantOidcController {
       secrets: ['clientSecret'],
     });
     if (!question) return false;
-    res.status(200).render('pages/console/confirm', consolePage(req, `Turn off OpenID Connect · ${tenant.name}`, '/console/tenants', question));
+    res
+      .status(200)
+      .render('pages/console/confirm', consolePage(req, `Turn off OpenID Connect · ${tenant.name}`, '/console/tenants', question));
     return true;
   }
 

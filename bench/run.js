@@ -67,6 +67,9 @@ const PROFILE = process.argv.includes('--profile');
 const PROFILE_ONLY = process.argv.includes('--profile-only');
 
 const TARGETS = { getRatio: 0.6, getP99Ms: 20, coldStartMs: 3000, idleRssMb: 200, metricsCost: 0.05 };
+// The first issue's GET-by-id target, retired by the repositories issue (simplicity over the last
+// 10 % there): still printed, no longer judged. A change is judged against its base (BENCH_BASE).
+const RETIRED = 'retired target, shown for reference';
 const METRICS = process.env.BENCH_METRICS !== 'off';
 const BASE_MAIN = process.env.BENCH_BASE ? path.resolve(process.env.BENCH_BASE) : null;
 const METRICS_TOKEN = randomBytes(24).toString('hex');
@@ -232,8 +235,9 @@ async function main() {
       `GET /users/{id} req/s ≥ ${TARGETS.getRatio * 100}% of bare`,
       pct(getUser.rps / bareResult.rps),
       getUser.rps / bareResult.rps >= TARGETS.getRatio,
+      RETIRED,
     ],
-    [`GET /users/{id} p99 ≤ ${TARGETS.getP99Ms} ms`, `${getUser.p99.toFixed(1)} ms`, getUser.p99 <= TARGETS.getP99Ms],
+    [`GET /users/{id} p99 ≤ ${TARGETS.getP99Ms} ms`, `${getUser.p99.toFixed(1)} ms`, getUser.p99 <= TARGETS.getP99Ms, RETIRED],
     [`cold start, fresh DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(freshMedian), freshMedian <= TARGETS.coldStartMs],
     [`cold start, migrated DB ≤ ${TARGETS.coldStartMs / 1000} s (median)`, ms(migratedMedian), migratedMedian <= TARGETS.coldStartMs],
     [`idle RSS ≤ ${TARGETS.idleRssMb} MB`, `${idleRssMb.toFixed(1)} MB`, idleRssMb <= TARGETS.idleRssMb],
@@ -265,7 +269,9 @@ async function main() {
     }
   }
   console.log('\nTargets');
-  for (const [label, value, ok] of checks) console.log(`  ${ok ? 'PASS' : 'MISS'}  ${label.padEnd(44)} ${value}`);
+  for (const [label, value, ok, note] of checks) {
+    console.log(`  ${note ? 'info' : ok ? 'PASS' : 'MISS'}  ${label.padEnd(44)} ${value}${note ? `  (${note})` : ''}`);
+  }
 
   if (PROFILE) await profileGet(dataDir, fixture);
 
@@ -332,7 +338,7 @@ function printBaseComparison(results, loads) {
     [3, 'POST /api/v1/users', 3],
   ].map(([head, name, base]) => [name, results[head], results[loads.findIndex((l) => l.base === base)]]);
   printMarkdownTable(
-    ['load', 'req/s base', 'req/s', 'vs base', 'CPU µs/req base', 'CPU µs/req', 'CPU vs base'],
+    ['load', 'req/s base', 'req/s', 'vs base', 'CPU µs/req base', 'CPU µs/req', 'CPU vs base', 'p50 / p99 ms base', 'p50 / p99 ms'],
     pairs.map(([name, head, base]) => [
       name,
       Math.round(base.rps),
@@ -341,6 +347,8 @@ function printBaseComparison(results, loads) {
       Math.round(base.cpuUs),
       Math.round(head.cpuUs),
       pct(head.cpuUs / base.cpuUs),
+      `${base.p50.toFixed(1)} / ${base.p99.toFixed(1)}`,
+      `${head.p50.toFixed(1)} / ${head.p99.toFixed(1)}`,
     ]),
   );
 }
